@@ -1,0 +1,2 @@
+//! Shared workload definitions for the benchmarks.
+#![forbid(unsafe_code)]

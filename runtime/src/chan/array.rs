@@ -1,0 +1,359 @@
+//! The buffered channel: a lock-free bounded ring plus two wait lists.
+//!
+//! The ring is the classic bounded MPMC queue with per-slot stamps. `head` and `tail` are
+//! positions made of an index (below `mark_bit`), the closed mark (`mark_bit`, in `tail`
+//! only) and a lap counter (multiples of `one_lap`). A slot whose stamp equals `tail` is free
+//! for that lap; one whose stamp equals `head + 1` holds the value for that lap.
+//!
+//! Sending and receiving touch no lock unless somebody is blocked: after a push the sender
+//! checks the receivers' `empty` hint (after a `SeqCst` fence) and only then takes that list's
+//! lock to wake one. A blocking party registers, then re-checks the ring; the fence pairs
+//! make sure that one of the two sides sees the other (no lost wake-ups).
+//!
+//! `close` sets the mark in `tail` with one `fetch_or`: it decides at once which sends made it
+//! (those whose tail CAS came first) and wakes everybody. Receivers drain what is buffered and
+//! then see "closed".
+
+use std::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use super::waitlist::WaitList;
+use crate::loom::{AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
+use crate::waiter::{self, BlockReason, Selected};
+
+struct Slot<T> {
+    stamp: AtomicUsize,
+    msg: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// Why a non-blocking push failed; gives the value back.
+pub(crate) enum PushError<T> {
+    Full(T),
+    Closed(T),
+}
+
+/// Why a non-blocking pop failed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PopError {
+    Empty,
+    Closed,
+}
+
+pub(crate) struct Array<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    buffer: Box<[Slot<T>]>,
+    cap: usize,
+    one_lap: usize,
+    mark_bit: usize,
+    pub(crate) senders: WaitList,
+    pub(crate) receivers: WaitList,
+}
+
+// SAFETY: values move between threads through the ring; each slot is accessed by exactly one
+// party at a time (the stamp protocol hands slot ownership from pusher to popper and back),
+// so sharing the ring is sound when `T: Send`.
+unsafe impl<T: Send> Send for Array<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Array<T> {}
+
+impl<T> Array<T> {
+    pub(crate) fn new(cap: usize) -> Self {
+        assert!(cap > 0, "a buffered channel has a capacity of at least 1");
+        let mark_bit = (cap + 1).next_power_of_two();
+        let one_lap = mark_bit * 2;
+        let buffer = (0..cap)
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(i),
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Array {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            buffer,
+            cap,
+            one_lap,
+            mark_bit,
+            senders: WaitList::new(),
+            receivers: WaitList::new(),
+        }
+    }
+
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The position after `pos` (wrapping to the next lap at the end of the buffer).
+    #[inline]
+    fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.mark_bit - 1);
+        if index + 1 < self.cap {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// Pushes without blocking and without waking anyone.
+    #[inline]
+    fn push_inner(&self, msg: T) -> Result<(), PushError<T>> {
+        let mut backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                return Err(PushError::Closed(msg));
+            }
+            let index = tail & (self.mark_bit - 1);
+            let slot = &self.buffer[index];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if tail == stamp {
+                let new_tail = self.next(tail);
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    new_tail,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: winning the CAS on `tail` while the stamp said "free for
+                        // this lap" gives us sole ownership of the slot until we publish it
+                        // by storing the new stamp.
+                        slot.msg.with_mut(|p| unsafe { (*p).write(msg) });
+                        slot.stamp.store(tail + 1, Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(t) => {
+                        tail = t;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
+                // The slot still holds last lap's value: full unless head moved meanwhile.
+                fence(Ordering::SeqCst);
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.one_lap) == tail {
+                    return Err(PushError::Full(msg));
+                }
+                backoff.spin();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another sender claimed this slot and is writing it.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Pops without blocking and without waking anyone.
+    #[inline]
+    fn pop_inner(&self) -> Result<T, PopError> {
+        let mut backoff = Backoff::new();
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let index = head & (self.mark_bit - 1);
+            let slot = &self.buffer[index];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if head + 1 == stamp {
+                let new_head = self.next(head);
+                match self.head.compare_exchange_weak(
+                    head,
+                    new_head,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the stamp said the slot holds this lap's value and winning
+                        // the CAS on `head` makes us its only reader; we hand the slot back to
+                        // senders by storing next lap's stamp after taking the value.
+                        let msg = slot.msg.with(|p| unsafe { (*p).assume_init_read() });
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        return Ok(msg);
+                    }
+                    Err(h) => {
+                        head = h;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head {
+                // Empty slot: the channel is empty unless tail moved meanwhile.
+                fence(Ordering::SeqCst);
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !self.mark_bit == head {
+                    return Err(if tail & self.mark_bit != 0 {
+                        PopError::Closed
+                    } else {
+                        PopError::Empty
+                    });
+                }
+                backoff.spin();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // A receiver claimed this slot and is reading it.
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Non-blocking send; wakes a blocked receiver on success.
+    #[inline]
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), PushError<T>> {
+        self.push_inner(msg)?;
+        fence(Ordering::SeqCst);
+        self.receivers.notify_one();
+        Ok(())
+    }
+
+    /// Non-blocking receive; wakes a blocked sender on success.
+    #[inline]
+    pub(crate) fn try_recv(&self) -> Result<T, PopError> {
+        let msg = self.pop_inner()?;
+        fence(Ordering::SeqCst);
+        self.senders.notify_one();
+        Ok(msg)
+    }
+
+    /// Blocking send. Panics with Go's message if the channel is (or becomes) closed.
+    #[track_caller]
+    pub(crate) fn send(&self, mut msg: T) {
+        let site = std::panic::Location::caller();
+        loop {
+            match self.try_send(msg) {
+                Ok(()) => return,
+                Err(PushError::Closed(_)) => super::panic_send_on_closed(),
+                Err(PushError::Full(m)) => msg = m,
+            }
+            // A short spin before parking: a receiver on another core may be about to free a slot.
+            let mut backoff = Backoff::new();
+            for _ in 0..4 {
+                if !self.is_full() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if !self.is_full() {
+                continue;
+            }
+            waiter::with_current(|w| {
+                let token = Token::default();
+                let oper = waiter::oper_of(&token);
+                self.senders.register(oper, w);
+                fence(Ordering::SeqCst);
+                if !self.is_full() || self.is_closed() {
+                    let _ = w.try_select(Selected::Aborted);
+                }
+                if let Selected::Aborted | Selected::Waiting = w.wait(BlockReason::ChanSend, site) {
+                    self.senders.unregister(oper);
+                }
+            });
+        }
+    }
+
+    /// Blocking receive: `None` once the channel is closed and drained.
+    #[track_caller]
+    pub(crate) fn recv(&self) -> Option<T> {
+        let site = std::panic::Location::caller();
+        loop {
+            match self.try_recv() {
+                Ok(m) => return Some(m),
+                Err(PopError::Closed) => return None,
+                Err(PopError::Empty) => {}
+            }
+            let mut backoff = Backoff::new();
+            for _ in 0..4 {
+                if !self.is_empty() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if !self.is_empty() {
+                continue;
+            }
+            waiter::with_current(|w| {
+                let token = Token::default();
+                let oper = waiter::oper_of(&token);
+                self.receivers.register(oper, w);
+                fence(Ordering::SeqCst);
+                if !self.is_empty() || self.is_closed() {
+                    let _ = w.try_select(Selected::Aborted);
+                }
+                if let Selected::Aborted | Selected::Waiting = w.wait(BlockReason::ChanRecv, site) {
+                    self.receivers.unregister(oper);
+                }
+            });
+        }
+    }
+
+    /// Marks the channel closed. Returns `false` if it already was.
+    pub(crate) fn close(&self) -> bool {
+        let tail = self.tail.fetch_or(self.mark_bit, Ordering::SeqCst);
+        if tail & self.mark_bit != 0 {
+            return false;
+        }
+        self.senders.close_all();
+        self.receivers.close_all();
+        true
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & !self.mark_bit == head
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        head.wrapping_add(self.one_lap) == tail & !self.mark_bit
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            if self.tail.load(Ordering::SeqCst) == tail {
+                let hix = head & (self.mark_bit - 1);
+                let tix = tail & (self.mark_bit - 1);
+                return if hix < tix {
+                    tix - hix
+                } else if hix > tix {
+                    self.cap - hix + tix
+                } else if tail & !self.mark_bit == head {
+                    0
+                } else {
+                    self.cap
+                };
+            }
+        }
+    }
+}
+
+impl<T> Drop for Array<T> {
+    fn drop(&mut self) {
+        // Drop the values still buffered: walk from head to tail.
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
+        let mut pos = head;
+        while pos != tail {
+            let index = pos & (self.mark_bit - 1);
+            // SAFETY: we have `&mut self`, and every slot between head and tail holds an
+            // initialized value that nobody took.
+            self.buffer[index]
+                .msg
+                .with_mut(|p| unsafe { (*p).assume_init_drop() });
+            pos = self.next(pos);
+        }
+    }
+}
+
+/// A registration token: its address names one blocked call while it is registered.
+#[derive(Default)]
+#[repr(align(8))]
+pub(crate) struct Token(#[allow(dead_code)] u8);

@@ -1,0 +1,141 @@
+//! A queue of blocked operations on one side of a channel (senders or receivers).
+//!
+//! [`Waiters`] is the plain FIFO list, kept under a lock owned by someone else (the unbuffered
+//! channel's lock). [`WaitList`] wraps one with its own lock and an `is_empty` hint, so that
+//! the lock-free buffered channel pays one atomic load per operation when nobody waits.
+
+use std::collections::VecDeque;
+
+use crate::loom::{AtomicBool, Mutex, Ordering, lock};
+use crate::waiter::{Selected, WaiterRef};
+
+/// One blocked operation.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The operation's token (its packet's address).
+    pub(crate) oper: usize,
+    /// The packet through which an unbuffered channel hands a value over (null for buffered).
+    pub(crate) packet: *mut (),
+    pub(crate) waiter: WaiterRef,
+}
+
+// SAFETY: `packet` is only dereferenced by the party that wins the waiter's selection CAS,
+// while the owner is blocked waiting for that very hand-off; the pointee's type is `Send`
+// (channel values are moved between threads only when `T: Send` through the public API).
+unsafe impl Send for Entry {}
+
+/// A FIFO of blocked operations. Not synchronized by itself.
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    entries: VecDeque<Entry>,
+}
+
+impl Waiters {
+    pub(crate) fn register(&mut self, oper: usize, packet: *mut (), waiter: &WaiterRef) {
+        self.entries.push_back(Entry {
+            oper,
+            packet,
+            waiter: waiter.clone(),
+        });
+    }
+
+    /// Removes the entry for `oper`, if a counterparty has not already taken it.
+    pub(crate) fn unregister(&mut self, oper: usize) -> Option<Entry> {
+        let i = self.entries.iter().position(|e| e.oper == oper)?;
+        self.entries.remove(i)
+    }
+
+    /// Claims the first waiter (in FIFO order) that is not `me` and still waiting, removes it
+    /// and returns it. Entries of waiters that are no longer waiting stay for their owners to
+    /// unregister.
+    pub(crate) fn select_other(&mut self, me: usize) -> Option<Entry> {
+        let i = self.entries.iter().position(|e| {
+            e.waiter.id() != me && e.waiter.try_select(Selected::Operation(e.oper)).is_ok()
+        })?;
+        self.entries.remove(i)
+    }
+
+    /// True if some waiter other than `me` could be claimed now.
+    pub(crate) fn can_select_other(&self, me: usize) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.waiter.id() != me && e.waiter.selected() == Selected::Waiting)
+    }
+
+    /// Claims every waiting entry for "closed", empties the list and returns the claimed ones
+    /// so the caller can unpark them after releasing its lock.
+    pub(crate) fn close_all(&mut self, woken: &mut Vec<WaiterRef>) {
+        for e in self.entries.drain(..) {
+            if e.waiter.try_select(Selected::Closed(e.oper)).is_ok() {
+                woken.push(e.waiter);
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A [`Waiters`] list with its own lock, for the lock-free buffered channel.
+#[derive(Debug, Default)]
+pub(crate) struct WaitList {
+    inner: Mutex<Waiters>,
+    /// `true` when the list is empty: lets notifiers skip the lock. Written under the lock.
+    empty: AtomicBool,
+}
+
+impl WaitList {
+    pub(crate) fn new() -> Self {
+        WaitList {
+            inner: Mutex::new(Waiters::default()),
+            empty: AtomicBool::new(true),
+        }
+    }
+
+    pub(crate) fn register(&self, oper: usize, waiter: &WaiterRef) {
+        let mut inner = lock(&self.inner);
+        inner.register(oper, std::ptr::null_mut(), waiter);
+        self.empty.store(false, Ordering::SeqCst);
+    }
+
+    pub(crate) fn unregister(&self, oper: usize) {
+        let mut inner = lock(&self.inner);
+        inner.unregister(oper);
+        self.empty.store(inner.is_empty(), Ordering::SeqCst);
+    }
+
+    /// Wakes one blocked operation, if any. The caller has just made progress possible (pushed
+    /// a value, freed a slot) and issues this after a `SeqCst` fence, pairing with the
+    /// registrant's store of `empty` and its re-check of the channel state.
+    #[inline]
+    pub(crate) fn notify_one(&self) {
+        if self.empty.load(Ordering::SeqCst) {
+            return;
+        }
+        self.notify_one_slow();
+    }
+
+    #[cold]
+    fn notify_one_slow(&self) {
+        let mut inner = lock(&self.inner);
+        let entry = inner.select_other(usize::MAX);
+        self.empty.store(inner.is_empty(), Ordering::SeqCst);
+        drop(inner);
+        if let Some(e) = entry {
+            e.waiter.unpark();
+        }
+    }
+
+    /// Wakes every blocked operation with "closed".
+    pub(crate) fn close_all(&self) {
+        let mut woken = Vec::new();
+        let mut inner = lock(&self.inner);
+        inner.close_all(&mut woken);
+        self.empty.store(true, Ordering::SeqCst);
+        drop(inner);
+        for w in woken {
+            w.unpark();
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Go's concurrency model, written as Go-style Rust.
+//!
+//! gocsp gives Rust programs goroutines, channels and `select` with Go's exact semantics, on an
+//! M:N scheduler of stackful coroutines:
+//!
+//! ```
+//! use gocsp::prelude::*;
+//!
+//! let results = make!(chan i32, 3);
+//! for id in 1..=3 {
+//!     let results = results.sender();
+//!     go!(move || results.send(id * id));
+//! }
+//! let mut squares: Vec<i32> = (0..3).map(|_| results.recv().unwrap()).collect();
+//! squares.sort();
+//! assert_eq!(squares, [1, 4, 9]);
+//! ```
+//!
+//! # Channels
+//!
+//! [`Chan<T>`] is Go's `chan T`; [`Sender<T>`] is `chan<- T` and [`Receiver<T>`] is
+//! `<-chan T`. Direction is checked at compile time, with Go's words:
+//! `rx.send(1)` on a `Receiver` fails with "invalid operation: cannot send to receive-only
+//! channel". Every rule is Go's:
+//!
+//! - unbuffered channels (`make!(chan T)`) hand the value straight from sender to receiver: a
+//!   send completes only when a receiver takes it;
+//! - buffered channels (`make!(chan T, n)`) are FIFO; sends block when full;
+//! - [`close`](Chan::close) wakes every blocked receiver (they drain the buffer, then get
+//!   `None`, or the zero value from [`recv_ok`](Chan::recv_ok)) and every blocked sender (they
+//!   panic with "send on closed channel"); closing twice panics "close of closed channel";
+//! - the nil channel ([`Chan::nil`], also `Chan::default()`) blocks forever, and its `select!`
+//!   case never fires.
+//!
+//! Channels work the same from goroutines and from plain threads (the main thread included).
+//!
+//! # Select
+//!
+//! [`select!`] waits on several operations; when several are ready it picks one uniformly at
+//! random, and `default` makes it non-blocking. [`Select`] is the same engine with cases chosen
+//! at run time.
+//!
+//! ```
+//! use gocsp::prelude::*;
+//! use std::time::Duration;
+//!
+//! let ch: Chan<i32> = make!(chan i32);
+//! select! {
+//!     v = <-ch => unreachable!("nobody sent {v}"),
+//!     <-time::after(Duration::from_millis(10)) => println!("timed out"),
+//! }
+//! ```
+//!
+//! # Goroutines and the runtime
+//!
+//! [`go!`] starts a goroutine; [`spawn`] does the same and returns a [`JoinHandle`]. The
+//! runtime starts on first use with `GOMAXPROCS` worker threads (default: one per core); a
+//! goroutine that blocks on a channel, a [`WaitGroup`], a [`sync::Mutex`], [`time::sleep`] or
+//! [`blocking`] parks and frees its worker for others.
+//!
+//! ## Soundness: why `go!` is safe code
+//!
+//! - **A goroutine that has started never moves to another thread.** Its stack may hold
+//!   `!Send` values and references to thread-locals (which the compiler may cache across a
+//!   park); moving it would break both. Only goroutines that have not started yet, which are
+//!   plain `Send` closures, are stolen by idle workers.
+//! - **Every stack has a guard page**, so an overflow is a clean crash, never a silent
+//!   overwrite. Stacks are 64 KiB by default ([`Builder::stack_size`]).
+//! - `go!` and [`spawn`] require `FnOnce() + Send + 'static`, like `std::thread::spawn`.
+//!
+//! ## What blocks a worker
+//!
+//! Scheduling is cooperative: a goroutine runs until it blocks in gocsp or calls
+//! [`yield_now`]. Anything that blocks the OS thread — `std::sync::Mutex` under contention,
+//! `std::thread::sleep`, blocking I/O, a `crossbeam` receive — stalls every goroutine on that
+//! worker. Use the goroutine-aware [`time::sleep`], [`sync::Mutex`] and [`WaitGroup`], and wrap
+//! other blocking calls in [`blocking`], which runs them on a helper thread while the goroutine
+//! parks.
+//!
+//! ## Panics
+//!
+//! An unrecovered panic in a goroutine ends the process with exit code 2 after printing the
+//! panic, the goroutine id and its spawn site, as Go does. [`PanicPolicy::Continue`] turns this
+//! into log-and-continue.
+//!
+//! ## Deadlocks
+//!
+//! When the main thread is blocked in a gocsp operation, every goroutine is blocked, no timer
+//! is pending, no [`blocking`] call is in flight and the process has no thread besides main and
+//! gocsp's own, the program can never make progress: gocsp prints
+//! `fatal error: all goroutines are asleep - deadlock!` with each goroutine's state, spawn site
+//! and blocking site, and exits with code 2. It judges only when it can know (Linux, no foreign
+//! threads), so it never fires on a correct program; `GOCSP_DEADLOCK_DETECT=0` turns it off.
+//!
+//! ## Limits
+//!
+//! Each goroutine's guarded stack costs two kernel memory mappings, and Linux caps them at
+//! `vm.max_map_count` (65530 by default): about 30,000 goroutines can be alive at once. Past
+//! that, [`try_spawn`] returns a [`SpawnError`] that names the sysctl to raise (1,048,576 gives
+//! about 500,000).
+//!
+//! # Context and time
+//!
+//! [`context`] is Go's `context` package (cancellation trees, deadlines, values) and [`time`]
+//! has `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod chan;
+mod loom;
+mod macros;
+mod rng;
+mod select;
+mod waiter;
+
+#[cfg(not(loom))]
+mod blocking;
+#[cfg(not(loom))]
+pub mod context;
+#[cfg(not(loom))]
+mod sched;
+#[cfg(not(loom))]
+pub mod sync;
+#[cfg(not(loom))]
+pub mod time;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use chan::{AllowsClose, AllowsRecv, AllowsSend, AnyChan, Both, RecvOnly, SendOnly};
+pub use chan::{Chan, IntoIter, Iter, Receiver, Sender, TryIter, TryRecvError, TrySendError};
+pub use rng::seed_rng;
+pub use select::{RecvIndex, Select};
+
+#[cfg(not(loom))]
+pub use blocking::blocking;
+#[cfg(not(loom))]
+pub use context::Context;
+#[cfg(not(loom))]
+pub use sched::{
+    Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, JoinHandle, PanicPolicy, Runtime,
+    SpawnError, check_leaks, dump, go, goroutine_id, goroutines, max_goroutines, num_goroutine,
+    spawn, try_spawn, yield_now,
+};
+#[cfg(not(loom))]
+pub use sync::WaitGroup;
+
+/// The attribute behind Go's owner pattern; see the crate docs' example and DESIGN notes.
+///
+/// The annotated function names one `Sender<T>` parameter. The generated function drops that
+/// parameter, makes the channel (`#[owner(buffer = n)]` for a buffered one), starts the body
+/// in a goroutine holding the send side, closes the channel when the body ends (also on
+/// panic) and returns the `Receiver<T>`:
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// #[owner]
+/// fn count_to(n: u32, out: Sender<u32>) {
+///     for i in 1..=n {
+///         out.send(i);
+///     }
+/// }
+///
+/// let numbers: Receiver<u32> = count_to(3);
+/// assert_eq!(numbers.iter().collect::<Vec<_>>(), [1, 2, 3]);
+/// ```
+pub use gocsp_macros::__owner_impl as owner;
+
+/// Everything a Go-style program needs, in one import.
+pub mod prelude {
+    pub use crate::{Chan, Receiver, Sender, owner};
+    #[cfg(not(loom))]
+    pub use crate::{Context, WaitGroup, context, time};
+    pub use crate::{defer, go, go_syntax, make, select};
+}
+
+// Compile-time promises about the public types.
+#[cfg(not(loom))]
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Chan<i32>>();
+    send_sync::<Sender<i32>>();
+    send_sync::<Receiver<i32>>();
+    send_sync::<Context>();
+    send_sync::<WaitGroup>();
+    send_sync::<sync::Mutex<i32>>();
+    send_sync::<time::Timer>();
+    send_sync::<time::Ticker>();
+    send_sync::<Runtime>();
+    send_sync::<JoinHandle<i32>>();
+};

@@ -1,0 +1,179 @@
+//! "fatal error: all goroutines are asleep - deadlock!"
+//!
+//! Go can see every goroutine, so it knows when none can ever run again. A Rust process can
+//! have threads gocsp has never seen, holding a channel they will send on later, so gocsp only
+//! judges when it can know. The rule (documented in the crate docs):
+//!
+//! 1. the process's **main thread** is blocked in a gocsp operation;
+//! 2. every worker of every runtime is asleep with nothing queued;
+//! 3. no timer is pending (a sleeping goroutine, a ticker, a context deadline will wake
+//!    something) and no [`blocking`](crate::blocking) call is in flight;
+//! 4. the process has no thread besides main and gocsp's own (on Linux, `/proc/self/task`);
+//! 5. all of the above held at two checks `CHECK_EVERY` apart, with no worker waking in between
+//!    (the `EPOCH` counter), so a wake-up in flight is never mistaken for a deadlock.
+//!
+//! The blocked main thread does the checking itself: it parks with a timeout and looks again
+//! each time. `GOCSP_DEADLOCK_DETECT=0` switches the check off. Platforms other than Linux
+//! never judge (rule 4 cannot be checked).
+
+use std::panic::Location;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::waiter::BlockReason;
+
+const CHECK_EVERY: Duration = Duration::from_millis(100);
+
+/// Worker threads alive (all runtimes) and how many of them are asleep.
+static WORKERS: AtomicUsize = AtomicUsize::new(0);
+static SLEEPING: AtomicUsize = AtomicUsize::new(0);
+/// Threads gocsp started (workers, the timer thread, blocking helpers).
+static OWN_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// Pending timers and in-flight `blocking` calls.
+static TIMERS: AtomicUsize = AtomicUsize::new(0);
+static BLOCKING: AtomicUsize = AtomicUsize::new(0);
+/// Bumped whenever a worker wakes up.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Where the main thread is blocked (for the report).
+static MAIN_REASON: AtomicU8 = AtomicU8::new(0);
+static MAIN_SITE: AtomicPtr<Location<'static>> = AtomicPtr::new(std::ptr::null_mut());
+
+pub(crate) fn worker_started() {
+    WORKERS.fetch_add(1, Ordering::SeqCst);
+}
+
+pub(crate) fn worker_exited() {
+    WORKERS.fetch_sub(1, Ordering::SeqCst);
+}
+
+pub(crate) fn worker_sleeping(asleep: bool) {
+    if asleep {
+        SLEEPING.fetch_add(1, Ordering::SeqCst);
+    } else {
+        SLEEPING.fetch_sub(1, Ordering::SeqCst);
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a thread gocsp owns for as long as the guard lives (create it inside the thread).
+pub(crate) struct OwnThread(());
+
+impl OwnThread {
+    pub(crate) fn enter() -> OwnThread {
+        OWN_THREADS.fetch_add(1, Ordering::SeqCst);
+        OwnThread(())
+    }
+}
+
+impl Drop for OwnThread {
+    fn drop(&mut self) {
+        OWN_THREADS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub(crate) fn timers_changed(delta: isize) {
+    if delta >= 0 {
+        TIMERS.fetch_add(delta as usize, Ordering::SeqCst);
+    } else {
+        TIMERS.fetch_sub(delta.unsigned_abs(), Ordering::SeqCst);
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+pub(crate) fn blocking_changed(start: bool) {
+    if start {
+        BLOCKING.fetch_add(1, Ordering::SeqCst);
+    } else {
+        BLOCKING.fetch_sub(1, Ordering::SeqCst);
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| {
+        cfg!(target_os = "linux")
+            && !matches!(
+                std::env::var("GOCSP_DEADLOCK_DETECT").as_deref(),
+                Ok("0" | "off" | "false" | "no")
+            )
+    })
+}
+
+fn is_main_thread() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls without arguments.
+        unsafe { libc::gettid() == libc::getpid() }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// Parks the calling (non-goroutine) thread once; called in a loop by `WaiterRef::wait`.
+/// `still_waiting` tells whether the blocked operation is still incomplete.
+pub(crate) fn park_thread(
+    reason: BlockReason,
+    site: &'static Location<'static>,
+    still_waiting: &dyn Fn() -> bool,
+) {
+    if !enabled() || !is_main_thread() {
+        std::thread::park();
+        return;
+    }
+    MAIN_REASON.store(reason as u8, Ordering::Relaxed);
+    MAIN_SITE.store(site as *const _ as *mut _, Ordering::Relaxed);
+    let before = quiescent_epoch();
+    std::thread::park_timeout(CHECK_EVERY);
+    // Order matters: first make sure no foreign thread exists now (whatever one did before it
+    // exited is visible below), then that nothing gocsp owns woke since `before`, and last
+    // that the main thread's own operation is still incomplete.
+    if let Some(epoch) = before {
+        if only_own_threads() && quiescent_epoch() == Some(epoch) && still_waiting() {
+            report();
+        }
+    }
+}
+
+/// The current epoch if nothing can run now (rules 2 and 3), else `None`.
+fn quiescent_epoch() -> Option<u64> {
+    let epoch = EPOCH.load(Ordering::SeqCst);
+    let asleep = SLEEPING.load(Ordering::SeqCst) == WORKERS.load(Ordering::SeqCst);
+    let idle = TIMERS.load(Ordering::SeqCst) == 0 && BLOCKING.load(Ordering::SeqCst) == 0;
+    let queued = super::runtime::any_queued();
+    (asleep && idle && !queued && EPOCH.load(Ordering::SeqCst) == epoch).then_some(epoch)
+}
+
+fn only_own_threads() -> bool {
+    match std::fs::read_dir("/proc/self/task") {
+        Ok(d) => d.count() == 1 + OWN_THREADS.load(Ordering::SeqCst),
+        Err(_) => false,
+    }
+}
+
+#[cold]
+fn report() -> ! {
+    use std::fmt::Write;
+    let mut out = String::from("fatal error: all goroutines are asleep - deadlock!\n\n");
+    let reason = BlockReason::from_u8(MAIN_REASON.load(Ordering::Relaxed));
+    let site = MAIN_SITE.load(Ordering::Relaxed);
+    // SAFETY: `MAIN_SITE` only holds null or a `&'static Location`.
+    let site = unsafe { site.as_ref() };
+    let _ = writeln!(
+        out,
+        "main thread [{}]:",
+        reason.map_or_else(|| "blocked".to_string(), |r| r.to_string())
+    );
+    if let Some(site) = site {
+        let _ = writeln!(out, "\tblocked at {site}");
+    }
+    for g in super::registry::snapshot(None) {
+        let _ = write!(out, "\n{g}\n");
+    }
+    eprint!("{out}");
+    std::process::exit(2)
+}

@@ -1,0 +1,348 @@
+//! The M:N goroutine scheduler: spawning, joining, panics, introspection.
+//!
+//! Map of this module:
+//! - `task.rs`: the goroutine control block and its park/unpark state machine;
+//! - `worker.rs`: worker threads, their queues, placement, stealing, sleeping;
+//! - `runtime.rs`: [`Runtime`] and [`Builder`], the lazily started global runtime;
+//! - `stack.rs`: stack budget against `vm.max_map_count`, [`SpawnError`];
+//! - `registry.rs`: live goroutines for dumps and the leak check;
+//! - `deadlock.rs`: the "all goroutines are asleep" detector.
+
+pub(crate) mod deadlock;
+mod registry;
+mod runtime;
+mod stack;
+mod task;
+mod worker;
+
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub use registry::{GoroutineInfo, GoroutineState};
+pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
+pub use stack::SpawnError;
+pub(crate) use task::Task;
+pub(crate) use worker::{current_task, in_goroutine};
+
+use crate::chan::{Chan, Receiver, Sender};
+use worker::RtShared;
+
+/// What an unrecovered panic in a goroutine does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PanicPolicy {
+    /// Go's behaviour: print the panic, the goroutine's id and spawn site, and end the process
+    /// with exit code 2.
+    #[default]
+    Abort,
+    /// Print the same report and let the rest of the program go on; the goroutine ends, and a
+    /// [`JoinHandle::join`] on it returns the panic as `Err`.
+    Continue,
+}
+
+pub(crate) struct Config {
+    pub(crate) workers: usize,
+    pub(crate) stack_size: usize,
+    pub(crate) panic_policy: PanicPolicy,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_GROUP: AtomicU64 = AtomicU64::new(1);
+
+std::thread_local! {
+    /// The leak-check group of goroutines spawned by this (non-goroutine) thread.
+    static GROUP: Cell<u64> = const { Cell::new(0) };
+}
+
+fn current_group() -> u64 {
+    match current_task() {
+        Some(t) => t.group(),
+        None => GROUP.try_with(Cell::get).unwrap_or(0),
+    }
+}
+
+#[track_caller]
+fn spawn_raw(
+    rt: Option<&'static RtShared>,
+    f: Box<dyn FnOnce() + Send + 'static>,
+) -> Result<u64, SpawnError> {
+    stack::reserve()?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let task = Task::new(id, current_group(), Location::caller(), f);
+    registry::insert(&task);
+    worker::schedule_new(rt, task);
+    worker::spawn_backpressure(rt);
+    Ok(id)
+}
+
+/// Starts `f` in a new goroutine and returns at once: Go's `go` statement, and what `go!`
+/// expands to. Use [`spawn`] to get a handle to join.
+///
+/// # Panics
+/// If no more goroutines can be started (see [`SpawnError`]).
+#[track_caller]
+pub fn go<F>(f: F)
+where
+    F: FnOnce() + Send + 'static,
+{
+    if let Err(e) = spawn_raw(None, Box::new(f)) {
+        panic!("{e}")
+    }
+}
+
+/// Starts `f` in a new goroutine and returns a handle to join it.
+///
+/// Outside a goroutine this uses the global runtime (started on first use); inside one, that
+/// goroutine's runtime. The new goroutine starts on the spawner's worker and runs when the
+/// spawner blocks or yields; idle workers may steal it until it first runs, never after.
+///
+/// ```
+/// let h = gocsp::spawn(|| 6 * 7);
+/// assert_eq!(h.join().unwrap(), 42);
+/// ```
+///
+/// # Panics
+/// If no more goroutines can be started (see [`SpawnError`]; [`try_spawn`] returns it).
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_on(None, f).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`spawn`], but reports a refused spawn instead of panicking.
+#[track_caller]
+pub fn try_spawn<F, T>(f: F) -> Result<JoinHandle<T>, SpawnError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_on(None, f)
+}
+
+/// Closes a join channel if the goroutine is dropped before it delivers its result.
+struct Deliver<T>(Option<Sender<std::thread::Result<T>>>);
+
+impl<T> Drop for Deliver<T> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            tx.close();
+        }
+    }
+}
+
+#[track_caller]
+pub(crate) fn spawn_on<F, T>(
+    rt: Option<&'static RtShared>,
+    f: F,
+) -> Result<JoinHandle<T>, SpawnError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let ch = Chan::new(1);
+    let mut deliver = Deliver(Some(ch.sender()));
+    let id = spawn_raw(
+        rt,
+        Box::new(move || {
+            let r = catch_unwind(AssertUnwindSafe(f));
+            if let Err(p) = &r {
+                goroutine_panicked(p.as_ref());
+            }
+            if let Some(tx) = deliver.0.take() {
+                let _ = tx.try_send(r);
+            }
+        }),
+    )?;
+    Ok(JoinHandle {
+        rx: ch.receiver(),
+        id,
+    })
+}
+
+/// The body of every goroutine's coroutine.
+pub(crate) fn run_goroutine_body(f: Box<dyn FnOnce() + Send + 'static>) {
+    if let Err(p) = catch_unwind(AssertUnwindSafe(f)) {
+        goroutine_panicked(p.as_ref());
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+/// Applies the panic policy to a goroutine's unrecovered panic.
+fn goroutine_panicked(payload: &(dyn Any + Send)) {
+    let msg = panic_message(payload);
+    let (id, site) = match current_task() {
+        Some(t) => (t.id(), t.spawn_site().to_string()),
+        None => (0, "?".to_string()),
+    };
+    let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
+    match policy {
+        PanicPolicy::Abort => {
+            eprintln!("panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}");
+            std::process::exit(2);
+        }
+        PanicPolicy::Continue => {
+            eprintln!(
+                "panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}\n\
+                 (PanicPolicy::Continue: the goroutine ended, the program goes on)"
+            );
+        }
+    }
+}
+
+/// A handle to a goroutine started with [`spawn`].
+///
+/// Dropping it detaches the goroutine (it keeps running).
+pub struct JoinHandle<T> {
+    rx: Receiver<std::thread::Result<T>>,
+    id: u64,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the goroutine to finish and returns its result. Blocks a thread, or parks the
+    /// calling goroutine.
+    ///
+    /// Returns `Err` with the panic payload if the goroutine panicked (possible only under
+    /// [`PanicPolicy::Continue`]; under `Abort` the process has ended), or if it was dropped
+    /// unstarted because its runtime shut down.
+    #[track_caller]
+    pub fn join(self) -> std::thread::Result<T> {
+        match self.rx.recv() {
+            Some(r) => r,
+            None => Err(Box::new("goroutine never ran: its runtime was shut down")),
+        }
+    }
+
+    /// True if the goroutine has finished.
+    pub fn is_finished(&self) -> bool {
+        !self.rx.is_empty()
+    }
+
+    /// The goroutine's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lets other goroutines on this worker run (Go's `runtime.Gosched()`); on a plain thread,
+/// yields the thread. Goroutines are scheduled cooperatively: one that computes for a long
+/// time without a channel operation or a call to this holds its worker.
+pub fn yield_now() {
+    match current_task() {
+        Some(t) => t.yield_current(),
+        None => std::thread::yield_now(),
+    }
+}
+
+/// The number of goroutines alive now (spawned and not finished), like Go's
+/// `runtime.NumGoroutine()` (which also counts `main`; this does not count threads).
+pub fn num_goroutine() -> usize {
+    stack::live()
+}
+
+/// The id of the calling goroutine, or `None` on a plain thread.
+pub fn goroutine_id() -> Option<u64> {
+    current_task().map(|t| t.id())
+}
+
+/// A snapshot of every live goroutine: id, spawn site, and what it is blocked on.
+pub fn goroutines() -> Vec<GoroutineInfo> {
+    registry::snapshot(None)
+}
+
+/// The goroutine dump, in the shape of Go's: one paragraph per goroutine.
+pub fn dump() -> String {
+    goroutines()
+        .iter()
+        .map(|g| format!("{g}\n"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The most goroutines that may be alive at once in this process (each needs a guarded
+/// stack; see [`SpawnError`]).
+pub fn max_goroutines() -> usize {
+    stack::limit()
+}
+
+/// Runs `f` and fails if goroutines it started (directly or through goroutines they started)
+/// are still alive afterwards: the test helper Go users get from goleak.
+///
+/// After `f` returns, goroutines get up to `grace` to finish. If some are still alive the
+/// helper panics with a report naming each one's spawn site and what it is blocked on.
+///
+/// ```should_panic
+/// use gocsp::{Chan, check_leaks};
+/// use std::time::Duration;
+///
+/// check_leaks(Duration::from_millis(50), || {
+///     let ch: Chan<i32> = Chan::new(0);
+///     gocsp::go!(move || { ch.recv(); }); // nobody ever sends: leaked
+/// });
+/// ```
+#[track_caller]
+pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
+    let group = NEXT_GROUP.fetch_add(1, Ordering::Relaxed);
+    let task = current_task();
+    let prev = match &task {
+        Some(t) => t.set_group(group),
+        None => GROUP.with(|g| g.replace(group)),
+    };
+    struct Restore<'a>(Option<&'a std::sync::Arc<Task>>, u64);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            match self.0 {
+                Some(t) => {
+                    t.set_group(self.1);
+                }
+                None => GROUP.with(|g| g.set(self.1)),
+            }
+        }
+    }
+    let restore = Restore(task.as_ref(), prev);
+    let r = f();
+    drop(restore);
+    let deadline = Instant::now() + grace;
+    let mut pause = Duration::from_micros(100);
+    loop {
+        let alive = registry::snapshot(Some(group));
+        if alive.is_empty() {
+            return r;
+        }
+        if Instant::now() >= deadline {
+            let list: Vec<String> = alive.iter().map(|g| format!("{g}")).collect();
+            panic!(
+                "found {} leaked goroutine{} (still alive {:?} after the checked code returned):\n\n{}",
+                alive.len(),
+                if alive.len() == 1 { "" } else { "s" },
+                grace,
+                list.join("\n\n")
+            );
+        }
+        crate::time::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,135 @@
+//! Every live goroutine, for [`goroutines`](crate::goroutines), deadlock reports and the leak
+//! check.
+//!
+//! Sharded by goroutine id so that spawns and exits on different workers rarely meet on a
+//! lock. Each shard is a slab: a goroutine remembers its slot, so removal is O(1).
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use super::task::Task;
+
+const SHARDS: usize = 32;
+
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<Arc<Task>>>,
+    free: Vec<usize>,
+}
+
+static REGISTRY: [Mutex<Slab>; SHARDS] = [const {
+    Mutex::new(Slab {
+        entries: Vec::new(),
+        free: Vec::new(),
+    })
+}; SHARDS];
+
+fn shard(task: &Task) -> &'static Mutex<Slab> {
+    &REGISTRY[(task.id() as usize) % SHARDS]
+}
+
+pub(crate) fn insert(task: &Arc<Task>) {
+    let mut s = shard(task).lock().unwrap_or_else(|p| p.into_inner());
+    let slot = match s.free.pop() {
+        Some(i) => {
+            s.entries[i] = Some(task.clone());
+            i
+        }
+        None => {
+            s.entries.push(Some(task.clone()));
+            s.entries.len() - 1
+        }
+    };
+    task.slot.store(slot, Ordering::Relaxed);
+}
+
+pub(crate) fn remove(task: &Task) {
+    let slot = task.slot.load(Ordering::Relaxed);
+    let mut s = shard(task).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = s.entries.get_mut(slot) {
+        if e.as_ref().is_some_and(|t| std::ptr::eq(&**t, task)) {
+            *e = None;
+            s.free.push(slot);
+        }
+    }
+}
+
+/// A snapshot of one goroutine, as listed by [`goroutines`](crate::goroutines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoroutineInfo {
+    /// The goroutine's id (unique in this process, counting from 1).
+    pub id: u64,
+    /// Where it was spawned (the `go!` or `spawn` call).
+    pub spawn_site: &'static Location<'static>,
+    /// What it is doing.
+    pub state: GoroutineState,
+}
+
+/// What a goroutine is doing, in the words of Go's tracebacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GoroutineState {
+    /// Spawned, not yet started.
+    Runnable,
+    /// Running, or ready to run.
+    Running,
+    /// Blocked; `reason` is Go's wording ("chan receive", "select", "sleep", ...), `site` the
+    /// blocking call.
+    Blocked {
+        /// Why it is blocked.
+        reason: String,
+        /// The blocking call, where known.
+        site: Option<&'static Location<'static>>,
+    },
+}
+
+impl fmt::Display for GoroutineInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            GoroutineState::Runnable => "runnable".to_string(),
+            GoroutineState::Running => "running".to_string(),
+            GoroutineState::Blocked { reason, .. } => reason.clone(),
+        };
+        writeln!(f, "goroutine {} [{}]:", self.id, state)?;
+        if let GoroutineState::Blocked {
+            site: Some(site), ..
+        } = &self.state
+        {
+            writeln!(f, "\tblocked at {site}")?;
+        }
+        write!(f, "\tspawned at {}", self.spawn_site)
+    }
+}
+
+fn info(t: &Task) -> GoroutineInfo {
+    let state = match t.blocked() {
+        Some((reason, site)) if t.is_parked() => GoroutineState::Blocked {
+            reason: reason.to_string(),
+            site,
+        },
+        _ if t.home().is_none() => GoroutineState::Runnable,
+        _ => GoroutineState::Running,
+    };
+    GoroutineInfo {
+        id: t.id(),
+        spawn_site: t.spawn_site(),
+        state,
+    }
+}
+
+/// Snapshots the live goroutines of `group` (or all, for `None`), sorted by id.
+pub(crate) fn snapshot(group: Option<u64>) -> Vec<GoroutineInfo> {
+    let mut out = Vec::new();
+    for shard in REGISTRY.iter() {
+        let s = shard.lock().unwrap_or_else(|p| p.into_inner());
+        for t in s.entries.iter().flatten() {
+            if group.is_none_or(|g| t.group() == g) {
+                out.push(info(t));
+            }
+        }
+    }
+    out.sort_by_key(|g| g.id);
+    out
+}

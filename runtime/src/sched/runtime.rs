@@ -1,0 +1,255 @@
+//! Runtimes: the global one that starts on first use, and explicit ones for tests.
+
+use std::fmt;
+use std::io;
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+
+use super::worker::{RtShared, worker_main};
+use super::{Config, JoinHandle, PanicPolicy, deadlock};
+
+/// Default goroutine stack size: 64 KiB usable, plus a guard page.
+pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+
+/// Every runtime ever built (they are never freed; see [`Runtime`]'s drop).
+static RUNTIMES: std::sync::Mutex<Vec<&'static RtShared>> = std::sync::Mutex::new(Vec::new());
+
+static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+
+/// The worker count when nothing says otherwise: `GOMAXPROCS` if set, else the number of
+/// cores.
+pub(crate) fn default_workers() -> usize {
+    std::env::var("GOMAXPROCS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// The global runtime, started on first use.
+pub(crate) fn global() -> &'static RtShared {
+    GLOBAL
+        .get_or_init(|| {
+            Builder::new()
+                .build_inner()
+                .unwrap_or_else(|e| panic!("gocsp: cannot start the goroutine runtime: {e}"))
+        })
+        .shared
+}
+
+/// True if any runtime has goroutines queued (for the deadlock check).
+pub(crate) fn any_queued() -> bool {
+    let rts = RUNTIMES.lock().unwrap_or_else(|p| p.into_inner());
+    rts.iter().any(|rt| rt.has_queued())
+}
+
+/// Configures a [`Runtime`]: worker count, stack size, panic policy.
+///
+/// ```
+/// use gocsp::{Chan, PanicPolicy, Runtime};
+///
+/// let rt = Runtime::builder().workers(1).panic_policy(PanicPolicy::Continue).build().unwrap();
+/// let sum = rt.block_on(|| {
+///     let ch = Chan::new(0);
+///     let tx = ch.sender();
+///     gocsp::go!(move || for i in 1..=10 { tx.send(i) });
+///     (0..10).map(|_| ch.recv().unwrap()).sum::<i32>()
+/// });
+/// assert_eq!(sum, 55);
+/// ```
+#[derive(Clone)]
+pub struct Builder {
+    workers: Option<usize>,
+    stack_size: usize,
+    panic_policy: PanicPolicy,
+    name: String,
+}
+
+impl Builder {
+    /// Defaults: `GOMAXPROCS` workers (or one per core), 64 KiB stacks, abort on panic.
+    pub fn new() -> Self {
+        Builder {
+            workers: None,
+            stack_size: DEFAULT_STACK_SIZE,
+            panic_policy: PanicPolicy::Abort,
+            name: "gocsp-worker".to_string(),
+        }
+    }
+
+    /// The number of worker threads (Go's `GOMAXPROCS`). At least 1.
+    pub fn workers(&mut self, n: usize) -> &mut Self {
+        self.workers = Some(n.max(1));
+        self
+    }
+
+    /// The usable size of each goroutine stack, in bytes (a guard page is added below it).
+    pub fn stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.stack_size = bytes.max(16 * 1024);
+        self
+    }
+
+    /// What an unrecovered panic in a goroutine does; see [`PanicPolicy`].
+    pub fn panic_policy(&mut self, policy: PanicPolicy) -> &mut Self {
+        self.panic_policy = policy;
+        self
+    }
+
+    /// The worker threads' name prefix.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Starts the workers.
+    pub fn build(&self) -> io::Result<Runtime> {
+        self.build_inner()
+    }
+
+    /// Makes this configuration the global runtime's, which `go!` and [`spawn`](crate::spawn)
+    /// use outside any goroutine. Fails if the global runtime already started.
+    pub fn build_global(&self) -> io::Result<()> {
+        let mut result = Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the global gocsp runtime is already running",
+        ));
+        GLOBAL.get_or_init(|| match self.build_inner() {
+            Ok(rt) => {
+                result = Ok(());
+                rt
+            }
+            Err(e) => panic!("gocsp: cannot start the goroutine runtime: {e}"),
+        });
+        result
+    }
+
+    fn build_inner(&self) -> io::Result<Runtime> {
+        let config = Config {
+            workers: self.workers.unwrap_or_else(default_workers),
+            stack_size: self.stack_size,
+            panic_policy: self.panic_policy,
+        };
+        let (shared, deques) = RtShared::new(config);
+        RUNTIMES
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(shared);
+        let mut threads = Vec::with_capacity(deques.len());
+        for (i, deque) in deques.into_iter().enumerate() {
+            deadlock::worker_started();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-{i}", self.name))
+                .spawn(move || {
+                    let _own = deadlock::OwnThread::enter();
+                    worker_main(shared, i, deque);
+                    deadlock::worker_exited();
+                });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    deadlock::worker_exited();
+                    shared.begin_shutdown();
+                    for t in threads {
+                        let _ = t.join();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Runtime { shared, threads })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("workers", &self.workers)
+            .field("stack_size", &self.stack_size)
+            .field("panic_policy", &self.panic_policy)
+            .finish()
+    }
+}
+
+/// A set of worker threads running goroutines.
+///
+/// Most programs never see one: `go!` and [`spawn`](crate::spawn) start the global runtime on
+/// first use (`GOMAXPROCS` workers). Build one explicitly to pin the worker count or the panic
+/// policy, e.g. in tests. Goroutines spawned from inside a goroutine run on that goroutine's
+/// runtime.
+///
+/// Dropping a `Runtime` stops its workers after their current goroutines park or finish.
+/// Goroutines still blocked then are never resumed: their stacks are leaked rather than
+/// unwound on another thread (see the crate docs on soundness).
+pub struct Runtime {
+    shared: &'static RtShared,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// A [`Builder`] with the defaults.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A runtime with the default configuration.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// The number of workers.
+    pub fn workers(&self) -> usize {
+        self.shared.workers.len()
+    }
+
+    /// Spawns a goroutine on this runtime; see [`spawn`](crate::spawn).
+    #[track_caller]
+    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        super::spawn_on(Some(self.shared), f).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `f` as a goroutine on this runtime and waits for its result (a panic in `f` is
+    /// resumed here when the panic policy lets the goroutine's panic be caught).
+    #[track_caller]
+    pub fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.spawn(f).join() {
+            Ok(v) => v,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shared.begin_shutdown();
+        let me = std::thread::current().id();
+        for t in self.threads.drain(..) {
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.workers())
+            .field("stack_size", &self.shared.config.stack_size)
+            .field("panic_policy", &self.shared.config.panic_policy)
+            .field("shut_down", &self.shared.shutdown.load(Ordering::Relaxed))
+            .finish()
+    }
+}

@@ -1,0 +1,242 @@
+//! The goroutine control block and its park/unpark protocol.
+//!
+//! # States of `run`
+//!
+//! | state      | meaning                                                       | who leaves it |
+//! |------------|---------------------------------------------------------------|---------------|
+//! | `RUNNING`  | running, or queued to run                                     | the home worker (→ `PARKED`), a waker (→ `NOTIFIED`) |
+//! | `NOTIFIED` | a wake-up arrived while it was running                        | the home worker resumes it at once instead of parking |
+//! | `PARKED`   | suspended in a blocking call                                  | the one waker whose CAS `PARKED → RUNNING` wins; it queues the task |
+//!
+//! A goroutine parks by suspending its coroutine with [`Suspend::Park`]; the worker then tries
+//! `RUNNING → PARKED`. If that fails the state was `NOTIFIED`: the waker came between the
+//! goroutine's last check of its selection word and the switch, so the worker resumes it
+//! straight away. The goroutine clears a stale `NOTIFIED` itself when it starts a new wait
+//! (before registering anywhere), so old wake-ups do not cost a round trip.
+//!
+//! # Thread confinement
+//!
+//! `body` (the closure, later the coroutine and its stack) is touched only by the thread that
+//! runs the task: before the first run that is whoever pops it from a queue (the closure is
+//! `Send`); from the first run on it is the home worker, forever. This is the rule that makes
+//! thread-locals and `!Send` values on a goroutine's stack sound.
+
+use std::cell::{Cell, UnsafeCell};
+use std::mem::ManuallyDrop;
+use std::panic::Location;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, Yielder};
+
+use super::worker::WorkerShared;
+use crate::waiter::{BlockReason, WAITING};
+
+const RUNNING: u8 = 0;
+const PARKED: u8 = 1;
+const NOTIFIED: u8 = 2;
+
+/// Why a goroutine handed control back to its worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Suspend {
+    /// Blocked: park unless a wake-up already arrived.
+    Park,
+    /// `yield_now`: requeue behind the other runnable goroutines.
+    Yield,
+}
+
+pub(crate) type Co = Coroutine<(), Suspend, (), DefaultStack>;
+pub(crate) type CoYielder = Yielder<(), Suspend>;
+
+pub(crate) enum Body {
+    Unstarted(Box<dyn FnOnce() + Send + 'static>),
+    Running(ManuallyDrop<Co>),
+    Done,
+}
+
+/// A goroutine.
+pub(crate) struct Task {
+    /// The waiter selection word (see `waiter.rs`).
+    sel: AtomicUsize,
+    run: AtomicU8,
+    id: u64,
+    spawn_site: &'static Location<'static>,
+    group: AtomicU64,
+    /// Set at first run; never changes afterwards.
+    home: AtomicPtr<WorkerShared>,
+    block_reason: AtomicU8,
+    block_site: AtomicPtr<Location<'static>>,
+    /// Index in the registry shard (see `registry.rs`).
+    pub(crate) slot: AtomicUsize,
+    /// Thread-confined (module docs).
+    pub(crate) body: UnsafeCell<Body>,
+    /// The coroutine's yielder, set by the coroutine itself when it starts. Thread-confined.
+    pub(crate) yielder: Cell<*const CoYielder>,
+}
+
+// SAFETY: the atomics are shared freely; `body` and `yielder` are confined to one thread at a
+// time as the module docs explain (the unstarted closure is `Send`; a started coroutine is
+// only resumed, and only dropped, by its home worker, or leaked). So handing `Arc<Task>` to
+// other threads (wakers, queues) is sound.
+unsafe impl Send for Task {}
+// SAFETY: as above; shared access from other threads only touches the atomics.
+unsafe impl Sync for Task {}
+
+impl Task {
+    pub(crate) fn new(
+        id: u64,
+        group: u64,
+        spawn_site: &'static Location<'static>,
+        f: Box<dyn FnOnce() + Send + 'static>,
+    ) -> Arc<Task> {
+        Arc::new(Task {
+            sel: AtomicUsize::new(WAITING),
+            run: AtomicU8::new(RUNNING),
+            id,
+            spawn_site,
+            group: AtomicU64::new(group),
+            home: AtomicPtr::new(std::ptr::null_mut()),
+            block_reason: AtomicU8::new(0),
+            block_site: AtomicPtr::new(std::ptr::null_mut()),
+            slot: AtomicUsize::new(usize::MAX),
+            body: UnsafeCell::new(Body::Unstarted(f)),
+            yielder: Cell::new(std::ptr::null()),
+        })
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn group(&self) -> u64 {
+        self.group.load(Ordering::Relaxed)
+    }
+
+    /// Changes the leak-check group of goroutines this one spawns from now on; returns the old.
+    pub(crate) fn set_group(&self, g: u64) -> u64 {
+        self.group.swap(g, Ordering::Relaxed)
+    }
+
+    pub(crate) fn spawn_site(&self) -> &'static Location<'static> {
+        self.spawn_site
+    }
+
+    #[inline]
+    pub(crate) fn sel(&self) -> &AtomicUsize {
+        &self.sel
+    }
+
+    pub(crate) fn home(&self) -> Option<&'static WorkerShared> {
+        let p = self.home.load(Ordering::Acquire);
+        // SAFETY: `home` is either null or points into a runtime's worker array, which is
+        // leaked (`&'static`) when the runtime is built and never freed.
+        unsafe { p.as_ref() }
+    }
+
+    pub(crate) fn set_home(&self, w: &'static WorkerShared) {
+        self.home.store(
+            w as *const WorkerShared as *mut WorkerShared,
+            Ordering::Release,
+        );
+    }
+
+    /// Called by the task itself before it registers for a new wait: resets the selection and
+    /// drops a stale wake-up (see the module docs).
+    #[inline]
+    pub(crate) fn reset_for_wait(&self) {
+        self.sel.store(WAITING, Ordering::Relaxed);
+        self.run.store(RUNNING, Ordering::Relaxed);
+    }
+
+    /// Suspends the current goroutine (which must be `self`) until unparked.
+    pub(crate) fn park_current(&self, reason: BlockReason, site: &'static Location<'static>) {
+        self.block_reason.store(reason as u8, Ordering::Relaxed);
+        self.block_site.store(
+            site as *const Location<'static> as *mut Location<'static>,
+            Ordering::Relaxed,
+        );
+        let y = self.yielder.get();
+        debug_assert!(!y.is_null(), "park_current outside the task's coroutine");
+        // SAFETY: `yielder` was set by this task's coroutine when it started and points into
+        // that coroutine's stack, where the yielder lives until the coroutine returns; we are
+        // running on that coroutine (park_current is only reached through `current_task`).
+        unsafe { (*y).suspend(Suspend::Park) };
+        self.block_reason.store(0, Ordering::Relaxed);
+    }
+
+    /// Suspends the current goroutine (which must be `self`) behind the other runnable ones.
+    pub(crate) fn yield_current(&self) {
+        let y = self.yielder.get();
+        // SAFETY: as in `park_current`.
+        unsafe { (*y).suspend(Suspend::Yield) };
+    }
+
+    /// Worker side, after the task suspended with `Park`: returns `true` if it is now parked,
+    /// `false` if a wake-up already arrived and it must be resumed at once.
+    #[inline]
+    pub(crate) fn try_park(&self) -> bool {
+        match self
+            .run
+            .compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(_) => {
+                self.run.store(RUNNING, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Wakes the task: queues it on its home worker if it is parked, or marks it notified if
+    /// it is still running.
+    #[inline]
+    pub(crate) fn unpark(self: &Arc<Self>) {
+        let mut s = self.run.load(Ordering::Acquire);
+        loop {
+            let next = match s {
+                RUNNING => NOTIFIED,
+                PARKED => RUNNING,
+                _ => return,
+            };
+            match self
+                .run
+                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        if s == PARKED {
+            super::worker::schedule_woken(self.clone());
+        }
+    }
+
+    /// Where and why the task is blocked, if it is.
+    pub(crate) fn blocked(&self) -> Option<(BlockReason, Option<&'static Location<'static>>)> {
+        let reason = BlockReason::from_u8(self.block_reason.load(Ordering::Relaxed))?;
+        let site = self.block_site.load(Ordering::Relaxed);
+        // SAFETY: `block_site` only ever holds null or a `&'static Location`.
+        Some((reason, unsafe { site.as_ref() }))
+    }
+
+    pub(crate) fn is_parked(&self) -> bool {
+        self.run.load(Ordering::Relaxed) == PARKED
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if let Body::Running(co) = self.body.get_mut() {
+            if co.done() {
+                // SAFETY: dropped exactly once, here; a finished coroutine has nothing left to
+                // unwind, so dropping it (unmapping its stack) is fine on any thread.
+                unsafe { ManuallyDrop::drop(co) };
+            }
+            // A started, unfinished coroutine is leaked on purpose: dropping it would unwind
+            // its stack on this thread, which may not be its home thread (and its blocked
+            // operation may still be registered with a channel). This only happens to
+            // goroutines blocked forever when their runtime is dropped.
+        }
+    }
+}

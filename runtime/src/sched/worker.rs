@@ -1,0 +1,542 @@
+//! Workers: the OS threads that run goroutines, their queues, and how they sleep and wake.
+//!
+//! # Queues of one worker
+//!
+//! | queue     | holds                                      | who pushes            | who pops |
+//! |-----------|--------------------------------------------|-----------------------|----------|
+//! | `runnext` | the goroutine to run next                  | this worker           | this worker |
+//! | `local`   | started goroutines woken on this worker    | this worker           | this worker |
+//! | `inbox`   | started goroutines woken from elsewhere    | any thread            | this worker |
+//! | `deque`   | unstarted goroutines                       | this worker           | this worker, thieves |
+//!
+//! plus the runtime's `injector` for goroutines spawned from outside any worker.
+//!
+//! **Placement.** A spawned goroutine goes to its spawner's `runnext` (Go's trick: a
+//! goroutine and the one it starts usually talk, so they should share a core); whatever was
+//! in `runnext` moves back to `local` or, if it never ran, to the stealable `deque`. A woken
+//! goroutine goes to `runnext` when the waker runs on its home worker, else to the home
+//! worker's `inbox`. **Only unstarted goroutines are ever stolen**: a started one has its stack,
+//! thread-locals and possibly `!Send` values tied to its home thread.
+//!
+//! **Fairness.** `runnext` may win at most `RUNNEXT_BUDGET` times in a row (two goroutines
+//! ping-ponging cannot starve the rest), and every `GLOBAL_CHECK` ticks the shared queues are
+//! looked at first.
+//!
+//! **Sleeping.** A worker with nothing to do spins briefly (only on a multi-core machine, and
+//! with `spin_loop` hints, never `sched_yield`), then registers in the runtime's idle list and
+//! parks. Waking is targeted: a goroutine woken onto a sleeping worker unparks that worker; new
+//! stealable work wakes one idle worker only when no worker is already searching, so a burst
+//! of spawns or sends wakes at most one thread at a time.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use corosensei::CoroutineResult;
+use corosensei::stack::DefaultStack;
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+
+use super::task::{Body, Co, Suspend, Task};
+use super::{Config, deadlock, registry, stack};
+
+const RUNNEXT_BUDGET: u32 = 64;
+const GLOBAL_CHECK: u32 = 61;
+const SPIN_TIME: Duration = Duration::from_micros(30);
+
+/// State of a runtime shared by its workers. Leaked (`&'static`) when built.
+pub(crate) struct RtShared {
+    pub(crate) workers: Box<[WorkerShared]>,
+    stealers: Box<[Stealer<Arc<Task>>]>,
+    pub(crate) injector: Injector<Arc<Task>>,
+    idle: Mutex<Vec<usize>>,
+    n_idle: AtomicUsize,
+    n_searching: AtomicUsize,
+    pub(crate) shutdown: AtomicBool,
+    pub(crate) config: Config,
+    can_spin: bool,
+}
+
+/// The part of a worker other threads may touch.
+pub(crate) struct WorkerShared {
+    index: usize,
+    rt: OnceLock<&'static RtShared>,
+    inbox: Injector<Arc<Task>>,
+    sleeping: AtomicBool,
+    thread: OnceLock<std::thread::Thread>,
+}
+
+impl WorkerShared {
+    pub(crate) fn rt(&self) -> &'static RtShared {
+        self.rt.get().expect("worker belongs to a runtime")
+    }
+}
+
+impl RtShared {
+    /// Builds the shared state and the per-worker deques (handed to the worker threads).
+    pub(crate) fn new(config: Config) -> (&'static RtShared, Vec<Worker<Arc<Task>>>) {
+        let n = config.workers;
+        let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
+        let stealers = deques.iter().map(Worker::stealer).collect();
+        let workers = (0..n)
+            .map(|index| WorkerShared {
+                index,
+                rt: OnceLock::new(),
+                inbox: Injector::new(),
+                sleeping: AtomicBool::new(false),
+                thread: OnceLock::new(),
+            })
+            .collect();
+        let can_spin = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+        let rt: &'static RtShared = Box::leak(Box::new(RtShared {
+            workers,
+            stealers,
+            injector: Injector::new(),
+            idle: Mutex::new(Vec::with_capacity(n)),
+            n_idle: AtomicUsize::new(0),
+            n_searching: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            config,
+            can_spin,
+        }));
+        for w in rt.workers.iter() {
+            let _ = w.rt.set(rt);
+        }
+        (rt, deques)
+    }
+
+    /// Wakes one idle worker if stealable work appeared and nobody is searching for it.
+    #[inline]
+    pub(crate) fn wake_any(&self) {
+        fence(Ordering::SeqCst);
+        if self.n_searching.load(Ordering::SeqCst) != 0 || self.n_idle.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        self.wake_any_slow();
+    }
+
+    #[cold]
+    fn wake_any_slow(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(i) = idle.pop() else { return };
+        self.n_idle.fetch_sub(1, Ordering::SeqCst);
+        let w = &self.workers[i];
+        w.sleeping.store(false, Ordering::SeqCst);
+        drop(idle);
+        if let Some(t) = w.thread.get() {
+            t.unpark();
+        }
+    }
+
+    /// Wakes worker `w` if it sleeps (it has work in its inbox).
+    #[inline]
+    fn wake_worker(&self, w: &WorkerShared) {
+        fence(Ordering::SeqCst);
+        if !w.sleeping.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if w.sleeping.swap(false, Ordering::SeqCst) {
+            if let Some(pos) = idle.iter().position(|&i| i == w.index) {
+                idle.swap_remove(pos);
+                self.n_idle.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        drop(idle);
+        if let Some(t) = w.thread.get() {
+            t.unpark();
+        }
+    }
+
+    /// Asks every worker to exit and wakes them all.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        for w in self.workers.iter() {
+            w.sleeping.store(false, Ordering::SeqCst);
+            if let Some(t) = w.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// True if any goroutine sits in a queue other threads can see.
+    pub(crate) fn has_queued(&self) -> bool {
+        !self.injector.is_empty()
+            || self.workers.iter().any(|w| !w.inbox.is_empty())
+            || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Queues a new goroutine from outside this runtime's workers.
+    pub(crate) fn inject(&self, task: Arc<Task>) {
+        self.injector.push(task);
+        self.wake_any();
+    }
+}
+
+/// The worker-thread-only part of a worker.
+pub(crate) struct Local {
+    shared: &'static WorkerShared,
+    rt: &'static RtShared,
+    deque: Worker<Arc<Task>>,
+    runnext: Cell<Option<Arc<Task>>>,
+    runnext_streak: Cell<u32>,
+    local: RefCell<VecDeque<Arc<Task>>>,
+    /// Goroutines that called `yield_now`: they run after everything runnable now.
+    later: RefCell<VecDeque<Arc<Task>>>,
+    stacks: RefCell<Vec<DefaultStack>>,
+    tick: Cell<u32>,
+}
+
+std::thread_local! {
+    static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+    static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The goroutine running on this thread, if any.
+#[inline]
+pub(crate) fn current_task() -> Option<Arc<Task>> {
+    let p = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `CURRENT` is set by the worker to `Arc::as_ptr` of the task it is resuming and
+    // cleared when the task suspends; the worker holds that `Arc` meanwhile, so the pointer is
+    // live and came from an `Arc`. We add a count for the `Arc` we hand out.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Some(Arc::from_raw(p))
+    }
+}
+
+/// True if the calling code runs inside a goroutine.
+#[inline]
+pub(crate) fn in_goroutine() -> bool {
+    !CURRENT
+        .try_with(Cell::get)
+        .unwrap_or(std::ptr::null())
+        .is_null()
+}
+
+/// Runs `f` with this thread's worker, if it is one.
+#[inline]
+fn with_local<R>(f: impl FnOnce(Option<&Local>) -> R) -> R {
+    let p = LOCAL.try_with(Cell::get).unwrap_or(std::ptr::null());
+    // SAFETY: `LOCAL` points to the `Local` on the worker thread's own stack frame
+    // (`worker_main`), set for exactly the lifetime of that frame; only this thread reads it.
+    f(unsafe { p.as_ref() })
+}
+
+/// The runtime whose worker this thread is, if any.
+pub(crate) fn current_rt() -> Option<&'static RtShared> {
+    with_local(|l| l.map(|l| l.rt))
+}
+
+/// Queues a goroutine that was just unparked (see `Task::unpark`).
+pub(crate) fn schedule_woken(task: Arc<Task>) {
+    let home = task.home().expect("a parked goroutine has a home worker");
+    let task = with_local(|l| match l {
+        Some(l) if std::ptr::eq(l.shared, home) => {
+            l.push_runnext(task);
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = task {
+        home.inbox.push(task);
+        home.rt().wake_worker(home);
+    }
+}
+
+/// Unstarted goroutines a spawning goroutine may leave queued on its worker before it yields
+/// to let them run (Go bounds its local run queue at 256 too). This keeps a spawn loop from
+/// piling up goroutines faster than they can finish.
+const SPAWN_BACKLOG: usize = 256;
+/// Goroutines a non-worker thread may leave in the injector before it waits a little.
+const INJECT_BACKLOG: usize = 4096;
+
+/// Slows a spawner down when goroutines pile up unstarted: a goroutine yields; a thread
+/// waits (briefly) for the workers to catch up.
+pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
+    let backlog = with_local(|l| l.map(|l| l.deque.len()));
+    match backlog {
+        Some(n) => {
+            if n > SPAWN_BACKLOG && in_goroutine() {
+                super::yield_now();
+            }
+        }
+        None => {
+            let rt = rt.unwrap_or_else(super::runtime::global);
+            let start = Instant::now();
+            while rt.injector.len() > INJECT_BACKLOG && start.elapsed() < Duration::from_millis(20)
+            {
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    }
+}
+
+/// Queues a new goroutine: on the calling worker if it belongs to `rt` (or `rt` is `None`),
+/// else on `rt`'s injector (the global runtime's when `rt` is `None` and we are no worker).
+pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
+    let task = with_local(|l| match l {
+        Some(l) if rt.is_none_or(|rt| std::ptr::eq(rt, l.rt)) => {
+            l.push_runnext(task);
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = task {
+        rt.unwrap_or_else(super::runtime::global).inject(task);
+    }
+}
+
+impl Local {
+    /// Makes `task` the next to run; the previous occupant of `runnext` goes back to a queue.
+    fn push_runnext(&self, task: Arc<Task>) {
+        if let Some(old) = self.runnext.replace(Some(task)) {
+            self.requeue(old);
+        }
+    }
+
+    fn requeue(&self, task: Arc<Task>) {
+        // SAFETY: the task sits in this worker's `runnext`, so this thread owns its body.
+        let unstarted = matches!(unsafe { &*task.body.get() }, Body::Unstarted(_));
+        if unstarted {
+            self.deque.push(task);
+            self.rt.wake_any();
+        } else {
+            self.local.borrow_mut().push_back(task);
+        }
+    }
+
+    fn next_task(&self) -> Option<Arc<Task>> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % GLOBAL_CHECK == 0 {
+            if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
+                return Some(t);
+            }
+            if let Some(t) = self.deque.pop() {
+                return Some(t);
+            }
+            if let Some(t) = steal_one(|| self.rt.injector.steal_batch_and_pop(&self.deque)) {
+                return Some(t);
+            }
+        }
+        if let Some(t) = self.runnext.take() {
+            let streak = self.runnext_streak.get();
+            if streak < RUNNEXT_BUDGET {
+                self.runnext_streak.set(streak + 1);
+                return Some(t);
+            }
+            // Budget spent: let the others run first.
+            self.runnext_streak.set(0);
+            self.requeue(t);
+        }
+        self.runnext_streak.set(0);
+        if let Some(t) = self.local.borrow_mut().pop_front() {
+            return Some(t);
+        }
+        if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
+            return Some(t);
+        }
+        if let Some(t) = self.deque.pop() {
+            return Some(t);
+        }
+        if let Some(t) = steal_one(|| self.rt.injector.steal_batch_and_pop(&self.deque)) {
+            return Some(t);
+        }
+        self.later.borrow_mut().pop_front()
+    }
+
+    /// Looks for work elsewhere: the inbox, the injector, other workers' unstarted goroutines.
+    fn find_elsewhere(&self) -> Option<Arc<Task>> {
+        if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
+            return Some(t);
+        }
+        if let Some(t) = steal_one(|| self.rt.injector.steal_batch_and_pop(&self.deque)) {
+            return Some(t);
+        }
+        let n = self.rt.stealers.len();
+        if n > 1 {
+            let start = crate::rng::below(n as u32) as usize;
+            for k in 0..n {
+                let v = (start + k) % n;
+                if v == self.shared.index {
+                    continue;
+                }
+                if let Some(t) = steal_one(|| self.rt.stealers[v].steal_batch_and_pop(&self.deque))
+                {
+                    return Some(t);
+                }
+            }
+        }
+        None
+    }
+
+    fn has_visible_work(&self) -> bool {
+        !self.shared.inbox.is_empty()
+            || !self.rt.injector.is_empty()
+            || self.rt.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Spins for a short while looking for work (multi-core machines only).
+    fn search(&self) -> Option<Arc<Task>> {
+        if !self.rt.can_spin {
+            return self.find_elsewhere();
+        }
+        self.rt.n_searching.fetch_add(1, Ordering::SeqCst);
+        let start = Instant::now();
+        let found = loop {
+            if let Some(t) = self.find_elsewhere() {
+                break Some(t);
+            }
+            if self.rt.shutdown.load(Ordering::Relaxed) || start.elapsed() > SPIN_TIME {
+                break None;
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        };
+        self.rt.n_searching.fetch_sub(1, Ordering::SeqCst);
+        if found.is_some() && !self.deque.is_empty() {
+            // We stole a batch: let another idle worker help with the rest.
+            self.rt.wake_any();
+        }
+        found
+    }
+
+    fn sleep(&self) {
+        {
+            let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.push(self.shared.index);
+            self.shared.sleeping.store(true, Ordering::SeqCst);
+            self.rt.n_idle.fetch_add(1, Ordering::SeqCst);
+        }
+        fence(Ordering::SeqCst);
+        if self.has_visible_work() || self.rt.shutdown.load(Ordering::SeqCst) {
+            let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if self.shared.sleeping.swap(false, Ordering::SeqCst) {
+                if let Some(pos) = idle.iter().position(|&i| i == self.shared.index) {
+                    idle.swap_remove(pos);
+                    self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            return;
+        }
+        deadlock::worker_sleeping(true);
+        while self.shared.sleeping.load(Ordering::SeqCst)
+            && !self.rt.shutdown.load(Ordering::SeqCst)
+        {
+            std::thread::park();
+        }
+        deadlock::worker_sleeping(false);
+    }
+
+    fn take_stack(&self) -> DefaultStack {
+        if let Some(s) = self.stacks.borrow_mut().pop() {
+            return s;
+        }
+        match DefaultStack::new(self.rt.config.stack_size) {
+            Ok(s) => s,
+            Err(e) => stack::fatal_no_stack(&e),
+        }
+    }
+
+    fn return_stack(&self, s: DefaultStack) {
+        let mut stacks = self.stacks.borrow_mut();
+        if stacks.len() < stack::POOL_PER_WORKER {
+            stacks.push(s);
+        }
+    }
+
+    /// Runs `task` until it parks, yields or finishes.
+    fn run_task(&self, task: Arc<Task>) {
+        // SAFETY: we popped `task` from one of our queues, so this thread owns its body: it is
+        // either unstarted (any thread may start it; it becomes ours) or homed here.
+        let body = unsafe { &mut *task.body.get() };
+        if let Body::Unstarted(_) = body {
+            let Body::Unstarted(f) = std::mem::replace(body, Body::Done) else {
+                unreachable!()
+            };
+            task.set_home(self.shared);
+            let stack = self.take_stack();
+            let co = Co::with_stack(stack, move |y, ()| {
+                if let Some(t) = current_task() {
+                    t.yielder.set(y as *const _);
+                }
+                super::run_goroutine_body(f);
+            });
+            *body = Body::Running(ManuallyDrop::new(co));
+        }
+        let Body::Running(co) = body else {
+            unreachable!("a queued goroutine that already finished")
+        };
+        CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
+        loop {
+            match co.resume(()) {
+                CoroutineResult::Yield(Suspend::Park) => {
+                    if task.try_park() {
+                        break;
+                    }
+                }
+                CoroutineResult::Yield(Suspend::Yield) => {
+                    self.later.borrow_mut().push_back(task.clone());
+                    break;
+                }
+                CoroutineResult::Return(()) => {
+                    // SAFETY: taken exactly once; `body` is set to `Done` right after.
+                    let co = unsafe { ManuallyDrop::take(co) };
+                    *body = Body::Done;
+                    self.return_stack(co.into_stack());
+                    registry::remove(&task);
+                    stack::release();
+                    break;
+                }
+            }
+        }
+        CURRENT.with(|c| c.set(std::ptr::null()));
+    }
+}
+
+fn steal_one(mut f: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Task>> {
+    loop {
+        match f() {
+            Steal::Success(t) => return Some(t),
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+}
+
+/// The body of a worker thread.
+pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
+    let shared = &rt.workers[index];
+    let _ = shared.thread.set(std::thread::current());
+    let local = Local {
+        shared,
+        rt,
+        deque,
+        runnext: Cell::new(None),
+        runnext_streak: Cell::new(0),
+        local: RefCell::new(VecDeque::new()),
+        later: RefCell::new(VecDeque::new()),
+        stacks: RefCell::new(Vec::new()),
+        tick: Cell::new(0),
+    };
+    LOCAL.with(|l| l.set(&local));
+    while !rt.shutdown.load(Ordering::Relaxed) {
+        if let Some(t) = local.next_task() {
+            local.run_task(t);
+            continue;
+        }
+        if let Some(t) = local.search() {
+            local.run_task(t);
+            continue;
+        }
+        local.sleep();
+    }
+    LOCAL.with(|l| l.set(std::ptr::null()));
+}

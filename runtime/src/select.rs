@@ -1,0 +1,579 @@
+//! Go's `select`: wait on several channel operations, commit exactly one.
+//!
+//! # The algorithm
+//!
+//! 1. **Evaluate**: every operand is evaluated once by whoever builds the cases (the macro or
+//!    the [`Select`] builder), in source order, before `run` starts.
+//! 2. **Poll**: visit the cases in a fresh random order (a Fisher–Yates shuffle from the
+//!    thread's seedable generator; source order when `biased`) and try each without blocking.
+//!    The first that completes is the one chosen: with the shuffle, each ready case is equally
+//!    likely. Nil channels are skipped; a closed channel's receive completes (with `None`); a
+//!    send to a closed channel panics, as in Go.
+//! 3. **Default**: with a default arm, stop here.
+//! 4. **Block**: register the caller's waiter on every case's channel, one channel lock at a
+//!    time. Right after each registration the case re-checks readiness under that lock; if it
+//!    is ready the select aborts its own wait (one CAS) and polls again. Otherwise it parks.
+//! 5. **Commit**: a counterparty commits the select by winning the CAS on its selection word
+//!    (`waiter.rs`): for an unbuffered channel it moves the value through the case's packet
+//!    before waking it; for a buffered channel it only wakes it, and the woken select takes
+//!    the value itself (if another receiver got there first it simply polls again). The select
+//!    then unregisters from every other channel. Because only one CAS can win, exactly one
+//!    case commits, and values offered to the losing cases stay where they were.
+
+use std::fmt;
+use std::panic::Location;
+
+use crate::chan::array::{PopError, PushError};
+use crate::chan::zero::Packet;
+use crate::chan::{AllowsRecv, AllowsSend, AnyChan, Channel, panic_send_on_closed, raw_of};
+use crate::loom::{Arc, Ordering, fence};
+use crate::rng;
+use crate::waiter::{self, BlockReason, Selected, WaiterRef};
+
+/// One case of a select, with its type erased. Implemented by [`RecvCase`] and [`SendCase`]
+/// only; expanded `select!` code builds those and passes them to [`select`] as
+/// `&mut dyn SelectCase`.
+pub trait SelectCase: sealed::Sealed {
+    #[doc(hidden)]
+    fn __case(&mut self) -> CaseRef<'_>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T> Sealed for super::RecvCase<'_, T> {}
+    impl<T> Sealed for super::SendCase<'_, T> {}
+}
+
+/// The engine's view of a case (hidden plumbing for [`SelectCase`]).
+#[doc(hidden)]
+#[allow(missing_debug_implementations)]
+pub struct CaseRef<'c>(&'c mut dyn CaseOps);
+
+/// What the engine does with a case.
+trait CaseOps {
+    fn is_nil(&self) -> bool;
+    /// Tries to complete without blocking. Panics on a send to a closed channel.
+    fn try_complete(&mut self) -> bool;
+    /// Registers `w`; returns true if the case is ready now.
+    fn register(&mut self, w: &WaiterRef) -> bool;
+    fn unregister(&mut self);
+    /// The select was woken for this case; finishes it. False means "poll again".
+    fn accept(&mut self, closed: bool) -> bool;
+    fn oper(&self) -> usize;
+}
+
+/// A receive case: Go's `case v, ok := <-ch`.
+pub struct RecvCase<'a, T> {
+    chan: Option<&'a Arc<Channel<T>>>,
+    packet: Packet<T>,
+    /// Set when the case committed: `Some(None)` means "channel closed".
+    result: Option<Option<T>>,
+}
+
+impl<'a, T> RecvCase<'a, T> {
+    /// A receive case on `ch` (a nil channel makes a case that never fires).
+    #[inline]
+    pub fn new<C>(ch: &'a C) -> Self
+    where
+        C: AnyChan<Elem = T>,
+        C::Dir: AllowsRecv,
+    {
+        RecvCase {
+            chan: raw_of(ch),
+            packet: Packet::empty(),
+            result: None,
+        }
+    }
+
+    /// The received value after this case was chosen: `None` if the channel was closed.
+    ///
+    /// # Panics
+    /// If this case was not the one chosen (or its value was already taken).
+    #[inline]
+    pub fn take(&mut self) -> Option<T> {
+        self.result
+            .take()
+            .expect("RecvCase::take: this case was not selected")
+    }
+
+    /// Go's `v, ok`: the value and `true`, or `T::default()` and `false` if closed.
+    #[inline]
+    pub fn take_ok(&mut self) -> (T, bool)
+    where
+        T: Default,
+    {
+        match self.take() {
+            Some(v) => (v, true),
+            None => (T::default(), false),
+        }
+    }
+
+    /// Turns this case into a nil-channel case (never ready again in this select).
+    pub fn disable(&mut self) {
+        self.chan = None;
+        self.result = None;
+    }
+}
+
+impl<T> CaseOps for RecvCase<'_, T> {
+    fn is_nil(&self) -> bool {
+        self.chan.is_none()
+    }
+
+    #[inline]
+    fn try_complete(&mut self) -> bool {
+        let Some(c) = self.chan else { return false };
+        let r = match &**c {
+            Channel::Array(a) => a.try_recv(),
+            Channel::Zero(z) => z.try_recv_from(usize::MAX),
+        };
+        match r {
+            Ok(v) => self.result = Some(Some(v)),
+            Err(PopError::Closed) => self.result = Some(None),
+            Err(PopError::Empty) => return false,
+        }
+        true
+    }
+
+    fn register(&mut self, w: &WaiterRef) -> bool {
+        let oper = self.oper();
+        let Some(c) = self.chan else { return false };
+        match &**c {
+            Channel::Array(a) => {
+                a.receivers.register(oper, w);
+                fence(Ordering::SeqCst);
+                !a.is_empty() || a.is_closed()
+            }
+            Channel::Zero(z) => z.register_recv(oper, &mut self.packet, w),
+        }
+    }
+
+    fn unregister(&mut self) {
+        let oper = self.oper();
+        let Some(c) = self.chan else { return };
+        match &**c {
+            Channel::Array(a) => a.receivers.unregister(oper),
+            Channel::Zero(z) => z.unregister_recv(oper),
+        }
+    }
+
+    fn accept(&mut self, closed: bool) -> bool {
+        let Some(c) = self.chan else { return false };
+        match &**c {
+            Channel::Array(_) => self.try_complete(),
+            Channel::Zero(_) => {
+                if closed {
+                    self.result = Some(None);
+                } else {
+                    self.packet.wait_ready();
+                    self.result = Some(self.packet.take());
+                }
+                true
+            }
+        }
+    }
+
+    fn oper(&self) -> usize {
+        waiter::oper_of(&self.packet)
+    }
+}
+
+impl<T> SelectCase for RecvCase<'_, T> {
+    fn __case(&mut self) -> CaseRef<'_> {
+        CaseRef(self)
+    }
+}
+
+impl<T> fmt::Debug for RecvCase<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvCase")
+            .field("nil", &self.chan.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A send case: Go's `case ch <- v`. Holds the value until the case commits; if another case
+/// wins, the value is dropped with the case (it was never sent).
+pub struct SendCase<'a, T> {
+    chan: Option<&'a Arc<Channel<T>>>,
+    packet: Packet<T>,
+}
+
+impl<'a, T> SendCase<'a, T> {
+    /// A send case of `v` on `ch` (a nil channel makes a case that never fires).
+    #[inline]
+    pub fn new<C>(ch: &'a C, v: T) -> Self
+    where
+        C: AnyChan<Elem = T>,
+        C::Dir: AllowsSend,
+    {
+        SendCase {
+            chan: raw_of(ch),
+            packet: Packet::with(v),
+        }
+    }
+
+    /// Takes back the value of a send case that was not chosen.
+    pub fn into_value(mut self) -> Option<T> {
+        self.packet.take()
+    }
+}
+
+impl<T> CaseOps for SendCase<'_, T> {
+    fn is_nil(&self) -> bool {
+        self.chan.is_none()
+    }
+
+    #[inline]
+    fn try_complete(&mut self) -> bool {
+        let Some(c) = self.chan else { return false };
+        let Some(v) = self.packet.take() else {
+            return false;
+        };
+        let r = match &**c {
+            Channel::Array(a) => a.try_send(v),
+            Channel::Zero(z) => z.try_send_from(v, usize::MAX),
+        };
+        match r {
+            Ok(()) => true,
+            Err(PushError::Full(v)) => {
+                self.packet.put(v);
+                false
+            }
+            Err(PushError::Closed(v)) => {
+                drop(v);
+                panic_send_on_closed()
+            }
+        }
+    }
+
+    fn register(&mut self, w: &WaiterRef) -> bool {
+        let oper = self.oper();
+        let Some(c) = self.chan else { return false };
+        match &**c {
+            Channel::Array(a) => {
+                a.senders.register(oper, w);
+                fence(Ordering::SeqCst);
+                !a.is_full() || a.is_closed()
+            }
+            Channel::Zero(z) => z.register_send(oper, &mut self.packet, w),
+        }
+    }
+
+    fn unregister(&mut self) {
+        let oper = self.oper();
+        let Some(c) = self.chan else { return };
+        match &**c {
+            Channel::Array(a) => a.senders.unregister(oper),
+            Channel::Zero(z) => z.unregister_send(oper),
+        }
+    }
+
+    fn accept(&mut self, closed: bool) -> bool {
+        let Some(c) = self.chan else { return false };
+        match &**c {
+            Channel::Array(_) => self.try_complete(),
+            Channel::Zero(_) => {
+                if closed {
+                    panic_send_on_closed();
+                }
+                self.packet.wait_ready();
+                true
+            }
+        }
+    }
+
+    fn oper(&self) -> usize {
+        waiter::oper_of(&self.packet)
+    }
+}
+
+impl<T> SelectCase for SendCase<'_, T> {
+    fn __case(&mut self) -> CaseRef<'_> {
+        CaseRef(self)
+    }
+}
+
+impl<T> fmt::Debug for SendCase<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendCase")
+            .field("nil", &self.chan.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a select ends when no case is ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Block until a case commits.
+    Block,
+    /// Return `None` (the `default` arm).
+    Default,
+}
+
+const STACK_ORDER: usize = 64;
+
+/// Runs a select over `cases`; returns the index of the committed case, or `None` when
+/// `mode` is `Default` and no case was ready.
+#[track_caller]
+pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -> Option<usize> {
+    let site = Location::caller();
+    let n = cases.len();
+    let mut stack_order = [0u32; STACK_ORDER];
+    let mut heap_order;
+    let order: &mut [u32] = if n <= STACK_ORDER {
+        &mut stack_order[..n]
+    } else {
+        heap_order = vec![0u32; n];
+        &mut heap_order
+    };
+    loop {
+        for (i, o) in order.iter_mut().enumerate() {
+            *o = i as u32;
+        }
+        if !biased && n > 1 {
+            rng::shuffle(order);
+        }
+
+        // Poll.
+        let mut live = 0;
+        for &i in order.iter() {
+            let case = cases[i as usize].__case();
+            if case.0.is_nil() {
+                continue;
+            }
+            live += 1;
+            if case.0.try_complete() {
+                return Some(i as usize);
+            }
+        }
+        if mode == Mode::Default {
+            return None;
+        }
+        if live == 0 {
+            let reason = if n == 0 {
+                BlockReason::SelectNoCases
+            } else {
+                BlockReason::Select
+            };
+            waiter::block_forever(reason);
+        }
+
+        // Block.
+        let chosen = waiter::with_current(|w| {
+            let mut registered = 0;
+            for &i in order.iter() {
+                let case = cases[i as usize].__case();
+                if case.0.is_nil() {
+                    registered += 1;
+                    continue;
+                }
+                registered += 1;
+                if case.0.register(w) {
+                    let _ = w.try_select(Selected::Aborted);
+                    break;
+                }
+            }
+            let sel = w.wait(BlockReason::Select, site);
+            for &i in order[..registered].iter() {
+                cases[i as usize].__case().0.unregister();
+            }
+            let (op, closed) = match sel {
+                Selected::Operation(op) => (op, false),
+                Selected::Closed(op) => (op, true),
+                Selected::Aborted | Selected::Waiting => return None,
+            };
+            let i = order[..registered]
+                .iter()
+                .map(|&i| i as usize)
+                .find(|&i| cases[i].__case().0.oper() == op)
+                .expect("a select is only woken for one of its own cases");
+            cases[i].__case().0.accept(closed).then_some(i)
+        });
+        if chosen.is_some() {
+            return chosen;
+        }
+    }
+}
+
+/// A select whose cases are decided at run time (Go's `reflect.Select`); the [`select!`]
+/// macro is the static, allocation-free form of the same engine.
+///
+/// Add cases with [`recv`](Select::recv) and [`send`](Select::send) (each returns the case's
+/// index), then call [`select`](Select::select) (block until one case commits) or
+/// [`try_select`](Select::try_select) (Go's `default`: `None` if no case is ready now). Exactly
+/// one case commits; the value of a send case that loses is dropped with the `Select`.
+///
+/// ```
+/// use gocsp::{Chan, Select};
+///
+/// let a = Chan::new(1);
+/// let b: Chan<&str> = Chan::new(1);
+/// b.send("from b");
+///
+/// let mut sel = Select::new();
+/// let ra = sel.recv(&a);
+/// let rb = sel.recv(&b);
+/// let i = sel.select();
+/// assert_eq!(i, rb.index());
+/// assert_eq!(sel.take(rb), Some("from b"));
+/// # let _: Option<i32> = a.try_recv().ok();
+/// # let _ = ra;
+/// ```
+///
+/// [`select!`]: crate::select!
+pub struct Select<'a> {
+    cases: Vec<Box<dyn SelectCase + 'a>>,
+    biased: bool,
+}
+
+/// Names a receive case of a [`Select`] and the type it receives.
+pub struct RecvIndex<T> {
+    index: usize,
+    ptr: *const (),
+    _marker: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> RecvIndex<T> {
+    /// The case's index, as returned by [`Select::select`].
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl<T> Clone for RecvIndex<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for RecvIndex<T> {}
+
+impl<T> PartialEq<usize> for RecvIndex<T> {
+    fn eq(&self, other: &usize) -> bool {
+        self.index == *other
+    }
+}
+
+impl<T> fmt::Debug for RecvIndex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RecvIndex").field(&self.index).finish()
+    }
+}
+
+impl<'a> Select<'a> {
+    /// An empty select. With no cases, [`select`](Select::select) blocks forever (Go's
+    /// `select {}`).
+    pub fn new() -> Self {
+        Select {
+            cases: Vec::new(),
+            biased: false,
+        }
+    }
+
+    /// Picks the first ready case in the order added instead of a random one.
+    pub fn biased(&mut self) -> &mut Self {
+        self.biased = true;
+        self
+    }
+
+    /// Adds a receive case on `ch`; returns its index. A nil channel's case never fires.
+    pub fn recv<C>(&mut self, ch: &'a C) -> RecvIndex<C::Elem>
+    where
+        C: AnyChan,
+        C::Dir: AllowsRecv,
+        C::Elem: 'a,
+    {
+        let case = Box::new(RecvCase::new(ch));
+        let ptr = &*case as *const RecvCase<'a, C::Elem> as *const ();
+        self.cases.push(case);
+        RecvIndex {
+            index: self.cases.len() - 1,
+            ptr,
+            _marker: std::marker::PhantomData,
+        }
+    }
+
+    /// Adds a send case of `v` on `ch`; returns its index. A nil channel's case never fires.
+    pub fn send<C>(&mut self, ch: &'a C, v: C::Elem) -> usize
+    where
+        C: AnyChan,
+        C::Dir: AllowsSend,
+        C::Elem: 'a,
+    {
+        self.cases.push(Box::new(SendCase::new(ch, v)));
+        self.cases.len() - 1
+    }
+
+    /// Blocks until one case commits and returns its index.
+    ///
+    /// # Panics
+    /// With "send on closed channel" if the chosen send case's channel is closed.
+    #[track_caller]
+    pub fn select(&mut self) -> usize {
+        let mut refs: Vec<&mut dyn SelectCase> = self
+            .cases
+            .iter_mut()
+            .map(|c| &mut **c as &mut dyn SelectCase)
+            .collect();
+        run(&mut refs, self.biased, Mode::Block).expect("a blocking select returns a case")
+    }
+
+    /// Commits a case that is ready now, or returns `None` (Go's `default`).
+    #[track_caller]
+    pub fn try_select(&mut self) -> Option<usize> {
+        let mut refs: Vec<&mut dyn SelectCase> = self
+            .cases
+            .iter_mut()
+            .map(|c| &mut **c as &mut dyn SelectCase)
+            .collect();
+        run(&mut refs, self.biased, Mode::Default)
+    }
+
+    /// The value received by the chosen receive case: `None` if its channel was closed.
+    ///
+    /// # Panics
+    /// If `case` belongs to another `Select` or was not the chosen case.
+    pub fn take<T: 'a>(&mut self, case: RecvIndex<T>) -> Option<T> {
+        let boxed = self
+            .cases
+            .get_mut(case.index)
+            .expect("RecvIndex from another Select");
+        let ptr = &mut **boxed as *mut (dyn SelectCase + 'a) as *mut ();
+        assert_eq!(ptr as *const (), case.ptr, "RecvIndex from another Select");
+        // SAFETY: the pointer is the very box `recv` created as a `RecvCase<'a, T>` (checked
+        // by address above), and we hold `&mut self`, so the access is exclusive.
+        let recv = unsafe { &mut *(ptr as *mut RecvCase<'a, T>) };
+        recv.take()
+    }
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl fmt::Debug for Select<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Select")
+            .field("cases", &self.cases.len())
+            .field("biased", &self.biased)
+            .finish()
+    }
+}
+
+/// Expanded `select!` code calls this: a blocking select over stack-allocated cases.
+#[doc(hidden)]
+#[track_caller]
+#[inline]
+pub fn select(cases: &mut [&mut dyn SelectCase], biased: bool) -> usize {
+    run(cases, biased, Mode::Block).expect("a blocking select returns a case")
+}
+
+/// Expanded `select!` code with a `default` arm calls this.
+#[doc(hidden)]
+#[track_caller]
+#[inline]
+pub fn try_select(cases: &mut [&mut dyn SelectCase], biased: bool) -> Option<usize> {
+    run(cases, biased, Mode::Default)
+}

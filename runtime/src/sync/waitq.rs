@@ -1,0 +1,63 @@
+//! A FIFO of parked waiters, the building block of `WaitGroup` and `Mutex`.
+
+use std::collections::VecDeque;
+use std::panic::Location;
+
+use crate::waiter::{self, BlockReason, Selected, WaiterRef};
+
+/// A queue of blocked waiters; the owner keeps it under its own lock.
+#[derive(Debug, Default)]
+pub(crate) struct WaitQueue {
+    waiters: VecDeque<(usize, WaiterRef)>,
+}
+
+/// A registration token (its address names the blocked call).
+#[repr(align(8))]
+struct Token(#[allow(dead_code)] u8);
+
+impl WaitQueue {
+    pub(crate) const fn new_const() -> Self {
+        WaitQueue {
+            waiters: VecDeque::new(),
+        }
+    }
+
+    /// Wakes the first waiter still waiting; returns `false` if there was none.
+    pub(crate) fn wake_one(&mut self) -> bool {
+        while let Some((oper, w)) = self.waiters.pop_front() {
+            if w.try_select(Selected::Operation(oper)).is_ok() {
+                w.unpark();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Wakes every waiter.
+    pub(crate) fn wake_all(&mut self) {
+        for (oper, w) in self.waiters.drain(..) {
+            if w.try_select(Selected::Operation(oper)).is_ok() {
+                w.unpark();
+            }
+        }
+    }
+}
+
+/// Blocks the caller until woken through `queue`. `enqueue` runs with the caller's lock held:
+/// it receives a closure that registers the caller in the queue, and returns `true` if the
+/// caller registered (else it returns at once, e.g. because the condition already holds).
+pub(crate) fn wait_on<L>(
+    reason: BlockReason,
+    site: &'static Location<'static>,
+    enqueue: impl FnOnce(&mut dyn FnMut(&mut WaitQueue)) -> Option<L>,
+) {
+    waiter::with_current(|w| {
+        let token = Token(0);
+        let oper = waiter::oper_of(&token);
+        let mut register = |q: &mut WaitQueue| q.waiters.push_back((oper, w.clone()));
+        if let Some(guard) = enqueue(&mut register) {
+            drop(guard);
+            w.wait(reason, site);
+        }
+    });
+}

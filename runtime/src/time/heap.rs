@@ -1,0 +1,225 @@
+//! The one timer facility behind `sleep`, `after`, `tick`, `Timer`, `Ticker` and context
+//! deadlines: a min-heap of deadlines served by one thread (`gocsp-timer`), started on first
+//! use. A timer costs a heap entry, never a thread.
+//!
+//! Each scheduled timer is a [`Node`] whose `state` moves once from `ARMED` to `FIRED` (the
+//! timer thread won) or to `CANCELLED` (the owner stopped it first); the CAS decides which
+//! side acts. Cancelled nodes stay in the heap until they reach the top or until more than
+//! half the heap is cancelled, when it is rebuilt; so stopping a timer is O(1) and the heap
+//! stays proportional to the live timers.
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Instant;
+
+use crate::sched::deadlock;
+
+const ARMED: u8 = 0;
+const FIRED: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// What a timer does when it fires. Runs on the timer thread: must not block.
+pub(crate) type Action = Box<dyn FnOnce(Instant) + Send + 'static>;
+
+/// Tells whether what a timer would deliver to still exists (its channel).
+pub(crate) type Probe = std::sync::Weak<dyn std::any::Any + Send + Sync>;
+
+/// One scheduled timer.
+pub(crate) struct Node {
+    state: AtomicU8,
+    action: Mutex<Option<Action>>,
+    /// When set and dead, the timer is useless and may be dropped before its deadline.
+    probe: Option<Probe>,
+}
+
+impl Node {
+    /// Cancels the timer. Returns `true` if it had not fired yet.
+    pub(crate) fn cancel(&self) -> bool {
+        let won = self
+            .state
+            .compare_exchange(ARMED, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if won {
+            // Drop the action now: it may hold references the owner wants released.
+            drop(self.action.lock().unwrap_or_else(|p| p.into_inner()).take());
+            deadlock::timers_changed(-1);
+            let heap = timers();
+            heap.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+        won
+    }
+
+    /// True while the timer has neither fired nor been cancelled.
+    pub(crate) fn is_armed(&self) -> bool {
+        self.state.load(Ordering::Acquire) == ARMED
+    }
+}
+
+struct Entry {
+    when: Instant,
+    seq: u64,
+    node: Arc<Node>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.when == other.when && self.seq == other.seq
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    // Reversed: `BinaryHeap` is a max-heap and we want the earliest deadline on top.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        other
+            .when
+            .cmp(&self.when)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+struct State {
+    heap: BinaryHeap<Entry>,
+    seq: u64,
+    thread_started: bool,
+    /// Heap size after the last sweep for unobservable timers.
+    swept_at: usize,
+}
+
+struct Timers {
+    state: Mutex<State>,
+    cond: Condvar,
+    cancelled: AtomicUsize,
+}
+
+fn timers() -> &'static Timers {
+    static TIMERS: OnceLock<Timers> = OnceLock::new();
+    TIMERS.get_or_init(|| Timers {
+        state: Mutex::new(State {
+            heap: BinaryHeap::new(),
+            seq: 0,
+            thread_started: false,
+            swept_at: 1024,
+        }),
+        cond: Condvar::new(),
+        cancelled: AtomicUsize::new(0),
+    })
+}
+
+/// Schedules `action` to run at `when` on the timer thread.
+pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
+    schedule_probed(when, action, None)
+}
+
+/// Like [`schedule`]; the timer is dropped early once `probe` is dead (nobody can observe it
+/// fire: its channel is gone).
+pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
+    let node = Arc::new(Node {
+        state: AtomicU8::new(ARMED),
+        action: Mutex::new(Some(action)),
+        probe,
+    });
+    let t = timers();
+    deadlock::timers_changed(1);
+    let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
+    if !st.thread_started {
+        st.thread_started = true;
+        std::thread::Builder::new()
+            .name("gocsp-timer".into())
+            .spawn(timer_thread)
+            .expect("gocsp: cannot start the timer thread");
+    }
+    st.seq += 1;
+    let seq = st.seq;
+    let earliest = st.heap.peek().is_none_or(|top| when < top.when);
+    st.heap.push(Entry {
+        when,
+        seq,
+        node: node.clone(),
+    });
+    drop(st);
+    if earliest {
+        t.cond.notify_one();
+    }
+    node
+}
+
+fn timer_thread() {
+    let _own = deadlock::OwnThread::enter();
+    let t = timers();
+    let mut due: Vec<Arc<Node>> = Vec::new();
+    let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        // Timers nobody can observe any more (their channel was dropped: `select!` on
+        // `after(..)` in a loop) are cancelled in a sweep whenever the heap has doubled.
+        if st.heap.len() > 2 * st.swept_at {
+            for e in st.heap.iter() {
+                if e.node.probe.as_ref().is_some_and(|p| p.strong_count() == 0) {
+                    e.node.cancel();
+                }
+            }
+            st.swept_at = st.heap.len().max(1024);
+        }
+        // Rebuild when cancelled entries dominate.
+        let cancelled = t.cancelled.load(Ordering::Relaxed);
+        if cancelled > 64 && cancelled * 2 > st.heap.len() {
+            let old = std::mem::take(&mut st.heap);
+            st.heap = old.into_iter().filter(|e| e.node.is_armed()).collect();
+            st.swept_at = st.heap.len().max(1024);
+            t.cancelled.store(0, Ordering::Relaxed);
+        }
+        let now = Instant::now();
+        while let Some(top) = st.heap.peek() {
+            if !top.node.is_armed() {
+                st.heap.pop();
+                let _ = t
+                    .cancelled
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                        Some(c.saturating_sub(1))
+                    });
+                continue;
+            }
+            if top.when > now {
+                break;
+            }
+            let e = st.heap.pop().expect("peeked");
+            due.push(e.node);
+        }
+        if !due.is_empty() {
+            drop(st);
+            for node in due.drain(..) {
+                if node
+                    .state
+                    .compare_exchange(ARMED, FIRED, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    let action = node.action.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    if let Some(action) = action {
+                        action(now);
+                    }
+                    // Counted down after the action, so the deadlock check never sees "no
+                    // timers" while a wake-up is still being delivered.
+                    deadlock::timers_changed(-1);
+                }
+            }
+            st = t.state.lock().unwrap_or_else(|p| p.into_inner());
+            continue;
+        }
+        st = match st.heap.peek().map(|top| top.when) {
+            Some(when) => {
+                let wait = when.saturating_duration_since(Instant::now());
+                t.cond
+                    .wait_timeout(st, wait)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0
+            }
+            None => t.cond.wait(st).unwrap_or_else(|p| p.into_inner()),
+        };
+    }
+}

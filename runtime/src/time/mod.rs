@@ -1,0 +1,337 @@
+//! Go's `time` package, the channel-and-timer part: [`sleep`], [`after`], [`tick`],
+//! [`after_func`], [`Timer`] and [`Ticker`].
+//!
+//! # Go 1.23 semantics
+//!
+//! gocsp follows the timer rules Go adopted in 1.23, which remove two classic traps:
+//!
+//! - **No stale values.** After [`Timer::stop`] or [`Timer::reset`] returns (and the same for
+//!   tickers), a receive from the channel never yields a time from before that call: an
+//!   undelivered value is discarded by `stop`/`reset`.
+//! - **No leaks.** A timer or ticker that the program no longer references is freed even if it
+//!   was never stopped: the timer facility holds only a weak reference to its channel, so
+//!   `select!` on `time::after(...)` in a loop, or a dropped `Ticker`, costs nothing once gone.
+//!
+//! Timer channels have a buffer of one (Go 1.23 reports a capacity of 0 for them; gocsp's
+//! report 1). All timers share one thread and a heap: a pending timer costs a heap entry.
+//!
+//! ```
+//! use gocsp::prelude::*;
+//! use std::time::Duration;
+//!
+//! let ticker = time::Ticker::new(Duration::from_millis(5));
+//! let done = time::after(Duration::from_millis(28));
+//! let mut ticks = 0;
+//! loop {
+//!     select! {
+//!         <-ticker.c() => ticks += 1,
+//!         <-done => break,
+//!     }
+//! }
+//! ticker.stop();
+//! assert!(ticks >= 3, "{ticks} ticks");
+//! ```
+
+pub(crate) mod heap;
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::{Arc, Mutex};
+pub use std::time::{Duration, Instant};
+
+use crate::chan::{Chan, Receiver, WeakChan};
+use crate::waiter::{self, BlockReason, Selected};
+use heap::Node;
+
+/// Pauses the calling goroutine for at least `d`, freeing its worker meanwhile (Go's
+/// `time.Sleep`). On a plain thread it is `std::thread::sleep`.
+#[track_caller]
+pub fn sleep(d: Duration) {
+    if d.is_zero() {
+        crate::yield_now();
+        return;
+    }
+    if !crate::sched::in_goroutine() {
+        std::thread::sleep(d);
+        return;
+    }
+    let site = Location::caller();
+    let when = Instant::now() + d;
+    waiter::with_current(|w| {
+        let token = crate::chan::array::Token::default();
+        let oper = waiter::oper_of(&token);
+        let target = w.clone();
+        let _node = heap::schedule(
+            when,
+            Box::new(move |_| {
+                if target.try_select(Selected::Operation(oper)).is_ok() {
+                    target.unpark();
+                }
+            }),
+        );
+        w.wait(BlockReason::Sleep, site);
+    });
+}
+
+/// A channel that receives the current time once, after `d` (Go's `time.After`).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// let fired = gocsp::time::after(Duration::from_millis(5)).recv().unwrap();
+/// assert!(fired >= start + Duration::from_millis(5));
+/// ```
+pub fn after(d: Duration) -> Receiver<Instant> {
+    Timer::new(d).c
+}
+
+/// A channel that receives the time every `d` (Go's `time.Tick`). The ticker behind it stops
+/// once the channel is no longer referenced.
+///
+/// # Panics
+/// If `d` is zero.
+pub fn tick(d: Duration) -> Receiver<Instant> {
+    Ticker::new(d).c
+}
+
+/// Runs `f` in its own goroutine after `d` (Go's `time.AfterFunc`). The returned timer's
+/// [`stop`](Timer::stop) cancels the call if it has not started; its channel is nil.
+pub fn after_func<F>(d: Duration, f: F) -> Timer
+where
+    F: FnOnce() + Send + 'static,
+{
+    let state = Arc::new(Mutex::new(TimerState {
+        node: None,
+        epoch: 0,
+    }));
+    let f = Arc::new(Mutex::new(Some(f)));
+    let shared = Arc::new(Shared {
+        chan: Chan::nil().downgrade(),
+        state,
+        kind: Kind::Func(Box::new(move || {
+            if let Some(f) = f.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                crate::sched::go(f);
+            }
+        }) as Box<dyn Fn() + Send + Sync>),
+    });
+    arm(&shared, 0, Instant::now() + d);
+    Timer {
+        c: Receiver::default(),
+        shared,
+    }
+}
+
+struct TimerState {
+    node: Option<Arc<Node>>,
+    /// Bumped by every stop/reset: a firing node acts only if its generation is current.
+    epoch: u64,
+}
+
+enum Kind {
+    /// A one-shot timer: send the time once.
+    Once,
+    /// A ticker with this period.
+    Every(Mutex<Duration>),
+    /// `after_func`.
+    Func(Box<dyn Fn() + Send + Sync>),
+}
+
+struct Shared {
+    chan: WeakChan<Instant>,
+    state: Arc<Mutex<TimerState>>,
+    kind: Kind,
+}
+
+/// Schedules `shared` to fire at `when` for generation `epoch`; stores the node.
+fn arm(shared: &Arc<Shared>, epoch: u64, when: Instant) {
+    let firing = shared.clone();
+    let node = heap::schedule_probed(
+        when,
+        Box::new(move |now| fire(&firing, epoch, when, now)),
+        shared.chan.probe(),
+    );
+    shared.state.lock().unwrap_or_else(|p| p.into_inner()).node = Some(node);
+}
+
+fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
+    let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+    if st.epoch != epoch {
+        return;
+    }
+    st.node = None;
+    match &shared.kind {
+        Kind::Func(f) => {
+            drop(st);
+            f();
+        }
+        Kind::Once => {
+            if let Some(ch) = shared.chan.upgrade() {
+                let _ = ch.try_send(now);
+            }
+        }
+        Kind::Every(period) => {
+            let Some(ch) = shared.chan.upgrade() else {
+                return;
+            };
+            // A slow receiver misses ticks rather than getting a backlog (Go's rule).
+            let _ = ch.try_send(now);
+            let period = *period.lock().unwrap_or_else(|p| p.into_inner());
+            let mut next = when + period;
+            while next <= now {
+                next += period;
+            }
+            drop(st);
+            arm(shared, epoch, next);
+        }
+    }
+}
+
+/// Stops whatever is pending for `shared` and discards an undelivered value. Returns true if
+/// the timer was pending or had an undelivered value.
+fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
+    st.epoch += 1;
+    let pending = st.node.take().is_some_and(|n| n.cancel());
+    let undelivered = shared
+        .chan
+        .upgrade()
+        .is_some_and(|ch| ch.try_recv().is_ok());
+    pending || undelivered
+}
+
+/// A single event: its channel receives the time once, when it expires (Go's `time.Timer`).
+///
+/// ```
+/// use gocsp::time::Timer;
+/// use std::time::Duration;
+///
+/// let t = Timer::new(Duration::from_secs(3600));
+/// assert!(t.stop());                    // stopped before it fired
+/// assert!(t.c().try_recv().is_err());   // and nothing will arrive
+/// t.reset(Duration::from_millis(1));
+/// assert!(t.c().recv().is_some());
+/// ```
+pub struct Timer {
+    c: Receiver<Instant>,
+    shared: Arc<Shared>,
+}
+
+impl Timer {
+    /// A timer that fires after `d`.
+    pub fn new(d: Duration) -> Timer {
+        let ch = Chan::new(1);
+        let shared = Arc::new(Shared {
+            chan: ch.downgrade(),
+            state: Arc::new(Mutex::new(TimerState {
+                node: None,
+                epoch: 0,
+            })),
+            kind: Kind::Once,
+        });
+        arm(&shared, 0, Instant::now() + d);
+        Timer {
+            c: ch.receiver(),
+            shared,
+        }
+    }
+
+    /// The channel on which the time is delivered (Go's `t.C`).
+    pub fn c(&self) -> &Receiver<Instant> {
+        &self.c
+    }
+
+    /// Stops the timer. Returns `true` if it had not fired yet, or had fired but its value was
+    /// not received (which is then discarded); `false` if it was already stopped or its value
+    /// was received. Afterwards nothing arrives on the channel until a [`reset`](Self::reset).
+    pub fn stop(&self) -> bool {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        stop_inner(&self.shared, &mut st)
+    }
+
+    /// Re-arms the timer to fire after `d`, discarding a pending or undelivered value. Returns
+    /// what [`stop`](Self::stop) would have.
+    pub fn reset(&self, d: Duration) -> bool {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let was = stop_inner(&self.shared, &mut st);
+        let epoch = st.epoch;
+        drop(st);
+        arm(&self.shared, epoch, Instant::now() + d);
+        was
+    }
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        f.debug_struct("Timer")
+            .field("pending", &st.node.as_ref().is_some_and(|n| n.is_armed()))
+            .finish()
+    }
+}
+
+/// Delivers the time on its channel every period (Go's `time.Ticker`). Ticks that a slow
+/// receiver misses are dropped, not queued.
+pub struct Ticker {
+    c: Receiver<Instant>,
+    shared: Arc<Shared>,
+}
+
+impl Ticker {
+    /// A ticker with period `d`.
+    ///
+    /// # Panics
+    /// "non-positive interval for NewTicker" if `d` is zero, as in Go.
+    pub fn new(d: Duration) -> Ticker {
+        assert!(!d.is_zero(), "non-positive interval for NewTicker");
+        let ch = Chan::new(1);
+        let shared = Arc::new(Shared {
+            chan: ch.downgrade(),
+            state: Arc::new(Mutex::new(TimerState {
+                node: None,
+                epoch: 0,
+            })),
+            kind: Kind::Every(Mutex::new(d)),
+        });
+        arm(&shared, 0, Instant::now() + d);
+        Ticker {
+            c: ch.receiver(),
+            shared,
+        }
+    }
+
+    /// The channel on which ticks are delivered (Go's `t.C`).
+    pub fn c(&self) -> &Receiver<Instant> {
+        &self.c
+    }
+
+    /// Stops the ticker; an undelivered tick is discarded.
+    pub fn stop(&self) {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        stop_inner(&self.shared, &mut st);
+    }
+
+    /// Stops the ticker and restarts it with period `d`.
+    ///
+    /// # Panics
+    /// "non-positive interval for Ticker.Reset" if `d` is zero.
+    pub fn reset(&self, d: Duration) {
+        assert!(!d.is_zero(), "non-positive interval for Ticker.Reset");
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        stop_inner(&self.shared, &mut st);
+        if let Kind::Every(p) = &self.shared.kind {
+            *p.lock().unwrap_or_else(|p| p.into_inner()) = d;
+        }
+        let epoch = st.epoch;
+        drop(st);
+        arm(&self.shared, epoch, Instant::now() + d);
+    }
+}
+
+impl fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let period = match &self.shared.kind {
+            Kind::Every(p) => *p.lock().unwrap_or_else(|p| p.into_inner()),
+            _ => Duration::ZERO,
+        };
+        f.debug_struct("Ticker").field("period", &period).finish()
+    }
+}

@@ -1,0 +1,273 @@
+//! Waiters: all that a channel, a select or a `WaitGroup` knows about whoever is blocked on it.
+//!
+//! A waiter is either a parked OS thread or a parked goroutine. Both carry one atomic word,
+//! the *selection*, which is how a blocked operation is completed:
+//!
+//! | value                  | meaning                                                        |
+//! |------------------------|----------------------------------------------------------------|
+//! | `WAITING` (0)          | blocked; nobody has claimed it yet                             |
+//! | `ABORTED` (1)          | the owner gave up (a select found a case ready after registering) |
+//! | `oper`                 | operation `oper` was completed for it (value handed over)      |
+//! | `oper \| CLOSED_BIT`   | operation `oper` was woken because its channel was closed      |
+//!
+//! `oper` is the address of the operation's packet (a stack object that stays put while it is
+//! registered, aligned to at least 4), so it names one case of one blocking call.
+//!
+//! **Who wins**: exactly one compare-and-swap from `WAITING` succeeds per blocking call. A
+//! counterparty that wins it owns the operation (it transfers the value, then unparks); every
+//! other party fails its CAS and moves on, so a select commits exactly one case. The owner
+//! resets the word to `WAITING` before it registers anywhere, and only reads it afterwards.
+
+use std::fmt;
+use std::panic::Location;
+
+use crate::loom::{Arc, AtomicUsize, Ordering, thread};
+
+pub(crate) const WAITING: usize = 0;
+pub(crate) const ABORTED: usize = 1;
+pub(crate) const CLOSED_BIT: usize = 2;
+
+/// The outcome of a blocking call, decoded from the selection word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Selected {
+    Waiting,
+    Aborted,
+    /// The operation with this token was completed by a counterparty.
+    Operation(usize),
+    /// The operation with this token was woken by `close`.
+    Closed(usize),
+}
+
+impl Selected {
+    #[inline]
+    fn decode(v: usize) -> Self {
+        match v {
+            WAITING => Selected::Waiting,
+            ABORTED => Selected::Aborted,
+            v if v & CLOSED_BIT != 0 => Selected::Closed(v & !CLOSED_BIT),
+            v => Selected::Operation(v),
+        }
+    }
+
+    #[inline]
+    fn encode(self) -> usize {
+        match self {
+            Selected::Waiting => WAITING,
+            Selected::Aborted => ABORTED,
+            Selected::Operation(op) => op,
+            Selected::Closed(op) => op | CLOSED_BIT,
+        }
+    }
+}
+
+/// Returns the token for an operation whose packet lives at `p`.
+#[inline]
+pub(crate) fn oper_of<P>(p: &P) -> usize {
+    const { assert!(std::mem::align_of::<P>() >= 4) };
+    p as *const P as usize
+}
+
+/// Why a waiter is blocked, in Go's words (shown in deadlock reports and goroutine dumps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum BlockReason {
+    ChanSend = 1,
+    ChanRecv,
+    ChanSendNil,
+    ChanRecvNil,
+    Select,
+    SelectNoCases,
+    Sleep,
+    WaitGroup,
+    Mutex,
+    Join,
+    Blocking,
+}
+
+impl BlockReason {
+    pub(crate) fn from_u8(v: u8) -> Option<Self> {
+        use BlockReason::*;
+        Some(match v {
+            1 => ChanSend,
+            2 => ChanRecv,
+            3 => ChanSendNil,
+            4 => ChanRecvNil,
+            5 => Select,
+            6 => SelectNoCases,
+            7 => Sleep,
+            8 => WaitGroup,
+            9 => Mutex,
+            10 => Join,
+            11 => Blocking,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BlockReason::ChanSend => "chan send",
+            BlockReason::ChanRecv => "chan receive",
+            BlockReason::ChanSendNil => "chan send (nil chan)",
+            BlockReason::ChanRecvNil => "chan receive (nil chan)",
+            BlockReason::Select => "select",
+            BlockReason::SelectNoCases => "select (no cases)",
+            BlockReason::Sleep => "sleep",
+            BlockReason::WaitGroup => "sync.WaitGroup.Wait",
+            BlockReason::Mutex => "sync.Mutex.Lock",
+            BlockReason::Join => "join",
+            BlockReason::Blocking => "blocking call",
+        })
+    }
+}
+
+/// A parked OS thread.
+pub(crate) struct ThreadWaiter {
+    sel: AtomicUsize,
+    thread: thread::Thread,
+}
+
+impl ThreadWaiter {
+    fn new() -> Arc<Self> {
+        Arc::new(ThreadWaiter {
+            sel: AtomicUsize::new(WAITING),
+            thread: thread::current(),
+        })
+    }
+}
+
+/// A handle to a blocked party: cheap to clone, stored in channels' wait lists.
+#[derive(Clone)]
+pub(crate) enum WaiterRef {
+    Thread(Arc<ThreadWaiter>),
+    #[cfg(not(loom))]
+    Task(Arc<crate::sched::Task>),
+}
+
+impl fmt::Debug for WaiterRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaiterRef::Thread(_) => f.write_str("WaiterRef::Thread"),
+            #[cfg(not(loom))]
+            WaiterRef::Task(t) => write!(f, "WaiterRef::Task({})", t.id()),
+        }
+    }
+}
+
+impl WaiterRef {
+    #[inline]
+    fn sel(&self) -> &AtomicUsize {
+        match self {
+            WaiterRef::Thread(t) => &t.sel,
+            #[cfg(not(loom))]
+            WaiterRef::Task(t) => t.sel(),
+        }
+    }
+
+    /// An identity for "is this the same waiter", used so a select never pairs with itself.
+    #[inline]
+    pub(crate) fn id(&self) -> usize {
+        match self {
+            WaiterRef::Thread(t) => Arc::as_ptr(t) as usize,
+            #[cfg(not(loom))]
+            WaiterRef::Task(t) => Arc::as_ptr(t) as usize,
+        }
+    }
+
+    /// Claims this waiter for `s`. Exactly one claim from `WAITING` succeeds.
+    #[inline]
+    pub(crate) fn try_select(&self, s: Selected) -> Result<(), Selected> {
+        self.sel()
+            .compare_exchange(WAITING, s.encode(), Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(Selected::decode)
+    }
+
+    #[inline]
+    pub(crate) fn selected(&self) -> Selected {
+        Selected::decode(self.sel().load(Ordering::Acquire))
+    }
+
+    /// Wakes the waiter. Call after a successful `try_select` (and after any value transfer).
+    #[inline]
+    pub(crate) fn unpark(&self) {
+        match self {
+            WaiterRef::Thread(t) => t.thread.unpark(),
+            #[cfg(not(loom))]
+            WaiterRef::Task(t) => t.unpark(),
+        }
+    }
+
+    /// Blocks until the selection word leaves `WAITING` and returns it. Must be called by the
+    /// waiter's own thread or goroutine.
+    pub(crate) fn wait(&self, reason: BlockReason, site: &'static Location<'static>) -> Selected {
+        loop {
+            let s = self.selected();
+            if s != Selected::Waiting {
+                return s;
+            }
+            match self {
+                WaiterRef::Thread(_) => {
+                    park_thread(reason, site, &|| self.selected() == Selected::Waiting)
+                }
+                #[cfg(not(loom))]
+                WaiterRef::Task(t) => t.park_current(reason, site),
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {
+    crate::sched::deadlock::park_thread(reason, site, waiting);
+}
+
+#[cfg(loom)]
+fn park_thread(_reason: BlockReason, _site: &'static Location<'static>, _: &dyn Fn() -> bool) {
+    thread::park();
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static THREAD_WAITER: std::cell::Cell<Option<Arc<ThreadWaiter>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the current thread's or goroutine's waiter, its selection reset to `WAITING`.
+///
+/// `f` registers the waiter where it needs to and then calls [`WaiterRef::wait`].
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&WaiterRef) -> R) -> R {
+    #[cfg(not(loom))]
+    {
+        if let Some(task) = crate::sched::current_task() {
+            task.reset_for_wait();
+            return f(&WaiterRef::Task(task));
+        }
+        let cached = THREAD_WAITER.try_with(|c| c.take()).ok().flatten();
+        let w = cached.unwrap_or_else(ThreadWaiter::new);
+        w.sel.store(WAITING, Ordering::Release);
+        let w = WaiterRef::Thread(w);
+        let r = f(&w);
+        if let WaiterRef::Thread(w) = w {
+            let _ = THREAD_WAITER.try_with(|c| c.set(Some(w)));
+        }
+        r
+    }
+    #[cfg(loom)]
+    {
+        f(&WaiterRef::Thread(ThreadWaiter::new()))
+    }
+}
+
+/// Blocks the current thread or goroutine forever (a nil channel operation, `select! {}`).
+#[track_caller]
+pub(crate) fn block_forever(reason: BlockReason) -> ! {
+    let site = Location::caller();
+    with_current(|w| {
+        loop {
+            w.wait(reason, site);
+        }
+    })
+}

@@ -1,0 +1,2 @@
+//! Holder crate for the trybuild tests in `tests/`.
+#![forbid(unsafe_code)]
