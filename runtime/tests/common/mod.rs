@@ -1,0 +1,129 @@
+//! Helpers shared by the integration tests: waiting for a goroutine to block, catching panic
+//! messages, a seedable generator for test decisions.
+//!
+//! Waiting helpers poll; they never assert how long anything took. Their hang guard (a minute)
+//! only turns a hang into a failure with a message.
+#![allow(dead_code)]
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use gocsp::{GoroutineInfo, GoroutineState};
+
+/// How long a helper waits for something that must happen before calling it a hang.
+pub(crate) const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// Polls `cond` until it holds; panics naming `what` if it does not within [`HANG_GUARD`].
+#[track_caller]
+pub(crate) fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    let mut pause = Duration::from_micros(50);
+    while !cond() {
+        assert!(start.elapsed() < HANG_GUARD, "gave up waiting for {what}");
+        pause_briefly(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
+    }
+}
+
+/// Sleeps on a thread, yields in a goroutine (so the goroutine does not hold its worker).
+fn pause_briefly(d: Duration) {
+    if gocsp::goroutine_id().is_some() {
+        gocsp::time::sleep(d);
+    } else {
+        std::thread::sleep(d);
+    }
+}
+
+/// The current snapshot of goroutine `id`, if it is alive.
+pub(crate) fn info(id: u64) -> Option<GoroutineInfo> {
+    gocsp::goroutines().into_iter().find(|g| g.id == id)
+}
+
+/// The blocking reason of goroutine `id`, if it is alive and blocked.
+pub(crate) fn blocked_reason(id: u64) -> Option<String> {
+    match info(id)?.state {
+        GoroutineState::Blocked { reason, .. } => Some(reason),
+        _ => None,
+    }
+}
+
+/// Waits until goroutine `id` is parked with `reason` (Go's wording, e.g. "chan send") and
+/// returns its snapshot.
+#[track_caller]
+pub(crate) fn wait_blocked(id: u64, reason: &str) -> GoroutineInfo {
+    let mut last = None;
+    wait_until(&format!("goroutine {id} to block in {reason:?}"), || {
+        last = info(id);
+        matches!(&last, Some(GoroutineInfo { state: GoroutineState::Blocked { reason: r, .. }, .. }) if r == reason)
+    });
+    last.expect("checked above")
+}
+
+/// The message of a panic payload (`&str` or `String`).
+pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+/// Runs `f`, which must panic, and returns the panic's message.
+#[track_caller]
+pub(crate) fn panic_of<R>(f: impl FnOnce() -> R) -> String {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic, but the call returned"),
+        Err(p) => panic_message(&*p),
+    }
+}
+
+/// The seed for a test's own random decisions: `GOCSP_TEST_SEED` if set, else `default`.
+/// Printed so a failing run can be replayed.
+pub(crate) fn test_seed(default: u64) -> u64 {
+    let seed = std::env::var("GOCSP_TEST_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(default);
+    eprintln!("test seed: {seed} (replay with GOCSP_TEST_SEED={seed})");
+    seed
+}
+
+/// A small deterministic generator (splitmix64) for the tests' own decisions.
+#[derive(Clone, Debug)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (`n > 0`).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True with probability `num / den`.
+    pub(crate) fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.below(den) < num
+    }
+}
+
+/// Scales an iteration count down for debug builds, which run the same code far slower.
+pub(crate) const fn scaled(release: usize, debug: usize) -> usize {
+    if cfg!(debug_assertions) {
+        debug
+    } else {
+        release
+    }
+}
