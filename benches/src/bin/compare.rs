@@ -1,0 +1,247 @@
+//! `cargo run --release -p gocsp-benches --bin compare`: runs every workload on Go, gocsp
+//! (goroutines and threads) and crossbeam-channel, interleaved, and prints the ratios.
+//!
+//! Options: `--rounds N` (default 5), `--only KEY,KEY` (see `--list`), `--no-go`,
+//! `--out DIR` (default `benches/results`). Writes `latest.md` and `latest.svg` there.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use gocsp_benches::report::{self, COLUMNS, Machine, Row};
+use gocsp_benches::suite::{self, Pick, Probe};
+use gocsp_benches::{chart, gotwin};
+
+/// Stop starting new rounds past this, so the command stays well under ten minutes.
+const BUDGET: Duration = Duration::from_secs(8 * 60);
+
+struct Options {
+    rounds: usize,
+    only: Option<Vec<String>>,
+    go: bool,
+    out: PathBuf,
+}
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: compare [--rounds N] [--only KEY,KEY] [--no-go] [--out DIR] [--list]\n\
+         Runs every workload on Go, gocsp and crossbeam side by side and prints the ratios."
+    );
+    ExitCode::from(2)
+}
+
+fn parse_args() -> Result<Options, ExitCode> {
+    let mut o = Options {
+        rounds: 5,
+        only: None,
+        go: true,
+        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--rounds" => {
+                o.rounds = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(usage)?
+            }
+            "--only" => {
+                o.only = Some(
+                    args.next()
+                        .ok_or_else(usage)?
+                        .split(',')
+                        .map(str::to_string)
+                        .collect(),
+                )
+            }
+            "--no-go" => o.go = false,
+            "--out" => o.out = PathBuf::from(args.next().ok_or_else(usage)?),
+            "--list" => {
+                for w in suite::workloads() {
+                    println!("{:24} {}", w.key, w.title);
+                }
+                return Err(ExitCode::SUCCESS);
+            }
+            _ => return Err(usage()),
+        }
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__child") {
+        return child(&args[2..]);
+    }
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let started = Instant::now();
+
+    let tmp = std::env::temp_dir().join(format!("gocsp-benches-{}", std::process::id()));
+    let twin = if opts.go {
+        eprintln!(
+            "building the Go twin ({})...",
+            gotwin::source_dir().display()
+        );
+        match gotwin::GoTwin::build(&tmp) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("{e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let machine = Machine::detect(twin.as_ref().map(|t| t.version.as_str()));
+    eprintln!(
+        "{} | {} | {} | {}",
+        machine.cpu, machine.os, machine.rustc, machine.go
+    );
+
+    let mut rows: Vec<Row> = suite::workloads()
+        .into_iter()
+        .filter(|w| {
+            opts.only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|k| k == w.key))
+        })
+        .map(Row::new)
+        .collect();
+    if rows.is_empty() {
+        eprintln!("no workload matches --only; see --list");
+        return ExitCode::from(2);
+    }
+
+    let mut rounds_done = 0;
+    for round in 1..=opts.rounds {
+        if started.elapsed() > BUDGET {
+            eprintln!("time budget reached: stopping after {rounds_done} rounds");
+            break;
+        }
+        let mut go_cache: HashMap<(&str, usize), HashMap<String, f64>> = HashMap::new();
+        let mut child_cache: HashMap<(&str, usize), (f64, f64)> = HashMap::new();
+        for row in &mut rows {
+            let w = row.workload.clone();
+            let probes = [w.go, w.gocsp, w.gocsp_threads, w.crossbeam];
+            let mut line = format!("round {round}/{} {:22}", opts.rounds, w.key);
+            for (col, probe) in probes.iter().enumerate() {
+                let Some(probe) = probe else { continue };
+                let value = match *probe {
+                    Probe::Local { size, f } => {
+                        f(size); // warm-up, as the Go twin does
+                        Some(f(size))
+                    }
+                    Probe::Go {
+                        workload,
+                        size,
+                        line,
+                    } => twin.as_ref().and_then(|t| {
+                        let lines = go_cache.entry((workload, size)).or_insert_with(|| {
+                            t.run(workload, size).unwrap_or_else(|e| {
+                                eprintln!("{e}");
+                                HashMap::new()
+                            })
+                        });
+                        lines.get(line).copied()
+                    }),
+                    Probe::Child { mode, size, pick } => {
+                        let got = match child_cache.get(&(mode, size)) {
+                            Some(&v) => Some(v),
+                            None => run_child(mode, size),
+                        };
+                        got.map(|v| {
+                            child_cache.insert((mode, size), v);
+                            match pick {
+                                Pick::Create => v.0,
+                                Pick::Rss => v.1,
+                            }
+                        })
+                    }
+                };
+                if let Some(v) = value {
+                    row.samples[col].push(v);
+                    line.push_str(&format!(
+                        "  {}={}",
+                        COLUMNS[col],
+                        report::format_value(Some(v), w.unit)
+                    ));
+                }
+            }
+            eprintln!("{line}");
+        }
+        rounds_done = round;
+    }
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let md = report::markdown(&machine, &rows, rounds_done, elapsed);
+    println!("\n{md}");
+    if twin.is_none() && opts.go {
+        println!("{}", gotwin::INSTALL_HINT);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    if let Err(e) = std::fs::create_dir_all(&opts.out) {
+        eprintln!("cannot create {}: {e}", opts.out.display());
+        return ExitCode::FAILURE;
+    }
+    let md_path = opts.out.join("latest.md");
+    let svg_path = opts.out.join("latest.svg");
+    if let Err(e) = std::fs::write(&md_path, &md) {
+        eprintln!("cannot write {}: {e}", md_path.display());
+        return ExitCode::FAILURE;
+    }
+    let subtitle = format!(
+        "{} | {} | {} | {} | {}",
+        machine.date, machine.cpu, machine.rustc, machine.go, machine.crossbeam
+    );
+    if let Err(e) = chart::draw(&svg_path, &rows, &subtitle) {
+        eprintln!("cannot draw {}: {e}", svg_path.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!(
+        "wrote {} and {} in {elapsed:.0} s",
+        md_path.display(),
+        svg_path.display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Runs a blocked-goroutines measurement in a fresh copy of this program.
+fn run_child(mode: &str, size: usize) -> Option<(f64, f64)> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new(exe)
+        .args(["__child", mode, &size.to_string()])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "child {mode} {size} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    let s = String::from_utf8_lossy(&out.stdout);
+    let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
+    Some((it.next()??, it.next()??))
+}
+
+/// `compare __child MODE SIZE`: the child side of [`run_child`].
+fn child(args: &[String]) -> ExitCode {
+    let (Some(mode), Some(size)) = (args.first(), args.get(1).and_then(|s| s.parse().ok())) else {
+        return usage();
+    };
+    match suite::run_child(mode, size) {
+        Some(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        None => usage(),
+    }
+}

@@ -1,0 +1,338 @@
+//! The workloads on gocsp: every function runs either on goroutines (the product) or with the
+//! same channels used from plain OS threads (the thread-world baseline), chosen by [`World`].
+//! The code is the Go twin's (`go/main.go`) line for line.
+
+use std::time::{Duration, Instant};
+
+use gocsp::__private::{RecvCase, SelectCase};
+use gocsp::{Chan, Receiver, Select, WaitGroup, context, time};
+
+use crate::common::{self, BUFFER, Blocked, CONTEXT_NODES, sink};
+
+/// Where the workload's concurrent parts run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum World {
+    /// Goroutines on the global gocsp runtime (default worker count, like Go's GOMAXPROCS);
+    /// the measuring code itself runs in a goroutine, as Go's `main` does.
+    Goroutines,
+    /// Plain `std::thread`s and the calling thread; gocsp channels park the threads.
+    Threads,
+}
+
+impl World {
+    /// Runs `f` where this world's "main" runs: in a goroutine (joined), or right here.
+    pub fn run<T, F>(self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self {
+            World::Goroutines => gocsp::spawn(f)
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            World::Threads => f(),
+        }
+    }
+
+    /// Starts `f` concurrently: Go's `go` statement, or a detached thread.
+    pub fn go<F>(self, f: F)
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        match self {
+            World::Goroutines => gocsp::go(f),
+            World::Threads => {
+                std::thread::spawn(f);
+            }
+        }
+    }
+}
+
+/// Spawn and finish `n` goroutines that each call `wg.done()`; waits for all of them.
+pub fn spawn(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let wg = WaitGroup::new();
+        let start = Instant::now();
+        wg.add(n as i64);
+        for _ in 0..n {
+            let wg = wg.clone();
+            world.go(move || wg.done());
+        }
+        wg.wait();
+        start.elapsed()
+    })
+}
+
+/// `n` round trips over two unbuffered channels between the caller and an echo.
+pub fn ping_pong(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let ping: Chan<usize> = Chan::new(0);
+        let pong: Chan<usize> = Chan::new(0);
+        let (rx, tx) = (ping.receiver(), pong.sender());
+        world.go(move || {
+            for v in &rx {
+                tx.send(v);
+            }
+        });
+        let start = Instant::now();
+        for i in 0..n {
+            ping.send(i);
+            sink(pong.recv());
+        }
+        let elapsed = start.elapsed();
+        ping.close();
+        elapsed
+    })
+}
+
+/// `p` producers send `n / p` values each into one channel of capacity `cap`, `q` consumers
+/// receive `n / q` each, and the caller waits for all of them.
+pub fn mpmc(world: World, p: usize, q: usize, cap: usize, n: usize) -> Duration {
+    world.run(move || {
+        let ch: Chan<usize> = Chan::new(cap);
+        let wg = WaitGroup::new();
+        let start = Instant::now();
+        wg.add((p + q) as i64);
+        for _ in 0..p {
+            let (tx, wg) = (ch.sender(), wg.clone());
+            world.go(move || {
+                for j in 0..n / p {
+                    tx.send(j);
+                }
+                wg.done();
+            });
+        }
+        for _ in 0..q {
+            let (rx, wg) = (ch.receiver(), wg.clone());
+            world.go(move || {
+                for _ in 0..n / q {
+                    sink(rx.recv());
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+        start.elapsed()
+    })
+}
+
+/// How a workload builds its `select`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectForm {
+    /// Cases on the stack, passed to the engine as `&mut [&mut dyn SelectCase]`: exactly what
+    /// `select!` expands to (through `gocsp::__private`).
+    Static,
+    /// The run-time [`Select`] builder (one boxed case each).
+    Builder,
+}
+
+fn four_channels() -> [Chan<usize>; 4] {
+    std::array::from_fn(|_| Chan::new(BUFFER))
+}
+
+/// Four producers send `n / 4` values each on their own channel (capacity 1024); the caller
+/// selects over the four `n` times.
+pub fn select4(world: World, form: SelectForm, n: usize) -> Duration {
+    world.run(move || {
+        let chans = four_channels();
+        let start = Instant::now();
+        for ch in &chans {
+            let tx = ch.sender();
+            world.go(move || {
+                for j in 0..n / 4 {
+                    tx.send(j);
+                }
+            });
+        }
+        let rx: [Receiver<usize>; 4] = std::array::from_fn(|i| chans[i].receiver());
+        let mut sum = 0usize;
+        for _ in 0..n {
+            sum = sum.wrapping_add(match form {
+                SelectForm::Static => select4_static(&rx),
+                SelectForm::Builder => select4_builder(&rx),
+            });
+        }
+        let elapsed = start.elapsed();
+        sink(sum);
+        elapsed
+    })
+}
+
+#[inline]
+fn select4_static(rx: &[Receiver<usize>; 4]) -> usize {
+    let [r0, r1, r2, r3] = rx;
+    let (mut c0, mut c1, mut c2, mut c3) = (
+        RecvCase::new(r0),
+        RecvCase::new(r1),
+        RecvCase::new(r2),
+        RecvCase::new(r3),
+    );
+    let i = {
+        let mut cases: [&mut dyn SelectCase; 4] = [&mut c0, &mut c1, &mut c2, &mut c3];
+        gocsp::__private::select(&mut cases, false)
+    };
+    let v = match i {
+        0 => c0.take(),
+        1 => c1.take(),
+        2 => c2.take(),
+        _ => c3.take(),
+    };
+    v.unwrap_or_default()
+}
+
+#[inline]
+fn select4_builder(rx: &[Receiver<usize>; 4]) -> usize {
+    let mut sel = Select::new();
+    let cases = [
+        sel.recv(&rx[0]),
+        sel.recv(&rx[1]),
+        sel.recv(&rx[2]),
+        sel.recv(&rx[3]),
+    ];
+    let i = sel.select();
+    sel.take(cases[i]).unwrap_or_default()
+}
+
+/// `n` selects with a default case on one empty unbuffered channel.
+pub fn select_default(world: World, form: SelectForm, n: usize) -> Duration {
+    world.run(move || {
+        let ch: Chan<usize> = Chan::new(0);
+        let mut hits = 0usize;
+        let start = Instant::now();
+        for _ in 0..n {
+            let ready = match form {
+                SelectForm::Static => {
+                    let mut c = RecvCase::new(&ch);
+                    let mut cases: [&mut dyn SelectCase; 1] = [&mut c];
+                    gocsp::__private::try_select(&mut cases, false).is_some()
+                }
+                SelectForm::Builder => {
+                    let mut sel = Select::new();
+                    sel.recv(&ch);
+                    sel.try_select().is_some()
+                }
+            };
+            hits += usize::from(ready);
+        }
+        let elapsed = start.elapsed();
+        sink(hits);
+        elapsed
+    })
+}
+
+/// `n` times: build a 1,000-node cancellation tree (asking each node for its `done()`
+/// channel, as a goroutine waiting on it would), cancel the root, and observe every node's
+/// `done()`. Returns the total; the suite reports microseconds per tree.
+pub fn context_tree(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let start = Instant::now();
+        for _ in 0..n {
+            let mut ctxs = Vec::with_capacity(CONTEXT_NODES);
+            let mut cancels = Vec::with_capacity(CONTEXT_NODES);
+            let mut dones = Vec::with_capacity(CONTEXT_NODES);
+            for i in 0..CONTEXT_NODES {
+                let (ctx, cancel) = if i == 0 {
+                    context::with_cancel(&context::background())
+                } else {
+                    context::with_cancel(&ctxs[(i - 1) / 10])
+                };
+                dones.push(ctx.done());
+                ctxs.push(ctx);
+                cancels.push(cancel);
+            }
+            cancels[0]();
+            for d in &dones {
+                sink(d.recv());
+            }
+            for c in &cancels {
+                c();
+            }
+        }
+        start.elapsed()
+    })
+}
+
+/// Creates `n` `time::after` channels with random deadlines under 1 ms, then receives from
+/// each in creation order.
+pub fn timers(world: World, n: usize) -> Duration {
+    let deadlines = common::timer_deadlines_us(n);
+    world.run(move || {
+        let start = Instant::now();
+        let chans: Vec<_> = deadlines
+            .iter()
+            .map(|&us| time::after(Duration::from_micros(us)))
+            .collect();
+        for c in &chans {
+            sink(c.recv());
+        }
+        start.elapsed()
+    })
+}
+
+/// The concurrent prime sieve to `n` primes, closed at the end so every goroutine exits: a
+/// generator sends 2, 3, ... up to the `n`-th prime, each filter passes on what its prime
+/// does not divide, and the caller takes the head of the chain as the next prime. The suite
+/// divides by [`common::sieve_hops`].
+pub fn sieve(world: World, n: usize) -> Duration {
+    let limit = common::nth_prime(n);
+    world.run(move || {
+        let start = Instant::now();
+        let mut ch: Chan<u64> = Chan::new(0);
+        let out = ch.sender();
+        world.go(move || {
+            for i in 2..=limit {
+                out.send(i);
+            }
+            out.close();
+        });
+        let mut found = 0;
+        while let Some(p) = ch.recv() {
+            found += 1;
+            let next: Chan<u64> = Chan::new(0);
+            let (input, out) = (ch.receiver(), next.sender());
+            world.go(move || {
+                for v in &input {
+                    if v % p != 0 {
+                        out.send(v);
+                    }
+                }
+                out.close();
+            });
+            ch = next;
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(found, n, "the sieve found {found} primes, want {n}");
+        elapsed
+    })
+}
+
+/// Starts `n` goroutines (or threads) that each block receiving on one channel, and measures
+/// the time to start them all (each has run and is about to block when it calls `wg.done()`)
+/// and the growth of the resident set per goroutine. Run it in a fresh process: pooled stacks
+/// and allocator caches from earlier workloads would hide the cost.
+pub fn blocked(world: World, n: usize) -> Blocked {
+    // Start the runtime first, so its own threads are in the baseline.
+    world.run(|| ());
+    world.run(move || {
+        let ch: Chan<()> = Chan::new(0);
+        let wg = WaitGroup::new();
+        let before = common::vm_rss();
+        let start = Instant::now();
+        wg.add(n as i64);
+        for _ in 0..n {
+            let (rx, wg) = (ch.receiver(), wg.clone());
+            world.go(move || {
+                wg.done();
+                sink(rx.recv());
+            });
+        }
+        wg.wait();
+        let elapsed = start.elapsed();
+        let after = common::vm_rss();
+        ch.close();
+        Blocked {
+            create_ns: elapsed.as_nanos() as f64 / n as f64,
+            rss_bytes: after.saturating_sub(before) as f64 / n as f64,
+        }
+    })
+}

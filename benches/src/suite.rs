@@ -1,0 +1,411 @@
+//! The table of workloads the compare command runs: for each, its Go twin, the gocsp
+//! functions on goroutines and on threads, the crossbeam baseline, and the goal from
+//! DESIGN.md section 5.
+
+use std::time::Duration;
+
+use crate::common::{self, BUFFER};
+use crate::crossbeam_threads as cb;
+use crate::gocsp_world::{self as g, SelectForm, World};
+
+/// What a row's numbers mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Nanoseconds per operation (message, round trip, goroutine, hop, timer...).
+    Ns,
+    /// Microseconds per 1,000-node context tree.
+    UsPerTree,
+    /// Bytes of resident memory per blocked goroutine.
+    Bytes,
+}
+
+impl Unit {
+    /// The unit as printed in the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Ns => "ns/op",
+            Unit::UsPerTree => "us/tree",
+            Unit::Bytes => "bytes",
+        }
+    }
+}
+
+/// Which value of a blocked-goroutines child run a row reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// Nanoseconds to start one blocked goroutine (or thread).
+    Create,
+    /// Resident bytes per blocked goroutine (or thread).
+    Rss,
+}
+
+/// How one implementation of a workload is measured. Each call is one measured run, after
+/// one unmeasured warm-up run (except in fresh child processes), as the Go twin does.
+#[derive(Clone, Copy, Debug)]
+pub enum Probe {
+    /// A function of this crate run in this process; returns the row's value for `size`.
+    Local {
+        /// The workload size handed to `f`.
+        size: usize,
+        /// Runs the workload once and returns the value in the row's unit.
+        f: fn(usize) -> f64,
+    },
+    /// This program re-run as a fresh child process: `compare __child MODE SIZE`.
+    Child {
+        /// A mode [`run_child`] knows.
+        mode: &'static str,
+        /// How many goroutines or threads.
+        size: usize,
+        /// Which of the child's two results this row shows.
+        pick: Pick,
+    },
+    /// The Go twin, `gotwin WORKLOAD SIZE`; `line` names the output line to read.
+    Go {
+        /// The Go twin's workload name.
+        workload: &'static str,
+        /// The workload size.
+        size: usize,
+        /// The name at the start of the output line that holds the value.
+        line: &'static str,
+    },
+}
+
+/// What gocsp should achieve on a row (DESIGN.md section 5).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Goal {
+    /// No target; the row is there for information.
+    None,
+    /// gocsp on goroutines at most this multiple of Go.
+    TimesGo(f64),
+    /// gocsp on goroutines at most crossbeam on threads.
+    AtMostCrossbeam,
+    /// At most this many bytes (absolute).
+    AtMostBytes(f64),
+}
+
+impl Goal {
+    /// The goal as printed in the table.
+    pub fn label(self) -> String {
+        match self {
+            Goal::None => "—".to_string(),
+            Goal::TimesGo(k) if k == 1.0 => "<= Go".to_string(),
+            Goal::TimesGo(k) => format!("<= {k}x Go"),
+            Goal::AtMostCrossbeam => "<= crossbeam".to_string(),
+            Goal::AtMostBytes(b) => format!("<= {} KB", b / 1000.0),
+        }
+    }
+
+    /// `Some(true)` if met, `Some(false)` if missed, `None` if there is no goal or a number is
+    /// missing.
+    pub fn met(self, go: Option<f64>, gocsp: Option<f64>, crossbeam: Option<f64>) -> Option<bool> {
+        let gocsp = gocsp?;
+        match self {
+            Goal::None => None,
+            Goal::TimesGo(k) => Some(gocsp <= k * go?),
+            Goal::AtMostCrossbeam => Some(gocsp <= crossbeam?),
+            Goal::AtMostBytes(b) => Some(gocsp <= b),
+        }
+    }
+}
+
+/// One row of the comparison.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Short name, also the Go twin's subcommand family.
+    pub key: &'static str,
+    /// What the row measures, as printed.
+    pub title: &'static str,
+    /// The unit of every number in the row.
+    pub unit: Unit,
+    /// The Go twin.
+    pub go: Option<Probe>,
+    /// gocsp on goroutines.
+    pub gocsp: Option<Probe>,
+    /// gocsp's channels on OS threads.
+    pub gocsp_threads: Option<Probe>,
+    /// crossbeam-channel (or plain `std::thread`) on OS threads.
+    pub crossbeam: Option<Probe>,
+    /// The target.
+    pub goal: Goal,
+    /// A note on sizes that differ between columns.
+    pub note: &'static str,
+}
+
+fn per_op(d: Duration, ops: usize) -> f64 {
+    d.as_nanos() as f64 / ops as f64
+}
+
+const fn local(size: usize, f: fn(usize) -> f64) -> Option<Probe> {
+    Some(Probe::Local { size, f })
+}
+
+const fn go(workload: &'static str, size: usize) -> Option<Probe> {
+    Some(Probe::Go {
+        workload,
+        size,
+        line: workload,
+    })
+}
+
+/// Sizes: the Go twin and gocsp-on-goroutines always run the same size.
+pub mod sizes {
+    /// Goroutines spawned by `spawn`.
+    pub const SPAWN: usize = 100_000;
+    /// Threads spawned by the thread-world `spawn`.
+    pub const SPAWN_THREADS: usize = 2_000;
+    /// Round trips of `pingpong`.
+    pub const PING_PONG: usize = 200_000;
+    /// Round trips of the thread-world `pingpong` (a thread wake-up costs microseconds).
+    pub const PING_PONG_THREADS: usize = 10_000;
+    /// Messages of the buffered workloads.
+    pub const BUFFERED: usize = 2_000_000;
+    /// Messages of `unbuf4x4`.
+    pub const UNBUFFERED: usize = 200_000;
+    /// Messages of the thread-world `unbuf4x4`.
+    pub const UNBUFFERED_THREADS: usize = 40_000;
+    /// Messages of `select4`.
+    pub const SELECT4: usize = 1_000_000;
+    /// Selects of `selectdefault`.
+    pub const SELECT_DEFAULT: usize = 10_000_000;
+    /// Selects of `selectdefault` through the allocating builder.
+    pub const SELECT_DEFAULT_BUILDER: usize = 2_000_000;
+    /// Trees of `context`.
+    pub const CONTEXT_TREES: usize = 100;
+    /// Timers of `timers`.
+    pub const TIMERS: usize = 10_000;
+    /// Primes of `sieve`.
+    pub const SIEVE: usize = 5_000;
+    /// Primes of the thread-world `sieve` (one thread per filter).
+    pub const SIEVE_THREADS: usize = 200;
+    /// Goroutines of `blocked`.
+    pub const BLOCKED: usize = 10_000;
+    /// Threads of the thread-world `blocked`.
+    pub const BLOCKED_THREADS: usize = 1_000;
+}
+
+/// Every workload, in table order.
+pub fn workloads() -> Vec<Workload> {
+    use sizes::*;
+    const GR: World = World::Goroutines;
+    const TH: World = World::Threads;
+    vec![
+        Workload {
+            key: "spawn",
+            title: "spawn + finish, 100k goroutines",
+            unit: Unit::Ns,
+            go: go("spawn", SPAWN),
+            gocsp: local(SPAWN, |n| per_op(g::spawn(GR, n), n)),
+            gocsp_threads: local(SPAWN_THREADS, |n| per_op(g::spawn(TH, n), n)),
+            crossbeam: local(SPAWN_THREADS, |n| per_op(cb::spawn(n), n)),
+            goal: Goal::TimesGo(0.5),
+            note: "threads: 2,000 std threads",
+        },
+        Workload {
+            key: "pingpong",
+            title: "unbuffered ping-pong round trip",
+            unit: Unit::Ns,
+            go: go("pingpong", PING_PONG),
+            gocsp: local(PING_PONG, |n| per_op(g::ping_pong(GR, n), n)),
+            gocsp_threads: local(PING_PONG_THREADS, |n| per_op(g::ping_pong(TH, n), n)),
+            crossbeam: local(PING_PONG_THREADS, |n| per_op(cb::ping_pong(n), n)),
+            goal: Goal::TimesGo(0.5),
+            note: "threads: 10k round trips",
+        },
+        Workload {
+            key: "buf1x1",
+            title: "buffered cap 1024, 1 producer 1 consumer",
+            unit: Unit::Ns,
+            go: go("buf1x1", BUFFERED),
+            gocsp: local(BUFFERED, |n| per_op(g::mpmc(GR, 1, 1, BUFFER, n), n)),
+            gocsp_threads: local(BUFFERED, |n| per_op(g::mpmc(TH, 1, 1, BUFFER, n), n)),
+            crossbeam: local(BUFFERED, |n| per_op(cb::mpmc(1, 1, BUFFER, n), n)),
+            goal: Goal::AtMostCrossbeam,
+            note: "",
+        },
+        Workload {
+            key: "buf4x4",
+            title: "buffered cap 1024, 4 producers 4 consumers",
+            unit: Unit::Ns,
+            go: go("buf4x4", BUFFERED),
+            gocsp: local(BUFFERED, |n| per_op(g::mpmc(GR, 4, 4, BUFFER, n), n)),
+            gocsp_threads: local(BUFFERED, |n| per_op(g::mpmc(TH, 4, 4, BUFFER, n), n)),
+            crossbeam: local(BUFFERED, |n| per_op(cb::mpmc(4, 4, BUFFER, n), n)),
+            goal: Goal::AtMostCrossbeam,
+            note: "",
+        },
+        Workload {
+            key: "unbuf4x4",
+            title: "unbuffered, 4 producers 4 consumers",
+            unit: Unit::Ns,
+            go: go("unbuf4x4", UNBUFFERED),
+            gocsp: local(UNBUFFERED, |n| per_op(g::mpmc(GR, 4, 4, 0, n), n)),
+            gocsp_threads: local(UNBUFFERED_THREADS, |n| per_op(g::mpmc(TH, 4, 4, 0, n), n)),
+            crossbeam: local(UNBUFFERED_THREADS, |n| per_op(cb::mpmc(4, 4, 0, n), n)),
+            goal: Goal::TimesGo(0.5),
+            note: "threads: 40k messages",
+        },
+        Workload {
+            key: "select4",
+            title: "select over 4 busy channels (select! form)",
+            unit: Unit::Ns,
+            go: go("select4", SELECT4),
+            gocsp: local(SELECT4, |n| {
+                per_op(g::select4(GR, SelectForm::Static, n), n)
+            }),
+            gocsp_threads: local(SELECT4, |n| {
+                per_op(g::select4(TH, SelectForm::Static, n), n)
+            }),
+            crossbeam: local(SELECT4, |n| per_op(cb::select4(n), n)),
+            goal: Goal::TimesGo(0.5),
+            note: "cap 1024 each",
+        },
+        Workload {
+            key: "select4-builder",
+            title: "select over 4 busy channels (Select builder)",
+            unit: Unit::Ns,
+            go: go("select4", SELECT4),
+            gocsp: local(SELECT4, |n| {
+                per_op(g::select4(GR, SelectForm::Builder, n), n)
+            }),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::TimesGo(0.5),
+            note: "",
+        },
+        Workload {
+            key: "selectdefault",
+            title: "select with default, 1 empty channel (select! form)",
+            unit: Unit::Ns,
+            go: go("selectdefault", SELECT_DEFAULT),
+            gocsp: local(SELECT_DEFAULT, |n| {
+                per_op(g::select_default(GR, SelectForm::Static, n), n)
+            }),
+            gocsp_threads: local(SELECT_DEFAULT, |n| {
+                per_op(g::select_default(TH, SelectForm::Static, n), n)
+            }),
+            crossbeam: local(SELECT_DEFAULT, |n| per_op(cb::select_default(n), n)),
+            goal: Goal::TimesGo(1.0),
+            note: "",
+        },
+        Workload {
+            key: "selectdefault-builder",
+            title: "select with default, 1 empty channel (Select builder)",
+            unit: Unit::Ns,
+            go: go("selectdefault", SELECT_DEFAULT),
+            gocsp: local(SELECT_DEFAULT_BUILDER, |n| {
+                per_op(g::select_default(GR, SelectForm::Builder, n), n)
+            }),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "gocsp: 2M selects",
+        },
+        Workload {
+            key: "context",
+            title: "context: 1,000-node tree, create + cancel + observe",
+            unit: Unit::UsPerTree,
+            go: go("context", CONTEXT_TREES),
+            gocsp: local(CONTEXT_TREES, |n| {
+                g::context_tree(GR, n).as_nanos() as f64 / n as f64 / 1000.0
+            }),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::None,
+            note: "",
+        },
+        Workload {
+            key: "timers",
+            title: "10,000 timers (after, random deadlines < 1 ms)",
+            unit: Unit::Ns,
+            go: go("timers", TIMERS),
+            gocsp: local(TIMERS, |n| per_op(g::timers(GR, n), n)),
+            gocsp_threads: local(TIMERS, |n| per_op(g::timers(TH, n), n)),
+            crossbeam: local(TIMERS, |n| per_op(cb::timers(n), n)),
+            goal: Goal::None,
+            note: "",
+        },
+        Workload {
+            key: "sieve",
+            title: "prime sieve to 5,000 primes (ns/hop)",
+            unit: Unit::Ns,
+            go: go("sieve", SIEVE),
+            gocsp: local(SIEVE, |n| {
+                per_op(g::sieve(GR, n), common::sieve_hops(n) as usize)
+            }),
+            gocsp_threads: local(SIEVE_THREADS, |n| {
+                per_op(g::sieve(TH, n), common::sieve_hops(n) as usize)
+            }),
+            crossbeam: local(SIEVE_THREADS, |n| {
+                per_op(cb::sieve(n), common::sieve_hops(n) as usize)
+            }),
+            goal: Goal::TimesGo(0.5),
+            note: "threads: 200 primes",
+        },
+        Workload {
+            key: "blocked-create",
+            title: "10k blocked goroutines: create each",
+            unit: Unit::Ns,
+            go: Some(Probe::Go {
+                workload: "blocked",
+                size: BLOCKED,
+                line: "blocked_create",
+            }),
+            gocsp: Some(Probe::Child {
+                mode: "gocsp",
+                size: BLOCKED,
+                pick: Pick::Create,
+            }),
+            gocsp_threads: Some(Probe::Child {
+                mode: "gocsp-threads",
+                size: BLOCKED_THREADS,
+                pick: Pick::Create,
+            }),
+            crossbeam: Some(Probe::Child {
+                mode: "crossbeam",
+                size: BLOCKED_THREADS,
+                pick: Pick::Create,
+            }),
+            goal: Goal::TimesGo(1.0),
+            note: "threads: 1,000",
+        },
+        Workload {
+            key: "blocked-rss",
+            title: "10k blocked goroutines: RSS each",
+            unit: Unit::Bytes,
+            go: Some(Probe::Go {
+                workload: "blocked",
+                size: BLOCKED,
+                line: "blocked_rss",
+            }),
+            gocsp: Some(Probe::Child {
+                mode: "gocsp",
+                size: BLOCKED,
+                pick: Pick::Rss,
+            }),
+            gocsp_threads: Some(Probe::Child {
+                mode: "gocsp-threads",
+                size: BLOCKED_THREADS,
+                pick: Pick::Rss,
+            }),
+            crossbeam: Some(Probe::Child {
+                mode: "crossbeam",
+                size: BLOCKED_THREADS,
+                pick: Pick::Rss,
+            }),
+            goal: Goal::AtMostBytes(8000.0),
+            note: "threads: 1,000",
+        },
+    ]
+}
+
+/// The child side of [`Probe::Child`]: runs the blocked-goroutines workload in `mode` and
+/// returns the line the parent reads ("create_ns rss_bytes").
+pub fn run_child(mode: &str, size: usize) -> Option<String> {
+    let b = match mode {
+        "gocsp" => g::blocked(World::Goroutines, size),
+        "gocsp-threads" => g::blocked(World::Threads, size),
+        "crossbeam" => cb::blocked(size),
+        _ => return None,
+    };
+    Some(format!("{:.3} {:.3}", b.create_ns, b.rss_bytes))
+}
