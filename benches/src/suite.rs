@@ -88,7 +88,7 @@ impl Goal {
     pub fn label(self) -> String {
         match self {
             Goal::None => "—".to_string(),
-            Goal::TimesGo(k) if k == 1.0 => "<= Go".to_string(),
+            Goal::TimesGo(1.0) => "<= Go".to_string(),
             Goal::TimesGo(k) => format!("<= {k}x Go"),
             Goal::AtMostCrossbeam => "<= crossbeam".to_string(),
             Goal::AtMostBytes(b) => format!("<= {} KB", b / 1000.0),
