@@ -38,6 +38,17 @@ impl Row {
         Some(self.median(1)? / self.median(0)?)
     }
 
+    /// The lowest and highest gocsp/Go ratio of a single round (the columns are measured in
+    /// the same order every round, so round `i` of each is side by side).
+    pub fn ratio_go_range(&self) -> Option<(f64, f64)> {
+        let (go, gocsp) = (&self.samples[0], &self.samples[1]);
+        if go.len() != gocsp.len() || go.len() < 2 {
+            return None;
+        }
+        let ratios = gocsp.iter().zip(go).map(|(a, b)| a / b);
+        Some(ratios.fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r), hi.max(r))))
+    }
+
     /// gocsp / crossbeam.
     pub fn ratio_crossbeam(&self) -> Option<f64> {
         Some(self.median(1)? / self.median(3)?)
@@ -81,6 +92,9 @@ pub struct Machine {
     pub crossbeam: String,
     /// UTC date and time.
     pub date: String,
+    /// The 1-minute load average when the run started (other work on the machine skews
+    /// results).
+    pub load: String,
 }
 
 impl Machine {
@@ -113,8 +127,17 @@ impl Machine {
             go: go.unwrap_or("Go: not installed").to_string(),
             crossbeam: crossbeam_version(),
             date: utc_now(),
+            load: load_average(),
         }
     }
+}
+
+/// The 1-minute load average, from `/proc/loadavg`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 fn command_line(cmd: &str, args: &[&str]) -> Option<String> {
@@ -204,7 +227,13 @@ pub fn markdown(machine: &Machine, rows: &[Row], rounds: usize, elapsed_s: f64) 
     let mut s = String::new();
     let _ = writeln!(s, "# gocsp benchmarks: gocsp vs Go vs crossbeam\n");
     let _ = writeln!(s, "- date: {}", machine.date);
-    let _ = writeln!(s, "- machine: {}", machine.cpu);
+    let _ = writeln!(
+        s,
+        "- machine: {} (load average {} at the start, {} at the end)",
+        machine.cpu,
+        machine.load,
+        load_average()
+    );
     let _ = writeln!(s, "- OS: {}", machine.os);
     let _ = writeln!(s, "- Rust: {}", machine.rustc);
     let _ = writeln!(s, "- Go: {}", machine.go);
@@ -247,7 +276,15 @@ pub fn markdown(machine: &Machine, rows: &[Row], rounds: usize, elapsed_s: f64) 
             format_value(row.median(1), w.unit),
             format_value(row.median(2), w.unit),
             format_value(row.median(3), w.unit),
-            format_ratio(row.ratio_go()),
+            match (row.ratio_go(), row.ratio_go_range()) {
+                (Some(r), Some((lo, hi))) => format!(
+                    "{} ({}–{})",
+                    format_ratio(Some(r)),
+                    format_ratio(Some(lo)).trim_end_matches('x'),
+                    format_ratio(Some(hi)).trim_end_matches('x')
+                ),
+                (r, _) => format_ratio(r),
+            },
             format_ratio(ratio_cb),
             w.goal.label(),
             match row.met() {
@@ -267,7 +304,8 @@ pub fn markdown(machine: &Machine, rows: &[Row], rounds: usize, elapsed_s: f64) 
         "\nColumns: Go = the Go twin (`benches/go`); gocsp = goroutines on the gocsp runtime; \
          gocsp (threads) = gocsp's channels used from `std::thread`s; crossbeam (threads) = \
          crossbeam-channel on `std::thread`s (plain `std::thread` spawn/join for the spawn \
-         row). Lower is better everywhere."
+         row). Lower is better everywhere. gocsp/Go is the ratio of the medians; in brackets, \
+         the lowest and highest ratio within a single round."
     );
     s
 }
