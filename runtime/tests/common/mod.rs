@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: waiting for a goroutine to block, catching panic
 //! messages, a seedable generator for test decisions.
 //!
-//! Waiting helpers poll; they never assert how long anything took. Their hang guard (a minute)
+//! Waiting helpers poll; they never assert how long anything took. Their hang guard (half a minute)
 //! only turns a hang into a failure with a message.
 #![allow(dead_code)]
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use gocsp::{GoroutineInfo, GoroutineState};
 
 /// How long a helper waits for something that must happen before calling it a hang.
-pub(crate) const HANG_GUARD: Duration = Duration::from_secs(60);
+pub(crate) const HANG_GUARD: Duration = Duration::from_secs(30);
 
 /// Polls `cond` until it holds; panics naming `what` if it does not within [`HANG_GUARD`].
 #[track_caller]
