@@ -127,3 +127,46 @@ pub(crate) const fn scaled(release: usize, debug: usize) -> usize {
         release
     }
 }
+
+/// Ends the process with a goroutine dump if it is not dropped within `limit`: turns a hang
+/// (a lost wake-up, say) into a failure that shows who was blocked where.
+pub(crate) struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
+
+impl Watchdog {
+    pub(crate) fn new(what: &'static str, limit: Duration) -> Watchdog {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                eprintln!(
+                    "watchdog: {what} did not finish within {limit:?}; goroutines:\n{}",
+                    gocsp::dump()
+                );
+                std::process::exit(3);
+            }
+        });
+        Watchdog(Some(tx))
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Keeps the default panic hook from printing panics whose message is `quiet` (expected ones,
+/// such as "send on closed channel" in a stress test); other panics print as usual.
+pub(crate) fn quiet_panics(quiet: &'static [&'static str]) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let msg = panic_message(info.payload());
+            if !quiet.contains(&msg.as_str()) {
+                default(info);
+            }
+        }));
+    });
+}
