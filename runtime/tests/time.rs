@@ -1,0 +1,386 @@
+//! Go's `time`: `sleep` parks the goroutine (its worker runs others meanwhile), `after`,
+//! `tick`, `Timer` stop/reset with Go 1.23's rules (no stale values; what `stop` returns),
+//! `Ticker` dropping ticks for a slow receiver, `after_func`.
+//!
+//! Durations are only ever checked from below ("at least d"): when something happens late
+//! under load, nothing fails.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{HANG_GUARD, Rng, panic_of, scaled, test_seed, wait_blocked, wait_until};
+use gocsp::time::{self, Ticker, Timer};
+use gocsp::{Chan, GoroutineState, Runtime, Select, TryRecvError};
+
+const MS: Duration = Duration::from_millis(1);
+
+#[test]
+fn sleep_parks_the_goroutine_and_frees_its_worker() {
+    // One worker: if `sleep` blocked the thread, nothing else could run on it.
+    let rt: &'static Runtime = Box::leak(Box::new(Runtime::builder().workers(1).build().unwrap()));
+    let sleeper = rt.spawn(|| time::sleep(Duration::from_secs(3600)));
+    let g = wait_blocked(sleeper.id(), "sleep");
+    let GoroutineState::Blocked { site, .. } = g.state else {
+        unreachable!()
+    };
+    assert_eq!(site.map(|s| s.file()), Some(file!()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let sum = rt.block_on(|| {
+            let ch: Chan<u32> = Chan::new(0);
+            let tx = ch.sender();
+            gocsp::go(move || {
+                (0..1_000).for_each(|i| tx.send(i));
+                tx.close();
+            });
+            ch.iter().sum::<u32>()
+        });
+        let _ = tx.send(sum);
+    });
+    assert_eq!(
+        rx.recv_timeout(HANG_GUARD),
+        Ok(499_500),
+        "the worker did not run other goroutines while one slept"
+    );
+    assert_eq!(
+        common::blocked_reason(sleeper.id()).as_deref(),
+        Some("sleep")
+    );
+}
+
+#[test]
+fn sleep_lasts_at_least_the_duration() {
+    let d = 20 * MS;
+    let elapsed = gocsp::spawn(move || {
+        let start = Instant::now();
+        time::sleep(d);
+        start.elapsed()
+    })
+    .join()
+    .unwrap();
+    assert!(elapsed >= d, "slept {elapsed:?} < {d:?}");
+    // On a plain thread too.
+    let start = Instant::now();
+    time::sleep(d);
+    assert!(start.elapsed() >= d);
+    // Zero is a yield.
+    gocsp::spawn(|| time::sleep(Duration::ZERO)).join().unwrap();
+    time::sleep(Duration::ZERO);
+}
+
+#[test]
+fn many_goroutines_sleep_at_once() {
+    let n = 1_000;
+    let wg = gocsp::WaitGroup::new();
+    let start = Instant::now();
+    for i in 0..n {
+        wg.add(1);
+        let wg = wg.clone();
+        gocsp::go(move || {
+            let d = Duration::from_micros(100 * (i % 50) as u64);
+            let t = Instant::now();
+            time::sleep(d);
+            assert!(t.elapsed() >= d);
+            wg.done();
+        });
+    }
+    wg.wait();
+    assert!(start.elapsed() >= Duration::from_micros(4_900));
+}
+
+#[test]
+fn after_delivers_one_time_value() {
+    let start = Instant::now();
+    let c = time::after(10 * MS);
+    assert_eq!(
+        c.cap(),
+        1,
+        "timer channels have a buffer of one (Go 1.23 reports 0)"
+    );
+    let t = c.recv().expect("after() delivers");
+    assert!(t >= start + 10 * MS);
+    // Exactly once: a later, longer timer wins a select against it.
+    let later = time::after(20 * MS);
+    let mut sel = Select::new();
+    let _rc = sel.recv(&c);
+    let rl = sel.recv(&later);
+    assert_eq!(sel.select(), rl.index());
+}
+
+#[test]
+fn tick_delivers_repeatedly() {
+    let start = Instant::now();
+    let c = time::tick(5 * MS);
+    let mut last = start;
+    for k in 1..=3u32 {
+        let t = c.recv().unwrap();
+        assert!(t >= start + 5 * MS * k, "tick {k} at {:?}", t - start);
+        assert!(t > last);
+        last = t;
+    }
+    assert_eq!(
+        panic_of(|| time::tick(Duration::ZERO)),
+        "non-positive interval for NewTicker"
+    );
+}
+
+#[test]
+fn timer_stop_before_firing() {
+    let t = Timer::new(20 * MS);
+    assert!(t.stop(), "stop of a pending timer returns true");
+    assert!(!t.stop(), "a second stop returns false");
+    time::sleep(60 * MS);
+    assert_eq!(
+        t.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "a stopped timer fired"
+    );
+}
+
+#[test]
+fn timer_stop_after_receiving_returns_false() {
+    let t = Timer::new(MS);
+    assert!(t.c().recv().is_some());
+    assert!(!t.stop());
+}
+
+#[test]
+fn timer_stop_after_firing_unreceived_discards_the_value() {
+    // Go 1.23: the value was never received, so stop reports true and discards it; no stale
+    // value can be received afterwards.
+    let t = Timer::new(MS);
+    wait_until("the timer to fire", || t.c().len() == 1);
+    assert!(t.stop());
+    assert_eq!(
+        t.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "stale value after stop"
+    );
+    assert!(!t.stop());
+}
+
+#[test]
+fn timer_reset_discards_a_stale_value() {
+    let t = Timer::new(MS);
+    wait_until("the timer to fire", || t.c().len() == 1);
+    let before_reset = Instant::now();
+    assert!(
+        t.reset(10 * MS),
+        "reset of a fired, unreceived timer returns true"
+    );
+    assert_eq!(
+        t.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "stale value after reset"
+    );
+    let v = t.c().recv().unwrap();
+    assert!(
+        v >= before_reset + 10 * MS,
+        "the value is from the reset timer"
+    );
+}
+
+#[test]
+fn timer_reset_while_pending_fires_once_at_the_new_time() {
+    let t = Timer::new(Duration::from_secs(3600));
+    let before_reset = Instant::now();
+    assert!(t.reset(10 * MS), "reset of a pending timer returns true");
+    let v = t.c().recv().unwrap();
+    assert!(v >= before_reset + 10 * MS);
+    time::sleep(30 * MS);
+    assert_eq!(t.c().try_recv(), Err(TryRecvError::Empty), "fired twice");
+    assert!(
+        !t.reset(Duration::from_secs(3600)),
+        "reset after receiving returns false"
+    );
+    assert!(t.stop());
+}
+
+#[test]
+fn timer_reset_after_stop_returns_false_and_rearms() {
+    let t = Timer::new(Duration::from_secs(3600));
+    assert!(t.stop());
+    assert!(!t.reset(5 * MS));
+    assert!(t.c().recv().is_some());
+}
+
+#[test]
+fn timer_stop_returns_true_whenever_the_value_was_not_received() {
+    // Go 1.23: "if the program has not received from t.C already and the timer is running,
+    // Stop is guaranteed to return true" -- also when the timer is expiring at that very
+    // moment (Go's runtime handles the send in progress). We never receive here, so every
+    // stop of a fresh timer must return true, and no value may arrive afterwards.
+    let mut rng = Rng::new(test_seed(0x7173));
+    let rounds = scaled(20_000, 4_000);
+    let mut failures = Vec::new();
+    for i in 0..rounds {
+        let t = Timer::new(Duration::from_micros(rng.below(60)));
+        let spin = Instant::now() + Duration::from_micros(rng.below(80));
+        while Instant::now() < spin {
+            std::hint::spin_loop();
+        }
+        if !t.stop() {
+            failures.push(i);
+        }
+        assert_eq!(
+            t.c().try_recv(),
+            Err(TryRecvError::Empty),
+            "stale value after stop"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "stop() returned false for {} of {rounds} timers whose value was never received \
+         (first rounds: {:?})",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+}
+
+#[test]
+fn no_stale_value_after_stop_even_racing_the_timer() {
+    let mut rng = Rng::new(test_seed(0x57A1E));
+    for _ in 0..scaled(5_000, 1_000) {
+        let t = Timer::new(Duration::from_micros(rng.below(50)));
+        let spin = Instant::now() + Duration::from_micros(rng.below(70));
+        while Instant::now() < spin {
+            std::hint::spin_loop();
+        }
+        t.stop();
+        assert_eq!(t.c().try_recv(), Err(TryRecvError::Empty));
+    }
+    // And nothing trickles in later.
+    time::sleep(5 * MS);
+}
+
+#[test]
+fn ticker_drops_ticks_for_a_slow_receiver() {
+    let period = 2 * MS;
+    let ticker = Ticker::new(period);
+    // Be slow: many periods pass without a receive.
+    time::sleep(30 * period);
+    assert!(ticker.c().len() <= 1);
+    let before_drain = Instant::now();
+    let first = ticker.c().recv().unwrap();
+    let second = ticker.c().recv().unwrap();
+    // Every tick due while the buffered one waited was dropped, not queued: the next tick
+    // was sent after the buffer emptied.
+    assert!(first <= before_drain);
+    assert!(
+        second >= before_drain,
+        "a backlog of ticks: {:?} before the drain",
+        before_drain - second
+    );
+    ticker.stop();
+}
+
+#[test]
+fn ticker_stop_ends_ticks_and_discards_an_undelivered_one() {
+    let ticker = Ticker::new(MS);
+    assert!(ticker.c().recv().is_some());
+    wait_until("a tick to be buffered", || ticker.c().len() == 1);
+    ticker.stop();
+    assert_eq!(
+        ticker.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "stale tick after stop"
+    );
+    time::sleep(20 * MS);
+    assert_eq!(
+        ticker.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "ticked after stop"
+    );
+}
+
+#[test]
+fn ticker_reset_changes_the_period() {
+    let ticker = Ticker::new(Duration::from_secs(3600));
+    let before = Instant::now();
+    ticker.reset(5 * MS);
+    let a = ticker.c().recv().unwrap();
+    let b = ticker.c().recv().unwrap();
+    assert!(a >= before + 5 * MS);
+    // Ticks are due at `before + 5ms`, `before + 10ms`, ...; a tick may come late, never early.
+    assert!(b > a && b >= before + 10 * MS);
+    assert!(format!("{ticker:?}").contains("5ms"), "{ticker:?}");
+    assert_eq!(
+        panic_of(|| ticker.reset(Duration::ZERO)),
+        "non-positive interval for Ticker.Reset"
+    );
+    ticker.stop();
+}
+
+#[test]
+fn ticker_with_zero_period_panics() {
+    assert_eq!(
+        panic_of(|| Ticker::new(Duration::ZERO)),
+        "non-positive interval for NewTicker"
+    );
+}
+
+#[test]
+fn after_func_runs_in_a_goroutine() {
+    let ch: Chan<Option<u64>> = Chan::new(1);
+    let tx = ch.sender();
+    let start = Instant::now();
+    let t = time::after_func(5 * MS, move || tx.send(gocsp::goroutine_id()));
+    assert!(t.c().is_nil(), "an after_func timer has no channel");
+    let id = ch.recv().unwrap();
+    assert!(
+        id.is_some(),
+        "after_func's function ran outside a goroutine"
+    );
+    assert!(start.elapsed() >= 5 * MS);
+    assert!(!t.stop(), "stop after the function started returns false");
+}
+
+#[test]
+fn after_func_stopped_in_time_never_runs() {
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let t = time::after_func(20 * MS, move || r.store(true, Ordering::SeqCst));
+    assert!(t.stop());
+    time::sleep(60 * MS);
+    assert!(!ran.load(Ordering::SeqCst), "a stopped after_func ran");
+    assert!(!t.stop());
+}
+
+#[test]
+fn after_func_reset_runs_it_later() {
+    let ch: Chan<Instant> = Chan::new(1);
+    let tx = ch.sender();
+    let t = time::after_func(Duration::from_secs(3600), move || tx.send(Instant::now()));
+    let before = Instant::now();
+    assert!(t.reset(5 * MS));
+    let ran_at = ch.recv().unwrap();
+    assert!(ran_at >= before + 5 * MS);
+}
+
+#[test]
+fn after_in_a_select_loop() {
+    // The classic loop with a fresh timeout per iteration: the losing timers are simply
+    // dropped (Go 1.23 frees them; here they must at least not get in the way).
+    let ready: Chan<u32> = Chan::new(1);
+    for i in 0..scaled(20_000, 2_000) as u32 {
+        ready.send(i);
+        let timeout = time::after(Duration::from_secs(3600));
+        let mut sel = Select::new();
+        let rr = sel.recv(&ready);
+        sel.recv(&timeout);
+        assert_eq!(sel.select(), rr.index());
+        assert_eq!(sel.take(rr), Some(i));
+    }
+}
+
+#[test]
+fn timer_debug() {
+    let t = Timer::new(Duration::from_secs(3600));
+    assert_eq!(format!("{t:?}"), "Timer { pending: true }");
+    t.stop();
+    assert_eq!(format!("{t:?}"), "Timer { pending: false }");
+}
