@@ -1,0 +1,291 @@
+//! Where goroutines run: a goroutine starts on its spawner's worker (ping-pong stays on one
+//! thread), goroutines on different workers talk across threads, and a started goroutine never
+//! moves: its thread id is the same across thousands of blocking operations. Channels shared
+//! between the test's own thread and goroutines work both ways.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use common::{HANG_GUARD, Rng, Watchdog, scaled, test_seed, wait_until};
+use gocsp::{Chan, Runtime, Select};
+
+/// A two-worker runtime of the test's own (leaked: runtimes are cheap and never freed).
+fn two_workers() -> &'static Runtime {
+    Box::leak(Box::new(Runtime::builder().workers(2).build().unwrap()))
+}
+
+fn me() -> ThreadId {
+    std::thread::current().id()
+}
+
+#[test]
+fn ping_pong_stays_on_the_spawners_worker() {
+    let rt = two_workers();
+    let n = scaled(50_000, 5_000);
+    let (parent, child) = rt.block_on(move || {
+        let parent = me();
+        let ping: Chan<usize> = Chan::new(0);
+        let pong: Chan<usize> = Chan::new(0);
+        let (rx, tx) = (ping.receiver(), pong.sender());
+        let child = gocsp::spawn(move || {
+            let home = me();
+            for v in &rx {
+                assert_eq!(me(), home, "the child moved");
+                tx.send(v + 1);
+            }
+            home
+        });
+        for i in 0..n {
+            ping.send(i);
+            assert_eq!(pong.recv(), Some(i + 1));
+            assert_eq!(me(), parent, "the parent moved");
+        }
+        ping.close();
+        (parent, child.join().unwrap())
+    });
+    assert_eq!(
+        parent, child,
+        "a goroutine starts on its spawner's worker (runnext), so the pair shares a thread"
+    );
+}
+
+#[test]
+fn ping_pong_across_two_workers() {
+    let rt = two_workers();
+    let n = scaled(20_000, 2_000);
+    let a_running = Arc::new(AtomicBool::new(false));
+    let b_thread: Arc<Mutex<Option<ThreadId>>> = Arc::default();
+    let ping: Chan<usize> = Chan::new(0);
+    let pong: Chan<usize> = Chan::new(0);
+
+    // A holds its worker, spinning, until B has started: B can only start on the other worker.
+    let a = {
+        let (a_running, b_thread, ping, pong) = (
+            a_running.clone(),
+            b_thread.clone(),
+            ping.clone(),
+            pong.clone(),
+        );
+        rt.spawn(move || {
+            let home = me();
+            a_running.store(true, Ordering::SeqCst);
+            let start = std::time::Instant::now();
+            while b_thread.lock().unwrap().is_none() {
+                assert!(start.elapsed() < HANG_GUARD, "B never started");
+                std::hint::spin_loop();
+            }
+            for i in 0..n {
+                ping.send(i);
+                assert_eq!(pong.recv(), Some(i * 2));
+                assert_eq!(me(), home, "A moved");
+            }
+            ping.close();
+            home
+        })
+    };
+    wait_until("A to run", || a_running.load(Ordering::SeqCst));
+    let b = {
+        let (b_thread, ping, pong) = (b_thread.clone(), ping.clone(), pong.clone());
+        rt.spawn(move || {
+            let home = me();
+            *b_thread.lock().unwrap() = Some(home);
+            for v in &ping {
+                pong.send(v * 2);
+                assert_eq!(me(), home, "B moved");
+            }
+            home
+        })
+    };
+    let (ta, tb) = (a.join().unwrap(), b.join().unwrap());
+    assert_ne!(ta, tb, "A and B were meant to be on different workers");
+}
+
+/// What one goroutine of the stability test does, `rounds` times, with its partner.
+fn stability_worker(
+    ping: bool,
+    rounds: usize,
+    seed: u64,
+    pair: (Chan<u64>, Chan<u64>),
+    lock: Arc<gocsp::sync::Mutex<u64>>,
+    moves: Arc<AtomicUsize>,
+    homes: Arc<Mutex<HashSet<ThreadId>>>,
+) -> ThreadId {
+    thread_local! {
+        static MARK: u8 = const { 0 };
+    }
+    let home = me();
+    // Hold this worker until some goroutine has started on the other one: goroutines that park
+    // at once would otherwise all start on the first worker that picks them up, and the check
+    // below would prove little.
+    homes.lock().unwrap().insert(home);
+    let start = std::time::Instant::now();
+    while homes.lock().unwrap().len() < 2 && start.elapsed() < HANG_GUARD {
+        std::hint::spin_loop();
+    }
+    let tls = MARK.with(|m| m as *const u8 as usize);
+    let mut rng = Rng::new(seed);
+    let (unbuffered, buffered) = pair;
+    let check = |what: &str| {
+        if me() != home || MARK.with(|m| m as *const u8 as usize) != tls {
+            moves.fetch_add(1, Ordering::SeqCst);
+            eprintln!("a goroutine changed threads after {what}");
+        }
+    };
+    for r in 0..rounds as u64 {
+        // Both partners draw the same operation from the same seed.
+        match rng.below(7) {
+            0 => {
+                if ping {
+                    unbuffered.send(r);
+                } else {
+                    assert_eq!(unbuffered.recv(), Some(r));
+                }
+                check("an unbuffered channel operation");
+            }
+            1 => {
+                if ping {
+                    buffered.send(r);
+                } else {
+                    assert_eq!(buffered.recv(), Some(r));
+                }
+                check("a buffered channel operation");
+            }
+            2 => {
+                let never: Chan<u64> = Chan::new(0);
+                let mut sel = Select::new();
+                sel.recv(&never);
+                if ping {
+                    let s = sel.send(&unbuffered, r);
+                    assert_eq!(sel.select(), s);
+                } else {
+                    let rc = sel.recv(&unbuffered);
+                    assert_eq!(sel.select(), rc.index());
+                    assert_eq!(sel.take(rc), Some(r));
+                }
+                check("a select");
+            }
+            3 => {
+                gocsp::time::sleep(Duration::from_micros(rng.below(30) + 1));
+                check("a sleep");
+            }
+            4 => {
+                gocsp::yield_now();
+                check("a yield");
+            }
+            5 => {
+                *lock.lock() += 1;
+                check("a mutex lock");
+            }
+            _ => {
+                let v = gocsp::blocking(|| r);
+                assert_eq!(v, r);
+                check("a blocking call");
+            }
+        }
+    }
+    home
+}
+
+#[test]
+fn a_started_goroutine_never_changes_threads() {
+    let _dog = Watchdog::new("the thread-id stability test", Duration::from_secs(240));
+    let rt = two_workers();
+    let pairs = 20;
+    let rounds = scaled(2_000, 300);
+    let seed = test_seed(0x7E4D);
+    let moves = Arc::new(AtomicUsize::new(0));
+    let lock = Arc::new(gocsp::sync::Mutex::new(0u64));
+    // Background churn: short-lived goroutines keep both workers' queues and stealers busy.
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        rt.spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..64 {
+                    gocsp::go(|| {});
+                }
+                gocsp::time::sleep(Duration::from_micros(50));
+            }
+        })
+    };
+    let started: Arc<Mutex<HashSet<ThreadId>>> = Arc::default();
+    let mut hs = Vec::new();
+    for p in 0..pairs {
+        let pair = (Chan::new(0), Chan::new(1));
+        for ping in [true, false] {
+            let (pair, lock, moves, started) =
+                (pair.clone(), lock.clone(), moves.clone(), started.clone());
+            let s = seed.wrapping_add(p);
+            hs.push(
+                rt.spawn(move || stability_worker(ping, rounds, s, pair, lock, moves, started)),
+            );
+        }
+    }
+    let homes: HashSet<ThreadId> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert_eq!(
+        moves.load(Ordering::SeqCst),
+        0,
+        "goroutines changed threads"
+    );
+    assert!(*lock.lock() > 0);
+    // The check has teeth only if goroutines ran on both workers.
+    assert_eq!(
+        homes.len(),
+        2,
+        "all goroutines ran on one worker: the test proves little"
+    );
+}
+
+#[test]
+fn channels_between_the_test_thread_and_goroutines_both_ways() {
+    // Jobs flow from this thread to eight goroutines; each job makes the goroutine ask this
+    // thread a question and wait for the answer; results flow back here.
+    let jobs: Chan<u64> = Chan::new(0);
+    let questions: Chan<(u64, gocsp::Sender<u64>)> = Chan::new(0);
+    let results: Chan<u64> = Chan::new(4);
+    let n = scaled(5_000, 500) as u64;
+    for _ in 0..8 {
+        let (jobs, questions, results) = (jobs.receiver(), questions.sender(), results.sender());
+        gocsp::go(move || {
+            let answers: Chan<u64> = Chan::new(0);
+            for j in &jobs {
+                questions.send((j, answers.sender()));
+                let a = answers.recv().unwrap();
+                results.send(a + 1);
+            }
+        });
+    }
+    let mut sent = 0;
+    let mut sum = 0;
+    let mut received = 0;
+    while received < n {
+        let mut sel = Select::new();
+        let sj = if sent < n {
+            Some(sel.send(&jobs, sent))
+        } else {
+            None
+        };
+        let rq = sel.recv(&questions);
+        let rr = sel.recv(&results);
+        let i = sel.select();
+        if Some(i) == sj {
+            sent += 1;
+        } else if i == rq.index() {
+            let (q, reply) = sel.take(rq).unwrap();
+            reply.send(q * 2);
+        } else {
+            sum += sel.take(rr).unwrap();
+            received += 1;
+        }
+    }
+    jobs.close();
+    assert_eq!(sum, (0..n).map(|j| j * 2 + 1).sum::<u64>());
+}
