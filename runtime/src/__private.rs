@@ -40,9 +40,9 @@ pub fn recv<C>(ch: &C) -> C::Elem
 where
     C: AnyChan,
     C::Dir: AllowsRecv,
-    C::Elem: Default,
+    C::Elem: ZeroValue,
 {
-    recv_option(ch).unwrap_or_default()
+    zero_value(recv_option(ch))
 }
 
 /// `<-ch` as a statement, or where an `Option` is wanted: `None` once closed.
@@ -66,11 +66,106 @@ pub fn recv_ok<C>(ch: &C) -> (C::Elem, bool)
 where
     C: AnyChan,
     C::Dir: AllowsRecv,
-    C::Elem: Default,
+    C::Elem: ZeroValue,
 {
-    match recv_option(ch) {
+    zero_ok(recv_option(ch))
+}
+
+/// Element types with a zero value: what `v = <-ch` yields once `ch` is closed. Implemented
+/// for every `T: Default`; the bound exists to word the error when it is missing.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no zero value for a receive from a closed channel to yield",
+    label = "`v = <-ch` needs `{Self}: Default` (Go's zero value)",
+    note = "receive an `Option` instead: `Some(v) = <-ch` in `select!`, or `ch.recv()`; or implement `Default` for `{Self}`"
+)]
+pub trait ZeroValue: Default {}
+impl<T: Default> ZeroValue for T {}
+
+/// A received `Option<T>` as Go's `v = <-ch` reads it: the value, or the zero value.
+#[inline]
+pub fn zero_value<T: ZeroValue>(got: Option<T>) -> T {
+    got.unwrap_or_default()
+}
+
+/// A received `Option<T>` as Go's `v, ok = <-ch` reads it.
+#[inline]
+pub fn zero_ok<T: ZeroValue>(got: Option<T>) -> (T, bool) {
+    match got {
         Some(v) => (v, true),
-        None => (Default::default(), false),
+        None => (T::default(), false),
+    }
+}
+
+/// `select!` with one receive case and `default`: one non-blocking attempt, without the
+/// select engine. `Some(Some(v))`: received; `Some(None)`: closed; `None`: not ready (or nil).
+#[inline]
+pub fn try_recv_now<C>(ch: &C) -> Option<Option<C::Elem>>
+where
+    C: AnyChan,
+    C::Dir: AllowsRecv,
+{
+    match crate::chan::raw_of(ch)?.try_recv() {
+        Ok(v) => Some(Some(v)),
+        Err(crate::chan::array::PopError::Closed) => Some(None),
+        Err(crate::chan::array::PopError::Empty) => None,
+    }
+}
+
+/// `select!` with one send case and `default`: `Err(v)` gives the value back when the send
+/// cannot happen now (full, no receiver, or nil).
+///
+/// # Panics
+/// With "send on closed channel", as Go's select does when it picks a send to a closed
+/// channel.
+#[track_caller]
+#[inline]
+pub fn try_send_now<C>(ch: &C, v: C::Elem) -> Result<(), C::Elem>
+where
+    C: AnyChan,
+    C::Dir: AllowsSend,
+{
+    let Some(c) = crate::chan::raw_of(ch) else {
+        return Err(v);
+    };
+    match c.try_send(v) {
+        Ok(()) => Ok(()),
+        Err(crate::chan::array::PushError::Full(v)) => Err(v),
+        Err(crate::chan::array::PushError::Closed(v)) => {
+            drop(v);
+            crate::chan::panic_send_on_closed()
+        }
+    }
+}
+
+/// `for v := range ch`: the values received until `ch` is closed and drained (a nil channel
+/// blocks forever, as in Go). The direction is checked here, once.
+#[inline]
+pub fn range<C>(ch: &C) -> Range<'_, C::Elem>
+where
+    C: AnyChan,
+    C::Dir: AllowsRecv,
+{
+    Range(crate::chan::raw_of(ch))
+}
+
+/// The iterator behind `for v := range ch` (see [`range`]).
+pub struct Range<'a, T>(Option<&'a crate::loom::Arc<crate::chan::Channel<T>>>);
+
+impl<T> Iterator for Range<'_, T> {
+    type Item = T;
+    #[track_caller]
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        match self.0 {
+            Some(c) => c.recv(),
+            None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanRecvNil),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Range<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Range")
     }
 }
 
@@ -97,14 +192,47 @@ pub fn cap<C: AnyChan>(ch: &C) -> usize {
     crate::chan::raw_of(ch).map_or(0, |c| c.cap())
 }
 
-/// `make(chan T, n)`.
+/// `make(chan T, n)`: any integer capacity, as in Go.
+///
+/// # Panics
+/// With Go's "makechan: size out of range" if `cap` is negative or does not fit a `usize`.
+#[track_caller]
 #[inline]
-pub fn make_chan<T>(cap: usize) -> Chan<T> {
-    Chan::new(cap)
+pub fn make_chan<T>(cap: impl ChanCap) -> Chan<T> {
+    Chan::new(cap.to_cap())
 }
 
+/// Integer types a channel capacity can be given in (Go takes any integer type).
+#[diagnostic::on_unimplemented(
+    message = "a channel's capacity is an integer, not `{Self}`",
+    label = "the capacity in `make(chan T, n)`"
+)]
+pub trait ChanCap {
+    /// The capacity as a `usize`.
+    fn to_cap(self) -> usize;
+}
+
+macro_rules! chan_cap {
+    ($($t:ty),*) => {$(
+        impl ChanCap for $t {
+            #[track_caller]
+            #[inline]
+            fn to_cap(self) -> usize {
+                usize::try_from(self).unwrap_or_else(|_| panic!("makechan: size out of range"))
+            }
+        }
+    )*};
+}
+chan_cap!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
 /// Converts a bidirectional channel to the direction a `go_syntax!` parameter expects (Go's
-/// implicit `chan T` → `chan<- T` / `<-chan T` conversion), and leaves other values alone.
+/// implicit `chan T` → `chan<- T` / `<-chan T` conversion), by value. (`go_syntax!` itself
+/// uses [`FromChan`], which borrows the argument.)
+#[diagnostic::on_unimplemented(
+    message = "cannot use `{Self}` as `{Target}` value in argument",
+    label = "a channel's direction can only be narrowed",
+    note = "Go converts `chan T` to `chan<- T` (`Sender<T>`) or `<-chan T` (`Receiver<T>`), never back, and never between element types"
+)]
 pub trait IntoChanDir<Target> {
     /// The conversion.
     fn into_chan_dir(self) -> Target;
@@ -137,6 +265,49 @@ impl<T> IntoChanDir<Sender<T>> for Sender<T> {
 impl<T> IntoChanDir<Receiver<T>> for Receiver<T> {
     fn into_chan_dir(self) -> Receiver<T> {
         self
+    }
+}
+
+/// Go's implicit channel conversion at a call in `go_syntax!`: the parameter's handle type
+/// (`Self`) made from a borrowed argument (`Src`), cloned as Go copies a channel value, so
+/// the caller keeps its own. `chan T` narrows to `chan<- T` or `<-chan T`; nothing widens.
+#[diagnostic::on_unimplemented(
+    message = "cannot use `{Src}` as `{Self}` value in argument",
+    label = "a channel's direction can only be narrowed",
+    note = "Go converts `chan T` (`Chan<T>`) to `chan<- T` (`Sender<T>`) or `<-chan T` (`Receiver<T>`), never back, and never between element types"
+)]
+pub trait FromChan<Src> {
+    /// The conversion.
+    fn from_chan(src: &Src) -> Self;
+}
+
+impl<T> FromChan<Chan<T>> for Chan<T> {
+    fn from_chan(src: &Chan<T>) -> Self {
+        src.clone()
+    }
+}
+
+impl<T> FromChan<Chan<T>> for Sender<T> {
+    fn from_chan(src: &Chan<T>) -> Self {
+        src.sender()
+    }
+}
+
+impl<T> FromChan<Chan<T>> for Receiver<T> {
+    fn from_chan(src: &Chan<T>) -> Self {
+        src.receiver()
+    }
+}
+
+impl<T> FromChan<Sender<T>> for Sender<T> {
+    fn from_chan(src: &Sender<T>) -> Self {
+        src.clone()
+    }
+}
+
+impl<T> FromChan<Receiver<T>> for Receiver<T> {
+    fn from_chan(src: &Receiver<T>) -> Self {
+        src.clone()
     }
 }
 
@@ -178,12 +349,12 @@ impl<F: FnOnce()> std::fmt::Debug for Defer<F> {
 /// the channel when `body` ends (also on panic), and returns the receive side.
 #[cfg(not(loom))]
 #[track_caller]
-pub fn owner<T, F>(buffer: usize, body: F) -> Receiver<T>
+pub fn owner<T, F>(buffer: impl ChanCap, body: F) -> Receiver<T>
 where
     T: Send + 'static,
     F: FnOnce(Sender<T>) + Send + 'static,
 {
-    let ch = Chan::new(buffer);
+    let ch = Chan::new(buffer.to_cap());
     let tx = ch.sender();
     crate::sched::go(move || {
         let closer = tx.clone();
@@ -197,7 +368,7 @@ where
 /// error on the user's token.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent to another goroutine",
-    label = "this value is captured by `go!`, but it is not `Send`",
+    label = "this value moves into a new goroutine, but it is not `Send`",
     note = "a goroutine may run on any worker thread until it starts; use `Arc` instead of `Rc`, `Mutex` instead of `RefCell`"
 )]
 pub trait GoSend {}

@@ -166,6 +166,6 @@ macro_rules! defer {
 #[macro_export]
 macro_rules! go_syntax {
     ($($tt:tt)*) => {
-        $crate::__private::__go_syntax_impl!($crate; $($tt)*)
+        $crate::__private::__go_syntax_impl! { $crate; $($tt)* }
     };
 }

@@ -1,0 +1,121 @@
+//! Expanding `go!` and Go's `go` statement.
+//!
+//! The call form evaluates the function value, the method receiver and the arguments now, in
+//! the caller (each bound to a hygienic local and checked `Send` on the user's token), then
+//! moves them into the goroutine that makes the call:
+//!
+//! ```text
+//! go!(worker(id, jobs.receiver()))
+//! // becomes
+//! {
+//!     let arg0 = id;                  assert_go_send(&arg0);
+//!     let arg1 = jobs.receiver();     assert_go_send(&arg1);
+//!     go(move || { worker(arg0, arg1); });
+//! }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprCall, ExprMethodCall};
+
+use crate::tokens::user_local;
+
+/// The call form: `f(args)` or `recv.method(args)`; `forms` lists the valid forms for the
+/// error when `e` is not a call.
+pub(crate) fn call(krate: &TokenStream, e: &Expr, forms: &str) -> syn::Result<TokenStream> {
+    let mut e = e;
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+    }
+    match e {
+        Expr::Call(c) => Ok(fn_call(krate, c)),
+        Expr::MethodCall(m) => Ok(method_call(krate, m)),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("expression in go must be function call: {forms}"),
+        )),
+    }
+}
+
+/// Binds `value` to a local located at the value, asserted `Send`.
+fn eval(
+    krate: &TokenStream,
+    name: &str,
+    value: &Expr,
+    lets: &mut TokenStream,
+) -> proc_macro2::Ident {
+    let span = value.span();
+    let tmp = user_local(name, span);
+    lets.extend(quote_spanned! {span=>
+        let #tmp = #value;
+        #krate::__private::assert_go_send(&#tmp);
+    });
+    tmp
+}
+
+fn args(
+    krate: &TokenStream,
+    args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
+    lets: &mut TokenStream,
+) -> Vec<proc_macro2::Ident> {
+    args.iter()
+        .enumerate()
+        .map(|(k, a)| eval(krate, &format!("__gocsp_arg{k}"), a, lets))
+        .collect()
+}
+
+fn fn_call(krate: &TokenStream, c: &ExprCall) -> TokenStream {
+    let mut lets = TokenStream::new();
+    let func = if matches!(&*c.func, Expr::Path(_)) {
+        c.func.to_token_stream()
+    } else {
+        eval(krate, "__gocsp_func", &c.func, &mut lets).to_token_stream()
+    };
+    let args = args(krate, &c.args, &mut lets);
+    let span = c.span();
+    spawn(krate, lets, quote_spanned!(span=> #func(#(#args),*);), span)
+}
+
+fn method_call(krate: &TokenStream, m: &ExprMethodCall) -> TokenStream {
+    let mut lets = TokenStream::new();
+    let recv = eval(krate, "__gocsp_recv", &m.receiver, &mut lets);
+    let args = args(krate, &m.args, &mut lets);
+    let method = &m.method;
+    let turbofish = &m.turbofish;
+    let span = m.method.span();
+    spawn(
+        krate,
+        lets,
+        quote_spanned!(span=> #recv.#method #turbofish(#(#args),*);),
+        span,
+    )
+}
+
+fn spawn(krate: &TokenStream, lets: TokenStream, call: TokenStream, span: Span) -> TokenStream {
+    let go = quote_spanned!(span=> #krate::__private::go);
+    quote! {{
+        #lets
+        #go(move || { #call });
+    }}
+}
+
+/// The closure form: the closure is handed to the runtime as written.
+pub(crate) fn closure(krate: &TokenStream, closure: TokenStream, span: Span) -> TokenStream {
+    let go = quote_spanned!(span=> #krate::__private::go);
+    quote_spanned!(span=> #go(#closure))
+}
+
+/// The block form: a `move` closure around the (rewritten) statements.
+pub(crate) fn block(krate: &TokenStream, body: TokenStream, span: Span) -> TokenStream {
+    let go = quote_spanned!(span=> #krate::__private::go);
+    quote_spanned!(span=> #go(move || { #body }))
+}
+
+/// The forms `go!` takes, for errors.
+pub(crate) const GO_MACRO_FORMS: &str =
+    "`go!(f(args))`, `go!(obj.method(args))`, `go!(move || ...)` or `go! { ... }`";
+
+/// The forms Go's `go` statement takes in `go_syntax!`, for errors.
+pub(crate) const GO_STMT_FORMS: &str =
+    "`go f(args)`, `go obj.method(args)` or `go func(params) { body }(args)`";

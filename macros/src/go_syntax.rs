@@ -1,0 +1,89 @@
+//! `go_syntax! { ... }`: Go statements inside Rust items.
+//!
+//! The input is read as one statement list (items are statements too), so it works at
+//! module level (items) and in statement position (Go statements run in place). Functions
+//! declared anywhere in it are collected first, for Go's implicit channel-direction
+//! conversion at their call sites.
+
+use proc_macro2::TokenStream;
+
+use crate::rewrite::{Mode, Rewriter};
+use crate::tokens::to_vec;
+
+/// `go_syntax!(...)`: `input` is everything after the `$crate;` prefix.
+pub(crate) fn go_syntax_macro(krate: &TokenStream, input: TokenStream) -> TokenStream {
+    let ts = to_vec(input);
+    let mut rw = Rewriter::new(krate, Mode::Go);
+    rw.collect_fns(&ts);
+    let mut out = rw.block(&ts, false);
+    out.extend(rw.finish().to_compile_errors());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(src: &str) -> String {
+        go_syntax_macro(&"::gocsp".parse().unwrap(), src.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn functions_with_go_bodies() {
+        let out = expand(
+            "fn double(src: <-chan i32, dst: chan<- i32) {\n for v := range src { dst <- v * 2 }\n close(dst)\n}",
+        );
+        assert!(out.starts_with("fn double (src : :: gocsp :: __private :: Receiver < i32 > , dst : :: gocsp :: __private :: Sender < i32 >)"), "{out}");
+        assert!(
+            out.contains("for v in :: gocsp :: __private :: range (& (src))"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: gocsp :: __private :: close (& (dst)) ;"),
+            "{out}"
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn calls_convert_channel_direction() {
+        let out = expand(
+            "fn pump(src <-chan i32) {}\nfn run() {\n ch := make(chan i32)\n go pump(ch)\n}",
+        );
+        assert!(
+            out.contains("fn pump (src : :: gocsp :: __private :: Receiver < i32 >)"),
+            "{out}"
+        );
+        assert!(out.contains("< :: gocsp :: __private :: Receiver < _ > as :: gocsp :: __private :: FromChan < _ > > :: from_chan (& (ch))"), "{out}");
+    }
+
+    #[test]
+    fn returns_keep_their_value() {
+        let out = expand("fn get(ch: <-chan i32) -> i32 {\n <-ch\n}");
+        assert!(
+            out.ends_with("{ :: gocsp :: __private :: recv (& (ch)) }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unsupported_constructs_are_named() {
+        for (src, what) in [
+            ("fn f() { switch x { } }", "Go's `switch`"),
+            ("fn f() { var x int }", "Go's `var`"),
+            ("fn f() {\n goto end\n}", "`goto`"),
+            ("fn f() {\n g := func() {}\n}", "Go `func` literal"),
+            (
+                "fn f() {\n if x := g(); x { }\n}",
+                "`if` with an init statement",
+            ),
+        ] {
+            let out = expand(src);
+            assert!(out.contains(what), "{src}: {out}");
+            assert!(
+                out.contains("go_syntax! accepts") || what.contains("func"),
+                "{src}: {out}"
+            );
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The `$crate ;` prefix the public `macro_rules!` wrappers put before the user's tokens.
+//!
+//! `gocsp::select!` expands to `$crate::__private::__select_impl!($crate; ...)`, so expanded
+//! code names the runtime through whatever path the user reached it by (a renamed or
+//! re-exported crate works). Attributes cannot receive `$crate`; `#[owner]` uses `::gocsp`
+//! or its `crate = path` option instead.
+
+use proc_macro2::{Span, TokenStream};
+
+use crate::tokens::is_punct;
+
+/// Splits `$crate ; rest` into the crate path and the user's tokens.
+pub(crate) fn split(input: TokenStream) -> syn::Result<(TokenStream, TokenStream)> {
+    let mut krate = TokenStream::new();
+    let mut iter = input.into_iter();
+    for tt in iter.by_ref() {
+        if is_punct(Some(&tt), ';') {
+            return Ok((krate, iter.collect()));
+        }
+        krate.extend([tt]);
+    }
+    Err(syn::Error::new(
+        Span::call_site(),
+        "this hidden macro is called through the public gocsp macros (`go!`, `select!`, ...)",
+    ))
+}
+
+/// Runs a `$crate`-taking macro: splits the prefix and hands both parts to `f`.
+pub(crate) fn with_krate(
+    input: TokenStream,
+    f: impl FnOnce(&TokenStream, TokenStream) -> TokenStream,
+) -> TokenStream {
+    match split(input) {
+        Ok((krate, rest)) => f(&krate, rest),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_prefix() {
+        let (k, rest) = split("::gocsp; a b".parse().unwrap()).unwrap();
+        assert_eq!(k.to_string(), ":: gocsp");
+        assert_eq!(rest.to_string(), "a b");
+        assert!(split("no prefix".parse().unwrap()).is_err());
+    }
+}

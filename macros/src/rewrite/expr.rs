@@ -1,0 +1,509 @@
+//! Go expressions inside any statement: `<-ch` (receive), and in Go mode `make(chan T, n)`,
+//! `close(ch)`, `len(ch)`, `cap(ch)`, channel types and calls to functions declared in the
+//! block (with Go's implicit channel-direction conversion). Blocks nested in expressions
+//! (`if`, `match` arms, closures, `loop`, ...) are rewritten as statement lists.
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote_spanned};
+
+use super::Rewriter;
+use super::types::{starts_chan_type, type_end};
+use crate::tokens::{
+    ends_operand, first_span, group, ident_str, is_fat_arrow, is_group, is_ident, is_joint,
+    is_keyword, is_larrow, is_path_sep, is_punct, is_thin_arrow, split_commas, to_vec, wrap,
+};
+
+/// Macros whose input is a DSL of their own: their tokens are left alone.
+const DSL_MACROS: &[&str] = &["go", "select", "defer", "go_syntax", "make"];
+
+/// The construct whose body the next top-level brace group is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Header {
+    If,
+    Loop,
+    Match,
+}
+
+/// Closure-parsing state: after `|params|` come an optional `-> T` and the body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Closure {
+    None,
+    Body,
+}
+
+impl Rewriter {
+    /// Rewrites the Go expressions in `ts`. `value` says whether the expression's value is
+    /// used, which decides how a nested block's trailing `<-ch` reads.
+    pub(crate) fn expr(&mut self, ts: &[TokenTree], value: bool) -> TokenStream {
+        self.expr_in(ts, value, false)
+    }
+
+    /// [`expr`](Self::expr) for the inside of a `match` body, whose arms' blocks carry the
+    /// match's value.
+    fn expr_in(&mut self, ts: &[TokenTree], value: bool, match_body: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        let mut header: Option<(Header, bool)> = None;
+        let mut if_value = value;
+        let mut closure = Closure::None;
+        let mut i = 0;
+        while i < ts.len() {
+            let tt = &ts[i];
+            let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+            let pos_value = if i == 0 { value } else { true };
+
+            // Closures: parameters pass through; the body is a block.
+            match closure {
+                Closure::Body => {
+                    if is_thin_arrow(ts, i) {
+                        let end = type_end(ts, i + 2);
+                        out.extend(ts[i..i + 2].iter().cloned());
+                        out.extend(self.types_if_go(&ts[i + 2..end]));
+                        i = end;
+                        continue;
+                    }
+                    closure = Closure::None;
+                    if let Some(g) = group(Some(tt), Delimiter::Brace) {
+                        out.extend([self.block_group(g, true)]);
+                        i += 1;
+                        continue;
+                    }
+                }
+                Closure::None => {}
+            }
+            if is_punct(Some(tt), '|') && !ends_operand(prev) && !is_punct(prev, '|') {
+                if is_joint(Some(tt), '|') && is_punct(ts.get(i + 1), '|') {
+                    out.extend(ts[i..i + 2].iter().cloned());
+                    closure = Closure::Body;
+                    i += 2;
+                } else {
+                    let close = (i + 1..ts.len())
+                        .find(|&k| is_punct(ts.get(k), '|'))
+                        .unwrap_or(ts.len());
+                    out.extend([tt.clone()]);
+                    out.extend(self.types_if_go(&ts[i + 1..close]));
+                    out.extend(ts.get(close).cloned());
+                    closure = Closure::Body;
+                    i = close + 1;
+                }
+                continue;
+            }
+
+            if self.go_mode() {
+                if starts_chan_type(ts, i) {
+                    let (ty, next) = self.chan_type(ts, i);
+                    out.extend(ty);
+                    i = next;
+                    continue;
+                }
+                if let Some((toks, next)) = self.go_call(ts, i) {
+                    out.extend(toks);
+                    i = next;
+                    continue;
+                }
+            }
+
+            if is_larrow(ts, i) {
+                if ends_operand(prev) {
+                    self.errors.at(
+                        tt.span(),
+                        "send statement used as a value: in Go, `ch <- v` is a statement of its own (write it on its own line, or end the previous one with `;`)",
+                    );
+                    return out;
+                }
+                let start = i + 2;
+                let end = operand_end(ts, start);
+                if end == start {
+                    self.errors.at(
+                        tt.span(),
+                        "expected a channel after `<-` (Go's receive: `<-ch`)",
+                    );
+                    i = start;
+                    continue;
+                }
+                let span = ts[start].span();
+                let op = self.expr(&ts[start..end], true);
+                out.extend(self.recv_value(op, span));
+                i = end;
+                continue;
+            }
+
+            if is_fat_arrow(ts, i) || is_punct(Some(tt), ',') || is_punct(Some(tt), ';') {
+                header = None;
+            }
+
+            match tt {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                    let new = if let Some((h, hv)) = header.take() {
+                        match h {
+                            Header::If => self.block_group(g, hv),
+                            Header::Loop => self.block_group(g, false),
+                            Header::Match => {
+                                let inner = to_vec(g.stream());
+                                wrap(Delimiter::Brace, self.expr_in(&inner, hv, true), g.span())
+                            }
+                        }
+                    } else if is_ident(prev, "else") {
+                        self.block_group(g, if_value)
+                    } else if is_ident(prev, "loop") {
+                        self.block_group(g, false)
+                    } else if ["unsafe", "async", "move", "const", "try"]
+                        .iter()
+                        .any(|k| is_ident(prev, k))
+                    {
+                        self.block_group(g, if i == 1 { value } else { true })
+                    } else if is_macro_call(ts, i) {
+                        tt.clone()
+                    } else if match_body && i >= 2 && is_fat_arrow(ts, i - 2) {
+                        self.block_group(g, value)
+                    } else if is_struct_path_end(prev) {
+                        let inner = to_vec(g.stream());
+                        wrap(Delimiter::Brace, self.expr(&inner, true), g.span())
+                    } else {
+                        self.block_group(g, pos_value)
+                    };
+                    out.extend([new]);
+                }
+                TokenTree::Group(g) => {
+                    if is_macro_call(ts, i) {
+                        let name = ident_str(ts.get(i - 2)).unwrap_or_default();
+                        if DSL_MACROS.contains(&name.as_str()) {
+                            out.extend([tt.clone()]);
+                        } else {
+                            out.extend([self.expr_group(g)]);
+                        }
+                    } else {
+                        out.extend([self.expr_group(g)]);
+                    }
+                }
+                TokenTree::Ident(id) => {
+                    let s = id.to_string();
+                    match s.as_str() {
+                        "if" => {
+                            let v = if is_ident(prev, "else") {
+                                if_value
+                            } else {
+                                pos_value
+                            };
+                            if_value = v;
+                            header = Some((Header::If, v));
+                        }
+                        "while" | "for" => header = Some((Header::Loop, false)),
+                        "match" => header = Some((Header::Match, pos_value)),
+                        _ => {}
+                    }
+                    out.extend([tt.clone()]);
+                }
+                _ => out.extend([tt.clone()]),
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// `{ ... }` rewritten as a statement list.
+    pub(crate) fn block_group(&mut self, g: &Group, value: bool) -> TokenTree {
+        let inner = to_vec(g.stream());
+        wrap(Delimiter::Brace, self.block(&inner, value), g.span())
+    }
+
+    /// `( ... )` or `[ ... ]` rewritten as expressions.
+    fn expr_group(&mut self, g: &Group) -> TokenTree {
+        let inner = to_vec(g.stream());
+        wrap(g.delimiter(), self.expr(&inner, true), g.span())
+    }
+
+    /// `ts`, with Go channel types rewritten in Go mode.
+    pub(crate) fn types_if_go(&mut self, ts: &[TokenTree]) -> TokenStream {
+        if self.go_mode() {
+            self.types(ts)
+        } else {
+            ts.iter().cloned().collect()
+        }
+    }
+
+    /// `<-op` used as a value: the received value, or the zero value once closed.
+    pub(crate) fn recv_value(&self, op: TokenStream, span: Span) -> TokenStream {
+        let f = self.private("recv", span);
+        quote_spanned!(span=> #f(&(#op)))
+    }
+
+    /// Go's builtins and calls to functions declared in the block, at `ts[i]`.
+    fn go_call(&mut self, ts: &[TokenTree], i: usize) -> Option<(TokenStream, usize)> {
+        let TokenTree::Ident(id) = &ts[i] else {
+            return None;
+        };
+        let args = group(ts.get(i + 1), Delimiter::Parenthesis)?;
+        let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+        if is_punct(prev, '.') || (i >= 2 && is_path_sep(ts, i - 2)) || is_ident(prev, "fn") {
+            return None;
+        }
+        let name = id.to_string();
+        let inner = to_vec(args.stream());
+        let span = id.span();
+        match name.as_str() {
+            "make" => Some((self.make_call(&inner, span, args.span()), i + 2)),
+            "close" | "len" | "cap" => Some((self.builtin(&name, &inner, span, args), i + 2)),
+            "func" => {
+                self.errors.at(span, super::unsupported::FUNC_LITERAL);
+                // Skip the literal (and an immediate call) and stand in a unit value.
+                let mut j = i + 2;
+                while j < ts.len() && !is_group(ts.get(j), Delimiter::Brace) {
+                    j += 1;
+                }
+                j += 1;
+                if is_group(ts.get(j), Delimiter::Parenthesis) {
+                    j += 1;
+                }
+                Some((quote_spanned!(span=> ()), j.min(ts.len())))
+            }
+            _ => {
+                let kinds = self.fns.get(&name)?.clone();
+                let parts = split_commas(&inner, false);
+                if parts.len() != kinds.len() {
+                    return None;
+                }
+                let mut new_args = TokenStream::new();
+                for (k, (part, kind)) in parts.iter().zip(&kinds).enumerate() {
+                    if k > 0 {
+                        new_args.extend(quote_spanned!(args.span()=> ,));
+                    }
+                    let arg = self.expr(part, true);
+                    match kind {
+                        Some(kind) => {
+                            new_args.extend(self.into_chan_dir(arg, *kind, first_span(part, span)))
+                        }
+                        None => new_args.extend(arg),
+                    }
+                }
+                let mut out = id.to_token_stream();
+                out.extend([wrap(Delimiter::Parenthesis, new_args, args.span())]);
+                Some((out, i + 2))
+            }
+        }
+    }
+
+    /// Go's implicit conversion of a channel argument to the direction a parameter expects:
+    /// `chan T` to `chan<- T` or `<-chan T`. The argument is borrowed and the handle cloned,
+    /// as Go copies a channel value.
+    pub(crate) fn into_chan_dir(
+        &self,
+        arg: TokenStream,
+        kind: super::ChanKind,
+        span: Span,
+    ) -> TokenStream {
+        let conv = self.private("FromChan", span);
+        let ty = self.private(kind.name(), span);
+        quote_spanned!(span=> <#ty<_> as #conv<_>>::from_chan(&(#arg)))
+    }
+
+    /// `make(chan T)` / `make(chan T, n)`.
+    pub(crate) fn make_call(
+        &mut self,
+        inner: &[TokenTree],
+        span: Span,
+        args_span: Span,
+    ) -> TokenStream {
+        if !is_ident(inner.first(), "chan") || is_larrow(inner, 1) {
+            let at = first_span(inner, args_span);
+            self.errors.at(
+                at,
+                "`make` makes channels here: `make(chan T)` or `make(chan T, n)` (a bidirectional `chan T`; use `Vec`/`HashMap` constructors for slices and maps)",
+            );
+            return quote_spanned!(span=> ());
+        }
+        let end = type_end(inner, 1);
+        if end == 1 {
+            self.errors.at(
+                inner[0].span(),
+                "expected the element type: `make(chan T)` or `make(chan T, n)`",
+            );
+            return quote_spanned!(span=> ());
+        }
+        let elem = self.elem_type(&inner[1..end]);
+        let rest = &inner[end..];
+        let cap = if rest.is_empty() {
+            quote_spanned!(span=> 0usize)
+        } else if is_punct(rest.first(), ',') && rest.len() > 1 {
+            self.expr(&rest[1..], true)
+        } else {
+            self.errors.at(
+                rest[0].span(),
+                "expected `,` and a capacity: `make(chan T)` or `make(chan T, n)`",
+            );
+            quote_spanned!(span=> 0usize)
+        };
+        let f = self.private("make_chan", span);
+        quote_spanned!(span=> #f::<#elem>(#cap))
+    }
+
+    /// `close(ch)`, `len(ch)`, `cap(ch)`.
+    fn builtin(
+        &mut self,
+        name: &str,
+        inner: &[TokenTree],
+        span: Span,
+        args: &Group,
+    ) -> TokenStream {
+        let parts = split_commas(inner, false);
+        if parts.len() != 1 {
+            let (msg, at) = if parts.is_empty() {
+                ("not enough arguments in call to", args.span())
+            } else {
+                ("too many arguments in call to", parts[1][0].span())
+            };
+            self.errors
+                .at(at, format!("{msg} {name}: `{name}(ch)` takes one channel"));
+            return quote_spanned!(span=> ());
+        }
+        let at = first_span(parts[0], span);
+        let arg = self.expr(parts[0], true);
+        let f = self.private(name, span);
+        quote_spanned!(at=> #f(&(#arg)))
+    }
+}
+
+/// `ts[i]` is the group of a macro call `name!(...)`.
+fn is_macro_call(ts: &[TokenTree], i: usize) -> bool {
+    i >= 2
+        && is_punct(ts.get(i - 1), '!')
+        && matches!(ts.get(i - 2), Some(TokenTree::Ident(_)))
+        && !is_joint(ts.get(i - 1), '!')
+}
+
+/// A brace group after `prev` opens a struct literal (`Point { x: 1 }`, `S::<T> { .. }`).
+fn is_struct_path_end(prev: Option<&TokenTree>) -> bool {
+    match prev {
+        Some(TokenTree::Ident(id)) => !is_keyword(&id.to_string()) || id == "Self",
+        Some(TokenTree::Punct(p)) => p.as_char() == '>',
+        _ => false,
+    }
+}
+
+/// Index past the operand of a unary `<-` starting at `ts[i]`: Go's unary expression, i.e.
+/// prefix operators, then a primary (path, literal, group, macro call), then postfix
+/// selectors, calls, indexes and `?`. So `<-ctx.done()` receives from `ctx.done()`.
+pub(crate) fn operand_end(ts: &[TokenTree], i: usize) -> usize {
+    let mut j = i;
+    loop {
+        if is_punct(ts.get(j), '&') || is_punct(ts.get(j), '*') {
+            j += 1;
+            if is_ident(ts.get(j), "mut") {
+                j += 1;
+            }
+        } else if is_larrow(ts, j) {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    match ts.get(j) {
+        Some(TokenTree::Literal(_)) | Some(TokenTree::Group(_)) => j += 1,
+        Some(TokenTree::Ident(_)) => j += 1,
+        Some(TokenTree::Punct(_)) if is_path_sep(ts, j) => {}
+        _ => return j,
+    }
+    // Path continuation, turbofish, macro call.
+    while is_path_sep(ts, j) {
+        j += 2;
+        if is_punct(ts.get(j), '<') {
+            j = super::types::skip_angle(ts, j);
+        } else if matches!(ts.get(j), Some(TokenTree::Ident(_))) {
+            j += 1;
+        }
+    }
+    if is_punct(ts.get(j), '!') && matches!(ts.get(j + 1), Some(TokenTree::Group(_))) {
+        j += 2;
+    }
+    // Postfix.
+    loop {
+        if is_punct(ts.get(j), '.') && !is_joint(ts.get(j), '.') {
+            match ts.get(j + 1) {
+                Some(TokenTree::Ident(_)) | Some(TokenTree::Literal(_)) => j += 2,
+                _ => return j,
+            }
+            if is_path_sep(ts, j) && is_punct(ts.get(j + 2), '<') {
+                j = super::types::skip_angle(ts, j + 2);
+            }
+        } else if is_punct(ts.get(j), '?') {
+            j += 1;
+        } else if is_group(ts.get(j), Delimiter::Parenthesis)
+            || is_group(ts.get(j), Delimiter::Bracket)
+        {
+            j += 1;
+        } else {
+            return j;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Mode;
+    use super::*;
+
+    fn rw(mode: Mode, src: &str) -> String {
+        let mut r = Rewriter::new(&"::gocsp".parse().unwrap(), mode);
+        let out = r.expr(&to_vec(src.parse().unwrap()), true).to_string();
+        if let Some(e) = r.finish().into_error() {
+            panic!("{e}");
+        }
+        out
+    }
+
+    #[test]
+    fn receive_operand_extent() {
+        let t = to_vec("ctx.done() + 1".parse().unwrap());
+        assert_eq!(operand_end(&t, 0), 4);
+        let t = to_vec("time::after(d)".parse().unwrap());
+        assert_eq!(operand_end(&t, 0), t.len());
+        let t = to_vec("chans[i]?.x, y".parse().unwrap());
+        assert_eq!(operand_end(&t, 0), t.len() - 2);
+    }
+
+    #[test]
+    fn receive_in_expressions() {
+        assert_eq!(
+            rw(Mode::Rust, "<-rx + 1"),
+            ":: gocsp :: __private :: recv (& (rx)) + 1"
+        );
+        assert_eq!(
+            rw(Mode::Rust, "f(<-a, <-b.c())"),
+            "f (:: gocsp :: __private :: recv (& (a)) , :: gocsp :: __private :: recv (& (b . c ())))"
+        );
+        // A comparison with a negative number is not a receive.
+        assert_eq!(rw(Mode::Rust, "a < -b"), "a < - b");
+    }
+
+    #[test]
+    fn go_builtins() {
+        assert_eq!(
+            rw(Mode::Go, "make(chan i32, 4)"),
+            ":: gocsp :: __private :: make_chan :: < i32 > (4)"
+        );
+        assert_eq!(
+            rw(Mode::Go, "close(ch)"),
+            ":: gocsp :: __private :: close (& (ch))"
+        );
+        assert_eq!(rw(Mode::Go, "x.close()"), "x . close ()");
+        assert_eq!(rw(Mode::Rust, "close(ch)"), "close (ch)");
+    }
+
+    #[test]
+    fn nested_blocks_are_statement_lists() {
+        let out = rw(Mode::Rust, "if a { tx <- 1 } else { <-rx }");
+        assert!(out.contains("send (& (tx) , 1) ;"), "{out}");
+        assert!(out.contains("recv (& (rx))"), "{out}");
+        let out = rw(Mode::Rust, "move || { tx <- 1 }");
+        assert!(out.contains("send (& (tx) , 1)"), "{out}");
+        let out = rw(Mode::Rust, "Point { x: <-rx }");
+        assert_eq!(out, "Point { x : :: gocsp :: __private :: recv (& (rx)) }");
+    }
+
+    #[test]
+    fn macro_arguments_are_expressions_but_dsl_macros_are_left_alone() {
+        let out = rw(Mode::Rust, r#"println!("{}", <-rx)"#);
+        assert!(out.contains("recv (& (rx))"), "{out}");
+        let out = rw(Mode::Rust, "select!(v = <-rx => ())");
+        assert!(!out.contains("recv"), "{out}");
+    }
+}

@@ -1,0 +1,117 @@
+//! The Go-statement rewriter behind `go_syntax!`, and behind the `<-` forms in `go!` blocks,
+//! `select!` arm bodies and `defer!`.
+//!
+//! Go statements are not Rust syntax, so this works on token trees: [`split`] cuts a block
+//! into statements the way Go's lexer does, [`stmt`] classifies each statement (a Go form, an
+//! unsupported Go construct, or plain Rust) and expands it, [`expr`] rewrites Go expressions
+//! (`<-ch`, `make(chan T)`, `close(ch)`, ...) inside any statement, [`types`] turns `chan T`,
+//! `chan<- T` and `<-chan T` into the runtime's handle types, and [`items`] handles `fn`
+//! items (Go-typed signatures, Go bodies). [`unsupported`] words the errors for Go constructs
+//! the DSL does not take.
+//!
+//! Everything else passes through untouched, with its spans, so rustc reports Rust mistakes
+//! on the user's own tokens.
+
+mod expr;
+mod items;
+pub(crate) mod split;
+mod stmt;
+mod types;
+mod unsupported;
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote_spanned;
+
+use crate::diag::Errors;
+
+/// Which language a block is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `go_syntax!`: every Go form of DESIGN section 2; statements end at line ends.
+    Go,
+    /// `go!` blocks, `select!` bodies, `defer!`: Rust, plus Go's `<-` forms and `:=`.
+    Rust,
+}
+
+/// The channel handle a parameter type names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChanKind {
+    /// `chan T` / `Chan<T>`.
+    Chan,
+    /// `chan<- T` / `Sender<T>`.
+    Sender,
+    /// `<-chan T` / `Receiver<T>`.
+    Receiver,
+}
+
+impl ChanKind {
+    /// The runtime type's name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ChanKind::Chan => "Chan",
+            ChanKind::Sender => "Sender",
+            ChanKind::Receiver => "Receiver",
+        }
+    }
+
+    /// The kind a type's last path segment names, if any.
+    pub(crate) fn of_name(s: &str) -> Option<Self> {
+        match s {
+            "Chan" => Some(ChanKind::Chan),
+            "Sender" => Some(ChanKind::Sender),
+            "Receiver" => Some(ChanKind::Receiver),
+            _ => None,
+        }
+    }
+}
+
+/// Rewrites Go statements into Rust that calls `gocsp::__private`.
+pub(crate) struct Rewriter {
+    krate: TokenStream,
+    mode: Mode,
+    /// Functions declared in a `go_syntax!` block: for each parameter, the channel kind it
+    /// expects (for Go's implicit `chan T` to `chan<- T` / `<-chan T` conversion).
+    fns: HashMap<String, Vec<Option<ChanKind>>>,
+    errors: Errors,
+}
+
+impl Rewriter {
+    /// A rewriter emitting paths under `krate` (the `$crate` token, or `::gocsp`).
+    pub(crate) fn new(krate: &TokenStream, mode: Mode) -> Self {
+        Rewriter {
+            krate: krate.clone(),
+            mode,
+            fns: HashMap::new(),
+            errors: Errors::default(),
+        }
+    }
+
+    /// Whether Go-only forms (types, builtins, `go`, `defer`, `select`, `for range`) apply.
+    pub(crate) fn go_mode(&self) -> bool {
+        self.mode == Mode::Go
+    }
+
+    /// The errors found so far.
+    pub(crate) fn errors(&mut self) -> &mut Errors {
+        &mut self.errors
+    }
+
+    /// Hands back the errors found.
+    pub(crate) fn finish(self) -> Errors {
+        self.errors
+    }
+
+    /// `$crate::__private::name`, spanned at `span`.
+    pub(crate) fn private(&self, name: &str, span: Span) -> TokenStream {
+        let krate = &self.krate;
+        let name = Ident::new(name, span);
+        quote_spanned!(span=> #krate::__private::#name)
+    }
+
+    /// The crate path.
+    pub(crate) fn krate(&self) -> &TokenStream {
+        &self.krate
+    }
+}

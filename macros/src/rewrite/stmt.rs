@@ -1,0 +1,704 @@
+//! Statements: each statement of a block is classified (a Go form, an unsupported Go
+//! construct, an item, or Rust) and expanded.
+//!
+//! | Go                       | Rust                                                      |
+//! |--------------------------|-----------------------------------------------------------|
+//! | `x := e`                 | `let mut x = e;`                                          |
+//! | `a, b := e1, e2`         | `let (mut a, mut b) = (e1, e2);`                          |
+//! | `v, ok := <-ch`          | `let (mut v, mut ok) = recv_ok(&ch);`                     |
+//! | `ch <- v`                | `send(&ch, v);`                                           |
+//! | `<-ch` (statement)       | `let _ = recv_option(&ch);` (no `Default` needed)         |
+//! | `go f(a)`                | `a` evaluated now, `go(move \|\| f(a))`                   |
+//! | `go func(x T) {..}(a)`   | `a` evaluated now, `go(move \|\| { let x: T = a; .. })`   |
+//! | `defer stmt`             | `let _guard = Defer::new(\|\| { stmt; });`                |
+//! | `for { }`                | `loop { }`                                                |
+//! | `for v := range ch { }`  | `for v in range(&ch) { }`                                 |
+//! | `select { case ... }`    | the `select!` expansion                                   |
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+
+use super::Rewriter;
+use super::expr::operand_end;
+use super::split::{self, Shape, Stmt, item_keyword, skip_attrs, skip_label};
+use super::types::chan_kind_of;
+use crate::tokens::{
+    ends_operand, find_colon_eq, first_span, group, ident_str, is_assign, is_group, is_ident,
+    is_joint, is_larrow, is_lone_colon, is_punct, local, split_commas, stream, to_vec, user_local,
+};
+
+/// A parameter of `go func(...)`, `defer func(...)` or a Go-style `fn` signature.
+pub(super) struct Param {
+    pub(super) pat: TokenStream,
+    pub(super) ty: TokenStream,
+    pub(super) kind: Option<super::ChanKind>,
+    /// The pattern is a plain identifier (Go parameters are assignable: it gets `mut`).
+    pub(super) simple: bool,
+}
+
+impl Rewriter {
+    /// Rewrites a block's statements. `value`: whether the block's trailing expression is
+    /// used (a trailing `<-ch` is then the received value, else a discarding receive).
+    pub(crate) fn block(&mut self, ts: &[TokenTree], value: bool) -> TokenStream {
+        let stmts = split::split(ts);
+        let go_forms: Vec<bool> = stmts.iter().map(|s| self.is_go_form(&s.tokens)).collect();
+        let mut out = TokenStream::new();
+        let n = stmts.len();
+        for (k, st) in stmts.iter().enumerate() {
+            let tail = k + 1 == n && st.semi.is_none();
+            let next_go = go_forms.get(k + 1).copied().unwrap_or(false);
+            out.extend(self.statement(st, tail, value, next_go));
+        }
+        out
+    }
+
+    /// One statement. `tail`: last in its block with no `;`; `value`: the block's value is
+    /// used; `next_go`: the next statement is a Go form (Rust mode then ends this one).
+    pub(super) fn statement(
+        &mut self,
+        st: &Stmt,
+        tail: bool,
+        value: bool,
+        next_go: bool,
+    ) -> TokenStream {
+        let ts = &st.tokens[..];
+        let semi: TokenStream = st.semi.iter().cloned().collect();
+        if ts.is_empty() {
+            return semi;
+        }
+        let used = tail && value;
+        if item_keyword(ts).is_some() {
+            let mut out = self.item(ts);
+            out.extend(semi);
+            return out;
+        }
+        let at = skip_label(ts, skip_attrs(ts));
+        if self.go_mode() {
+            if let Some(out) = self.go_statement(ts, at) {
+                return out;
+            }
+        }
+        let a = skip_attrs(ts);
+        let attrs = stream(&ts[..a]);
+        let body = &ts[a..];
+        if let Some(out) = self.go_form(body, used) {
+            let mut all = attrs;
+            all.extend(out);
+            return all;
+        }
+        if self.go_mode() {
+            if let Some(out) = self.inc_dec(body) {
+                return out;
+            }
+        }
+        let mut out = self.expr(ts, used);
+        if !semi.is_empty() {
+            out.extend(semi);
+        } else if split::shape(ts) == Shape::Plain
+            && if self.go_mode() {
+                !used
+            } else {
+                (tail && !used) || (!tail && next_go)
+            }
+        {
+            out.extend(quote!(;));
+        }
+        out
+    }
+
+    /// The forms both modes take: `<-ch`, `:=`, `ch <- v`, `a, b = e`.
+    fn go_form(&mut self, ts: &[TokenTree], used: bool) -> Option<TokenStream> {
+        if is_larrow(ts, 0)
+            && !self.is_chan_type(ts, 0)
+            && operand_end(ts, 2) == ts.len()
+            && ts.len() > 2
+        {
+            let span = ts[2].span();
+            let op = self.expr(&ts[2..], true);
+            return Some(if used {
+                self.recv_value(op, span)
+            } else {
+                let f = self.private("recv_option", span);
+                quote_spanned!(span=> let _ = #f(&(#op));)
+            });
+        }
+        if let Some(k) = find_colon_eq(ts) {
+            return Some(self.declare(&ts[..k], &ts[k + 2..], ts[k].span()));
+        }
+        if let Some(k) = self.find_send(ts) {
+            let span = ts[0].span();
+            let rhs = &ts[k + 2..];
+            if rhs.is_empty() {
+                self.errors.at(
+                    ts[k].span(),
+                    "expected a value after `<-`: Go's send is `ch <- v`",
+                );
+                return Some(TokenStream::new());
+            }
+            let ch = self.expr(&ts[..k], true);
+            let v = self.expr(rhs, true);
+            let f = self.private("send", span);
+            return Some(quote_spanned!(span=> #f(&(#ch), #v);));
+        }
+        if !is_ident(ts.first(), "let") {
+            if let Some(eq) = (0..ts.len()).find(|&i| is_assign(ts, i)) {
+                let lhs = split_commas(&ts[..eq], false);
+                if lhs.len() > 1 {
+                    let rhs = self.multi_value(&ts[eq + 1..], lhs.len(), ts[eq].span());
+                    let lhs = lhs.iter().map(|p| self.expr(p, true));
+                    let span = ts[0].span();
+                    return Some(quote_spanned!(span=> (#(#lhs),*) = #rhs;));
+                }
+            }
+        }
+        None
+    }
+
+    /// `x := e`, `a, b := e`, `v, ok := <-ch`.
+    fn declare(
+        &mut self,
+        lhs: &[TokenTree],
+        rhs: &[TokenTree],
+        at: proc_macro2::Span,
+    ) -> TokenStream {
+        let names = split_commas(lhs, false);
+        let mut pats = Vec::new();
+        for n in &names {
+            match n {
+                [TokenTree::Ident(id)] => {
+                    if id == "_" {
+                        pats.push(quote!(_));
+                    } else {
+                        pats.push(quote!(mut #id));
+                    }
+                }
+                _ => {
+                    self.errors.at(
+                        first_span(n, at),
+                        "`:=` declares variables by name: `x := e` or `a, b := e` (use `let` for patterns)",
+                    );
+                    return TokenStream::new();
+                }
+            }
+        }
+        if names.is_empty() {
+            self.errors.at(at, "expected a variable name before `:=`");
+            return TokenStream::new();
+        }
+        if rhs.is_empty() {
+            self.errors.at(at, "expected a value after `:=`");
+            return TokenStream::new();
+        }
+        let value = if pats.len() == 1 {
+            self.expr(rhs, true)
+        } else {
+            self.multi_value(rhs, pats.len(), at)
+        };
+        let pat = if pats.len() == 1 {
+            pats.remove(0)
+        } else {
+            quote!((#(#pats),*))
+        };
+        quote_spanned!(at=> #[allow(unused_mut)] let #pat = #value;)
+    }
+
+    /// The right side of a multi-variable `:=` or `=`: `<-ch` (value and ok), `e1, e2`
+    /// (a tuple), or one tuple-valued expression.
+    fn multi_value(&mut self, rhs: &[TokenTree], n: usize, at: proc_macro2::Span) -> TokenStream {
+        if n == 2 && is_larrow(rhs, 0) && rhs.len() > 2 && operand_end(rhs, 2) == rhs.len() {
+            let span = rhs[2].span();
+            let op = self.expr(&rhs[2..], true);
+            let f = self.private("recv_ok", span);
+            return quote_spanned!(span=> #f(&(#op)));
+        }
+        let parts = split_commas(rhs, false);
+        if parts.len() == 1 {
+            return self.expr(rhs, true);
+        }
+        if parts.len() != n {
+            self.errors.at(
+                first_span(rhs, at),
+                format!(
+                    "assignment mismatch: {n} variables but {} values",
+                    parts.len()
+                ),
+            );
+        }
+        let parts = parts.iter().map(|p| self.expr(p, true));
+        quote!((#(#parts),*))
+    }
+
+    /// Go's `x++` / `x--`: unsupported, expanded as `x += 1` / `x -= 1`.
+    fn inc_dec(&mut self, ts: &[TokenTree]) -> Option<TokenStream> {
+        let n = ts.len();
+        if n < 3 {
+            return None;
+        }
+        let op = match (&ts[n - 2], &ts[n - 1]) {
+            (TokenTree::Punct(a), TokenTree::Punct(b))
+                if a.as_char() == b.as_char()
+                    && matches!(a.as_char(), '+' | '-')
+                    && a.spacing() == proc_macro2::Spacing::Joint =>
+            {
+                a.clone()
+            }
+            _ => return None,
+        };
+        let c = op.as_char();
+        self.errors.at(
+            op.span(),
+            format!(
+                "Go's `x{c}{c}` is not supported in go_syntax!: write `x {c}= 1`. {}",
+                crate::diag::GO_FORMS
+            ),
+        );
+        let lhs = self.expr(&ts[..n - 2], true);
+        let span = op.span();
+        Some(quote_spanned!(span=> #lhs #op= 1;))
+    }
+
+    /// Go-mode statements: `for`, `go`, `defer`, `select`, and unsupported Go constructs.
+    /// `at` is the index past attributes and label.
+    fn go_statement(&mut self, ts: &[TokenTree], at: usize) -> Option<TokenStream> {
+        let head = ident_str(ts.get(at))?;
+        let prefix = stream(&ts[..at]);
+        let rest = &ts[at..];
+        match head.as_str() {
+            "for" => Some(self.for_stmt(prefix, rest)),
+            "go" => Some(self.go_stmt(rest)),
+            "defer" => Some(self.defer_stmt(rest)),
+            "select" if is_group(rest.get(1), Delimiter::Brace) && rest.len() == 2 => {
+                let g = group(rest.get(1), Delimiter::Brace).unwrap();
+                let inner = to_vec(g.stream());
+                let mut out = prefix;
+                out.extend(crate::select::rewrite(self, &inner, g.span()));
+                Some(out)
+            }
+            _ => self.unsupported_stmt(rest),
+        }
+    }
+
+    /// `for { }`, `for v := range ch { }`, `for range ch { }`, and Rust's `for pat in e { }`.
+    fn for_stmt(&mut self, prefix: TokenStream, ts: &[TokenTree]) -> TokenStream {
+        let for_span = ts[0].span();
+        let Some(body) = group(ts.last(), Delimiter::Brace).filter(|_| ts.len() >= 2) else {
+            self.errors
+                .at(for_span, "expected a loop body `{ ... }` after `for`");
+            return TokenStream::new();
+        };
+        let body_tt = self.block_group(body, false);
+        let header = &ts[1..ts.len() - 1];
+        if header.is_empty() {
+            let kw = proc_macro2::Ident::new("loop", for_span);
+            return quote!(#prefix #kw #body_tt);
+        }
+        if header.iter().any(|t| is_punct(Some(t), ';')) {
+            return self.unsupported_three_clause(for_span, header, &body_tt);
+        }
+        let (vars, range_at) = if is_ident(header.first(), "range") {
+            (None, Some(0))
+        } else if let Some(k) = find_colon_eq(header) {
+            (Some(&header[..k]), Some(k + 2))
+        } else if let Some(k) = (0..header.len()).find(|&i| is_assign(header, i)) {
+            (Some(&header[..k]), Some(k + 1))
+        } else {
+            (None, None)
+        };
+        if let Some(r) = range_at {
+            if !is_ident(header.get(r), "range") {
+                return self.unsupported_three_clause(for_span, header, &body_tt);
+            }
+            let ch_toks = &header[r + 1..];
+            if ch_toks.is_empty() {
+                self.errors.at(
+                    header[r].span(),
+                    "expected a channel after `range`: `for v := range ch { }`",
+                );
+                return TokenStream::new();
+            }
+            let pat = match vars.map(|v| split_commas(v, false)) {
+                None => quote!(_),
+                Some(v) if v.len() == 1 => stream(v[0]),
+                Some(v) => {
+                    self.errors.at(
+                        first_span(v[1], for_span),
+                        "a channel gives one value per iteration: `for v := range ch { }` (ranging with two variables is for slices and maps, which go_syntax! leaves to Rust's `for (i, v) in xs.iter().enumerate()`)",
+                    );
+                    // Recover as an enumerated range, so the names are still bound.
+                    let pats = v.iter().map(|p| stream(p));
+                    let span = ch_toks[0].span();
+                    let ch = self.expr(ch_toks, true);
+                    let range = self.private("range", span);
+                    let kw = proc_macro2::Ident::new("for", for_span);
+                    return quote!(#prefix #kw (#(#pats),*) in #range(&(#ch)).enumerate() #body_tt);
+                }
+            };
+            let span = ch_toks[0].span();
+            let ch = self.expr(ch_toks, true);
+            let range = self.private("range", span);
+            let kw = proc_macro2::Ident::new("for", for_span);
+            let iter = quote_spanned!(span=> #range(&(#ch)));
+            return quote!(#prefix #kw #pat in #iter #body_tt);
+        }
+        if header.iter().any(|t| is_ident(Some(t), "in")) {
+            let h = self.expr(header, true);
+            let kw = &ts[0];
+            return quote!(#prefix #kw #h #body_tt);
+        }
+        // Go's `for cond { }`: unsupported, expanded as `while`.
+        self.errors.at(
+            for_span,
+            format!(
+                "Go's `for condition {{ }}` loop is not supported in go_syntax!: write `while condition {{ }}`. {}",
+                crate::diag::GO_FORMS
+            ),
+        );
+        let cond = self.expr(header, true);
+        let kw = proc_macro2::Ident::new("while", for_span);
+        quote!(#prefix #kw #cond #body_tt)
+    }
+
+    /// `go f(args)`, `go obj.method(args)`, `go func(params) { body }(args)`.
+    fn go_stmt(&mut self, ts: &[TokenTree]) -> TokenStream {
+        let go_span = ts[0].span();
+        let rest = &ts[1..];
+        if rest.is_empty() {
+            self.errors.at(
+                go_span,
+                format!(
+                    "expression in go must be function call: {}",
+                    crate::go::expand::GO_STMT_FORMS
+                ),
+            );
+            return TokenStream::new();
+        }
+        if is_ident(rest.first(), "func") {
+            return self.func_literal(rest, true);
+        }
+        let call = self.expr(rest, true);
+        match syn::parse2::<syn::Expr>(call) {
+            Ok(e) => {
+                match crate::go::expand::call(self.krate(), &e, crate::go::expand::GO_STMT_FORMS) {
+                    Ok(out) => out,
+                    Err(err) => {
+                        self.errors.push(err);
+                        TokenStream::new()
+                    }
+                }
+            }
+            Err(_) => {
+                self.errors.at(
+                    rest[0].span(),
+                    format!(
+                        "expression in go must be function call: {}",
+                        crate::go::expand::GO_STMT_FORMS
+                    ),
+                );
+                TokenStream::new()
+            }
+        }
+    }
+
+    /// `go func(params) { body }(args)` (`spawn`) or `defer func(params) { body }(args)`.
+    /// The arguments are evaluated now; the body runs later with the parameters bound.
+    fn func_literal(&mut self, ts: &[TokenTree], spawn: bool) -> TokenStream {
+        let func_span = ts[0].span();
+        let what = if spawn { "go" } else { "defer" };
+        let form = format!("expected `{what} func(params) {{ body }}(args)`");
+        let Some(params) = group(ts.get(1), Delimiter::Parenthesis) else {
+            self.errors.at(func_span, &form);
+            return TokenStream::new();
+        };
+        let Some(b) = (2..ts.len()).find(|&i| is_group(ts.get(i), Delimiter::Brace)) else {
+            self.errors.at(func_span, &form);
+            return TokenStream::new();
+        };
+        if b != 2 {
+            self.errors.at(
+                ts[2].span(),
+                format!("a function literal run by `{what}` has its results discarded: remove the result type"),
+            );
+        }
+        let body = group(ts.get(b), Delimiter::Brace).unwrap();
+        let Some(args) = group(ts.get(b + 1), Delimiter::Parenthesis) else {
+            self.errors.at(
+                body.span_close(),
+                format!("function literal must be called: `{what} func(params) {{ body }}(args)` (Go's \"function must be invoked in {what} statement\")"),
+            );
+            return TokenStream::new();
+        };
+        if let Some(extra) = ts.get(b + 2) {
+            self.errors.at(
+                extra.span(),
+                format!("unexpected tokens after the `{what} func` call"),
+            );
+        }
+        let params = self.func_params(&to_vec(params.stream()));
+        let arg_toks = to_vec(args.stream());
+        let arg_parts = split_commas(&arg_toks, false);
+        if arg_parts.len() != params.len() {
+            let msg = if arg_parts.len() < params.len() {
+                "not enough arguments in call to func literal"
+            } else {
+                "too many arguments in call to func literal"
+            };
+            self.errors.at(
+                args.span(),
+                format!("{msg}: have {}, want {}", arg_parts.len(), params.len()),
+            );
+            // Still evaluate the arguments, so nothing they use looks unused.
+            let args = arg_parts.iter().map(|a| self.expr(a, true));
+            return quote!(#(let _ = &(#args);)*);
+        }
+        let mut lets = TokenStream::new();
+        let mut binds = TokenStream::new();
+        for (k, (p, a)) in params.iter().zip(&arg_parts).enumerate() {
+            let span = first_span(a, args.span());
+            let tmp = user_local(&format!("__gocsp_arg{k}"), span);
+            let arg = self.expr(a, true);
+            let ty = &p.ty;
+            let value = match p.kind {
+                Some(_) => {
+                    let conv = self.private("FromChan", span);
+                    quote_spanned!(span=> <#ty as #conv<_>>::from_chan(&(#arg)))
+                }
+                None => arg,
+            };
+            lets.extend(quote_spanned!(span=> let #tmp: #ty = #value;));
+            if spawn {
+                let assert = self.private("assert_go_send", span);
+                lets.extend(quote_spanned!(span=> #assert(&#tmp);));
+            }
+            let pat = &p.pat;
+            let m = if p.simple { quote!(mut) } else { quote!() };
+            binds.extend(quote_spanned!(span=> #[allow(unused_mut)] let #m #pat: #ty = #tmp;));
+        }
+        let body = self.block(&to_vec(body.stream()), false);
+        if spawn {
+            let go = self.private("go", func_span);
+            quote_spanned!(func_span=> { #lets #go(move || { #binds #body }); })
+        } else {
+            let guard = local("_gocsp_defer", func_span);
+            let defer = self.private("Defer", func_span);
+            quote_spanned!(func_span=> #lets let #guard = #defer::new(|| { #binds #body });)
+        }
+    }
+
+    /// Parameters written Go's way (`a, b int`, `ch chan<- T`) or Rust's (`a: i32`).
+    pub(super) fn func_params(&mut self, ts: &[TokenTree]) -> Vec<Param> {
+        let mut out = Vec::new();
+        let mut pending: Vec<&[TokenTree]> = Vec::new();
+        for part in split_commas(ts, true) {
+            let (pat, ty) = if let Some(c) = (0..part.len()).find(|&i| is_lone_colon(part, i)) {
+                (&part[..c], &part[c + 1..])
+            } else if part.len() == 1 {
+                pending.push(part);
+                continue;
+            } else if is_ident(part.first(), "mut") {
+                (&part[..2], &part[2..])
+            } else {
+                (&part[..1], &part[1..])
+            };
+            let kind = chan_kind_of(ty);
+            let ty = self.types(ty);
+            for p in pending.drain(..).chain([pat]) {
+                let simple = matches!(p, [TokenTree::Ident(id)] if id != "_" && id != "self");
+                out.push(Param {
+                    pat: stream(p),
+                    ty: ty.clone(),
+                    kind,
+                    simple,
+                });
+            }
+        }
+        for p in pending {
+            self.errors.at(
+                p[0].span(),
+                "missing parameter type: write `name Type` (Go) or `name: Type` (Rust)",
+            );
+        }
+        out
+    }
+
+    /// `defer stmt`: the statement runs when the enclosing block ends (LIFO, also on panic),
+    /// borrowing what it uses until then.
+    fn defer_stmt(&mut self, ts: &[TokenTree]) -> TokenStream {
+        let span = ts[0].span();
+        let rest = &ts[1..];
+        if rest.is_empty() {
+            self.errors
+                .at(span, "`defer` needs a statement: `defer close(ch)`");
+            return TokenStream::new();
+        }
+        if is_ident(rest.first(), "func") && is_group(rest.get(1), Delimiter::Parenthesis) {
+            return self.func_literal(rest, false);
+        }
+        let st = Stmt {
+            tokens: rest.to_vec(),
+            semi: None,
+        };
+        let body = self.statement(&st, false, false, false);
+        let guard = local("_gocsp_defer", span);
+        let defer = self.private("Defer", span);
+        quote_spanned!(span=> let #guard = #defer::new(|| { #body });)
+    }
+}
+
+impl Rewriter {
+    /// `<-chan` at `i` is a type (Go mode only: in Rust, `chan` is just a name).
+    fn is_chan_type(&self, ts: &[TokenTree], i: usize) -> bool {
+        self.go_mode() && is_ident(ts.get(i + 2), "chan")
+    }
+
+    /// The first top-level `<-` that is a send (`ch <- v`: an operand before it).
+    fn find_send(&self, ts: &[TokenTree]) -> Option<usize> {
+        (1..ts.len()).find(|&i| {
+            is_larrow(ts, i)
+                && !self.is_chan_type(ts, i)
+                && ends_operand(ts.get(i - 1))
+                && !is_joint(ts.get(i - 1), '<')
+        })
+    }
+
+    /// Whether a statement is one of the Go forms both modes take (Rust mode ends the
+    /// statement before it with `;` if the user wrote none).
+    fn is_go_form(&self, ts: &[TokenTree]) -> bool {
+        let body = &ts[skip_attrs(ts)..];
+        (is_larrow(body, 0) && !self.is_chan_type(body, 0))
+            || find_colon_eq(body).is_some()
+            || self.find_send(body).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Mode;
+    use super::*;
+
+    fn rw(mode: Mode, src: &str, value: bool) -> String {
+        let mut r = Rewriter::new(&"::gocsp".parse().unwrap(), mode);
+        let out = r.block(&to_vec(src.parse().unwrap()), value).to_string();
+        if let Some(e) = r.finish().into_error() {
+            panic!("{e}");
+        }
+        out
+    }
+
+    fn err(mode: Mode, src: &str) -> String {
+        let mut r = Rewriter::new(&"::gocsp".parse().unwrap(), mode);
+        let _ = r.block(&to_vec(src.parse().unwrap()), false);
+        r.finish().into_error().expect("an error").to_string()
+    }
+
+    #[test]
+    fn declarations() {
+        assert_eq!(
+            rw(Mode::Go, "x := 1", false),
+            "# [allow (unused_mut)] let mut x = 1 ;"
+        );
+        assert_eq!(
+            rw(Mode::Go, "a, b := 1, 2", false),
+            "# [allow (unused_mut)] let (mut a , mut b) = (1 , 2) ;"
+        );
+        assert_eq!(
+            rw(Mode::Rust, "v, ok := <-ch", false),
+            "# [allow (unused_mut)] let (mut v , mut ok) = :: gocsp :: __private :: recv_ok (& (ch)) ;"
+        );
+    }
+
+    #[test]
+    fn send_and_receive_statements() {
+        assert_eq!(
+            rw(Mode::Go, "ch <- v + 1\n<-done", false),
+            ":: gocsp :: __private :: send (& (ch) , v + 1) ; let _ = :: gocsp :: __private :: recv_option (& (done)) ;"
+        );
+        // A trailing receive in a block whose value is used is the received value.
+        assert_eq!(
+            rw(Mode::Go, "<-ch", true),
+            ":: gocsp :: __private :: recv (& (ch))"
+        );
+    }
+
+    #[test]
+    fn rust_mode_leaves_rust_alone() {
+        let src = "let x = a\n    + b;\nfoo(x)";
+        assert_eq!(rw(Mode::Rust, src, true), "let x = a + b ; foo (x)");
+        // ... but ends a Rust statement before a Go form.
+        assert_eq!(
+            rw(Mode::Rust, "let x = f()\ntx <- x", false),
+            "let x = f () ; :: gocsp :: __private :: send (& (tx) , x) ;"
+        );
+    }
+
+    #[test]
+    fn go_mode_inserts_semicolons() {
+        assert_eq!(rw(Mode::Go, "f()\ng()", true), "f () ; g ()");
+        assert_eq!(rw(Mode::Go, "f()\ng()", false), "f () ; g () ;");
+        assert_eq!(
+            rw(Mode::Go, "if a { f() }\ng()", true),
+            "if a { f () ; } g ()"
+        );
+    }
+
+    #[test]
+    fn loops() {
+        assert_eq!(rw(Mode::Go, "for { f() }", false), "loop { f () ; }");
+        assert_eq!(
+            rw(Mode::Go, "for v := range ch { f(v) }", false),
+            "for v in :: gocsp :: __private :: range (& (ch)) { f (v) ; }"
+        );
+        assert_eq!(
+            rw(Mode::Go, "'outer: for range ch { break 'outer }", false),
+            "'outer : for _ in :: gocsp :: __private :: range (& (ch)) { break 'outer ; }"
+        );
+        assert_eq!(
+            rw(Mode::Go, "for x in xs { f(x) }", false),
+            "for x in xs { f (x) ; }"
+        );
+    }
+
+    #[test]
+    fn go_statements() {
+        let out = rw(Mode::Go, "go worker(1, <-jobs)", false);
+        assert!(
+            out.contains("let __gocsp_arg1 = :: gocsp :: __private :: recv (& (jobs)) ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: gocsp :: __private :: go (move ||"),
+            "{out}"
+        );
+        let out = rw(
+            Mode::Go,
+            "go func(id int, out chan<- int) { out <- id }(1, ch)",
+            false,
+        );
+        assert!(out.contains("< :: gocsp :: __private :: Sender < int > as :: gocsp :: __private :: FromChan < _ >> :: from_chan (& (ch))"), "{out}");
+        assert!(out.contains("let mut id : int = __gocsp_arg0 ;"), "{out}");
+    }
+
+    #[test]
+    fn defer_statements() {
+        let out = rw(Mode::Go, "defer close(ch)", false);
+        assert_eq!(
+            out,
+            "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { :: gocsp :: __private :: close (& (ch)) ; }) ;"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_construct() {
+        assert!(err(Mode::Go, "x++").contains("Go's `x++` is not supported"));
+        assert!(err(Mode::Go, "for i := 0; i < n; i++ { }").contains("three-clause"));
+        assert!(err(Mode::Go, "for x < 3 { }").contains("write `while condition"));
+        assert!(err(Mode::Go, "go 5").contains("expression in go must be function call"));
+        assert!(
+            err(Mode::Go, "a, b := 1, 2, 3")
+                .contains("assignment mismatch: 2 variables but 3 values")
+        );
+        assert!(
+            err(Mode::Go, "go func(a int) { }()")
+                .contains("not enough arguments in call to func literal")
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! Expanding a checked select to the runtime's select engine.
+//!
+//! ```text
+//! {
+//!     let op0 = &(rx);                          // every operand, in source order, once
+//!     let op1 = &(tx); let val1 = value;
+//!     let mut case0 = RecvCase::new(op0);       // cases live on the stack
+//!     let mut case1 = SendCase::new(op1, val1);
+//!     let i = select(&mut [&mut case0, &mut case1], biased);
+//!     match i {
+//!         0 => { let v = zero_value(case0.take()); body0 }
+//!         1 => { body1 }
+//!         _ => unreachable!(),
+//!     }
+//! }
+//! ```
+//!
+//! Arm bodies run after the engine returns, outside any loop the expansion adds, so `break`,
+//! `continue`, `return` and `?` in them mean what they mean around the `select!`. With a
+//! `Some(v) = <-rx` arm the selection runs in a loop: a closed channel fails the pattern, its
+//! case is disabled and the engine runs again. One case plus `default` skips the engine: a
+//! single non-blocking attempt.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::visit_mut::VisitMut;
+use syn::{Pat, PatWild};
+
+use super::validate::Bind;
+
+/// What a case does, with its operands rewritten.
+pub(crate) enum ExpOp {
+    /// A receive from `chan`.
+    Recv {
+        chan: TokenStream,
+        span: Span,
+        bind: ExpBind,
+    },
+    /// A send of `value` on `chan`.
+    Send {
+        chan: TokenStream,
+        value: TokenStream,
+        span: Span,
+    },
+}
+
+/// [`Bind`] with assignment targets rewritten.
+pub(crate) enum ExpBind {
+    Discard,
+    Value(Pat),
+    Option(Pat),
+    ValueOk(Pat, Pat),
+    Assign(TokenStream),
+    AssignOk(TokenStream, TokenStream),
+}
+
+impl ExpBind {
+    /// From a checked bind, rewriting assignment targets with `f`.
+    pub(crate) fn from(
+        b: Bind,
+        mut f: impl FnMut(&[proc_macro2::TokenTree]) -> TokenStream,
+    ) -> Self {
+        match b {
+            Bind::Discard => ExpBind::Discard,
+            Bind::Value(p) => ExpBind::Value(p),
+            Bind::Option(p) => ExpBind::Option(p),
+            Bind::ValueOk(a, b) => ExpBind::ValueOk(a, b),
+            Bind::Assign(e) => ExpBind::Assign(f(&e)),
+            Bind::AssignOk(a, b) => ExpBind::AssignOk(f(&a), f(&b)),
+        }
+    }
+}
+
+/// One case ready to expand: its operation and its body (a braced block).
+pub(crate) struct Case {
+    pub(crate) op: ExpOp,
+    pub(crate) body: TokenStream,
+}
+
+/// Expands a select.
+pub(crate) fn expand(
+    krate: &TokenStream,
+    biased: bool,
+    cases: &[Case],
+    default: Option<&TokenStream>,
+    span: Span,
+) -> TokenStream {
+    let p = |name: &str, at: Span| {
+        let name = proc_macro2::Ident::new(name, at);
+        quote_spanned!(at=> #krate::__private::#name)
+    };
+    match (cases, default) {
+        ([], None) => {
+            let f = p("block_forever", span);
+            quote_spanned!(span=> #f())
+        }
+        ([], Some(d)) => d.clone(),
+        ([one], Some(d)) => fast_path(&p, one, d),
+        _ => general(&p, biased, cases, default, span),
+    }
+}
+
+type PathFn<'a> = dyn Fn(&str, Span) -> TokenStream + 'a;
+
+/// One case and `default`: a single non-blocking attempt, without the engine. The attempt
+/// runs in its own block, so operand temporaries are gone before the arm's body runs.
+fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream {
+    let body = &case.body;
+    match &case.op {
+        ExpOp::Recv { chan, span, bind } => {
+            let span = *span;
+            let op = user_local("__gocsp_op", span);
+            let got = user_local("__gocsp_got", span);
+            let try_recv = p("try_recv_now", span);
+            let (pat, bind) = match bind {
+                ExpBind::Option(pat) => (quote!(#pat), quote!()),
+                other => (quote!(#got), bind_value(p, other, quote!(#got), span)),
+            };
+            quote_spanned! {span=> {
+                let #got = {
+                    let #op = &(#chan);
+                    #try_recv(#op)
+                };
+                match #got {
+                    ::core::option::Option::Some(#pat) => { #bind #body }
+                    _ => #default,
+                }
+            }}
+        }
+        ExpOp::Send { chan, value, span } => {
+            let span = *span;
+            let op = user_local("__gocsp_op", span);
+            let val = user_local("__gocsp_val", span);
+            let sent = local("__gocsp_sent", span);
+            let rejected = local("__gocsp_rejected", span);
+            let dropped = local("_gocsp_dropped", span);
+            let try_send = p("try_send_now", span);
+            quote_spanned! {span=> {
+                let #sent = {
+                    let #op = &(#chan);
+                    let #val = #value;
+                    #try_send(#op, #val)
+                };
+                match #sent {
+                    ::core::result::Result::Ok(()) => #body,
+                    ::core::result::Result::Err(#rejected) => {
+                        // The value was not sent: it is dropped before `default` runs.
+                        {
+                            let #dropped = #rejected;
+                        }
+                        #default
+                    }
+                }
+            }}
+        }
+    }
+}
+
+/// Binds a received `Option<T>` (`got`) as the case says.
+fn bind_value(p: &PathFn<'_>, bind: &ExpBind, got: TokenStream, span: Span) -> TokenStream {
+    let zero = p("zero_value", span);
+    let zero_ok = p("zero_ok", span);
+    match bind {
+        ExpBind::Discard => quote_spanned!(span=> let _ = #got;),
+        ExpBind::Value(pat) => quote_spanned!(span=> let #pat = #zero(#got);),
+        ExpBind::ValueOk(a, b) => quote_spanned!(span=> let (#a, #b) = #zero_ok(#got);),
+        ExpBind::Assign(e) => quote_spanned!(span=> #e = #zero(#got);),
+        ExpBind::AssignOk(a, b) => quote_spanned!(span=> (#a, #b) = #zero_ok(#got);),
+        ExpBind::Option(pat) => quote_spanned!(span=> let #pat = #got;),
+    }
+}
+
+/// Any number of cases, through the engine. Selection happens in an inner block that owns
+/// the operands and the cases and hands out the chosen index (and what a receive got); the
+/// losing cases, their send values and the operands' temporaries are dropped there, before
+/// the chosen arm's body runs outside it.
+fn general(
+    p: &PathFn<'_>,
+    biased: bool,
+    cases: &[Case],
+    default: Option<&TokenStream>,
+    span: Span,
+) -> TokenStream {
+    let mut slots = TokenStream::new();
+    let mut evals = TokenStream::new();
+    let mut news = TokenStream::new();
+    let mut refs = Vec::new();
+    let mut takes = TokenStream::new();
+    let mut arms = TokenStream::new();
+    let i = local("__gocsp_i", span);
+    let idx = local("__gocsp_index", span);
+    let mut retry = false;
+    for (k, case) in cases.iter().enumerate() {
+        let cspan = match &case.op {
+            ExpOp::Recv { span, .. } | ExpOp::Send { span, .. } => *span,
+        };
+        let op = user_local(&format!("__gocsp_op{k}"), cspan);
+        let c = user_local(&format!("__gocsp_case{k}"), cspan);
+        let lit = Literal::usize_unsuffixed(k);
+        let pat = if default.is_some() {
+            quote!(::core::option::Option::Some(#lit))
+        } else {
+            quote!(#lit)
+        };
+        let body = &case.body;
+        match &case.op {
+            ExpOp::Recv { chan, bind, .. } => {
+                let new = p("RecvCase", cspan);
+                evals.extend(quote_spanned!(cspan=> let #op = &(#chan);));
+                news.extend(quote_spanned!(cspan=> let mut #c = #new::new(#op);));
+                // What the chosen receive got: `Some(Some(v))`, `Some(None)` if closed.
+                let got = user_local(&format!("__gocsp_got{k}"), cspan);
+                slots.extend(quote_spanned!(cspan=> let mut #got = ::core::option::Option::None;));
+                let r = local("__gocsp_r", cspan);
+                let check = match bind {
+                    ExpBind::Option(user_pat) => {
+                        retry = true;
+                        let test = test_pattern(user_pat);
+                        quote_spanned! {cspan=>
+                            #[allow(unreachable_patterns)]
+                            match &#r {
+                                #test => {}
+                                _ => {
+                                    #c.disable();
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                    _ => quote!(),
+                };
+                takes.extend(quote_spanned! {cspan=>
+                    if #i == #lit {
+                        let #r = #c.take();
+                        #check
+                        #got = ::core::option::Option::Some(#r);
+                    }
+                });
+                let value = quote_spanned!(cspan=> ::core::option::Option::unwrap_or_default(#got));
+                arms.extend(match bind {
+                    ExpBind::Option(user_pat) => quote_spanned! {cspan=>
+                        #pat => match ::core::option::Option::unwrap_or_default(#got) {
+                            #user_pat => #body,
+                            _ => ::core::unreachable!(),
+                        },
+                    },
+                    other => {
+                        let b = bind_value(p, other, value, cspan);
+                        quote!(#pat => { #b #body })
+                    }
+                });
+            }
+            ExpOp::Send { chan, value, .. } => {
+                let new = p("SendCase", cspan);
+                let val = user_local(&format!("__gocsp_val{k}"), cspan);
+                evals.extend(quote_spanned!(cspan=> let #op = &(#chan); let #val = #value;));
+                news.extend(quote_spanned!(cspan=> let mut #c = #new::new(#op, #val);));
+                arms.extend(quote!(#pat => #body,));
+            }
+        }
+        refs.push(quote!(&mut #c));
+    }
+    let n = Literal::usize_unsuffixed(cases.len());
+    let cases_local = local("__gocsp_cases", span);
+    let select_case = p("SelectCase", span);
+    let engine = if default.is_some() {
+        p("try_select", span)
+    } else {
+        p("select", span)
+    };
+    let run = quote! {{
+        let mut #cases_local: [&mut dyn #select_case; #n] = [#(#refs),*];
+        #engine(&mut #cases_local, #biased)
+    }};
+    let selection = match (retry, default.is_some()) {
+        (false, false) => quote! {
+            let #i = #run;
+            #takes
+            #i
+        },
+        (false, true) => quote! {
+            match #run {
+                ::core::option::Option::Some(#i) => {
+                    #takes
+                    ::core::option::Option::Some(#i)
+                }
+                ::core::option::Option::None => ::core::option::Option::None,
+            }
+        },
+        (true, false) => quote! {
+            loop {
+                let #i = #run;
+                #takes
+                break #i;
+            }
+        },
+        (true, true) => quote! {
+            loop {
+                let #i = match #run {
+                    ::core::option::Option::Some(#i) => #i,
+                    ::core::option::Option::None => break ::core::option::Option::None,
+                };
+                #takes
+                break ::core::option::Option::Some(#i);
+            }
+        },
+    };
+    let none = default.map(|d| quote!(::core::option::Option::None => #d,));
+    quote_spanned! {span=> {
+        #slots
+        let #idx = {
+            #evals
+            #news
+            #selection
+        };
+        match #idx {
+            #arms
+            #none
+            _ => ::core::unreachable!(),
+        }
+    }}
+}
+
+/// A generated local, hygienic but located at the user's token.
+fn local(name: &str, at: Span) -> proc_macro2::Ident {
+    crate::tokens::local(name, at)
+}
+
+/// A generated local errors are reported on (see [`crate::tokens::user_local`]).
+fn user_local(name: &str, at: Span) -> proc_macro2::Ident {
+    crate::tokens::user_local(name, at)
+}
+
+/// `pat` with every binding replaced by `_` (keeping `x @ sub`'s `sub`), to test a value
+/// by reference without moving it. Identifiers starting with an uppercase letter are
+/// constants or unit variants (`None`), not bindings, and stay.
+fn test_pattern(pat: &Pat) -> Pat {
+    struct Strip;
+    impl VisitMut for Strip {
+        fn visit_pat_mut(&mut self, p: &mut Pat) {
+            if let Pat::Ident(id) = p {
+                let binding = id
+                    .ident
+                    .to_string()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_lowercase() || c == '_');
+                if binding || id.by_ref.is_some() || id.mutability.is_some() {
+                    *p = match id.subpat.take() {
+                        Some((_, sub)) => *sub,
+                        None => Pat::Wild(PatWild {
+                            attrs: Vec::new(),
+                            underscore_token: Default::default(),
+                        }),
+                    };
+                }
+            }
+            syn::visit_mut::visit_pat_mut(self, p);
+        }
+    }
+    let mut p = pat.clone();
+    Strip.visit_pat_mut(&mut p);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+
+    #[test]
+    fn test_patterns_drop_bindings() {
+        let p: Pat =
+            syn::parse::Parser::parse2(Pat::parse_multi, "Some(mut v)".parse().unwrap()).unwrap();
+        assert_eq!(test_pattern(&p).to_token_stream().to_string(), "Some (_)");
+        let p: Pat =
+            syn::parse::Parser::parse2(Pat::parse_multi, "Some(x @ 1..=5) | None".parse().unwrap())
+                .unwrap();
+        assert_eq!(
+            test_pattern(&p).to_token_stream().to_string(),
+            "Some (1 ..= 5) | None"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+use gocsp::prelude::*;
+
+fn main() {
+    defer!();
+}

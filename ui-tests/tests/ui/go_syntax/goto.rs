@@ -1,0 +1,9 @@
+use gocsp::prelude::*;
+
+go_syntax! {
+    fn jump() {
+        goto done
+    }
+}
+
+fn main() {}

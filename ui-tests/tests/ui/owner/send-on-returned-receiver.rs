@@ -1,0 +1,11 @@
+use gocsp::prelude::*;
+
+#[owner]
+fn numbers(out: Sender<u32>) {
+    out.send(1);
+}
+
+fn main() {
+    let rx = numbers();
+    rx.send(2);
+}

@@ -1,0 +1,8 @@
+use gocsp::prelude::*;
+
+fn main() {
+    let ch: Chan<i32> = make!(chan i32, 1);
+    select! {
+        v = <-ch =>
+    }
+}

@@ -1,0 +1,7 @@
+use gocsp::prelude::*;
+
+fn main() {
+    select! {
+        v = <- => println!("{v}"),
+    }
+}

@@ -1,0 +1,10 @@
+use gocsp::prelude::*;
+
+fn main() {
+    let ch: Chan<i32> = make!(chan i32, 1);
+    let tx: Sender<i32> = ch.sender();
+    select! {
+        v, ok = <-tx => println!("{v} {ok}"),
+        default => {}
+    }
+}

@@ -1,0 +1,12 @@
+use gocsp::prelude::*;
+
+fn main() {
+    let ch: Chan<i32> = make!(chan i32, 1);
+    let rx: Receiver<i32> = ch.receiver();
+    let quit: Chan<()> = make!(chan (), 1);
+    select! {
+        <-quit => {
+            rx <- 1
+        }
+    }
+}

@@ -1,0 +1,11 @@
+use gocsp::prelude::*;
+
+fn main() {
+    let ch: Chan<i32> = make!(chan i32, 1);
+    let rx: Receiver<i32> = ch.receiver();
+    let quit: Chan<()> = make!(chan ());
+    select! {
+    case rx <- 1:
+    case <-quit:
+    }
+}
