@@ -54,7 +54,10 @@ mod tests {
             out.contains("fn pump (src : :: gocsp :: __private :: Receiver < i32 >)"),
             "{out}"
         );
-        assert!(out.contains("< :: gocsp :: __private :: Receiver < _ > as :: gocsp :: __private :: FromChan < _ > > :: from_chan (& (ch))"), "{out}");
+        assert!(
+            out.contains("chan_arg :: < :: gocsp :: __private :: Receiver < _ > , _ > (& (ch))"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub(crate) fn is_lone_colon(ts: &[TokenTree], i: usize) -> bool {
     is_punct(ts.get(i), ':')
         && !is_path_sep(ts, i)
         && !is_colon_eq(ts, i)
-        && !(i > 0 && is_joint(ts.get(i - 1), ':'))
+        && (i == 0 || !is_joint(ts.get(i - 1), ':'))
 }
 
 /// A plain assignment `=` at `i` (not `==`, `=>`, `<=`, `+=`, `:=`, ...).
@@ -97,14 +97,8 @@ pub(crate) fn is_assign(ts: &[TokenTree], i: usize) -> bool {
     if is_joint(ts.get(i), '=') && (is_punct(ts.get(i + 1), '=') || is_punct(ts.get(i + 1), '>')) {
         return false;
     }
-    if i > 0 {
-        if let Some(TokenTree::Punct(p)) = ts.get(i - 1) {
-            if p.spacing() == proc_macro2::Spacing::Joint {
-                return false;
-            }
-        }
-    }
-    true
+    !(i > 0
+        && matches!(ts.get(i - 1), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint))
 }
 
 /// The position of the first top-level `<-` in `ts`.

@@ -227,7 +227,7 @@ chan_cap!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 
 /// Converts a bidirectional channel to the direction a `go_syntax!` parameter expects (Go's
 /// implicit `chan T` → `chan<- T` / `<-chan T` conversion), by value. (`go_syntax!` itself
-/// uses [`FromChan`], which borrows the argument.)
+/// uses [`ChanArg`], which borrows the argument.)
 #[diagnostic::on_unimplemented(
     message = "cannot use `{Self}` as `{Target}` value in argument",
     label = "a channel's direction can only be narrowed",
@@ -268,46 +268,56 @@ impl<T> IntoChanDir<Receiver<T>> for Receiver<T> {
     }
 }
 
-/// Go's implicit channel conversion at a call in `go_syntax!`: the parameter's handle type
-/// (`Self`) made from a borrowed argument (`Src`), cloned as Go copies a channel value, so
-/// the caller keeps its own. `chan T` narrows to `chan<- T` or `<-chan T`; nothing widens.
+/// Go's implicit channel conversion at a call in `go_syntax!`: a borrowed argument (`Self`)
+/// made into the parameter's handle type (`Dst`), cloned as Go copies a channel value, so the
+/// caller keeps its own. `chan T` narrows to `chan<- T` or `<-chan T`; nothing widens.
 #[diagnostic::on_unimplemented(
-    message = "cannot use `{Src}` as `{Self}` value in argument",
+    message = "cannot use `{Self}` as `{Dst}` value in argument",
     label = "a channel's direction can only be narrowed",
     note = "Go converts `chan T` (`Chan<T>`) to `chan<- T` (`Sender<T>`) or `<-chan T` (`Receiver<T>`), never back, and never between element types"
 )]
-pub trait FromChan<Src> {
+pub trait ChanArg<Dst> {
     /// The conversion.
-    fn from_chan(src: &Src) -> Self;
+    fn chan_arg(&self) -> Dst;
 }
 
-impl<T> FromChan<Chan<T>> for Chan<T> {
-    fn from_chan(src: &Chan<T>) -> Self {
-        src.clone()
+/// `go_syntax!`'s call-site conversion: `chan_arg::<Receiver<_>, _>(&ch)` (see [`ChanArg`]);
+/// a direction mistake is reported on the argument.
+#[inline]
+pub fn chan_arg<Dst, Src>(src: &Src) -> Dst
+where
+    Src: ChanArg<Dst>,
+{
+    src.chan_arg()
+}
+
+impl<T> ChanArg<Chan<T>> for Chan<T> {
+    fn chan_arg(&self) -> Chan<T> {
+        self.clone()
     }
 }
 
-impl<T> FromChan<Chan<T>> for Sender<T> {
-    fn from_chan(src: &Chan<T>) -> Self {
-        src.sender()
+impl<T> ChanArg<Sender<T>> for Chan<T> {
+    fn chan_arg(&self) -> Sender<T> {
+        self.sender()
     }
 }
 
-impl<T> FromChan<Chan<T>> for Receiver<T> {
-    fn from_chan(src: &Chan<T>) -> Self {
-        src.receiver()
+impl<T> ChanArg<Receiver<T>> for Chan<T> {
+    fn chan_arg(&self) -> Receiver<T> {
+        self.receiver()
     }
 }
 
-impl<T> FromChan<Sender<T>> for Sender<T> {
-    fn from_chan(src: &Sender<T>) -> Self {
-        src.clone()
+impl<T> ChanArg<Sender<T>> for Sender<T> {
+    fn chan_arg(&self) -> Sender<T> {
+        self.clone()
     }
 }
 
-impl<T> FromChan<Receiver<T>> for Receiver<T> {
-    fn from_chan(src: &Receiver<T>) -> Self {
-        src.clone()
+impl<T> ChanArg<Receiver<T>> for Receiver<T> {
+    fn chan_arg(&self) -> Receiver<T> {
+        self.clone()
     }
 }
 

@@ -53,15 +53,14 @@ fn is_call(ts: &[TokenTree]) -> bool {
     if find_colon_eq(ts).is_some() || find_larrow(ts).is_some() {
         return false;
     }
-    if let Some(TokenTree::Ident(id)) = ts.first() {
-        if crate::tokens::is_keyword(&id.to_string())
-            && id != "self"
-            && id != "Self"
-            && id != "crate"
-            && id != "super"
-        {
-            return false;
-        }
+    if let Some(TokenTree::Ident(id)) = ts.first()
+        && crate::tokens::is_keyword(&id.to_string())
+        && id != "self"
+        && id != "Self"
+        && id != "crate"
+        && id != "super"
+    {
+        return false;
     }
     // Receive expressions in the arguments are rewritten before the real parse; here only the
     // shape matters, so parse with every group's contents blanked out.

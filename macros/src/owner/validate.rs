@@ -34,16 +34,16 @@ pub(crate) fn validate(f: &ItemFn) -> Result<SenderParam, Errors> {
             "`#[owner]` can't be used on a `const fn`: it starts a goroutine",
         );
     }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        if !matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()) {
-            errors.at(
-                ty.span(),
-                format!(
-                    "an `#[owner]` function returns nothing: the generated function returns the `Receiver<T>` for its `Sender<T>` parameter; remove `-> {}`",
-                    quote::ToTokens::to_token_stream(ty)
-                ),
-            );
-        }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && !matches!(&**ty, Type::Tuple(t) if t.elems.is_empty())
+    {
+        errors.at(
+            ty.span(),
+            format!(
+                "an `#[owner]` function returns nothing: the generated function returns the `Receiver<T>` for its `Sender<T>` parameter; remove `-> {}`",
+                quote::ToTokens::to_token_stream(ty)
+            ),
+        );
     }
     let mut senders = Vec::new();
     for (index, input) in sig.inputs.iter().enumerate() {

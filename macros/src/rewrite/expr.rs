@@ -270,7 +270,7 @@ impl Rewriter {
                     let arg = self.expr(part, true);
                     match kind {
                         Some(kind) => {
-                            new_args.extend(self.into_chan_dir(arg, *kind, first_span(part, span)))
+                            new_args.extend(self.chan_arg(arg, *kind, first_span(part, span)))
                         }
                         None => new_args.extend(arg),
                     }
@@ -285,15 +285,15 @@ impl Rewriter {
     /// Go's implicit conversion of a channel argument to the direction a parameter expects:
     /// `chan T` to `chan<- T` or `<-chan T`. The argument is borrowed and the handle cloned,
     /// as Go copies a channel value.
-    pub(crate) fn into_chan_dir(
+    pub(crate) fn chan_arg(
         &self,
         arg: TokenStream,
         kind: super::ChanKind,
         span: Span,
     ) -> TokenStream {
-        let conv = self.private("FromChan", span);
+        let conv = self.private("chan_arg", span);
         let ty = self.private(kind.name(), span);
-        quote_spanned!(span=> <#ty<_> as #conv<_>>::from_chan(&(#arg)))
+        quote_spanned!(span=> #conv::<#ty<_>, _>(&(#arg)))
     }
 
     /// `make(chan T)` / `make(chan T, n)`.
@@ -424,9 +424,8 @@ pub(crate) fn operand_end(ts: &[TokenTree], i: usize) -> usize {
             if is_path_sep(ts, j) && is_punct(ts.get(j + 2), '<') {
                 j = super::types::skip_angle(ts, j + 2);
             }
-        } else if is_punct(ts.get(j), '?') {
-            j += 1;
-        } else if is_group(ts.get(j), Delimiter::Parenthesis)
+        } else if is_punct(ts.get(j), '?')
+            || is_group(ts.get(j), Delimiter::Parenthesis)
             || is_group(ts.get(j), Delimiter::Bracket)
         {
             j += 1;

@@ -169,15 +169,13 @@ pub(crate) fn split(ts: &[TokenTree]) -> Vec<Stmt> {
                 Shape::Plain => false,
             };
         }
-        if !end {
-            if let Some(next) = ts.get(i + 1) {
-                let newline = start_line(next) > end_line(tt);
-                end = newline
-                    && sh != Shape::Item
-                    && !only_attrs(&cur)
-                    && ends_go_line(ts, i)
-                    && !continues_line(ts, i + 1);
-            }
+        if !end && let Some(next) = ts.get(i + 1) {
+            let newline = start_line(next) > end_line(tt);
+            end = newline
+                && sh == Shape::Plain
+                && !only_attrs(&cur)
+                && ends_go_line(ts, i)
+                && !continues_line(ts, i + 1);
         }
         if end {
             out.push(Stmt {

@@ -73,10 +73,10 @@ impl Rewriter {
             return out;
         }
         let at = skip_label(ts, skip_attrs(ts));
-        if self.go_mode() {
-            if let Some(out) = self.go_statement(ts, at) {
-                return out;
-            }
+        if self.go_mode()
+            && let Some(out) = self.go_statement(ts, at)
+        {
+            return out;
         }
         let a = skip_attrs(ts);
         let attrs = stream(&ts[..a]);
@@ -86,10 +86,10 @@ impl Rewriter {
             all.extend(out);
             return all;
         }
-        if self.go_mode() {
-            if let Some(out) = self.inc_dec(body) {
-                return out;
-            }
+        if self.go_mode()
+            && let Some(out) = self.inc_dec(body)
+        {
+            return out;
         }
         let mut out = self.expr(ts, used);
         if !semi.is_empty() {
@@ -140,15 +140,15 @@ impl Rewriter {
             let f = self.private("send", span);
             return Some(quote_spanned!(span=> #f(&(#ch), #v);));
         }
-        if !is_ident(ts.first(), "let") {
-            if let Some(eq) = (0..ts.len()).find(|&i| is_assign(ts, i)) {
-                let lhs = split_commas(&ts[..eq], false);
-                if lhs.len() > 1 {
-                    let rhs = self.multi_value(&ts[eq + 1..], lhs.len(), ts[eq].span());
-                    let lhs = lhs.iter().map(|p| self.expr(p, true));
-                    let span = ts[0].span();
-                    return Some(quote_spanned!(span=> (#(#lhs),*) = #rhs;));
-                }
+        if !is_ident(ts.first(), "let")
+            && let Some(eq) = (0..ts.len()).find(|&i| is_assign(ts, i))
+        {
+            let lhs = split_commas(&ts[..eq], false);
+            if lhs.len() > 1 {
+                let rhs = self.multi_value(&ts[eq + 1..], lhs.len(), ts[eq].span());
+                let lhs = lhs.iter().map(|p| self.expr(p, true));
+                let span = ts[0].span();
+                return Some(quote_spanned!(span=> (#(#lhs),*) = #rhs;));
             }
         }
         None
@@ -459,8 +459,8 @@ impl Rewriter {
             let ty = &p.ty;
             let value = match p.kind {
                 Some(_) => {
-                    let conv = self.private("FromChan", span);
-                    quote_spanned!(span=> <#ty as #conv<_>>::from_chan(&(#arg)))
+                    let conv = self.private("chan_arg", span);
+                    quote_spanned!(span=> #conv::<#ty, _>(&(#arg)))
                 }
                 None => arg,
             };
@@ -673,7 +673,10 @@ mod tests {
             "go func(id int, out chan<- int) { out <- id }(1, ch)",
             false,
         );
-        assert!(out.contains("< :: gocsp :: __private :: Sender < int > as :: gocsp :: __private :: FromChan < _ >> :: from_chan (& (ch))"), "{out}");
+        assert!(
+            out.contains("chan_arg :: < :: gocsp :: __private :: Sender < int > , _ > (& (ch))"),
+            "{out}"
+        );
         assert!(out.contains("let mut id : int = __gocsp_arg0 ;"), "{out}");
     }
 

@@ -47,9 +47,9 @@ pub(crate) enum ExpOp {
 /// [`Bind`] with assignment targets rewritten.
 pub(crate) enum ExpBind {
     Discard,
-    Value(Pat),
-    Option(Pat),
-    ValueOk(Pat, Pat),
+    Value(Box<Pat>),
+    Option(Box<Pat>),
+    ValueOk(Box<Pat>, Box<Pat>),
     Assign(TokenStream),
     AssignOk(TokenStream, TokenStream),
 }

@@ -134,15 +134,15 @@ fn rust_style(ts: &[TokenTree], sel: &mut RawSelect, span: Span, errors: &mut Er
             errors.at(ts[j].span(), "expected the arm's body after `=>`");
             continue;
         }
-        if let [TokenTree::Ident(d)] = op {
-            if d == "default" {
-                sel.defaults.push(RawDefault {
-                    span: d.span(),
-                    body,
-                    kind,
-                });
-                continue;
-            }
+        if let [TokenTree::Ident(d)] = op
+            && d == "default"
+        {
+            sel.defaults.push(RawDefault {
+                span: d.span(),
+                body,
+                kind,
+            });
+            continue;
         }
         if op.is_empty() {
             errors.at(

@@ -14,12 +14,12 @@ pub(crate) enum Bind {
     /// `<-rx` or `_ = <-rx`: drops it (no `Default` needed).
     Discard,
     /// `v = <-rx`: binds `T` (the zero value once closed).
-    Value(Pat),
+    Value(Box<Pat>),
     /// `Some(v) = <-rx`: matches `Option<T>`; a closed channel fails the pattern and the
     /// case is disabled for the rest of this select.
-    Option(Pat),
+    Option(Box<Pat>),
     /// `v, ok = <-rx`: binds `(T, bool)`.
-    ValueOk(Pat, Pat),
+    ValueOk(Box<Pat>, Box<Pat>),
     /// Go's `case x = <-rx:`: assigns to an existing place.
     Assign(Tokens),
     /// Go's `case x, ok = <-rx:`.
@@ -114,14 +114,14 @@ fn bind(lhs: &[Tokens], eq: Option<Eq>, go_clause: bool, span: Span) -> syn::Res
         [one] if assign => Ok(Bind::Assign(one.clone())),
         [a, b] if assign => Ok(Bind::AssignOk(a.clone(), b.clone())),
         [one] => {
-            let pat = pattern(one)?;
-            Ok(match &pat {
+            let pat = Box::new(pattern(one)?);
+            Ok(match &*pat {
                 Pat::Wild(_) => Bind::Discard,
                 p if is_option_pattern(p) => Bind::Option(pat),
                 _ => Bind::Value(pat),
             })
         }
-        [a, b] => Ok(Bind::ValueOk(pattern(a)?, pattern(b)?)),
+        [a, b] => Ok(Bind::ValueOk(Box::new(pattern(a)?), Box::new(pattern(b)?))),
         more => Err(syn::Error::new(
             more[2].first().map_or(span, TokenTree::span),
             format!(
