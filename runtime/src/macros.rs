@@ -4,7 +4,7 @@
 
 /// Starts a goroutine: Go's `go` statement.
 ///
-/// Three forms:
+/// # Syntax
 ///
 /// ```
 /// use gocsp::prelude::*;
@@ -20,19 +20,46 @@
 /// // Closure form.
 /// let tx = results.sender();
 /// go!(move || tx.send(20));
-/// // Block form: moves what it uses, like `move ||`.
+/// // Block form: moves what it uses, like `move ||`; Go's `<-` statements work inside.
 /// let tx = results.sender();
-/// go! { tx.send(30) }
+/// go! { tx <- 30 }
 ///
 /// let mut got: Vec<u32> = (0..3).map(|_| results.recv().unwrap()).collect();
 /// got.sort();
 /// assert_eq!(got, [10, 20, 30]);
 /// ```
 ///
+/// The form is read from the tokens: a lone call (`f(a)`, `obj.method(a)`, no trailing `;`)
+/// is the call form; a lone closure (`move || ...`) the closure form; anything else the block
+/// form. Write `go! { f(a); }` (with the `;`) to run a single call entirely in the goroutine.
+///
+/// # Lifecycle
+///
+/// - **Call form**: the function value, the method receiver and every argument are evaluated
+///   in the caller, left to right, before `go!` returns, as Go does; a receive in an argument
+///   (`go!(handle(<-jobs))`) happens in the caller too. The receiver and the arguments are
+///   moved into the goroutine (pass `x.clone()` to keep `x`).
+/// - **Closure and block forms**: nothing is evaluated in the caller; the closure moves what
+///   it captures.
+///
 /// `go!` never blocks and returns nothing; use [`spawn`](crate::spawn) for a handle to join.
-/// Captures must be `Send + 'static` (the goroutine may start on another worker); a capture that
-/// is not gets a compile error on that capture. Inside a `go!` block, Go's channel statements
-/// (`ch <- v`, `<-ch`, `v := <-ch`, ...) work as in [`go_syntax!`](crate::go_syntax!).
+///
+/// # Captures
+///
+/// What moves into the goroutine must be `Send + 'static`: a goroutine that has not started
+/// yet may be stolen by another worker thread. A call-form argument that is not `Send` gets
+/// the error on that argument ("`Rc<i32>` cannot be sent to another goroutine"); a block or
+/// closure capture gets rustc's error naming the type and the closure. Borrowed locals are
+/// rejected with "argument requires that `x` is borrowed for `'static`".
+///
+/// # Panics
+///
+/// A panic inside the goroutine ends the process, as in Go (see [`PanicPolicy`]), after
+/// printing the panic, the goroutine and this `go!`'s location. `go!` itself panics only if
+/// no goroutine can be started (see [`SpawnError`]).
+///
+/// [`PanicPolicy`]: crate::PanicPolicy
+/// [`SpawnError`]: crate::SpawnError
 #[macro_export]
 macro_rules! go {
     ($($tt:tt)*) => {
@@ -53,7 +80,7 @@ macro_rules! go {
 /// let quit: Chan<()> = make!(chan (), 1);
 /// data.send(1);
 /// select! {
-///     v = <-data => println!("got {v}"),             // receive (zero value once closed)
+///     v = <-data => println!("got {v}"),             // receive (the zero value once closed)
 ///     v, ok = <-data => println!("got {v} {ok}"),    // receive with ok
 ///     <-quit => println!("quit"),                    // receive, value discarded
 ///     out <- 2 => println!("sent"),                  // send
@@ -61,28 +88,84 @@ macro_rules! go {
 /// }
 /// ```
 ///
-/// Go's own arm syntax (`case v := <-data:` … `default:`) is accepted too. `biased;` as the
-/// first token picks the first ready case in source order instead of a random one.
-/// `Some(v) = <-rx => ...` receives an `Option`: once `rx` is closed the pattern fails and that
-/// case is disabled for the rest of this select. `select! {}` blocks forever.
+/// Go's own clause syntax is accepted too, with statements up to the next clause:
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// let jobs: Chan<i32> = make!(chan i32, 1);
+/// let results: Chan<i32> = make!(chan i32, 1);
+/// jobs.send(21);
+/// select! {
+/// case j := <-jobs:
+///     let doubled = j * 2;
+///     results <- doubled
+/// default:
+///     println!("idle")
+/// }
+/// assert_eq!(results.recv(), Some(42));
+/// ```
+///
+/// - `v = <-rx` binds `T`; once `rx` is closed it is `T::default()` (Go's zero value), so
+///   `T: Default` (the error says so when it is not). `v, ok = <-rx` binds `(T, bool)`.
+///   `<-rx` and `_ = <-rx` need no `Default`. In Go's clause syntax `case v := <-rx:` declares
+///   and `case v = <-rx:` assigns to an existing variable, as in Go.
+/// - `Some(v) = <-rx` (any pattern over `Option<T>`) receives an `Option`: once `rx` is closed
+///   the pattern fails, that case is disabled for the rest of this select, and the select goes
+///   on with the others (tokio's rule), so element types without a zero value work too.
+/// - `biased;` as the first token takes the first ready case in source order instead of a
+///   random one.
+/// - Arm bodies may use Go's `<-` statements (`tx <- v`, `<-rx`, `v := <-rx`), also in nested
+///   blocks. `break`, `continue`, `return` and `?` in a body act on the code around the
+///   `select!`. The select is an expression: its value is the chosen arm's.
+/// - `select! {}` blocks forever (its type is `!`), as Go's `select {}`.
+/// - There is no limit on the number of cases.
 ///
 /// # Lifecycle
 ///
-/// 1. Every channel operand and every send value is evaluated once, in source order.
-/// 2. If one or more cases can proceed, one is chosen uniformly at random (or the first, if
-///    `biased`), its operation is done and its arm runs.
+/// 1. Every channel operand and every send value is evaluated once, in source order, on
+///    entry. Channel operands are borrowed (`<-rx` does not move `rx`); send values are moved.
+/// 2. If one or more cases can proceed, one of them commits and its arm runs.
 /// 3. Otherwise the `default` arm runs if there is one; without it the select blocks until a
 ///    case can proceed, then does 2.
 ///
-/// # Values of the cases that lose
+/// The cases live on the caller's stack: a select allocates nothing. A select with one case
+/// and `default` makes a single non-blocking attempt without the select engine.
 ///
-/// Exactly one case commits. Receives that lose take nothing from their channels; the values
-/// of send cases that lose are dropped, never sent. A nil channel's case never fires; a closed
-/// channel's receive is always ready (with the zero value / `ok == false`).
+/// # Fairness
+///
+/// When several cases are ready, each is chosen with equal probability (the engine visits the
+/// cases in a fresh random order every time); `biased;` picks the first ready one in source
+/// order, which can starve the others. A nil channel's case ([`Chan::nil`](crate::Chan::nil))
+/// never fires, Go's way to switch a case off; a closed channel's receive case is always
+/// ready.
 ///
 /// # Panics
 ///
 /// A chosen send case on a closed channel panics with "send on closed channel", as in Go.
+/// If every case is a nil channel (or disabled by a failed `Some(v)` pattern) and there is no
+/// `default`, the select blocks forever, as Go's does.
+///
+/// # Values of the cases that lose
+///
+/// Exactly one case commits. Receives that lose take nothing from their channels. The value
+/// of a send case that loses is never sent: it is dropped before the chosen arm runs (and
+/// before `default` runs). Operand temporaries (like the receiver of
+/// `<-time::after(d)`) are dropped before the arm runs too, so arm bodies may move the
+/// channels they selected on.
+///
+/// ```
+/// use gocsp::prelude::*;
+/// use std::time::Duration;
+///
+/// let never: Chan<String> = make!(chan String);
+/// let result = select! {
+///     v = <-never => v,
+///     never <- String::from("dropped, never sent") => unreachable!("no receiver"),
+///     <-time::after(Duration::from_millis(5)) => String::from("timeout"),
+/// };
+/// assert_eq!(result, "timeout");
+/// ```
 #[macro_export]
 macro_rules! select {
     ($($tt:tt)*) => {
@@ -97,8 +180,14 @@ macro_rules! select {
 /// use gocsp::prelude::*;
 /// let unbuffered: Chan<String> = make!(chan String);
 /// let buffered = make!(chan i32, 16);
-/// assert_eq!((unbuffered.cap(), buffered.cap()), (0, 16));
+/// let n: u8 = 4;
+/// let of_receivers: Chan<Receiver<i32>> = make!(chan (<-chan i32), n);
+/// assert_eq!((unbuffered.cap(), buffered.cap(), of_receivers.cap()), (0, 16, 4));
 /// ```
+///
+/// The capacity may be any integer type, as in Go; a negative one panics with Go's
+/// "makechan: size out of range". The element type may be written with Go's channel types
+/// (`chan T`, `chan<- T`, `<-chan T`).
 #[macro_export]
 macro_rules! make {
     ($($tt:tt)*) => {
@@ -122,8 +211,9 @@ macro_rules! make {
 /// assert_eq!(*log.borrow(), ["body", "second deferred, runs first", "first deferred, runs last"]);
 /// ```
 ///
-/// Unlike Go's (which runs at function exit), it runs at the end of the enclosing block, and
-/// it borrows what it uses until then, like a scope guard.
+/// Unlike Go's (which runs at function exit and evaluates the call's arguments at once), it
+/// runs at the end of the enclosing block, and it borrows what it uses until then, like a
+/// scope guard. Go's `<-` statements work inside (`defer! { done <- true }`).
 #[macro_export]
 macro_rules! defer {
     ($($tt:tt)*) => {
@@ -141,13 +231,11 @@ macro_rules! defer {
 ///         for v := range src { dst <- v * 2 }
 ///         close(dst)
 ///     }
-/// }
 ///
-/// go_syntax! {
 ///     fn run() -> i32 {
 ///         src := make(chan i32, 3)
 ///         dst := make(chan i32, 3)
-///         go double(src.receiver(), dst.sender())
+///         go double(src, dst)           // `chan i32` converts to the parameters' directions
 ///         src <- 1; src <- 2; src <- 3
 ///         close(src)
 ///         total := 0
@@ -158,11 +246,55 @@ macro_rules! defer {
 /// assert_eq!(run(), 12);
 /// ```
 ///
-/// Accepted: `x := e`, `a, b := e`, `ch <- v`, `<-ch`, `v, ok := <-ch`, `go f(args)`,
-/// `go func(params) { body }(args)`, `defer stmt`, `select { case ...: ... default: ... }`,
-/// `for { }`, `for v := range ch { }`, `make(chan T[, n])`, `close(ch)`, `len(ch)`, `cap(ch)`, and
-/// the types `chan T`, `chan<- T`, `<-chan T`. Everything else is Rust. A statement ends at
-/// the end of its line (`;` optional), except before a line that starts with `.` or `?`.
+/// # What it accepts
+///
+/// Inside ordinary Rust items (and in statement position, where the statements run in
+/// place):
+///
+/// | Go                                   | means                                            |
+/// |--------------------------------------|--------------------------------------------------|
+/// | `x := e`, `a, b := e1, e2`           | `let mut x = e;` (assignable, as in Go)          |
+/// | `ch <- v`                            | send                                             |
+/// | `<-ch` as a value                    | receive: `T`, the zero value once closed         |
+/// | `<-ch` as a statement                | receive and discard (no `Default` needed)        |
+/// | `v, ok := <-ch`                      | receive with ok                                  |
+/// | `go f(args)`, `go obj.m(args)`       | as [`go!`](crate::go!)'s call form               |
+/// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type` |
+/// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!)                     |
+/// | `select { case ...: ... default: }`  | as [`select!`](crate::select!)                   |
+/// | `for { }`                            | `loop { }`                                       |
+/// | `for v := range ch { }`              | until `ch` is closed and drained                 |
+/// | `make(chan T[, n])`                  | a `Chan<T>`                                      |
+/// | `close(ch)`, `len(ch)`, `cap(ch)`    | the channel builtins                             |
+/// | `chan T`, `chan<- T`, `<-chan T`     | `Chan<T>`, `Sender<T>`, `Receiver<T>`, wherever a type goes |
+///
+/// Everything else is Rust. `<-` written without a space is Go's operator; `a < -b` stays a
+/// comparison.
+///
+/// # Statements end at the end of a line
+///
+/// As in Go, `;` is optional: a statement ends at the end of a line whose last token could
+/// end it (an identifier, a literal, a closing bracket, `?`, `return`, ...). A line that
+/// starts with `.` or `?` continues the previous one (Rust's method-chain style), a line that
+/// ends with an operator continues on the next, and a function body's last expression is
+/// still its value. Line numbers come from token spans, so code generated by other macros
+/// with every token on one line needs explicit `;`.
+///
+/// # Channel directions
+///
+/// A channel converts implicitly to the direction a parameter expects where the macro sees
+/// the parameter: the arguments of `go func(...)(...)` and of calls to functions declared
+/// in the same `go_syntax!` block. The argument is borrowed and the handle cloned, as Go
+/// copies a channel value, so the caller keeps using it. Widening a direction is an error:
+/// "cannot use `Sender<i32>` as `Receiver<_>` value in argument". Every channel operation
+/// checks its direction with Go's words ("invalid operation: cannot send to receive-only
+/// channel", "cannot receive from send-only channel", "cannot close receive-only channel").
+///
+/// # Go that is not accepted
+///
+/// `switch`, `var`, `goto`, `fallthrough`, `x++`/`x--`, three-clause `for`, `for cond { }`,
+/// `if x := f(); cond { }`, a `func` literal anywhere but right after `go`/`defer`, Go type
+/// declarations: each is reported by name, with what to write instead and the list above.
 #[macro_export]
 macro_rules! go_syntax {
     ($($tt:tt)*) => {
