@@ -170,3 +170,124 @@ pub(crate) fn quiet_panics(quiet: &'static [&'static str]) {
         }));
     });
 }
+
+/// The environment variable that tells a test binary it runs as a child scenario.
+pub(crate) const CHILD_ENV: &str = "GOCSP_TEST_CHILD";
+
+/// How a child process ended.
+#[derive(Debug)]
+pub(crate) struct ChildRun {
+    /// The exit code; `None` if it was killed (see `killed`) or ended by a signal.
+    pub(crate) code: Option<i32>,
+    /// True if we killed it (it ran past its time or was meant to hang).
+    pub(crate) killed: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs this test binary again as scenario `scenario` (env [`CHILD_ENV`]) with `envs`.
+///
+/// With `hang_after: Some((marker, wait))` the child is expected to hang: once its stdout shows
+/// `marker`, it gets `wait` more and is then killed. Otherwise it must end by itself within
+/// `limit` (else it is killed and `killed` is set).
+pub(crate) fn run_child(
+    scenario: &str,
+    envs: &[(&str, &str)],
+    limit: Duration,
+    hang_after: Option<(&str, Duration)>,
+) -> ChildRun {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary's path"));
+    cmd.env(CHILD_ENV, scenario)
+        .env_remove("GOCSP_DEADLOCK_DETECT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("cannot start the child process");
+    let collect = |mut r: Box<dyn Read + Send>| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let b = buf.clone();
+        let t = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = r.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                b.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        (buf, t)
+    };
+    let (out, out_t) = collect(Box::new(child.stdout.take().unwrap()));
+    let (err, err_t) = collect(Box::new(child.stderr.take().unwrap()));
+    let text = |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap()).into_owned();
+
+    let start = Instant::now();
+    let mut marker_seen: Option<Instant> = None;
+    let mut killed = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the child") {
+            break Some(status);
+        }
+        if let Some((marker, wait)) = hang_after {
+            if marker_seen.is_none() && text(&out).contains(marker) {
+                marker_seen = Some(Instant::now());
+            }
+            if marker_seen.is_some_and(|t| t.elapsed() >= wait) {
+                break None;
+            }
+        }
+        if start.elapsed() >= limit {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if status.is_none() {
+        killed = true;
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    out_t.join().unwrap();
+    err_t.join().unwrap();
+    ChildRun {
+        code: status.and_then(|s| s.code()),
+        killed,
+        stdout: text(&out),
+        stderr: text(&err),
+    }
+}
+
+/// A minimal test runner for `harness = false` targets: runs each named test (or those whose
+/// name contains the first non-flag argument), prints libtest-like lines, exits 1 on failure.
+pub(crate) fn run_tests(tests: &[(&str, fn())]) {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let selected: Vec<_> = tests
+        .iter()
+        .filter(|(name, _)| filter.as_deref().is_none_or(|f| name.contains(f)))
+        .collect();
+    println!("\nrunning {} tests", selected.len());
+    let mut failed = Vec::new();
+    for (name, test) in &selected {
+        match std::panic::catch_unwind(*test) {
+            Ok(()) => println!("test {name} ... ok"),
+            Err(p) => {
+                println!("test {name} ... FAILED\n{}", panic_message(&*p));
+                failed.push(*name);
+            }
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        selected.len() - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,398 @@
+//! The deadlock detector, checked in child processes: when the main thread is blocked in a
+//! gocsp operation and nothing can ever wake anything, the program prints
+//! `fatal error: all goroutines are asleep - deadlock!` with a dump (states, spawn and blocking
+//! sites) and exits with code 2; it never fires on a program that will make progress (a
+//! goroutine sleeping, a plain thread sleeping, a blocking call, a pending deadline, a busy
+//! goroutine); and `GOCSP_DEADLOCK_DETECT=0` turns it off.
+//!
+//! A `harness = false` target: `main` runs each scenario by re-executing this binary with the
+//! scenario's name in `GOCSP_TEST_CHILD`, so that the scenario blocks the process's real main
+//! thread and the process has no threads but gocsp's.
+
+#[cfg(not(loom))]
+mod common;
+
+#[cfg(not(loom))]
+mod scenarios {
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use gocsp::{Chan, GoroutineState, Select, WaitGroup, context};
+
+    /// Waits until `n` goroutines are parked (so the dump is complete and stable).
+    fn wait_parked(n: usize) {
+        crate::common::wait_until("the goroutines to park", || {
+            let all = gocsp::goroutines();
+            all.len() == n
+                && all
+                    .iter()
+                    .all(|g| matches!(g.state, GoroutineState::Blocked { .. }))
+        });
+    }
+
+    /// Receives once, discarding the value (forever, on the nil channel).
+    fn recv_from<T>(ch: Chan<T>) {
+        ch.recv();
+    }
+
+    /// Go's `select {}`.
+    fn block_forever() {
+        Select::new().select();
+    }
+
+    fn say(s: &str) {
+        println!("{s}");
+        std::io::stdout().flush().unwrap();
+    }
+
+    /// A goroutine parked in a select with cases that never become ready.
+    fn select_forever(a: Chan<i32>) {
+        let mut s = Select::new();
+        s.recv(&a);
+        s.send(&a, 1);
+        s.select();
+    }
+
+    /// Main blocked receiving on a channel nobody sends to, five goroutines blocked in five
+    /// ways. Prints the lines of the spawn sites for the parent to check.
+    pub(super) fn deadlock() {
+        let main_ch: Chan<i32> = Chan::new(0);
+        let other: Chan<i32> = Chan::new(0);
+        let nil: Chan<i32> = Chan::nil();
+        let wg = WaitGroup::new();
+        wg.add(1);
+        let (o, w, own) = (other.clone(), wg.clone(), Chan::new(0));
+        let (_, send) = (gocsp::go(move || o.send(1)), line!());
+        let (_, nilr) = (gocsp::go(move || recv_from(nil)), line!());
+        let (_, wait) = (gocsp::go(move || w.wait()), line!());
+        let (_, sel) = (gocsp::go(move || select_forever(own)), line!());
+        let (_, empty) = (gocsp::go(block_forever), line!());
+        wait_parked(5);
+        say(&format!(
+            "lines send={send} nilr={nilr} wait={wait} sel={sel} empty={empty}"
+        ));
+        say(&format!("main={}", line!() + 1));
+        let v = main_ch.recv();
+        say(&format!("unreachable: {v:?}"));
+    }
+
+    /// The main thread alone, blocked on a channel: no goroutine was ever spawned.
+    pub(super) fn deadlock_without_goroutines() {
+        let ch: Chan<u8> = Chan::new(1);
+        say("blocking");
+        let v = ch.recv();
+        say(&format!("unreachable: {v:?}"));
+    }
+
+    /// Main blocked in a select whose channels nobody else will touch; one goroutine is
+    /// parked on a third channel.
+    pub(super) fn deadlock_in_select() {
+        let a: Chan<u8> = Chan::new(0);
+        let b: Chan<u8> = Chan::new(3);
+        let c: Chan<u8> = Chan::new(0);
+        gocsp::go(move || recv_from(c));
+        wait_parked(1);
+        let mut s = Select::new();
+        s.recv(&a);
+        s.recv(&b);
+        say("blocking");
+        let i = s.select();
+        say(&format!("unreachable: select returned {i}"));
+    }
+
+    /// Main blocked in `WaitGroup::wait` with a count nobody will bring down.
+    pub(super) fn deadlock_in_waitgroup() {
+        let wg = WaitGroup::new();
+        wg.add(2);
+        let w = wg.clone();
+        gocsp::go(move || w.done());
+        say("blocking");
+        wg.wait();
+        say("unreachable");
+    }
+
+    /// No false positives: each of these blocks the main thread for a while, then completes.
+    pub(super) fn sleeping_goroutine() {
+        let ch: Chan<&str> = Chan::new(0);
+        let tx = ch.sender();
+        gocsp::go(move || {
+            gocsp::time::sleep(Duration::from_millis(500));
+            tx.send("woke");
+        });
+        say(&format!("got {}", ch.recv().unwrap()));
+    }
+
+    pub(super) fn sleeping_thread() {
+        let ch: Chan<&str> = Chan::new(0);
+        let tx = ch.sender();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            tx.send("woke");
+        });
+        say(&format!("got {}", ch.recv().unwrap()));
+    }
+
+    pub(super) fn sleeping_thread_feeding_a_goroutine() {
+        // Main waits on a goroutine, which waits on a plain thread.
+        let from_thread: Chan<u32> = Chan::new(0);
+        let to_main: Chan<u32> = Chan::new(0);
+        let (rx, tx) = (from_thread.receiver(), to_main.sender());
+        gocsp::go(move || tx.send(rx.recv().unwrap() + 1));
+        let t = from_thread.sender();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            t.send(41);
+        });
+        say(&format!("got {}", to_main.recv().unwrap()));
+    }
+
+    pub(super) fn blocking_call() {
+        let ch: Chan<u32> = Chan::new(0);
+        let tx = ch.sender();
+        gocsp::go(move || {
+            let v = gocsp::blocking(|| {
+                std::thread::sleep(Duration::from_millis(500));
+                7
+            });
+            tx.send(v);
+        });
+        say(&format!("got {}", ch.recv().unwrap()));
+    }
+
+    pub(super) fn pending_deadline() {
+        let (ctx, _cancel) =
+            context::with_timeout(&context::background(), Duration::from_millis(500));
+        let done = ctx.done();
+        done.recv();
+        say(&format!("got {}", ctx.err().unwrap()));
+    }
+
+    pub(super) fn busy_goroutine() {
+        let ch: Chan<u64> = Chan::new(0);
+        let tx = ch.sender();
+        gocsp::go(move || {
+            // Pure computation, no gocsp operation, for a while.
+            let start = Instant::now();
+            let mut x = 0u64;
+            while start.elapsed() < Duration::from_millis(500) {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            tx.send(x.min(1));
+        });
+        say(&format!("got {}", ch.recv().unwrap()));
+    }
+
+    pub(super) fn mutex_held_by_a_sleeper() {
+        let m = Arc::new(gocsp::sync::Mutex::new(0));
+        let locked: Chan<()> = Chan::new(0);
+        let (m2, l) = (m.clone(), locked.clone());
+        gocsp::go(move || {
+            let mut g = m2.lock();
+            l.send(());
+            gocsp::time::sleep(Duration::from_millis(500));
+            *g = 9;
+        });
+        locked.recv();
+        say(&format!("got {}", *m.lock()));
+    }
+
+    pub(super) fn waves_of_goroutines() {
+        // Main waits while a goroutine keeps spawning short-lived ones, with sleeps between.
+        let wg = WaitGroup::new();
+        wg.add(1);
+        let w = wg.clone();
+        gocsp::go(move || {
+            for _ in 0..10 {
+                let inner = WaitGroup::new();
+                for _ in 0..50 {
+                    inner.add(1);
+                    let i = inner.clone();
+                    gocsp::go(move || i.done());
+                }
+                inner.wait();
+                gocsp::time::sleep(Duration::from_millis(50));
+            }
+            w.done();
+        });
+        wg.wait();
+        say("got done");
+    }
+}
+
+#[cfg(not(loom))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::common::{ChildRun, run_child};
+
+    const LIMIT: Duration = Duration::from_secs(60);
+    const FILE: &str = file!();
+    const FATAL: &str = "fatal error: all goroutines are asleep - deadlock!";
+
+    fn field(run: &ChildRun, name: &str) -> String {
+        run.stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("child printed no {name}: {run:?}"))
+            .to_string()
+    }
+
+    fn expect_deadlock(run: &ChildRun) {
+        assert!(!run.killed, "the deadlock was never reported: {run:?}");
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(run.stderr.contains(FATAL), "{run:?}");
+        assert!(!run.stdout.contains("unreachable"), "{run:?}");
+    }
+
+    pub(super) fn a_deadlock_is_reported_with_a_dump() {
+        let run = run_child("deadlock", &[], LIMIT, None);
+        expect_deadlock(&run);
+        let err = &run.stderr;
+        assert!(err.contains("main thread [chan receive]:"), "{err}");
+        let main = format!(
+            "main thread [chan receive]:\n\tblocked at {FILE}:{}:",
+            field(&run, "main")
+        );
+        assert!(err.contains(&main), "no {main:?} in:\n{err}");
+        for (name, reason, blocked_here) in [
+            ("send", "chan send", true),
+            ("nilr", "chan receive (nil chan)", false),
+            ("wait", "sync.WaitGroup.Wait", true),
+            ("sel", "select", false),
+            ("empty", "select (no cases)", false),
+        ] {
+            let line = field(&run, name);
+            assert!(
+                err.contains(&format!(" [{reason}]:\n")),
+                "no {reason:?} in:\n{err}"
+            );
+            let spawned = format!("\tspawned at {FILE}:{line}:");
+            assert!(err.contains(&spawned), "no {spawned:?} in:\n{err}");
+            if blocked_here {
+                let blocked = format!("\tblocked at {FILE}:{line}:");
+                assert!(err.contains(&blocked), "no {blocked:?} in:\n{err}");
+            }
+        }
+        assert_eq!(
+            err.matches("\ngoroutine ").count(),
+            5,
+            "one paragraph per goroutine:\n{err}"
+        );
+    }
+
+    pub(super) fn a_lone_main_thread_deadlock_is_reported() {
+        let run = run_child("deadlock_without_goroutines", &[], LIMIT, None);
+        expect_deadlock(&run);
+        assert!(
+            run.stderr.contains("main thread [chan receive]:"),
+            "{run:?}"
+        );
+    }
+
+    pub(super) fn a_deadlock_in_select_is_reported() {
+        let run = run_child("deadlock_in_select", &[], LIMIT, None);
+        expect_deadlock(&run);
+        assert!(run.stderr.contains("main thread [select]:"), "{run:?}");
+        assert!(run.stderr.contains(" [chan receive]:"), "{run:?}");
+    }
+
+    pub(super) fn a_deadlock_in_waitgroup_wait_is_reported() {
+        let run = run_child("deadlock_in_waitgroup", &[], LIMIT, None);
+        expect_deadlock(&run);
+        assert!(
+            run.stderr.contains("main thread [sync.WaitGroup.Wait]:"),
+            "{run:?}"
+        );
+    }
+
+    pub(super) fn no_false_positives() {
+        for (scenario, expect) in [
+            ("sleeping_goroutine", "got woke"),
+            ("sleeping_thread", "got woke"),
+            ("sleeping_thread_feeding_a_goroutine", "got 42"),
+            ("blocking_call", "got 7"),
+            ("pending_deadline", "got context deadline exceeded"),
+            ("busy_goroutine", "got 1"),
+            ("mutex_held_by_a_sleeper", "got 9"),
+            ("waves_of_goroutines", "got done"),
+        ] {
+            let run = run_child(scenario, &[], LIMIT, None);
+            assert!(
+                !run.stderr.contains(FATAL),
+                "{scenario}: false deadlock report: {run:?}"
+            );
+            assert_eq!(run.code, Some(0), "{scenario}: {run:?}");
+            assert!(run.stdout.contains(expect), "{scenario}: {run:?}");
+        }
+    }
+
+    pub(super) fn the_detector_can_be_switched_off() {
+        for off in ["0", "off"] {
+            let run = run_child(
+                "deadlock",
+                &[("GOCSP_DEADLOCK_DETECT", off)],
+                LIMIT,
+                Some(("lines ", Duration::from_millis(1500))),
+            );
+            assert!(
+                run.killed,
+                "GOCSP_DEADLOCK_DETECT={off}: the child should hang until killed: {run:?}"
+            );
+            assert!(
+                !run.stderr.contains(FATAL),
+                "GOCSP_DEADLOCK_DETECT={off}: {run:?}"
+            );
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn main() {
+    if let Ok(scenario) = std::env::var(common::CHILD_ENV) {
+        match scenario.as_str() {
+            "deadlock" => scenarios::deadlock(),
+            "deadlock_without_goroutines" => scenarios::deadlock_without_goroutines(),
+            "deadlock_in_select" => scenarios::deadlock_in_select(),
+            "deadlock_in_waitgroup" => scenarios::deadlock_in_waitgroup(),
+            "sleeping_goroutine" => scenarios::sleeping_goroutine(),
+            "sleeping_thread" => scenarios::sleeping_thread(),
+            "sleeping_thread_feeding_a_goroutine" => {
+                scenarios::sleeping_thread_feeding_a_goroutine()
+            }
+            "blocking_call" => scenarios::blocking_call(),
+            "pending_deadline" => scenarios::pending_deadline(),
+            "busy_goroutine" => scenarios::busy_goroutine(),
+            "mutex_held_by_a_sleeper" => scenarios::mutex_held_by_a_sleeper(),
+            "waves_of_goroutines" => scenarios::waves_of_goroutines(),
+            other => panic!("unknown scenario {other:?}"),
+        }
+        return;
+    }
+    common::run_tests(&[
+        (
+            "a_deadlock_is_reported_with_a_dump",
+            tests::a_deadlock_is_reported_with_a_dump,
+        ),
+        (
+            "a_lone_main_thread_deadlock_is_reported",
+            tests::a_lone_main_thread_deadlock_is_reported,
+        ),
+        (
+            "a_deadlock_in_select_is_reported",
+            tests::a_deadlock_in_select_is_reported,
+        ),
+        (
+            "a_deadlock_in_waitgroup_wait_is_reported",
+            tests::a_deadlock_in_waitgroup_wait_is_reported,
+        ),
+        ("no_false_positives", tests::no_false_positives),
+        (
+            "the_detector_can_be_switched_off",
+            tests::the_detector_can_be_switched_off,
+        ),
+    ]);
+}
+
+#[cfg(loom)]
+fn main() {}

@@ -1,0 +1,227 @@
+//! Goroutine panics, checked in child processes: under the default policy an unrecovered panic
+//! prints `panic: <msg>`, `goroutine <id> [running]:` and the spawn site and ends the process
+//! with exit code 2 (Go's behaviour); under `PanicPolicy::Continue` it is logged and the program
+//! goes on.
+//!
+//! A `harness = false` target: `main` runs each scenario by re-executing this binary with the
+//! scenario's name in `GOCSP_TEST_CHILD`, so the scenario owns its process and main thread.
+
+#[cfg(not(loom))]
+mod common;
+
+#[cfg(not(loom))]
+mod scenarios {
+    use std::io::Write;
+    use std::time::Duration;
+
+    use gocsp::{Builder, PanicPolicy, Runtime};
+
+    fn boom() -> u32 {
+        panic!("boom from a goroutine")
+    }
+
+    pub(super) fn abort_spawn() {
+        let (h, line) = (gocsp::spawn(boom), line!());
+        println!("id={} line={line}", h.id());
+        std::io::stdout().flush().unwrap();
+        std::thread::sleep(Duration::from_secs(60));
+        println!("still alive");
+    }
+
+    pub(super) fn abort_go() {
+        let value = 42;
+        let (_, line) = (gocsp::go(move || panic!("formatted {value}")), line!());
+        println!("line={line}");
+        std::io::stdout().flush().unwrap();
+        std::thread::sleep(Duration::from_secs(60));
+        println!("still alive");
+    }
+
+    pub(super) fn abort_runtime() {
+        let rt = Runtime::builder().workers(1).build().unwrap();
+        let (h, line) = (rt.spawn(|| -> () { panic!("boom on a runtime") }), line!());
+        println!("id={} line={line}", h.id());
+        std::io::stdout().flush().unwrap();
+        let _ = h.join();
+        println!("still alive");
+    }
+
+    pub(super) fn continue_global() {
+        Builder::new()
+            .panic_policy(PanicPolicy::Continue)
+            .build_global()
+            .unwrap();
+        assert!(
+            Builder::new().build_global().is_err(),
+            "a second global runtime was built"
+        );
+        let (h, line) = (gocsp::spawn(|| -> u32 { panic!("first failure") }), line!());
+        println!("id={} line={line}", h.id());
+        let err = h.join().expect_err("the panic comes back through join");
+        println!("joined with panic: {}", crate::common::panic_message(&*err));
+        gocsp::go(|| panic!("second failure"));
+        crate::common::wait_until("the second goroutine to end", || {
+            gocsp::num_goroutine() == 0
+        });
+        let h = gocsp::spawn(|| 2 + 3);
+        println!("program went on: {}", h.join().unwrap());
+    }
+
+    pub(super) fn continue_runtime() {
+        let rt = Runtime::builder()
+            .workers(2)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        let err = rt
+            .spawn(|| -> () { panic!("boom on a forgiving runtime") })
+            .join()
+            .unwrap_err();
+        println!("joined with panic: {}", crate::common::panic_message(&*err));
+        // block_on resumes the goroutine's panic in the caller.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(|| -> u8 { panic!("inside block_on") })
+        }));
+        println!(
+            "block_on resumed: {}",
+            crate::common::panic_message(&*r.unwrap_err())
+        );
+        println!("program went on: {}", rt.block_on(|| 6 * 7));
+    }
+}
+
+#[cfg(not(loom))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::common::{ChildRun, run_child};
+
+    const LIMIT: Duration = Duration::from_secs(60);
+    const FILE: &str = file!();
+
+    fn field(run: &ChildRun, name: &str) -> String {
+        run.stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("child printed no {name}: {run:?}"))
+            .to_string()
+    }
+
+    fn expect_abort(run: &ChildRun, msg: &str) {
+        assert_eq!(
+            run.code,
+            Some(2),
+            "exit code 2 after a goroutine panic: {run:?}"
+        );
+        assert!(!run.stdout.contains("still alive"), "{run:?}");
+        assert!(run.stderr.contains(&format!("panic: {msg}\n")), "{run:?}");
+        let line = field(run, "line");
+        let site = format!("spawned at {FILE}:{line}:");
+        assert!(run.stderr.contains(&site), "no {site:?} in {run:?}");
+    }
+
+    pub(super) fn default_policy_prints_the_panic_and_exits_2() {
+        let run = run_child("abort_spawn", &[], LIMIT, None);
+        expect_abort(&run, "boom from a goroutine");
+        let id = field(&run, "id");
+        let header = format!("goroutine {id} [running]:");
+        assert!(run.stderr.contains(&header), "no {header:?} in {run:?}");
+    }
+
+    pub(super) fn default_policy_for_a_go_statement() {
+        let run = run_child("abort_go", &[], LIMIT, None);
+        expect_abort(&run, "formatted 42");
+        assert!(run.stderr.contains(" [running]:"), "{run:?}");
+    }
+
+    pub(super) fn default_policy_on_an_explicit_runtime() {
+        let run = run_child("abort_runtime", &[], LIMIT, None);
+        expect_abort(&run, "boom on a runtime");
+        let id = field(&run, "id");
+        assert!(
+            run.stderr.contains(&format!("goroutine {id} [running]:")),
+            "{run:?}"
+        );
+    }
+
+    pub(super) fn continue_policy_logs_and_goes_on() {
+        let run = run_child("continue_global", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(
+            run.stdout.contains("joined with panic: first failure"),
+            "{run:?}"
+        );
+        assert!(run.stdout.contains("program went on: 5"), "{run:?}");
+        let id = field(&run, "id");
+        let line = field(&run, "line");
+        assert!(run.stderr.contains("panic: first failure\n"), "{run:?}");
+        assert!(
+            run.stderr.contains(&format!("goroutine {id} [running]:")),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr.contains(&format!("spawned at {FILE}:{line}:")),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains("panic: second failure\n"), "{run:?}");
+    }
+
+    pub(super) fn continue_policy_on_an_explicit_runtime() {
+        let run = run_child("continue_runtime", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(
+            run.stdout
+                .contains("joined with panic: boom on a forgiving runtime"),
+            "{run:?}"
+        );
+        assert!(
+            run.stdout.contains("block_on resumed: inside block_on"),
+            "{run:?}"
+        );
+        assert!(run.stdout.contains("program went on: 42"), "{run:?}");
+        assert!(
+            run.stderr.contains("panic: boom on a forgiving runtime\n"),
+            "{run:?}"
+        );
+    }
+}
+
+#[cfg(not(loom))]
+fn main() {
+    if let Ok(scenario) = std::env::var(common::CHILD_ENV) {
+        match scenario.as_str() {
+            "abort_spawn" => scenarios::abort_spawn(),
+            "abort_go" => scenarios::abort_go(),
+            "abort_runtime" => scenarios::abort_runtime(),
+            "continue_global" => scenarios::continue_global(),
+            "continue_runtime" => scenarios::continue_runtime(),
+            other => panic!("unknown scenario {other:?}"),
+        }
+        return;
+    }
+    common::run_tests(&[
+        (
+            "default_policy_prints_the_panic_and_exits_2",
+            tests::default_policy_prints_the_panic_and_exits_2,
+        ),
+        (
+            "default_policy_for_a_go_statement",
+            tests::default_policy_for_a_go_statement,
+        ),
+        (
+            "default_policy_on_an_explicit_runtime",
+            tests::default_policy_on_an_explicit_runtime,
+        ),
+        (
+            "continue_policy_logs_and_goes_on",
+            tests::continue_policy_logs_and_goes_on,
+        ),
+        (
+            "continue_policy_on_an_explicit_runtime",
+            tests::continue_policy_on_an_explicit_runtime,
+        ),
+    ]);
+}
+
+#[cfg(loom)]
+fn main() {}
