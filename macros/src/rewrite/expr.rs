@@ -244,7 +244,14 @@ impl Rewriter {
             "make" => Some((self.make_call(&inner, span, args.span()), i + 2)),
             "close" | "len" | "cap" => Some((self.builtin(&name, &inner, span, args), i + 2)),
             "func" => {
-                self.errors.at(span, super::unsupported::FUNC_LITERAL);
+                self.errors.at(
+                    span,
+                    format!(
+                        "{}. {}",
+                        super::unsupported::FUNC_LITERAL,
+                        crate::diag::GO_FORMS
+                    ),
+                );
                 // Skip the literal (and an immediate call) and stand in a unit value.
                 let mut j = i + 2;
                 while j < ts.len() && !is_group(ts.get(j), Delimiter::Brace) {
@@ -349,7 +356,10 @@ impl Rewriter {
             let (msg, at) = if parts.is_empty() {
                 ("not enough arguments in call to", args.span())
             } else {
-                ("too many arguments in call to", parts[1][0].span())
+                (
+                    "too many arguments in call to",
+                    first_span(parts[1], args.span()),
+                )
             };
             self.errors
                 .at(at, format!("{msg} {name}: `{name}(ch)` takes one channel"));

@@ -21,6 +21,7 @@ impl Rewriter {
         } else {
             (ChanKind::Chan, ts[i].span(), i + 1)
         };
+        let elem_at = elem_at.min(ts.len());
         let end = type_end(ts, elem_at);
         let elem = if end == elem_at {
             self.errors.at(
@@ -106,8 +107,14 @@ pub(crate) fn chan_kind_of(ts: &[TokenTree]) -> Option<ChanKind> {
     ChanKind::of_name(&last?)
 }
 
-/// Index just past the Rust or Go type starting at `ts[i]` (`i` itself if none starts there).
+/// Index just past the Rust or Go type starting at `ts[i]` (`i` itself if none starts there),
+/// never past the end of `ts`.
 pub(crate) fn type_end(ts: &[TokenTree], i: usize) -> usize {
+    let i = i.min(ts.len());
+    type_end_in(ts, i).clamp(i, ts.len())
+}
+
+fn type_end_in(ts: &[TokenTree], i: usize) -> usize {
     let Some(tt) = ts.get(i) else { return i };
     if is_punct(Some(tt), '&') {
         let mut j = i + 1;
@@ -143,11 +150,10 @@ pub(crate) fn type_end(ts: &[TokenTree], i: usize) -> usize {
         return i + 1;
     }
     if is_ident(Some(tt), "fn") || is_ident(Some(tt), "unsafe") || is_ident(Some(tt), "extern") {
-        let mut j = i;
-        while !is_ident(ts.get(j), "fn") && j < ts.len() {
-            j += 1;
-        }
-        j += 1;
+        let Some(f) = (i..ts.len()).find(|&j| is_ident(ts.get(j), "fn")) else {
+            return i;
+        };
+        let mut j = f + 1;
         if is_group(ts.get(j), Delimiter::Parenthesis) {
             j += 1;
         }

@@ -43,7 +43,7 @@ impl Rewriter {
             ),
             "fallthrough" => ("`fallthrough`", "join the cases of a `match` arm with `|`"),
             "func" => {
-                self.errors.at(span, FUNC_LITERAL);
+                self.errors.at(span, format!("{FUNC_LITERAL}. {GO_FORMS}"));
                 return Some(TokenStream::new());
             }
             "import" | "package" => (

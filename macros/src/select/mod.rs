@@ -71,3 +71,66 @@ fn body(rw: &mut Rewriter, ts: &[TokenTree], kind: BodyKind) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(src: &str) -> String {
+        select_macro(&"::gocsp".parse().unwrap(), src.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn empty_select_blocks_forever() {
+        assert_eq!(expand(""), ":: gocsp :: __private :: block_forever ()");
+        assert_eq!(expand("default => 5"), "{ 5 }");
+    }
+
+    #[test]
+    fn one_case_and_default_skip_the_engine() {
+        let out = expand("v = <-rx => v, default => 0");
+        assert!(out.contains("try_recv_now (__gocsp_op)"), "{out}");
+        assert!(!out.contains("RecvCase"), "{out}");
+        let out = expand("tx <- 1 => (), default => ()");
+        assert!(
+            out.contains("try_send_now (__gocsp_op , __gocsp_val)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn operands_are_evaluated_in_source_order_then_cases_built() {
+        let out = expand("v = <-a => v, b <- x => 0, <-c => 1");
+        let pos = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s} in {out}"));
+        assert!(pos("let __gocsp_op0 = & (a)") < pos("let __gocsp_op1 = & (b)"));
+        assert!(pos("let __gocsp_op1 = & (b)") < pos("let __gocsp_val1 = x"));
+        assert!(pos("let __gocsp_val1 = x") < pos("let __gocsp_op2 = & (c)"));
+        assert!(pos("let __gocsp_op2 = & (c)") < pos("RecvCase :: new (__gocsp_op0)"));
+        assert!(
+            out.contains(":: gocsp :: __private :: select (& mut __gocsp_cases , false)"),
+            "{out}"
+        );
+        assert!(!out.contains("loop"), "{out}");
+    }
+
+    #[test]
+    fn option_patterns_retry_with_the_case_disabled() {
+        let out = expand("biased; Some(v) = <-a => v, v = <-b => v, default => 0");
+        assert!(out.contains("loop"), "{out}");
+        assert!(
+            out.contains("__gocsp_case0 . disable () ; continue ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains("try_select (& mut __gocsp_cases , true)"),
+            "{out}"
+        );
+        assert!(out.contains("Some (v) => { v }"), "{out}");
+    }
+
+    #[test]
+    fn bodies_get_go_statements() {
+        let out = expand("<-a => { out <- 1 }");
+        assert!(out.contains("send (& (out) , 1)"), "{out}");
+    }
+}
