@@ -59,7 +59,8 @@ fn twenty_thousand_goroutines_blocked_at_once_then_released() {
     gocsp::spawn(move || in_goroutine(0)).join().unwrap();
     spawn_half(BLOCKED / 2);
     parked.wait();
-    assert!(gocsp::num_goroutine() >= base + BLOCKED);
+    // (The base may still count goroutines of an earlier test that are about to exit.)
+    assert!(gocsp::num_goroutine() >= BLOCKED);
     // All of them are parked on the gate, not spinning.
     wait_until("every goroutine to park on the gate", || {
         gocsp::goroutines()
