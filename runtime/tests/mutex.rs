@@ -52,8 +52,7 @@ fn mutual_exclusion_between_goroutines_on_several_workers() {
             });
         }
         wg.wait();
-        let count = m.lock().count;
-        count
+        m.lock().count
     });
     assert_eq!(total, 8 * per as u64, "lost updates");
 }
