@@ -3,7 +3,8 @@
 //!
 //! Go statements are not Rust syntax, so this works on token trees: [`split`] cuts a block
 //! into statements the way Go's lexer does, [`stmt`] classifies each statement (a Go form, an
-//! unsupported Go construct, or plain Rust) and expands it, [`expr`] rewrites Go expressions
+//! unsupported Go construct, or plain Rust) and expands it ([`go_defer`] has the goroutine
+//! and defer statements), [`expr`] rewrites Go expressions
 //! (`<-ch`, `make(chan T)`, `close(ch)`, ...) inside any statement, [`types`] turns `chan T`,
 //! `chan<- T` and `<-chan T` into the runtime's handle types, and [`items`] handles `fn`
 //! items (Go-typed signatures, Go bodies). [`unsupported`] words the errors for Go constructs
@@ -13,6 +14,7 @@
 //! on the user's own tokens.
 
 mod expr;
+mod go_defer;
 mod items;
 pub(crate) mod split;
 mod stmt;

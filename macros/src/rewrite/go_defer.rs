@@ -1,0 +1,256 @@
+//! Goroutine and defer statements: `go f(args)`, `go obj.method(args)`,
+//! `go func(params) { body }(args)`, `defer stmt` and `defer func() { body }()`.
+//!
+//! As in Go, `go` and `defer` with a function literal evaluate the arguments where the
+//! statement is; `go` then checks each one is `Send` on the user's token and moves them into
+//! the goroutine, `defer` keeps them for the deferred call.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+
+use super::Rewriter;
+use super::split::Stmt;
+use super::types::chan_kind_of;
+use crate::tokens::{
+    first_span, group, is_group, is_ident, is_lone_colon, local, split_commas, stream, to_vec,
+    user_local,
+};
+
+/// A parameter of `go func(...)`, `defer func(...)` or a Go-style `fn` signature.
+pub(super) struct Param {
+    pub(super) pat: TokenStream,
+    pub(super) ty: TokenStream,
+    pub(super) kind: Option<super::ChanKind>,
+    /// The pattern is a plain identifier (Go parameters are assignable: it gets `mut`).
+    pub(super) simple: bool,
+}
+
+impl Rewriter {
+    /// `go f(args)`, `go obj.method(args)`, `go func(params) { body }(args)`.
+    pub(super) fn go_stmt(&mut self, ts: &[TokenTree]) -> TokenStream {
+        let go_span = ts[0].span();
+        let rest = &ts[1..];
+        if rest.is_empty() {
+            self.errors.at(
+                go_span,
+                format!(
+                    "expression in go must be function call: {}",
+                    crate::go::expand::GO_STMT_FORMS
+                ),
+            );
+            return TokenStream::new();
+        }
+        if is_ident(rest.first(), "func") {
+            return self.func_literal(rest, true);
+        }
+        let call = self.expr(rest, true);
+        match syn::parse2::<syn::Expr>(call) {
+            Ok(e) => {
+                match crate::go::expand::call(self.krate(), &e, crate::go::expand::GO_STMT_FORMS) {
+                    Ok(out) => out,
+                    Err(err) => {
+                        self.errors.push(err);
+                        TokenStream::new()
+                    }
+                }
+            }
+            Err(_) => {
+                self.errors.at(
+                    rest[0].span(),
+                    format!(
+                        "expression in go must be function call: {}",
+                        crate::go::expand::GO_STMT_FORMS
+                    ),
+                );
+                TokenStream::new()
+            }
+        }
+    }
+
+    /// `go func(params) { body }(args)` (`spawn`) or `defer func(params) { body }(args)`.
+    /// The arguments are evaluated now; the body runs later with the parameters bound.
+    fn func_literal(&mut self, ts: &[TokenTree], spawn: bool) -> TokenStream {
+        let func_span = ts[0].span();
+        let what = if spawn { "go" } else { "defer" };
+        let form = format!("expected `{what} func(params) {{ body }}(args)`");
+        let Some(params) = group(ts.get(1), Delimiter::Parenthesis) else {
+            self.errors.at(func_span, &form);
+            return TokenStream::new();
+        };
+        let Some(b) = (2..ts.len()).find(|&i| is_group(ts.get(i), Delimiter::Brace)) else {
+            self.errors.at(func_span, &form);
+            return TokenStream::new();
+        };
+        if b != 2 {
+            self.errors.at(
+                ts[2].span(),
+                format!("a function literal run by `{what}` has its results discarded: remove the result type"),
+            );
+        }
+        let body = group(ts.get(b), Delimiter::Brace).unwrap();
+        let Some(args) = group(ts.get(b + 1), Delimiter::Parenthesis) else {
+            self.errors.at(
+                body.span_close(),
+                format!("function literal must be called: `{what} func(params) {{ body }}(args)` (Go's \"function must be invoked in {what} statement\")"),
+            );
+            return TokenStream::new();
+        };
+        if let Some(extra) = ts.get(b + 2) {
+            self.errors.at(
+                extra.span(),
+                format!("unexpected tokens after the `{what} func` call"),
+            );
+        }
+        let params = self.func_params(&to_vec(params.stream()));
+        let arg_toks = to_vec(args.stream());
+        let arg_parts = split_commas(&arg_toks, false);
+        if arg_parts.len() != params.len() {
+            let msg = if arg_parts.len() < params.len() {
+                "not enough arguments in call to func literal"
+            } else {
+                "too many arguments in call to func literal"
+            };
+            self.errors.at(
+                args.span(),
+                format!("{msg}: have {}, want {}", arg_parts.len(), params.len()),
+            );
+            // Still evaluate the arguments, so nothing they use looks unused.
+            let args = arg_parts.iter().map(|a| self.expr(a, true));
+            return quote!(#(let _ = &(#args);)*);
+        }
+        let mut lets = TokenStream::new();
+        let mut binds = TokenStream::new();
+        for (k, (p, a)) in params.iter().zip(&arg_parts).enumerate() {
+            let span = first_span(a, args.span());
+            let tmp = user_local(&format!("__gocsp_arg{k}"), span);
+            let arg = self.expr(a, true);
+            let ty = &p.ty;
+            let value = match p.kind {
+                Some(_) => {
+                    let conv = self.private("chan_arg", span);
+                    quote_spanned!(span=> #conv::<#ty, _>(&(#arg)))
+                }
+                None => arg,
+            };
+            lets.extend(quote_spanned!(span=> let #tmp: #ty = #value;));
+            if spawn {
+                let assert = self.private("assert_go_send", span);
+                lets.extend(quote_spanned!(span=> #assert(&#tmp);));
+            }
+            let pat = &p.pat;
+            let m = if p.simple { quote!(mut) } else { quote!() };
+            binds.extend(quote_spanned!(span=> #[allow(unused_mut)] let #m #pat: #ty = #tmp;));
+        }
+        let body = self.block(&to_vec(body.stream()), false);
+        if spawn {
+            let go = self.private("go", func_span);
+            quote_spanned!(func_span=> { #lets #go(move || { #binds #body }); })
+        } else {
+            let guard = local("_gocsp_defer", func_span);
+            let defer = self.private("Defer", func_span);
+            quote_spanned!(func_span=> #lets let #guard = #defer::new(|| { #binds #body });)
+        }
+    }
+
+    /// Parameters written Go's way (`a, b int`, `ch chan<- T`) or Rust's (`a: i32`).
+    pub(super) fn func_params(&mut self, ts: &[TokenTree]) -> Vec<Param> {
+        let mut out = Vec::new();
+        let mut pending: Vec<&[TokenTree]> = Vec::new();
+        for part in split_commas(ts, true) {
+            let (pat, ty) = if let Some(c) = (0..part.len()).find(|&i| is_lone_colon(part, i)) {
+                (&part[..c], &part[c + 1..])
+            } else if part.len() == 1 {
+                pending.push(part);
+                continue;
+            } else if is_ident(part.first(), "mut") {
+                (&part[..2], &part[2..])
+            } else {
+                (&part[..1], &part[1..])
+            };
+            let kind = chan_kind_of(ty);
+            let ty = self.types(ty);
+            for p in pending.drain(..).chain([pat]) {
+                let simple = matches!(p, [TokenTree::Ident(id)] if id != "_" && id != "self");
+                out.push(Param {
+                    pat: stream(p),
+                    ty: ty.clone(),
+                    kind,
+                    simple,
+                });
+            }
+        }
+        for p in pending {
+            self.errors.at(
+                p[0].span(),
+                "missing parameter type: write `name Type` (Go) or `name: Type` (Rust)",
+            );
+        }
+        out
+    }
+
+    /// `defer stmt`: the statement runs when the enclosing block ends (LIFO, also on panic),
+    /// borrowing what it uses until then.
+    pub(super) fn defer_stmt(&mut self, ts: &[TokenTree]) -> TokenStream {
+        let span = ts[0].span();
+        let rest = &ts[1..];
+        if rest.is_empty() {
+            self.errors
+                .at(span, "`defer` needs a statement: `defer close(ch)`");
+            return TokenStream::new();
+        }
+        if is_ident(rest.first(), "func") && is_group(rest.get(1), Delimiter::Parenthesis) {
+            return self.func_literal(rest, false);
+        }
+        let st = Stmt {
+            tokens: rest.to_vec(),
+            semi: None,
+        };
+        let body = self.statement(&st, false, false, false);
+        let guard = local("_gocsp_defer", span);
+        let defer = self.private("Defer", span);
+        quote_spanned!(span=> let #guard = #defer::new(|| { #body });)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Mode;
+    use super::*;
+
+    fn rw(src: &str) -> String {
+        let mut r = Rewriter::new(&"::gocsp".parse().unwrap(), Mode::Go);
+        let out = r.block(&to_vec(src.parse().unwrap()), false).to_string();
+        if let Some(e) = r.finish().into_error() {
+            panic!("{e}");
+        }
+        out
+    }
+
+    #[test]
+    fn go_statements() {
+        let out = rw("go worker(1, <-jobs)");
+        assert!(
+            out.contains("let __gocsp_arg1 = :: gocsp :: __private :: recv (& (jobs)) ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: gocsp :: __private :: go (move ||"),
+            "{out}"
+        );
+        let out = rw("go func(id int, out chan<- int) { out <- id }(1, ch)");
+        assert!(
+            out.contains("chan_arg :: < :: gocsp :: __private :: Sender < int > , _ > (& (ch))"),
+            "{out}"
+        );
+        assert!(out.contains("let mut id : int = __gocsp_arg0 ;"), "{out}");
+    }
+
+    #[test]
+    fn defer_statements() {
+        let out = rw("defer close(ch)");
+        assert_eq!(
+            out,
+            "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { :: gocsp :: __private :: close (& (ch)) ; }) ;"
+        );
+    }
+}
