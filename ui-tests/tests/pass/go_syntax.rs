@@ -136,6 +136,31 @@ go_syntax! {
         pipes.len()
     }
 
+    // Inside go_syntax!, an `#[owner]` body may use Go statements too.
+    #[owner(buffer = 2)]
+    fn evens(n: i32, out chan<- i32) {
+        for i in 0..n {
+            if i % 2 == 0 { out <- i }
+        }
+    }
+
+    struct Tally {
+        out: chan<- usize,
+    }
+
+    impl Tally {
+        fn report(&self, n: usize) {
+            self.out <- n
+        }
+    }
+
+    fn method_goroutine() -> usize {
+        ch := make(chan usize, 1)
+        t := Tally { out: ch.sender() }
+        go t.report(5)
+        <-ch
+    }
+
     fn question_mark() -> Result<i32, String> {
         ch := make(chan i32, 1)
         ch <- 4
@@ -156,6 +181,8 @@ fn main() {
     statements();
     assert_eq!(lets_and_generics(), 3);
     assert_eq!(question_mark(), Ok(11));
+    assert_eq!(evens(5).iter().collect::<Vec<_>>(), [0, 2, 4]);
+    assert_eq!(method_goroutine(), 5);
 
     // In statement position, the Go statements run in place.
     let out = make!(chan i32, 1);
