@@ -149,7 +149,7 @@ fn receiver(idx: usize, seed: u64, a: Chan<u64>, b: Chan<u64>, range_a: bool) ->
 
 /// Runs one round and checks the accounting.
 fn round(seed: u64, cap_a: usize, cap_b: usize, close_early: bool) {
-    let per = scaled(3_000, 500) as u64;
+    let per = scaled(3_000, 1_500) as u64;
     let a: Chan<u64> = Chan::new(cap_a);
     let b: Chan<u64> = Chan::new(cap_b);
     let sent = Arc::new(AtomicUsize::new(0));
@@ -271,7 +271,7 @@ fn close_racing_with_blocked_parties_loses_nothing() {
     quiet_panics(&["send on closed channel"]);
     let _dog = Watchdog::new("the close race test", Duration::from_secs(240));
     let mut rng = Rng::new(test_seed(0xC105E));
-    for _ in 0..scaled(200, 40) {
+    for _ in 0..scaled(200, 100) {
         let cap = [0, 1, 2, 5][rng.below(4) as usize];
         let ch: Chan<u64> = Chan::new(cap);
         let mut senders = Vec::new();

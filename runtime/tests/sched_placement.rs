@@ -197,7 +197,7 @@ fn a_started_goroutine_never_changes_threads() {
     let _dog = Watchdog::new("the thread-id stability test", Duration::from_secs(240));
     let rt = two_workers();
     let pairs = 20;
-    let rounds = scaled(2_000, 300);
+    let rounds = scaled(2_000, 1_000);
     let seed = test_seed(0x7E4D);
     let moves = Arc::new(AtomicUsize::new(0));
     let lock = Arc::new(gocsp::sync::Mutex::new(0u64));

@@ -85,7 +85,7 @@ fn a_million_short_lived_goroutines_in_waves() {
     let _serial = serial();
     let _dog = Watchdog::new("a million goroutines", Duration::from_secs(240));
     let waves = 10;
-    let per_wave = scaled(100_000, 10_000);
+    let per_wave = scaled(100_000, 30_000);
     let ran = Arc::new(AtomicUsize::new(0));
     let r = ran.clone();
     gocsp::spawn(move || {
