@@ -105,6 +105,7 @@
 //! has `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(loom, allow(dead_code))]
 
 mod chan;
 mod loom;

@@ -7,6 +7,8 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(loom)]
+#[cfg(loom)]
+#[allow(unused_imports)]
 pub(crate) use loom::thread;
 
 #[cfg(not(loom))]

@@ -21,7 +21,9 @@
 use std::fmt;
 use std::panic::Location;
 
-use crate::loom::{Arc, AtomicUsize, Ordering, thread};
+#[cfg(not(loom))]
+use crate::loom::thread;
+use crate::loom::{Arc, AtomicUsize, Ordering};
 
 pub(crate) const WAITING: usize = 0;
 pub(crate) const ABORTED: usize = 1;
@@ -125,15 +127,47 @@ impl fmt::Display for BlockReason {
 /// A parked OS thread.
 pub(crate) struct ThreadWaiter {
     sel: AtomicUsize,
+    #[cfg(not(loom))]
     thread: thread::Thread,
+    #[cfg(loom)]
+    parker: LoomParker,
 }
 
 impl ThreadWaiter {
     fn new() -> Arc<Self> {
         Arc::new(ThreadWaiter {
             sel: AtomicUsize::new(WAITING),
+            #[cfg(not(loom))]
             thread: thread::current(),
+            #[cfg(loom)]
+            parker: LoomParker::default(),
         })
+    }
+}
+
+/// `thread::park`/`unpark` semantics (a saved wake-up token) built from a mutex and a condition
+/// variable. loom's own `unpark` also wakes a thread blocked on a mutex, which would make a
+/// late unpark (legal with std's park token) look like a broken mutex to the model checker.
+#[cfg(loom)]
+#[derive(Default)]
+pub(crate) struct LoomParker {
+    token: crate::loom::Mutex<bool>,
+    cond: loom::sync::Condvar,
+}
+
+#[cfg(loom)]
+impl LoomParker {
+    fn park(&self) {
+        let mut t = crate::loom::lock(&self.token);
+        while !*t {
+            t = self.cond.wait(t).unwrap();
+        }
+        *t = false;
+    }
+
+    fn unpark(&self) {
+        *crate::loom::lock(&self.token) = true;
+        self.cond.notify_one();
     }
 }
 
@@ -193,7 +227,10 @@ impl WaiterRef {
     #[inline]
     pub(crate) fn unpark(&self) {
         match self {
+            #[cfg(not(loom))]
             WaiterRef::Thread(t) => t.thread.unpark(),
+            #[cfg(loom)]
+            WaiterRef::Thread(t) => t.parker.unpark(),
             #[cfg(not(loom))]
             WaiterRef::Task(t) => t.unpark(),
         }
@@ -208,8 +245,14 @@ impl WaiterRef {
                 return s;
             }
             match self {
+                #[cfg(not(loom))]
                 WaiterRef::Thread(_) => {
                     park_thread(reason, site, &|| self.selected() == Selected::Waiting)
+                }
+                #[cfg(loom)]
+                WaiterRef::Thread(t) => {
+                    let _ = (reason, site);
+                    t.parker.park()
                 }
                 #[cfg(not(loom))]
                 WaiterRef::Task(t) => t.park_current(reason, site),
@@ -221,11 +264,6 @@ impl WaiterRef {
 #[cfg(not(loom))]
 fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {
     crate::sched::deadlock::park_thread(reason, site, waiting);
-}
-
-#[cfg(loom)]
-fn park_thread(_reason: BlockReason, _site: &'static Location<'static>, _: &dyn Fn() -> bool) {
-    thread::park();
 }
 
 #[cfg(not(loom))]
@@ -241,9 +279,17 @@ std::thread_local! {
 pub(crate) fn with_current<R>(f: impl FnOnce(&WaiterRef) -> R) -> R {
     #[cfg(not(loom))]
     {
-        if let Some(task) = crate::sched::current_task() {
-            task.reset_for_wait();
-            return f(&WaiterRef::Task(task));
+        let task = crate::sched::current_task_ptr();
+        if !task.is_null() {
+            // SAFETY: `task` is `Arc::as_ptr` of the `Arc<Task>` that the worker holds for as
+            // long as this goroutine runs, and `f` runs inside the goroutine, so the pointer is
+            // live and from an `Arc` for the whole call. `ManuallyDrop` keeps us from dropping a
+            // reference count we never took; clones made by `f` take their own.
+            let w = std::mem::ManuallyDrop::new(WaiterRef::Task(unsafe { Arc::from_raw(task) }));
+            if let WaiterRef::Task(t) = &*w {
+                t.reset_for_wait();
+            }
+            return f(&w);
         }
         let cached = THREAD_WAITER.try_with(|c| c.take()).ok().flatten();
         let w = cached.unwrap_or_else(ThreadWaiter::new);

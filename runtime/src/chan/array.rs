@@ -22,6 +22,21 @@ use super::waitlist::WaitList;
 use crate::loom::{AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
 use crate::waiter::{self, BlockReason, Selected};
 
+/// Orderings of the slot stamps. Acquire/Release is what the ring needs; under loom they are
+/// `SeqCst` because loom may otherwise serve a spinning reader the same stale stamp forever
+/// (real hardware makes the store visible eventually), which the models would report as a
+/// livelock of the ring rather than exercise the waiter protocol they are about.
+const STAMP_LOAD: Ordering = if cfg!(loom) {
+    Ordering::SeqCst
+} else {
+    Ordering::Acquire
+};
+const STAMP_STORE: Ordering = if cfg!(loom) {
+    Ordering::SeqCst
+} else {
+    Ordering::Release
+};
+
 struct Slot<T> {
     stamp: AtomicUsize,
     msg: UnsafeCell<MaybeUninit<T>>,
@@ -107,7 +122,7 @@ impl<T> Array<T> {
             }
             let index = tail & (self.mark_bit - 1);
             let slot = &self.buffer[index];
-            let stamp = slot.stamp.load(Ordering::Acquire);
+            let stamp = slot.stamp.load(STAMP_LOAD);
             if tail == stamp {
                 let new_tail = self.next(tail);
                 match self.tail.compare_exchange_weak(
@@ -121,7 +136,7 @@ impl<T> Array<T> {
                         // this lap" gives us sole ownership of the slot until we publish it
                         // by storing the new stamp.
                         slot.msg.with_mut(|p| unsafe { (*p).write(msg) });
-                        slot.stamp.store(tail + 1, Ordering::Release);
+                        slot.stamp.store(tail + 1, STAMP_STORE);
                         return Ok(());
                     }
                     Err(t) => {
@@ -132,7 +147,7 @@ impl<T> Array<T> {
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // The slot still holds last lap's value: full unless head moved meanwhile.
                 fence(Ordering::SeqCst);
-                let head = self.head.load(Ordering::Relaxed);
+                let head = self.head.load(Ordering::SeqCst);
                 if head.wrapping_add(self.one_lap) == tail {
                     return Err(PushError::Full(msg));
                 }
@@ -154,7 +169,7 @@ impl<T> Array<T> {
         loop {
             let index = head & (self.mark_bit - 1);
             let slot = &self.buffer[index];
-            let stamp = slot.stamp.load(Ordering::Acquire);
+            let stamp = slot.stamp.load(STAMP_LOAD);
             if head + 1 == stamp {
                 let new_head = self.next(head);
                 match self.head.compare_exchange_weak(
@@ -180,7 +195,7 @@ impl<T> Array<T> {
             } else if stamp == head {
                 // Empty slot: the channel is empty unless tail moved meanwhile.
                 fence(Ordering::SeqCst);
-                let tail = self.tail.load(Ordering::Relaxed);
+                let tail = self.tail.load(Ordering::SeqCst);
                 if tail & !self.mark_bit == head {
                     return Err(if tail & self.mark_bit != 0 {
                         PopError::Closed

@@ -18,6 +18,7 @@ pub(crate) mod zero;
 pub(crate) use dir::raw_of;
 pub use dir::{AllowsClose, AllowsRecv, AllowsSend, AnyChan, Both, ChanRef, RecvOnly, SendOnly};
 pub use error::{TryRecvError, TrySendError};
+#[cfg(not(loom))]
 pub(crate) use handles::WeakChan;
 pub use handles::{Chan, IntoIter, Iter, Receiver, Sender, TryIter};
 

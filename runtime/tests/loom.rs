@@ -1,0 +1,170 @@
+//! loom models of the waiter protocol: hand-off on unbuffered and buffered channels, `close`
+//! racing a blocked receive and a blocked send, and two selects racing for one value.
+//!
+//! Run with: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p gocsp --release --test loom`
+#![cfg(loom)]
+
+use gocsp::{Chan, Select};
+use loom::thread;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    model_bounded(2, f)
+}
+
+/// Checks `f` with at most `bound` preemptions (or `LOOM_MAX_PREEMPTIONS` if lower).
+fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(b.preemption_bound.map_or(bound, |env| env.min(bound)));
+    // The lock-free ring retries while another thread finishes a step it has started; those
+    // retries are bounded by the other thread's progress but count as branches.
+    b.max_branches = 100_000;
+    b.check(f);
+}
+
+#[test]
+fn unbuffered_hand_off() {
+    model(|| {
+        let ch: Chan<u32> = Chan::new(0);
+        let tx = ch.sender();
+        let t = thread::spawn(move || tx.send(7));
+        assert_eq!(ch.recv(), Some(7));
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn buffered_blocking_both_ways() {
+    model(|| {
+        let ch: Chan<u32> = Chan::new(1);
+        let tx = ch.sender();
+        let t = thread::spawn(move || {
+            tx.send(1);
+            tx.send(2);
+        });
+        assert_eq!(ch.recv(), Some(1));
+        assert_eq!(ch.recv(), Some(2));
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn close_wakes_blocked_receiver() {
+    model(|| {
+        for cap in [0, 1] {
+            let ch: Chan<u32> = Chan::new(cap);
+            let rx = ch.receiver();
+            let t = thread::spawn(move || rx.recv());
+            ch.close();
+            assert_eq!(t.join().unwrap(), None);
+        }
+    });
+}
+
+#[test]
+fn close_wakes_blocked_sender() {
+    model(|| {
+        let ch: Chan<u32> = Chan::new(0);
+        let tx = ch.sender();
+        let t = thread::spawn(move || catch_unwind(AssertUnwindSafe(|| tx.send(1))).is_err());
+        ch.close();
+        // Nobody receives, so the send can only end by panicking on close.
+        assert!(
+            t.join().unwrap(),
+            "a blocked send must panic when the channel closes"
+        );
+    });
+}
+
+#[test]
+fn close_races_send_and_receive() {
+    model(|| {
+        let ch: Chan<u32> = Chan::new(0);
+        let (tx, rx) = (ch.sender(), ch.receiver());
+        let s = thread::spawn(move || catch_unwind(AssertUnwindSafe(|| tx.send(1))).is_ok());
+        let r = thread::spawn(move || rx.recv());
+        ch.close();
+        let sent = s.join().unwrap();
+        let got = r.join().unwrap();
+        // Either the hand-off happened before the close, or neither side got anything.
+        assert_eq!(sent, got == Some(1));
+    });
+}
+
+#[test]
+fn two_selects_race_for_one_value() {
+    model(|| {
+        let x: Chan<u32> = Chan::new(0);
+        let quit: Chan<u32> = Chan::new(0);
+        let spawn_select = |x: Chan<u32>, quit: Chan<u32>| {
+            thread::spawn(move || {
+                let mut sel = Select::new();
+                let rx = sel.recv(&x);
+                let rq = sel.recv(&quit);
+                let i = sel.select();
+                if i == rx.index() {
+                    sel.take(rx)
+                } else {
+                    assert_eq!(sel.take(rq), None);
+                    None
+                }
+            })
+        };
+        let a = spawn_select(x.clone(), quit.clone());
+        let b = spawn_select(x.clone(), quit.clone());
+        x.send(42);
+        quit.close();
+        let got: Vec<u32> = [a.join().unwrap(), b.join().unwrap()]
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(got, [42], "exactly one select commits the value");
+    });
+}
+
+#[test]
+fn select_send_and_default_lose_nothing() {
+    model(|| {
+        let ch: Chan<u32> = Chan::new(1);
+        let tx = ch.clone();
+        let t = thread::spawn(move || {
+            let mut sel = Select::new();
+            sel.send(&tx, 5);
+            sel.try_select().is_some()
+        });
+        let got = ch.try_recv().ok();
+        let sent = t.join().unwrap();
+        let later = ch.try_recv().ok();
+        let received: Vec<u32> = [got, later].into_iter().flatten().collect();
+        assert_eq!(received.len(), usize::from(sent));
+    });
+}
+
+#[test]
+fn buffered_select_and_receiver_share_one_value() {
+    // Three threads spinning on the lock-free ring make the state space explode past one
+    // preemption; the waiter protocol under test (notify, abort, retry, close) is covered at
+    // this bound, and at two preemptions by the unbuffered models above.
+    model_bounded(1, || {
+        let x: Chan<u32> = Chan::new(1);
+        let (x1, x2) = (x.clone(), x.clone());
+        let sel = thread::spawn(move || {
+            let mut sel = Select::new();
+            let r = sel.recv(&x1);
+            sel.select();
+            sel.take(r)
+        });
+        let plain = thread::spawn(move || x2.recv());
+        x.send(9);
+        x.close();
+        let got: Vec<u32> = [sel.join().unwrap(), plain.join().unwrap()]
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            got,
+            [9],
+            "the value is received exactly once; the other side sees close"
+        );
+    });
+}
