@@ -32,10 +32,24 @@ use crate::waiter::{self, BlockReason, Selected, WaiterRef};
 
 /// One case of a select, with its type erased. Implemented by [`RecvCase`] and [`SendCase`]
 /// only; expanded `select!` code builds those and passes them to [`select`] as
-/// `&mut dyn SelectCase`.
+/// `&mut dyn SelectCase`. The methods are the engine's plumbing, not an API.
 pub trait SelectCase: sealed::Sealed {
+    /// Tries to complete without blocking. Panics on a send to a closed channel.
     #[doc(hidden)]
-    fn __case(&mut self) -> CaseRef<'_>;
+    fn __poll(&mut self) -> Poll;
+    /// Registers the waiter; returns true if the case is ready now.
+    #[doc(hidden)]
+    fn __register(&mut self, cx: Cx<'_>) -> bool;
+    #[doc(hidden)]
+    fn __unregister(&mut self);
+    /// The select was woken for this case; finishes it. False means "poll again".
+    #[doc(hidden)]
+    fn __accept(&mut self, closed: bool) -> bool;
+    /// The case's token (its packet's address).
+    #[doc(hidden)]
+    fn __oper(&self) -> usize;
+    #[doc(hidden)]
+    fn __is_nil(&self) -> bool;
 }
 
 mod sealed {
@@ -44,23 +58,22 @@ mod sealed {
     impl<T> Sealed for super::SendCase<'_, T> {}
 }
 
-/// The engine's view of a case (hidden plumbing for [`SelectCase`]).
+/// The outcome of polling a case (engine plumbing).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll {
+    /// A nil channel: never ready.
+    Nil,
+    /// Would block.
+    NotReady,
+    /// Completed.
+    Done,
+}
+
+/// The blocked party a case registers (engine plumbing).
 #[doc(hidden)]
 #[allow(missing_debug_implementations)]
-pub struct CaseRef<'c>(&'c mut dyn CaseOps);
-
-/// What the engine does with a case.
-trait CaseOps {
-    fn is_nil(&self) -> bool;
-    /// Tries to complete without blocking. Panics on a send to a closed channel.
-    fn try_complete(&mut self) -> bool;
-    /// Registers `w`; returns true if the case is ready now.
-    fn register(&mut self, w: &WaiterRef) -> bool;
-    fn unregister(&mut self);
-    /// The select was woken for this case; finishes it. False means "poll again".
-    fn accept(&mut self, closed: bool) -> bool;
-    fn oper(&self) -> usize;
-}
+pub struct Cx<'a>(&'a WaiterRef);
 
 /// A receive case: Go's `case v, ok := <-ch`.
 pub struct RecvCase<'a, T> {
@@ -115,14 +128,14 @@ impl<'a, T> RecvCase<'a, T> {
     }
 }
 
-impl<T> CaseOps for RecvCase<'_, T> {
-    fn is_nil(&self) -> bool {
+impl<T> SelectCase for RecvCase<'_, T> {
+    fn __is_nil(&self) -> bool {
         self.chan.is_none()
     }
 
     #[inline]
-    fn try_complete(&mut self) -> bool {
-        let Some(c) = self.chan else { return false };
+    fn __poll(&mut self) -> Poll {
+        let Some(c) = self.chan else { return Poll::Nil };
         let r = match &**c {
             Channel::Array(a) => a.try_recv(),
             Channel::Zero(z) => z.try_recv_from(usize::MAX),
@@ -130,13 +143,14 @@ impl<T> CaseOps for RecvCase<'_, T> {
         match r {
             Ok(v) => self.result = Some(Some(v)),
             Err(PopError::Closed) => self.result = Some(None),
-            Err(PopError::Empty) => return false,
+            Err(PopError::Empty) => return Poll::NotReady,
         }
-        true
+        Poll::Done
     }
 
-    fn register(&mut self, w: &WaiterRef) -> bool {
-        let oper = self.oper();
+    fn __register(&mut self, cx: Cx<'_>) -> bool {
+        let w = cx.0;
+        let oper = self.__oper();
         let Some(c) = self.chan else { return false };
         match &**c {
             Channel::Array(a) => {
@@ -148,8 +162,8 @@ impl<T> CaseOps for RecvCase<'_, T> {
         }
     }
 
-    fn unregister(&mut self) {
-        let oper = self.oper();
+    fn __unregister(&mut self) {
+        let oper = self.__oper();
         let Some(c) = self.chan else { return };
         match &**c {
             Channel::Array(a) => a.receivers.unregister(oper),
@@ -157,10 +171,10 @@ impl<T> CaseOps for RecvCase<'_, T> {
         }
     }
 
-    fn accept(&mut self, closed: bool) -> bool {
+    fn __accept(&mut self, closed: bool) -> bool {
         let Some(c) = self.chan else { return false };
         match &**c {
-            Channel::Array(_) => self.try_complete(),
+            Channel::Array(_) => self.__poll() == Poll::Done,
             Channel::Zero(_) => {
                 if closed {
                     self.result = Some(None);
@@ -173,14 +187,8 @@ impl<T> CaseOps for RecvCase<'_, T> {
         }
     }
 
-    fn oper(&self) -> usize {
+    fn __oper(&self) -> usize {
         waiter::oper_of(&self.packet)
-    }
-}
-
-impl<T> SelectCase for RecvCase<'_, T> {
-    fn __case(&mut self) -> CaseRef<'_> {
-        CaseRef(self)
     }
 }
 
@@ -219,26 +227,26 @@ impl<'a, T> SendCase<'a, T> {
     }
 }
 
-impl<T> CaseOps for SendCase<'_, T> {
-    fn is_nil(&self) -> bool {
+impl<T> SelectCase for SendCase<'_, T> {
+    fn __is_nil(&self) -> bool {
         self.chan.is_none()
     }
 
     #[inline]
-    fn try_complete(&mut self) -> bool {
-        let Some(c) = self.chan else { return false };
+    fn __poll(&mut self) -> Poll {
+        let Some(c) = self.chan else { return Poll::Nil };
         let Some(v) = self.packet.take() else {
-            return false;
+            return Poll::NotReady;
         };
         let r = match &**c {
             Channel::Array(a) => a.try_send(v),
             Channel::Zero(z) => z.try_send_from(v, usize::MAX),
         };
         match r {
-            Ok(()) => true,
+            Ok(()) => Poll::Done,
             Err(PushError::Full(v)) => {
                 self.packet.put(v);
-                false
+                Poll::NotReady
             }
             Err(PushError::Closed(v)) => {
                 drop(v);
@@ -247,8 +255,9 @@ impl<T> CaseOps for SendCase<'_, T> {
         }
     }
 
-    fn register(&mut self, w: &WaiterRef) -> bool {
-        let oper = self.oper();
+    fn __register(&mut self, cx: Cx<'_>) -> bool {
+        let w = cx.0;
+        let oper = self.__oper();
         let Some(c) = self.chan else { return false };
         match &**c {
             Channel::Array(a) => {
@@ -260,8 +269,8 @@ impl<T> CaseOps for SendCase<'_, T> {
         }
     }
 
-    fn unregister(&mut self) {
-        let oper = self.oper();
+    fn __unregister(&mut self) {
+        let oper = self.__oper();
         let Some(c) = self.chan else { return };
         match &**c {
             Channel::Array(a) => a.senders.unregister(oper),
@@ -269,10 +278,10 @@ impl<T> CaseOps for SendCase<'_, T> {
         }
     }
 
-    fn accept(&mut self, closed: bool) -> bool {
+    fn __accept(&mut self, closed: bool) -> bool {
         let Some(c) = self.chan else { return false };
         match &**c {
-            Channel::Array(_) => self.try_complete(),
+            Channel::Array(_) => self.__poll() == Poll::Done,
             Channel::Zero(_) => {
                 if closed {
                     panic_send_on_closed();
@@ -283,14 +292,8 @@ impl<T> CaseOps for SendCase<'_, T> {
         }
     }
 
-    fn oper(&self) -> usize {
+    fn __oper(&self) -> usize {
         waiter::oper_of(&self.packet)
-    }
-}
-
-impl<T> SelectCase for SendCase<'_, T> {
-    fn __case(&mut self) -> CaseRef<'_> {
-        CaseRef(self)
     }
 }
 
@@ -311,22 +314,32 @@ pub(crate) enum Mode {
     Default,
 }
 
-const STACK_ORDER: usize = 64;
-
 /// Runs a select over `cases`; returns the index of the committed case, or `None` when
 /// `mode` is `Default` and no case was ready.
 #[track_caller]
+#[inline]
 pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -> Option<usize> {
     let site = Location::caller();
     let n = cases.len();
-    let mut stack_order = [0u32; STACK_ORDER];
-    let mut heap_order;
-    let order: &mut [u32] = if n <= STACK_ORDER {
-        &mut stack_order[..n]
+    // The poll order lives on the stack for the usual sizes (no zeroing of a big buffer).
+    if n <= 8 {
+        run_with(cases, biased, mode, site, &mut [0u32; 8][..n])
+    } else if n <= 64 {
+        run_with(cases, biased, mode, site, &mut [0u32; 64][..n])
     } else {
-        heap_order = vec![0u32; n];
-        &mut heap_order
-    };
+        run_with(cases, biased, mode, site, &mut vec![0u32; n])
+    }
+}
+
+#[inline]
+fn run_with(
+    cases: &mut [&mut dyn SelectCase],
+    biased: bool,
+    mode: Mode,
+    site: &'static Location<'static>,
+    order: &mut [u32],
+) -> Option<usize> {
+    let n = cases.len();
     loop {
         for (i, o) in order.iter_mut().enumerate() {
             *o = i as u32;
@@ -338,13 +351,10 @@ pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -
         // Poll.
         let mut live = 0;
         for &i in order.iter() {
-            let case = cases[i as usize].__case();
-            if case.0.is_nil() {
-                continue;
-            }
-            live += 1;
-            if case.0.try_complete() {
-                return Some(i as usize);
+            match cases[i as usize].__poll() {
+                Poll::Done => return Some(i as usize),
+                Poll::NotReady => live += 1,
+                Poll::Nil => {}
             }
         }
         if mode == Mode::Default {
@@ -363,20 +373,19 @@ pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -
         let chosen = waiter::with_current(|w| {
             let mut registered = 0;
             for &i in order.iter() {
-                let case = cases[i as usize].__case();
-                if case.0.is_nil() {
-                    registered += 1;
+                registered += 1;
+                let case = &mut cases[i as usize];
+                if case.__is_nil() {
                     continue;
                 }
-                registered += 1;
-                if case.0.register(w) {
+                if case.__register(Cx(w)) {
                     let _ = w.try_select(Selected::Aborted);
                     break;
                 }
             }
             let sel = w.wait(BlockReason::Select, site);
             for &i in order[..registered].iter() {
-                cases[i as usize].__case().0.unregister();
+                cases[i as usize].__unregister();
             }
             let (op, closed) = match sel {
                 Selected::Operation(op) => (op, false),
@@ -386,9 +395,9 @@ pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -
             let i = order[..registered]
                 .iter()
                 .map(|&i| i as usize)
-                .find(|&i| cases[i].__case().0.oper() == op)
+                .find(|&i| cases[i].__oper() == op)
                 .expect("a select is only woken for one of its own cases");
-            cases[i].__case().0.accept(closed).then_some(i)
+            cases[i].__accept(closed).then_some(i)
         });
         if chosen.is_some() {
             return chosen;

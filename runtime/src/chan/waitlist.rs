@@ -48,7 +48,23 @@ impl Waiters {
     /// Claims the first waiter (in FIFO order) that is not `me` and still waiting, removes it
     /// and returns it. Entries of waiters that are no longer waiting stay for their owners to
     /// unregister.
+    #[inline]
     pub(crate) fn select_other(&mut self, me: usize) -> Option<Entry> {
+        // The usual case: the oldest waiter is a plain blocked operation that we can claim.
+        let front = self.entries.front()?;
+        if front.waiter.id() != me
+            && front
+                .waiter
+                .try_select(Selected::Operation(front.oper))
+                .is_ok()
+        {
+            return self.entries.pop_front();
+        }
+        self.select_other_slow(me)
+    }
+
+    #[cold]
+    fn select_other_slow(&mut self, me: usize) -> Option<Entry> {
         let i = self.entries.iter().position(|e| {
             e.waiter.id() != me && e.waiter.try_select(Selected::Operation(e.oper)).is_ok()
         })?;

@@ -26,7 +26,7 @@ pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
 pub use stack::SpawnError;
 pub(crate) use task::Task;
-pub(crate) use worker::{current_task, in_goroutine};
+pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 use crate::chan::{Chan, Receiver, Sender};
 use worker::RtShared;

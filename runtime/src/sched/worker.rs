@@ -210,6 +210,13 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
     }
 }
 
+/// The goroutine running on this thread, as the raw pointer of the `Arc` its worker holds
+/// while it runs (no reference count taken).
+#[inline]
+pub(crate) fn current_task_ptr() -> *const Task {
+    CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null())
+}
+
 /// True if the calling code runs inside a goroutine.
 #[inline]
 pub(crate) fn in_goroutine() -> bool {
