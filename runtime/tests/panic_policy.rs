@@ -16,34 +16,62 @@ mod scenarios {
 
     use gocsp::{Builder, PanicPolicy, Runtime};
 
-    fn boom() -> u32 {
+    use gocsp::Chan;
+
+    /// Lets a goroutine go on once the child has printed what the parent needs (the process
+    /// ends as soon as the goroutine panics).
+    fn gate() -> (Chan<()>, Chan<()>) {
+        let g = Chan::new(0);
+        (g.clone(), g)
+    }
+
+    fn say(s: &str) {
+        println!("{s}");
+        std::io::stdout().flush().unwrap();
+    }
+
+    fn boom(go_ahead: Chan<()>) -> u32 {
+        go_ahead.recv();
         panic!("boom from a goroutine")
     }
 
     pub(super) fn abort_spawn() {
-        let (h, line) = (gocsp::spawn(boom), line!());
-        println!("id={} line={line}", h.id());
-        std::io::stdout().flush().unwrap();
+        let (open, wait) = gate();
+        let (h, line) = (gocsp::spawn(move || boom(wait)), line!());
+        say(&format!("id={} line={line}", h.id()));
+        open.send(());
         std::thread::sleep(Duration::from_secs(60));
-        println!("still alive");
+        say("still alive");
     }
 
     pub(super) fn abort_go() {
+        let (open, wait) = gate();
         let value = 42;
-        let (_, line) = (gocsp::go(move || panic!("formatted {value}")), line!());
-        println!("line={line}");
-        std::io::stdout().flush().unwrap();
+        let (_, line) = (gocsp::go(move || formatted(wait, value)), line!());
+        say(&format!("line={line}"));
+        open.send(());
         std::thread::sleep(Duration::from_secs(60));
-        println!("still alive");
+        say("still alive");
+    }
+
+    fn formatted(go_ahead: Chan<()>, value: i32) {
+        go_ahead.recv();
+        panic!("formatted {value}")
+    }
+
+    fn boom_on_a_runtime(go_ahead: Chan<()>) {
+        go_ahead.recv();
+        panic!("boom on a runtime")
     }
 
     pub(super) fn abort_runtime() {
+        let (open, wait) = gate();
         let rt = Runtime::builder().workers(1).build().unwrap();
-        let (h, line) = (rt.spawn(|| -> () { panic!("boom on a runtime") }), line!());
-        println!("id={} line={line}", h.id());
-        std::io::stdout().flush().unwrap();
+        let (h, line) = (rt.spawn(move || boom_on_a_runtime(wait)), line!());
+        say(&format!("id={} line={line}", h.id()));
+        open.send(());
         let _ = h.join();
-        println!("still alive");
+        say("still alive");
     }
 
     pub(super) fn continue_global() {
