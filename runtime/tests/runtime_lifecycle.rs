@@ -1,0 +1,166 @@
+//! Explicit runtimes: `block_on` and `spawn` run goroutines on that runtime's workers (and
+//! goroutines they start stay on it), the builder's settings take effect, and dropping a
+//! runtime stops its workers: a goroutine that never ran then reports an error from `join`
+//! instead of leaving its joiner blocked forever.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{HANG_GUARD, wait_until};
+use gocsp::{Builder, PanicPolicy, Runtime};
+
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("").to_string()
+}
+
+#[test]
+fn goroutines_run_on_their_runtimes_workers() {
+    let rt = Runtime::builder()
+        .workers(2)
+        .thread_name("lifecycle-a")
+        .build()
+        .unwrap();
+    let (outer, inner, nested) = rt.block_on(|| {
+        let outer = thread_name();
+        // Spawned from inside a goroutine: the same runtime.
+        let inner = gocsp::spawn(thread_name).join().unwrap();
+        let nested = gocsp::spawn(|| gocsp::spawn(thread_name).join().unwrap())
+            .join()
+            .unwrap();
+        (outer, inner, nested)
+    });
+    for name in [&outer, &inner, &nested] {
+        assert!(name.starts_with("lifecycle-a-"), "ran on {name:?}");
+    }
+    assert!(
+        rt.spawn(thread_name)
+            .join()
+            .unwrap()
+            .starts_with("lifecycle-a-")
+    );
+}
+
+#[test]
+fn spawning_onto_another_runtime_from_a_goroutine() {
+    let a: &'static Runtime = Box::leak(Box::new(
+        Runtime::builder()
+            .workers(1)
+            .thread_name("lc-src")
+            .build()
+            .unwrap(),
+    ));
+    let b: &'static Runtime = Box::leak(Box::new(
+        Runtime::builder()
+            .workers(1)
+            .thread_name("lc-dst")
+            .build()
+            .unwrap(),
+    ));
+    let name = a.block_on(move || b.spawn(thread_name).join().unwrap());
+    assert!(name.starts_with("lc-dst-"), "ran on {name:?}");
+}
+
+#[test]
+fn block_on_returns_the_value_and_resumes_a_panic() {
+    let rt = Runtime::builder()
+        .workers(1)
+        .panic_policy(PanicPolicy::Continue)
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(|| 6 * 7), 42);
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(|| -> u8 { panic!("inside block_on") })
+    }))
+    .unwrap_err();
+    assert_eq!(common::panic_message(&*err), "inside block_on");
+    // The runtime keeps working.
+    assert_eq!(rt.block_on(|| 1), 1);
+}
+
+#[test]
+fn builder_settings() {
+    let rt = Runtime::builder().workers(0).build().unwrap();
+    assert_eq!(rt.workers(), 1, "zero workers means one");
+    let dbg = format!("{rt:?}");
+    assert!(dbg.contains("workers: 1"), "{dbg}");
+    assert!(dbg.contains("panic_policy: Abort"), "{dbg}");
+    assert_eq!(PanicPolicy::default(), PanicPolicy::Abort);
+    let b = Builder::new();
+    assert!(format!("{b:?}").contains("stack_size: 65536"), "{b:?}");
+    assert_eq!(gocsp::DEFAULT_STACK_SIZE, 64 * 1024);
+    drop(rt);
+    let rt = Runtime::new().unwrap();
+    assert!(rt.workers() >= 1);
+}
+
+#[test]
+fn a_bigger_stack_allows_deeper_recursion() {
+    fn depth(n: u32) -> u32 {
+        // About 1 KiB of stack per level.
+        let pad = std::hint::black_box([n as u8; 1024]);
+        if n == 0 {
+            pad[0] as u32
+        } else {
+            depth(n - 1) + 1
+        }
+    }
+    let rt = Runtime::builder()
+        .workers(1)
+        .stack_size(4 * 1024 * 1024)
+        .build()
+        .unwrap();
+    // ~2 MiB deep: far past the 64 KiB default.
+    assert_eq!(rt.block_on(|| depth(2_000)), 2_000);
+}
+
+#[test]
+fn dropping_a_runtime_stops_its_workers() {
+    let rt = Runtime::builder()
+        .workers(2)
+        .thread_name("lc-drop")
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(|| 5), 5);
+    drop(rt);
+    wait_until("the workers to exit", || {
+        std::fs::read_dir("/proc/self/task").is_ok_and(|d| {
+            !d.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+                .any(|n| n.starts_with("lc-drop-"))
+        })
+    });
+}
+
+#[test]
+fn a_goroutine_that_never_ran_reports_an_error_when_its_runtime_is_dropped() {
+    // The only worker is held by a thread-blocking call while a second goroutine waits in the
+    // queue; the runtime is dropped, then the worker is released: the queued goroutine never
+    // runs, and its join says so.
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let blocker = rt.spawn(move || {
+        started_tx.send(()).unwrap();
+        let _ = release_rx.recv();
+    });
+    started_rx.recv().unwrap();
+    let queued = rt.spawn(|| 7);
+    let dropper = std::thread::spawn(move || drop(rt));
+    // Let the drop begin its shutdown, then free the worker so the drop can finish.
+    std::thread::sleep(Duration::from_millis(50));
+    release_tx.send(()).unwrap();
+    dropper.join().unwrap();
+    blocker.join().unwrap();
+
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(queued.join().map_err(|p| common::panic_message(&*p)));
+    });
+    match rx.recv_timeout(HANG_GUARD) {
+        Ok(Err(msg)) => assert!(msg.contains("never ran"), "{msg}"),
+        Ok(Ok(v)) => assert_eq!(v, 7, "it ran after all"),
+        Err(_) => panic!("join on a goroutine of a dropped runtime blocked forever"),
+    }
+}
