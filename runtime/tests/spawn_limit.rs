@@ -108,6 +108,11 @@ fn the_limit_follows_max_map_count_and_try_spawn_reports_it() {
     assert_eq!(panic_of(|| gocsp::spawn(|| ())), text);
     assert_eq!(gocsp::num_goroutine(), limit);
 
+    // An `after_func` that fires now cannot start its goroutine; the timer facility must
+    // survive that (every sleep, timeout and ticker of the process depends on it).
+    let _t = gocsp::time::after_func(Duration::from_millis(1), || ());
+    std::thread::sleep(Duration::from_millis(50));
+
     // Release the workers: every queued goroutine runs and ends, and spawning works again.
     drop(gates);
     for h in queued {
@@ -117,4 +122,13 @@ fn the_limit_follows_max_map_count_and_try_spawn_reports_it() {
         gocsp::num_goroutine() <= base
     });
     assert_eq!(gocsp::try_spawn(|| 7).unwrap().join().unwrap(), 7);
+
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(gocsp::time::after(Duration::from_millis(1)).recv());
+    });
+    assert!(
+        matches!(rx.recv_timeout(common::HANG_GUARD), Ok(Some(_))),
+        "timers stopped firing after an after_func hit the goroutine limit"
+    );
 }
