@@ -223,7 +223,9 @@ macro_rules! chan_cap {
         }
     )*};
 }
-chan_cap!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+chan_cap!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
 
 /// Converts a bidirectional channel to the direction a `go_syntax!` parameter expects (Go's
 /// implicit `chan T` → `chan<- T` / `<-chan T` conversion), by value. (`go_syntax!` itself

@@ -19,20 +19,25 @@
 //! - `done()` is a receive-only channel closed on cancellation (the nil channel, which never
 //!   fires, for contexts that can never be cancelled, like `background()`);
 //! - a context that is cancelled, by its own cancel function or its deadline, is detached from
-//!   its parent at once, so long-lived parents do not accumulate dead children;
+//!   its parent at once, so long-lived parents do not accumulate dead children; so is one that
+//!   is dropped uncancelled while nobody holds its `done()` channel or a child of it;
+//! - a `done()` channel closes on cancellation even if the context it came from was dropped;
 //! - a deadline costs a timer entry, not a thread; a child's deadline never extends its
 //!   parent's.
 
 use std::any::Any;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::chan::{Chan, Receiver};
 use crate::time::heap::{self, Node};
 
-// `Node_` is the context tree node; `Node` is a timer.
+// Structure: a `Context` is an `Arc<Node_>` (its kind, parent, deadline, value). A cancellable
+// context's cancellation state lives apart, in an `Arc<Core>`: parents hold their children's
+// cores strongly (a dropped context whose `done()` channel is still held must still be closed
+// by its parent), and cores point up only weakly, so the tree has no reference cycle. A `Node`
+// is a timer.
 
 /// Why a context was cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,7 +68,6 @@ pub struct Context {
 /// One context in the tree.
 struct Node_ {
     kind: Kind,
-    /// The nearest cancellable ancestor-or-self (for `done`, `err`, and child registration).
     parent: Option<Context>,
     deadline: Option<Instant>,
 }
@@ -77,22 +81,69 @@ enum Kind {
         value: Arc<dyn Any + Send + Sync>,
     },
     /// `with_cancel` / `with_deadline`: owns a cancellation state.
-    Cancel(Cancel),
+    Cancel(Arc<Core>),
 }
 
-struct Cancel {
-    id: u64,
+/// The cancellation state of one cancellable context.
+struct Core {
+    /// The nearest cancellable ancestor's core, for detaching.
+    parent: Option<Weak<Core>>,
     state: Mutex<CancelState>,
 }
 
 struct CancelState {
     err: Option<Error>,
     done: Option<Chan<()>>,
-    children: Vec<(u64, Weak<Node_>)>,
+    children: Vec<Arc<Core>>,
     timer: Option<Arc<Node>>,
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+impl Core {
+    fn lock(&self) -> MutexGuard<'_, CancelState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cancel(self: &Arc<Self>, err: Error) {
+        let mut st = self.lock();
+        if st.err.is_some() {
+            return;
+        }
+        st.err = Some(err);
+        let done = st.done.take();
+        let children = std::mem::take(&mut st.children);
+        let timer = st.timer.take();
+        // Keep a closed channel for later `done()` calls.
+        st.done = Some(match &done {
+            Some(d) => d.clone(),
+            None => {
+                let d = Chan::new(0);
+                d.close();
+                d
+            }
+        });
+        drop(st);
+        if let Some(d) = done {
+            d.close();
+        }
+        if let Some(t) = timer {
+            t.cancel();
+        }
+        for child in children {
+            child.cancel(err);
+        }
+        self.detach();
+    }
+
+    /// Leaves the parent's child list.
+    fn detach(self: &Arc<Self>) {
+        if let Some(parent) = self.parent.as_ref().and_then(Weak::upgrade) {
+            let mut pst = parent.lock();
+            if let Some(i) = pst.children.iter().position(|c| Arc::ptr_eq(c, self)) {
+                pst.children.swap_remove(i);
+            }
+        }
+    }
+}
 
 /// A function that cancels its context (Go's `context.CancelFunc`): call it as `cancel()`.
 /// Idempotent, cheap to clone, and callable from any thread or goroutine. Call it when the work
@@ -130,27 +181,25 @@ pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFun
     }
     let ctx = Context::new_cancel(parent, Some(deadline));
     let cancel = ctx.cancel_func();
-    let now = Instant::now();
-    if deadline <= now {
-        ctx.cancel_with(Error::DeadlineExceeded);
+    let Kind::Cancel(core) = &ctx.node.kind else {
+        unreachable!()
+    };
+    let core = core.clone();
+    if deadline <= Instant::now() {
+        core.cancel(Error::DeadlineExceeded);
         return (ctx, cancel);
     }
-    let weak = Arc::downgrade(&ctx.node);
+    let firing = core.clone();
     let timer = heap::schedule(
         deadline,
-        Box::new(move |_| {
-            if let Some(node) = weak.upgrade() {
-                Context { node }.cancel_with(Error::DeadlineExceeded);
-            }
-        }),
+        Box::new(move |_| firing.cancel(Error::DeadlineExceeded)),
     );
-    if let Kind::Cancel(c) = &ctx.node.kind {
-        let mut st = c.state.lock().unwrap_or_else(|p| p.into_inner());
-        if st.err.is_none() {
-            st.timer = Some(timer);
-        } else {
-            timer.cancel();
-        }
+    let mut st = core.lock();
+    if st.err.is_none() {
+        st.timer = Some(timer);
+    } else {
+        drop(st);
+        timer.cancel();
     }
     (ctx, cancel)
 }
@@ -202,101 +251,53 @@ impl Context {
     }
 
     fn new_cancel(parent: &Context, deadline: Option<Instant>) -> Context {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let ctx = Context {
+        let parent_core = parent.core();
+        let core = Arc::new(Core {
+            parent: parent_core.map(Arc::downgrade),
+            state: Mutex::new(CancelState {
+                err: None,
+                done: None,
+                children: Vec::new(),
+                timer: None,
+            }),
+        });
+        // Register with the nearest cancellable ancestor, or inherit its cancellation.
+        if let Some(pc) = parent_core {
+            let mut pst = pc.lock();
+            match pst.err {
+                Some(err) => {
+                    drop(pst);
+                    core.cancel(err);
+                }
+                None => pst.children.push(core.clone()),
+            }
+        }
+        Context {
             node: Arc::new(Node_ {
-                kind: Kind::Cancel(Cancel {
-                    id,
-                    state: Mutex::new(CancelState {
-                        err: None,
-                        done: None,
-                        children: Vec::new(),
-                        timer: None,
-                    }),
-                }),
+                kind: Kind::Cancel(core),
                 parent: Some(parent.clone()),
                 deadline,
             }),
-        };
-        // Register with the nearest cancellable ancestor, or inherit its cancellation.
-        if let Some(anc) = parent.cancel_ancestor() {
-            let Kind::Cancel(c) = &anc.node.kind else {
-                unreachable!()
-            };
-            let mut st = c.state.lock().unwrap_or_else(|p| p.into_inner());
-            match st.err {
-                Some(err) => {
-                    drop(st);
-                    ctx.cancel_with(err);
-                }
-                None => {
-                    if st.children.len() >= 32 && st.children.len().is_power_of_two() {
-                        st.children.retain(|(_, w)| w.strong_count() > 0);
-                    }
-                    st.children.push((id, Arc::downgrade(&ctx.node)));
-                }
-            }
         }
-        ctx
     }
 
     fn cancel_func(&self) -> CancelFunc {
         let ctx = self.clone();
-        Arc::new(move || ctx.cancel_with(Error::Canceled))
+        Arc::new(move || {
+            if let Some(core) = ctx.core() {
+                core.cancel(Error::Canceled);
+            }
+        })
     }
 
-    /// The nearest ancestor-or-self that can be cancelled.
-    fn cancel_ancestor(&self) -> Option<&Context> {
+    /// The cancellation core of the nearest cancellable ancestor-or-self.
+    fn core(&self) -> Option<&Arc<Core>> {
         let mut c = self;
         loop {
             match &c.node.kind {
-                Kind::Cancel(_) => return Some(c),
+                Kind::Cancel(core) => return Some(core),
                 Kind::Root(_) => return None,
                 Kind::Value { .. } => c = c.node.parent.as_ref()?,
-            }
-        }
-    }
-
-    fn cancel_with(&self, err: Error) {
-        let Kind::Cancel(c) = &self.node.kind else {
-            return;
-        };
-        let mut st = c.state.lock().unwrap_or_else(|p| p.into_inner());
-        if st.err.is_some() {
-            return;
-        }
-        st.err = Some(err);
-        let done = st.done.take();
-        let children = std::mem::take(&mut st.children);
-        let timer = st.timer.take();
-        // Keep a closed channel for later `done()` calls.
-        st.done = Some(match &done {
-            Some(d) => d.clone(),
-            None => {
-                let d = Chan::new(0);
-                d.close();
-                d
-            }
-        });
-        drop(st);
-        if let Some(d) = done {
-            d.close();
-        }
-        if let Some(t) = timer {
-            t.cancel();
-        }
-        for (_, child) in children {
-            if let Some(node) = child.upgrade() {
-                Context { node }.cancel_with(err);
-            }
-        }
-        // Detach from the parent.
-        if let Some(anc) = self.node.parent.as_ref().and_then(Context::cancel_ancestor) {
-            if let Kind::Cancel(p) = &anc.node.kind {
-                let mut pst = p.state.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(i) = pst.children.iter().position(|(id, _)| *id == c.id) {
-                    pst.children.swap_remove(i);
-                }
             }
         }
     }
@@ -305,23 +306,18 @@ impl Context {
     /// context that can never be cancelled it is the nil channel, which never fires in
     /// `select!`.
     pub fn done(&self) -> Receiver<()> {
-        let Some(anc) = self.cancel_ancestor() else {
+        let Some(core) = self.core() else {
             return Receiver::default();
         };
-        let Kind::Cancel(c) = &anc.node.kind else {
-            unreachable!()
-        };
-        let mut st = c.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.done.get_or_insert_with(|| Chan::new(0)).receiver()
+        core.lock()
+            .done
+            .get_or_insert_with(|| Chan::new(0))
+            .receiver()
     }
 
     /// `None` while the context is live; why it was cancelled afterwards (Go's `ctx.Err()`).
     pub fn err(&self) -> Option<Error> {
-        let anc = self.cancel_ancestor()?;
-        let Kind::Cancel(c) = &anc.node.kind else {
-            unreachable!()
-        };
-        c.state.lock().unwrap_or_else(|p| p.into_inner()).err
+        self.core()?.lock().err
     }
 
     /// The time at which this context will be cancelled, if any (Go's `ctx.Deadline()`).
@@ -338,10 +334,10 @@ impl Context {
     {
         let mut c = self;
         loop {
-            if let Kind::Value { key: k, value } = &c.node.kind {
-                if k.downcast_ref::<K>().is_some_and(|k| k == key) {
-                    return value.clone().downcast::<V>().ok();
-                }
+            if let Kind::Value { key: k, value } = &c.node.kind
+                && k.downcast_ref::<K>().is_some_and(|k| k == key)
+            {
+                return value.clone().downcast::<V>().ok();
             }
             c = c.node.parent.as_ref()?;
         }
@@ -369,21 +365,22 @@ impl fmt::Debug for Context {
 
 impl Drop for Node_ {
     fn drop(&mut self) {
-        // A cancellable context dropped without being cancelled still leaves its parent's
-        // child list (and stops its timer), so forgotten cancel functions do not leak.
-        if let Kind::Cancel(c) = &mut self.kind {
-            let st = c.state.get_mut().unwrap_or_else(|p| p.into_inner());
-            if let Some(t) = st.timer.take() {
+        // A cancellable context dropped uncancelled, whose cancellation nobody can observe any
+        // more (no `done()` receiver outstanding, no child), leaves its parent's child list and
+        // stops its timer, so forgotten cancel functions do not accumulate. One that can still
+        // be observed stays registered and is cancelled with its parent or at its deadline.
+        if let Kind::Cancel(core) = &self.kind {
+            let mut st = core.lock();
+            let observed = st.done.as_ref().is_some_and(|d| d.handle_count() > 1);
+            if st.err.is_some() || observed || !st.children.is_empty() {
+                return;
+            }
+            let timer = st.timer.take();
+            drop(st);
+            if let Some(t) = timer {
                 t.cancel();
             }
-            if let Some(anc) = self.parent.as_ref().and_then(Context::cancel_ancestor) {
-                if let Kind::Cancel(p) = &anc.node.kind {
-                    let mut pst = p.state.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(i) = pst.children.iter().position(|(id, _)| *id == c.id) {
-                        pst.children.swap_remove(i);
-                    }
-                }
-            }
+            core.detach();
         }
     }
 }

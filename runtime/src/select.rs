@@ -366,7 +366,7 @@ fn run_with(
             } else {
                 BlockReason::Select
             };
-            waiter::block_forever(reason);
+            waiter::block_forever_at(reason, site);
         }
 
         // Block.

@@ -310,7 +310,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&WaiterRef) -> R) -> R {
 /// Blocks the current thread or goroutine forever (a nil channel operation, `select! {}`).
 #[track_caller]
 pub(crate) fn block_forever(reason: BlockReason) -> ! {
-    let site = Location::caller();
+    block_forever_at(reason, Location::caller())
+}
+
+/// [`block_forever`] with an explicit blocking site.
+pub(crate) fn block_forever_at(reason: BlockReason, site: &'static Location<'static>) -> ! {
     with_current(|w| {
         loop {
             w.wait(reason, site);

@@ -261,6 +261,12 @@ impl<T> Chan<T> {
         }
     }
 
+    /// How many handles refer to this channel (0 for nil).
+    #[cfg(not(loom))]
+    pub(crate) fn handle_count(&self) -> usize {
+        self.raw.as_ref().map_or(0, Arc::strong_count)
+    }
+
     #[cfg(not(loom))]
     pub(crate) fn downgrade(&self) -> WeakChan<T> {
         WeakChan {

@@ -27,6 +27,9 @@ use array::{Array, PopError, PushError};
 use zero::Zero;
 
 /// The shared state of one non-nil channel.
+// Lives behind an `Arc`, allocated once per channel: the size of the small variant does not
+// matter, and boxing the large one would cost an indirection on every operation.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Channel<T> {
     Array(Array<T>),
     Zero(Zero<T>),

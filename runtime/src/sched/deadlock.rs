@@ -132,10 +132,12 @@ pub(crate) fn park_thread(
     // Order matters: first make sure no foreign thread exists now (whatever one did before it
     // exited is visible below), then that nothing gocsp owns woke since `before`, and last
     // that the main thread's own operation is still incomplete.
-    if let Some(epoch) = before {
-        if only_own_threads() && quiescent_epoch() == Some(epoch) && still_waiting() {
-            report();
-        }
+    if let Some(epoch) = before
+        && only_own_threads()
+        && quiescent_epoch() == Some(epoch)
+        && still_waiting()
+    {
+        report();
     }
 }
 

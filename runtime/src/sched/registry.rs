@@ -48,11 +48,11 @@ pub(crate) fn insert(task: &Arc<Task>) {
 pub(crate) fn remove(task: &Task) {
     let slot = task.slot.load(Ordering::Relaxed);
     let mut s = shard(task).lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(e) = s.entries.get_mut(slot) {
-        if e.as_ref().is_some_and(|t| std::ptr::eq(&**t, task)) {
-            *e = None;
-            s.free.push(slot);
-        }
+    if let Some(e) = s.entries.get_mut(slot)
+        && e.as_ref().is_some_and(|t| std::ptr::eq(&**t, task))
+    {
+        *e = None;
+        s.free.push(slot);
     }
 }
 

@@ -227,16 +227,16 @@ impl Task {
 
 impl Drop for Task {
     fn drop(&mut self) {
-        if let Body::Running(co) = self.body.get_mut() {
-            if co.done() {
-                // SAFETY: dropped exactly once, here; a finished coroutine has nothing left to
-                // unwind, so dropping it (unmapping its stack) is fine on any thread.
-                unsafe { ManuallyDrop::drop(co) };
-            }
-            // A started, unfinished coroutine is leaked on purpose: dropping it would unwind
-            // its stack on this thread, which may not be its home thread (and its blocked
-            // operation may still be registered with a channel). This only happens to
-            // goroutines blocked forever when their runtime is dropped.
+        if let Body::Running(co) = self.body.get_mut()
+            && co.done()
+        {
+            // SAFETY: dropped exactly once, here; a finished coroutine has nothing left to
+            // unwind, so dropping it (unmapping its stack) is fine on any thread.
+            unsafe { ManuallyDrop::drop(co) };
         }
+        // A started, unfinished coroutine is leaked on purpose: dropping it would unwind
+        // its stack on this thread, which may not be its home thread (and its blocked
+        // operation may still be registered with a channel). This only happens to
+        // goroutines blocked forever when their runtime is dropped.
     }
 }

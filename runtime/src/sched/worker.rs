@@ -4,19 +4,30 @@
 //!
 //! | queue     | holds                                      | who pushes            | who pops |
 //! |-----------|--------------------------------------------|-----------------------|----------|
-//! | `runnext` | the goroutine to run next                  | this worker           | this worker |
+//! | `runnext` | the goroutine to run next                  | this worker           | this worker; a thief if unstarted and the worker is stuck |
 //! | `local`   | started goroutines woken on this worker    | this worker           | this worker |
 //! | `inbox`   | started goroutines woken from elsewhere    | any thread            | this worker |
 //! | `deque`   | unstarted goroutines                       | this worker           | this worker, thieves |
+//! | `later`   | goroutines that called `yield_now`         | this worker           | this worker |
 //!
 //! plus the runtime's `injector` for goroutines spawned from outside any worker.
 //!
-//! **Placement.** A spawned goroutine goes to its spawner's `runnext` (Go's trick: a
-//! goroutine and the one it starts usually talk, so they should share a core); whatever was
-//! in `runnext` moves back to `local` or, if it never ran, to the stealable `deque`. A woken
-//! goroutine goes to `runnext` when the waker runs on its home worker, else to the home
-//! worker's `inbox`. **Only unstarted goroutines are ever stolen**: a started one has its stack,
-//! thread-locals and possibly `!Send` values tied to its home thread.
+//! **Placement is decided once, at first run**, because started goroutines never move: a
+//! started one has its stack, thread-locals and possibly `!Send` values tied to its home
+//! thread. So placement favours locality. A spawned goroutine goes to its spawner's `runnext`
+//! (Go's trick: a goroutine and the ones it starts usually talk, so they should share a core);
+//! whatever was in `runnext` moves back to `local` or, if it never ran, to the stealable
+//! `deque`. A woken goroutine goes to `runnext` when the waker runs on its home worker, else to
+//! the home worker's `inbox`.
+//!
+//! **Stealing only what has waited.** Idle workers take unstarted goroutines from another
+//! worker's `deque` only once that queue has stayed non-empty for `STEAL_GRACE`, and take an
+//! unstarted `runnext` only from a worker that has been running the same goroutine that long.
+//! A burst of goroutines that start, talk and block within microseconds stays on one worker; a
+//! backlog that the worker does not get to is spread. Nothing wakes an idle worker per spawn or
+//! per send: the `sysmon` thread (Go has one too) looks at the queues every `SYSMON_ACTIVE`
+//! while any goroutine waits unstarted, and wakes one idle worker for a backlog that outlived
+//! the grace period.
 //!
 //! **Fairness.** `runnext` may win at most `RUNNEXT_BUDGET` times in a row (two goroutines
 //! ping-ponging cannot starve the rest), and every `GLOBAL_CHECK` ticks the shared queues are
@@ -24,9 +35,8 @@
 //!
 //! **Sleeping.** A worker with nothing to do spins briefly (only on a multi-core machine, and
 //! with `spin_loop` hints, never `sched_yield`), then registers in the runtime's idle list and
-//! parks. Waking is targeted: a goroutine woken onto a sleeping worker unparks that worker; new
-//! stealable work wakes one idle worker only when no worker is already searching, so a burst
-//! of spawns or sends wakes at most one thread at a time.
+//! parks. A goroutine woken onto a sleeping worker unparks that worker; at most one idle worker
+//! is woken for stealable work while none is already searching.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -43,6 +53,19 @@ use super::task::{Body, Co, Suspend, Task};
 use super::{Config, deadlock, registry, stack};
 
 const RUNNEXT_BUDGET: u32 = 64;
+/// Goroutines in the injector past which a spawn from outside wakes another worker.
+const INJECT_WAKE: usize = 8;
+/// How long unstarted goroutines must wait in a worker's queue before another worker may
+/// steal them: a goroutine and the ones it starts get the chance to start on one worker,
+/// where talking to each other costs no cross-thread wake-up. (Go steals at once, or after
+/// 3 us for a `runnext`, because it can migrate a goroutine later; we cannot.)
+const STEAL_GRACE: Duration = Duration::from_micros(100);
+/// How often sysmon looks at the queues while goroutines wait unstarted somewhere, and the
+/// longest it sleeps when nothing waits.
+const SYSMON_ACTIVE: Duration = Duration::from_micros(100);
+const SYSMON_IDLE: Duration = Duration::from_millis(10);
+/// Tag bit in `runnext`: the goroutine there has not started (so it may be stolen).
+const UNSTARTED: usize = 1;
 const GLOBAL_CHECK: u32 = 61;
 const SPIN_TIME: Duration = Duration::from_micros(30);
 
@@ -66,6 +89,62 @@ pub(crate) struct WorkerShared {
     inbox: Injector<Arc<Task>>,
     sleeping: AtomicBool,
     thread: OnceLock<std::thread::Thread>,
+    /// `Arc::into_raw` of the next goroutine, tagged with `UNSTARTED`, or 0. The owner swaps
+    /// it; a thief may only CAS out an `UNSTARTED` one, so exactly one side gets the task.
+    runnext: AtomicUsize,
+    /// Goroutines this worker has scheduled (for sysmon's "stuck" check).
+    ticks: AtomicUsize,
+    /// Set by sysmon: the deque has held goroutines for the grace period, steal now.
+    steal_ok: AtomicBool,
+    /// Set by sysmon: the worker has run one goroutine for the grace period; an unstarted
+    /// `runnext` may be taken.
+    stuck: AtomicBool,
+}
+
+impl WorkerShared {
+    /// Takes the owner's `runnext` (owner only).
+    #[inline]
+    fn take_runnext(&self) -> Option<(Arc<Task>, bool)> {
+        let v = self.runnext.swap(0, Ordering::AcqRel);
+        if v == 0 {
+            return None;
+        }
+        // SAFETY: non-zero values are `Arc::into_raw` pointers (tagged in the low bit, free
+        // because `Task` is aligned) put there by `put_runnext`; the swap gave us sole
+        // ownership of that reference.
+        Some((
+            unsafe { Arc::from_raw((v & !UNSTARTED) as *const Task) },
+            v & UNSTARTED != 0,
+        ))
+    }
+
+    /// Puts `task` in `runnext` (owner only); returns the previous occupant.
+    #[inline]
+    fn put_runnext(&self, task: Arc<Task>, unstarted: bool) -> Option<(Arc<Task>, bool)> {
+        let v = Arc::into_raw(task) as usize | usize::from(unstarted);
+        let old = self.runnext.swap(v, Ordering::AcqRel);
+        if old == 0 {
+            return None;
+        }
+        // SAFETY: as in `take_runnext`.
+        Some((
+            unsafe { Arc::from_raw((old & !UNSTARTED) as *const Task) },
+            old & UNSTARTED != 0,
+        ))
+    }
+
+    /// A thief takes an unstarted `runnext`, if there is one.
+    fn steal_runnext(&self) -> Option<Arc<Task>> {
+        let v = self.runnext.load(Ordering::Acquire);
+        if v & UNSTARTED == 0 {
+            return None;
+        }
+        self.runnext
+            .compare_exchange(v, 0, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        // SAFETY: as in `take_runnext`: the CAS gave us the reference.
+        Some(unsafe { Arc::from_raw((v & !UNSTARTED) as *const Task) })
+    }
 }
 
 impl WorkerShared {
@@ -87,6 +166,10 @@ impl RtShared {
                 inbox: Injector::new(),
                 sleeping: AtomicBool::new(false),
                 thread: OnceLock::new(),
+                runnext: AtomicUsize::new(0),
+                ticks: AtomicUsize::new(0),
+                steal_ok: AtomicBool::new(false),
+                stuck: AtomicBool::new(false),
             })
             .collect();
         let can_spin = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
@@ -104,6 +187,7 @@ impl RtShared {
         for w in rt.workers.iter() {
             let _ = w.rt.set(rt);
         }
+        sysmon_watch(rt);
         (rt, deques)
     }
 
@@ -138,11 +222,11 @@ impl RtShared {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if w.sleeping.swap(false, Ordering::SeqCst) {
-            if let Some(pos) = idle.iter().position(|&i| i == w.index) {
-                idle.swap_remove(pos);
-                self.n_idle.fetch_sub(1, Ordering::SeqCst);
-            }
+        if w.sleeping.swap(false, Ordering::SeqCst)
+            && let Some(pos) = idle.iter().position(|&i| i == w.index)
+        {
+            idle.swap_remove(pos);
+            self.n_idle.fetch_sub(1, Ordering::SeqCst);
         }
         drop(idle);
         if let Some(t) = w.thread.get() {
@@ -164,14 +248,25 @@ impl RtShared {
     /// True if any goroutine sits in a queue other threads can see.
     pub(crate) fn has_queued(&self) -> bool {
         !self.injector.is_empty()
-            || self.workers.iter().any(|w| !w.inbox.is_empty())
+            || self
+                .workers
+                .iter()
+                .any(|w| !w.inbox.is_empty() || w.runnext.load(Ordering::SeqCst) != 0)
             || self.stealers.iter().any(|s| !s.is_empty())
     }
 
     /// Queues a new goroutine from outside this runtime's workers.
+    ///
+    /// Wakes a worker only if none is awake, or if goroutines pile up in the injector: a
+    /// thread that starts a handful of goroutines gets them all on one worker (they usually
+    /// talk to each other), one that starts thousands gets every worker.
     pub(crate) fn inject(&self, task: Arc<Task>) {
         self.injector.push(task);
-        self.wake_any();
+        fence(Ordering::SeqCst);
+        let idle = self.n_idle.load(Ordering::SeqCst);
+        if idle == self.workers.len() || self.injector.len() > INJECT_WAKE {
+            self.wake_any();
+        }
     }
 }
 
@@ -180,13 +275,14 @@ pub(crate) struct Local {
     shared: &'static WorkerShared,
     rt: &'static RtShared,
     deque: Worker<Arc<Task>>,
-    runnext: Cell<Option<Arc<Task>>>,
     runnext_streak: Cell<u32>,
     local: RefCell<VecDeque<Arc<Task>>>,
     /// Goroutines that called `yield_now`: they run after everything runnable now.
     later: RefCell<VecDeque<Arc<Task>>>,
     stacks: RefCell<Vec<DefaultStack>>,
     tick: Cell<u32>,
+    /// Per other worker: since when its queue of unstarted goroutines has looked non-empty.
+    steal_seen: RefCell<Vec<Option<Instant>>>,
 }
 
 std::thread_local! {
@@ -245,7 +341,7 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
     let home = task.home().expect("a parked goroutine has a home worker");
     let task = with_local(|l| match l {
         Some(l) if std::ptr::eq(l.shared, home) => {
-            l.push_runnext(task);
+            l.push_runnext(task, false);
             None
         }
         _ => Some(task),
@@ -289,7 +385,7 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
 pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
     let task = with_local(|l| match l {
         Some(l) if rt.is_none_or(|rt| std::ptr::eq(rt, l.rt)) => {
-            l.push_runnext(task);
+            l.push_runnext(task, true);
             None
         }
         _ => Some(task),
@@ -301,18 +397,17 @@ pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
 
 impl Local {
     /// Makes `task` the next to run; the previous occupant of `runnext` goes back to a queue.
-    fn push_runnext(&self, task: Arc<Task>) {
-        if let Some(old) = self.runnext.replace(Some(task)) {
-            self.requeue(old);
+    #[inline]
+    fn push_runnext(&self, task: Arc<Task>, unstarted: bool) {
+        if let Some((old, old_unstarted)) = self.shared.put_runnext(task, unstarted) {
+            self.requeue(old, old_unstarted);
         }
     }
 
-    fn requeue(&self, task: Arc<Task>) {
-        // SAFETY: the task sits in this worker's `runnext`, so this thread owns its body.
-        let unstarted = matches!(unsafe { &*task.body.get() }, Body::Unstarted(_));
+    fn requeue(&self, task: Arc<Task>, unstarted: bool) {
         if unstarted {
+            // No wake-up here: idle workers are woken for a backlog (by sysmon), not per spawn.
             self.deque.push(task);
-            self.rt.wake_any();
         } else {
             self.local.borrow_mut().push_back(task);
         }
@@ -321,7 +416,8 @@ impl Local {
     fn next_task(&self) -> Option<Arc<Task>> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        if tick % GLOBAL_CHECK == 0 {
+        self.shared.ticks.store(tick as usize, Ordering::Relaxed);
+        if tick.is_multiple_of(GLOBAL_CHECK) {
             if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
                 return Some(t);
             }
@@ -332,7 +428,7 @@ impl Local {
                 return Some(t);
             }
         }
-        if let Some(t) = self.runnext.take() {
+        if let Some((t, unstarted)) = self.shared.take_runnext() {
             let streak = self.runnext_streak.get();
             if streak < RUNNEXT_BUDGET {
                 self.runnext_streak.set(streak + 1);
@@ -340,7 +436,7 @@ impl Local {
             }
             // Budget spent: let the others run first.
             self.runnext_streak.set(0);
-            self.requeue(t);
+            self.requeue(t, unstarted);
         }
         self.runnext_streak.set(0);
         if let Some(t) = self.local.borrow_mut().pop_front() {
@@ -369,11 +465,37 @@ impl Local {
         let n = self.rt.stealers.len();
         if n > 1 {
             let start = crate::rng::below(n as u32) as usize;
+            let mut seen = self.steal_seen.borrow_mut();
             for k in 0..n {
                 let v = (start + k) % n;
                 if v == self.shared.index {
                     continue;
                 }
+                let victim = &self.rt.workers[v];
+                if victim.stuck.load(Ordering::Relaxed)
+                    && let Some(t) = victim.steal_runnext()
+                {
+                    victim.stuck.store(false, Ordering::Relaxed);
+                    return Some(t);
+                }
+                if self.rt.stealers[v].is_empty() {
+                    seen[v] = None;
+                    continue;
+                }
+                // Steal only what has waited there past the grace period: as sysmon saw it,
+                // or as we saw it while spinning.
+                if !victim.steal_ok.swap(false, Ordering::Relaxed) {
+                    let now = Instant::now();
+                    match seen[v] {
+                        None => {
+                            seen[v] = Some(now);
+                            continue;
+                        }
+                        Some(since) if now.duration_since(since) < STEAL_GRACE => continue,
+                        Some(_) => {}
+                    }
+                }
+                seen[v] = None;
                 if let Some(t) = steal_one(|| self.rt.stealers[v].steal_batch_and_pop(&self.deque))
                 {
                     return Some(t);
@@ -425,11 +547,11 @@ impl Local {
         fence(Ordering::SeqCst);
         if self.has_visible_work() || self.rt.shutdown.load(Ordering::SeqCst) {
             let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
-            if self.shared.sleeping.swap(false, Ordering::SeqCst) {
-                if let Some(pos) = idle.iter().position(|&i| i == self.shared.index) {
-                    idle.swap_remove(pos);
-                    self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
-                }
+            if self.shared.sleeping.swap(false, Ordering::SeqCst)
+                && let Some(pos) = idle.iter().position(|&i| i == self.shared.index)
+            {
+                idle.swap_remove(pos);
+                self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
             }
             return;
         }
@@ -526,12 +648,12 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
         shared,
         rt,
         deque,
-        runnext: Cell::new(None),
         runnext_streak: Cell::new(0),
         local: RefCell::new(VecDeque::new()),
         later: RefCell::new(VecDeque::new()),
         stacks: RefCell::new(Vec::new()),
         tick: Cell::new(0),
+        steal_seen: RefCell::new(vec![None; rt.workers.len()]),
     };
     LOCAL.with(|l| l.set(&local));
     while !rt.shutdown.load(Ordering::Relaxed) {
@@ -545,5 +667,73 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
         }
         local.sleep();
     }
+    // Shutting down: drop what is queued here, on this thread (a started goroutine's stack is
+    // leaked by `Task::drop`, never unwound elsewhere).
+    drop(shared.take_runnext());
     LOCAL.with(|l| l.set(std::ptr::null()));
+}
+
+/// Runtimes sysmon watches (all of them; they are never freed).
+static WATCHED: Mutex<Vec<&'static RtShared>> = Mutex::new(Vec::new());
+
+/// Adds `rt` to sysmon's watch list, starting sysmon on first use.
+fn sysmon_watch(rt: &'static RtShared) {
+    let mut w = WATCHED.lock().unwrap_or_else(|p| p.into_inner());
+    let first = w.is_empty();
+    w.push(rt);
+    drop(w);
+    if first {
+        let _ = std::thread::Builder::new()
+            .name("gocsp-sysmon".into())
+            .spawn(sysmon);
+    }
+}
+
+/// The system monitor: wakes an idle worker for goroutines that have waited unstarted past
+/// the grace period (in a `deque`, or in the `runnext` of a worker that is busy with one
+/// goroutine all that time). It never touches a started goroutine.
+fn sysmon() {
+    let _own = deadlock::OwnThread::enter();
+    // Per watched worker: (queue non-empty at the last look, ticks at the last look).
+    let mut last: Vec<Vec<(bool, usize)>> = Vec::new();
+    let mut pause = SYSMON_ACTIVE;
+    loop {
+        std::thread::sleep(pause);
+        let rts: Vec<&'static RtShared> = WATCHED.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        last.resize_with(rts.len(), Vec::new);
+        let mut waiting = false;
+        for (rt, last) in rts.iter().zip(last.iter_mut()) {
+            if rt.shutdown.load(Ordering::Relaxed) {
+                continue;
+            }
+            last.resize(rt.workers.len(), (false, 0));
+            let mut wake = false;
+            for (i, w) in rt.workers.iter().enumerate() {
+                let queued = !rt.stealers[i].is_empty();
+                let ticks = w.ticks.load(Ordering::Relaxed);
+                let next_unstarted = w.runnext.load(Ordering::Relaxed) & UNSTARTED != 0;
+                let (was_queued, last_ticks) = last[i];
+                if queued && was_queued {
+                    w.steal_ok.store(true, Ordering::Relaxed);
+                    wake = true;
+                }
+                if next_unstarted && ticks == last_ticks && !w.sleeping.load(Ordering::Relaxed) {
+                    w.stuck.store(true, Ordering::Relaxed);
+                    wake = true;
+                } else {
+                    w.stuck.store(false, Ordering::Relaxed);
+                }
+                waiting |= queued || next_unstarted;
+                last[i] = (queued, ticks);
+            }
+            if wake {
+                rt.wake_any();
+            }
+        }
+        pause = if waiting {
+            SYSMON_ACTIVE
+        } else {
+            (pause * 2).min(SYSMON_IDLE)
+        };
+    }
 }
