@@ -195,3 +195,59 @@ fn handles_are_send_sync_and_cross_threads() {
     std::thread::spawn(move || tx.send(vec![1])).join().unwrap();
     assert_eq!(ch.recv(), Some(vec![1]));
 }
+
+#[test]
+fn zero_sized_values() {
+    // Go's `chan struct{}`: signals without data.
+    for cap in [0, 1, 3] {
+        let ch: Chan<()> = Chan::new(cap);
+        let tx = ch.sender();
+        let h = gocsp::spawn(move || {
+            for _ in 0..10 {
+                tx.send(());
+            }
+            tx.close();
+        });
+        assert_eq!(ch.iter().count(), 10);
+        h.join().unwrap();
+    }
+    let ch: Chan<()> = Chan::new(3);
+    ch.send(());
+    ch.send(());
+    assert_eq!(ch.len(), 2);
+    assert!(ch.try_send(()).is_ok());
+    assert!(ch.try_send(()).unwrap_err().is_full());
+    ch.close();
+    assert_eq!(ch.try_iter().count(), 3);
+    assert_eq!(ch.recv(), None);
+}
+
+#[test]
+fn large_values() {
+    // 1 KiB values (`stack.rs` checks bigger ones in child processes: too big a value
+    // overflows a goroutine's stack).
+    type Big = [u64; 128];
+    for cap in [0, 2] {
+        let ch: Chan<Big> = Chan::new(cap);
+        let tx = ch.sender();
+        let h = gocsp::spawn(move || {
+            for i in 0..20 {
+                tx.send([i; 128]);
+            }
+        });
+        for i in 0..20 {
+            let v = ch.recv().unwrap();
+            assert!(v.iter().all(|&x| x == i));
+        }
+        h.join().unwrap();
+    }
+    // Through a select's send case, between goroutines.
+    let ch: Chan<Big> = Chan::new(0);
+    let rx = ch.receiver();
+    let h = gocsp::spawn(move || rx.recv().unwrap()[127]);
+    wait_blocked(h.id(), "chan receive");
+    let mut sel = gocsp::Select::new();
+    sel.send(&ch, [7; 128]);
+    sel.select();
+    assert_eq!(h.join().unwrap(), 7);
+}

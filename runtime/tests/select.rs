@@ -711,3 +711,88 @@ fn a_spent_send_case_never_fires_again_unbuffered() {
     c.close();
     assert_eq!(r.join().unwrap(), None);
 }
+
+#[test]
+fn the_same_channel_in_two_cases() {
+    // Buffered, ready: one of the two cases takes the one value.
+    let a: Chan<i32> = Chan::new(2);
+    for _ in 0..100 {
+        a.send(5);
+        let mut sel = Select::new();
+        let r1 = sel.recv(&a);
+        let r2 = sel.recv(&a);
+        let i = sel.select();
+        let v = if i == r1.index() {
+            sel.take(r1)
+        } else {
+            sel.take(r2)
+        };
+        assert_eq!(v, Some(5));
+        assert!(a.is_empty(), "both cases took a value");
+    }
+    // Unbuffered, blocking: one send completes exactly one of the cases.
+    for cap in [0, 1] {
+        let c: Chan<i32> = Chan::new(cap);
+        let c2 = c.clone();
+        let h = gocsp::spawn(move || {
+            let mut sel = Select::new();
+            let r1 = sel.recv(&c2);
+            let r2 = sel.recv(&c2);
+            let i = sel.select();
+            if i == r1.index() {
+                sel.take(r1)
+            } else {
+                sel.take(r2)
+            }
+        });
+        wait_blocked(h.id(), "select");
+        c.send(9);
+        assert_eq!(h.join().unwrap(), Some(9));
+        assert!(c.try_recv().is_err());
+    }
+}
+
+#[test]
+fn selects_over_many_channels() {
+    let mut rng = common::Rng::new(common::test_seed(0x3A27));
+    for n in [9, 64, 65, 100] {
+        let chans: Vec<Chan<usize>> = (0..n).map(|_| Chan::new(1)).collect();
+        // One ready case among many: it is the one chosen.
+        for _ in 0..20 {
+            let k = rng.below(n as u64) as usize;
+            chans[k].send(k);
+            let mut sel = Select::new();
+            let idx: Vec<_> = chans.iter().map(|c| sel.recv(c)).collect();
+            let i = sel.select();
+            assert_eq!(i, k);
+            assert_eq!(sel.take(idx[i]), Some(k));
+        }
+        // Blocking on all of them; a send on one wakes the select for that one.
+        let k = rng.below(n as u64) as usize;
+        let cs = chans.clone();
+        let h = gocsp::spawn(move || {
+            let mut sel = Select::new();
+            let idx: Vec<_> = cs.iter().map(|c| sel.recv(c)).collect();
+            let i = sel.select();
+            (i, sel.take(idx[i]))
+        });
+        wait_blocked(h.id(), "select");
+        chans[k].send(1000 + k);
+        assert_eq!(h.join().unwrap(), (k, Some(1000 + k)));
+        // Several ready: every ready one can win.
+        let mut wins = std::collections::HashSet::new();
+        for _ in 0..400 {
+            for c in chans.iter().take(4) {
+                if c.is_empty() {
+                    c.send(0);
+                }
+            }
+            let mut sel = Select::new();
+            chans.iter().for_each(|c| {
+                sel.recv(c);
+            });
+            wins.insert(sel.select());
+        }
+        assert_eq!(wins.len(), 4, "n = {n}: winners {wins:?}");
+    }
+}
