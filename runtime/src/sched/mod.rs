@@ -70,7 +70,19 @@ fn spawn_raw(
     rt: Option<&'static RtShared>,
     f: Box<dyn FnOnce() + Send + 'static>,
 ) -> Result<u64, SpawnError> {
-    stack::reserve()?;
+    spawn_or_return(rt, f).map_err(|(e, _)| e)
+}
+
+/// Like `spawn_raw`, but hands the closure back when the goroutine cannot be started.
+#[track_caller]
+#[allow(clippy::type_complexity)]
+pub(crate) fn spawn_or_return(
+    rt: Option<&'static RtShared>,
+    f: Box<dyn FnOnce() + Send + 'static>,
+) -> Result<u64, (SpawnError, Box<dyn FnOnce() + Send + 'static>)> {
+    if let Err(e) = stack::reserve() {
+        return Err((e, f));
+    }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let task = Task::new(id, current_group(), Location::caller(), f);
     registry::insert(&task);

@@ -201,7 +201,17 @@ fn timer_thread() {
                 {
                     let action = node.action.lock().unwrap_or_else(|p| p.into_inner()).take();
                     if let Some(action) = action {
-                        action(now);
+                        // A panicking action must not take every other timer down with it.
+                        if let Err(p) =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action(now)))
+                        {
+                            let msg = p
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| p.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            eprintln!("gocsp: a timer action panicked: {msg}");
+                        }
                     }
                     // Counted down after the action, so the deadlock check never sees "no
                     // timers" while a wake-up is still being delivered.

@@ -100,31 +100,41 @@ pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: FnOnce() + Send + 'static,
 {
-    let state = Arc::new(Mutex::new(TimerState {
-        node: None,
-        epoch: 0,
-    }));
+    let state = Arc::new(Mutex::new(TimerState::default()));
     let f = Arc::new(Mutex::new(Some(f)));
     let shared = Arc::new(Shared {
         chan: Chan::nil().downgrade(),
         state,
         kind: Kind::Func(Box::new(move || {
             if let Some(f) = f.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                crate::sched::go(f);
+                // At the goroutine limit the function still runs, on a thread of its own: a
+                // timer callback never fails silently.
+                if let Err((_, f)) = crate::sched::spawn_or_return(None, Box::new(f)) {
+                    let _ = std::thread::Builder::new()
+                        .name("gocsp-after-func".into())
+                        .spawn(f);
+                }
             }
         }) as Box<dyn Fn() + Send + Sync>),
     });
-    arm(&shared, 0, Instant::now() + d);
+    arm(&shared, &mut lock(&shared.state), Instant::now() + d);
     Timer {
         c: Receiver::default(),
         shared,
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Default)]
 struct TimerState {
     node: Option<Arc<Node>>,
     /// Bumped by every stop/reset: a firing node acts only if its generation is current.
     epoch: u64,
+    /// Armed and not yet fired (in this generation).
+    active: bool,
 }
 
 enum Kind {
@@ -142,23 +152,27 @@ struct Shared {
     kind: Kind,
 }
 
-/// Schedules `shared` to fire at `when` for generation `epoch`; stores the node.
-fn arm(shared: &Arc<Shared>, epoch: u64, when: Instant) {
+/// Schedules `shared` to fire at `when` in the current generation. The caller holds the
+/// state lock (so a firing cannot overtake the bookkeeping).
+fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
     let firing = shared.clone();
+    let epoch = st.epoch;
     let node = heap::schedule_probed(
         when,
         Box::new(move |now| fire(&firing, epoch, when, now)),
         shared.chan.probe(),
     );
-    shared.state.lock().unwrap_or_else(|p| p.into_inner()).node = Some(node);
+    st.node = Some(node);
+    st.active = true;
 }
 
 fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
-    let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut st = lock(&shared.state);
     if st.epoch != epoch {
         return;
     }
     st.node = None;
+    st.active = false;
     match &shared.kind {
         Kind::Func(f) => {
             drop(st);
@@ -180,8 +194,7 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
             while next <= now {
                 next += period;
             }
-            drop(st);
-            arm(shared, epoch, next);
+            arm(shared, &mut st, next);
         }
     }
 }
@@ -190,7 +203,13 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
 /// the timer was pending or had an undelivered value.
 fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
     st.epoch += 1;
-    let pending = st.node.take().is_some_and(|n| n.cancel());
+    // `active` (not the heap node's state) says whether it fired: the timer thread may have
+    // taken the node but not yet got this lock, in which case it will see the new generation
+    // and do nothing, so the timer counts as stopped before firing.
+    let pending = std::mem::take(&mut st.active);
+    if let Some(n) = st.node.take() {
+        n.cancel();
+    }
     let undelivered = shared
         .chan
         .upgrade()
@@ -221,13 +240,10 @@ impl Timer {
         let ch = Chan::new(1);
         let shared = Arc::new(Shared {
             chan: ch.downgrade(),
-            state: Arc::new(Mutex::new(TimerState {
-                node: None,
-                epoch: 0,
-            })),
+            state: Arc::new(Mutex::new(TimerState::default())),
             kind: Kind::Once,
         });
-        arm(&shared, 0, Instant::now() + d);
+        arm(&shared, &mut lock(&shared.state), Instant::now() + d);
         Timer {
             c: ch.receiver(),
             shared,
@@ -243,27 +259,25 @@ impl Timer {
     /// not received (which is then discarded); `false` if it was already stopped or its value
     /// was received. Afterwards nothing arrives on the channel until a [`reset`](Self::reset).
     pub fn stop(&self) -> bool {
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = lock(&self.shared.state);
         stop_inner(&self.shared, &mut st)
     }
 
     /// Re-arms the timer to fire after `d`, discarding a pending or undelivered value. Returns
     /// what [`stop`](Self::stop) would have.
     pub fn reset(&self, d: Duration) -> bool {
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = lock(&self.shared.state);
         let was = stop_inner(&self.shared, &mut st);
-        let epoch = st.epoch;
-        drop(st);
-        arm(&self.shared, epoch, Instant::now() + d);
+        arm(&self.shared, &mut st, Instant::now() + d);
         was
     }
 }
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let st = lock(&self.shared.state);
         f.debug_struct("Timer")
-            .field("pending", &st.node.as_ref().is_some_and(|n| n.is_armed()))
+            .field("pending", &st.active)
             .finish()
     }
 }
@@ -285,13 +299,10 @@ impl Ticker {
         let ch = Chan::new(1);
         let shared = Arc::new(Shared {
             chan: ch.downgrade(),
-            state: Arc::new(Mutex::new(TimerState {
-                node: None,
-                epoch: 0,
-            })),
+            state: Arc::new(Mutex::new(TimerState::default())),
             kind: Kind::Every(Mutex::new(d)),
         });
-        arm(&shared, 0, Instant::now() + d);
+        arm(&shared, &mut lock(&shared.state), Instant::now() + d);
         Ticker {
             c: ch.receiver(),
             shared,
@@ -305,7 +316,7 @@ impl Ticker {
 
     /// Stops the ticker; an undelivered tick is discarded.
     pub fn stop(&self) {
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = lock(&self.shared.state);
         stop_inner(&self.shared, &mut st);
     }
 
@@ -315,14 +326,12 @@ impl Ticker {
     /// "non-positive interval for Ticker.Reset" if `d` is zero.
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker.Reset");
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = lock(&self.shared.state);
         stop_inner(&self.shared, &mut st);
         if let Kind::Every(p) = &self.shared.kind {
             *p.lock().unwrap_or_else(|p| p.into_inner()) = d;
         }
-        let epoch = st.epoch;
-        drop(st);
-        arm(&self.shared, epoch, Instant::now() + d);
+        arm(&self.shared, &mut st, Instant::now() + d);
     }
 }
 
