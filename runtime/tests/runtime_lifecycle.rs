@@ -1,5 +1,6 @@
 //! Explicit runtimes: `block_on` and `spawn` run goroutines on that runtime's workers (and
-//! goroutines they start stay on it), the builder's settings take effect, and dropping a
+//! goroutines they start stay on it), the builder's settings take effect (stack sizes: see
+//! `stack.rs`), and dropping a
 //! runtime stops its workers: a goroutine that never ran then reports an error from `join`
 //! instead of leaving its joiner blocked forever.
 #![cfg(not(loom))]
@@ -94,26 +95,6 @@ fn builder_settings() {
     drop(rt);
     let rt = Runtime::new().unwrap();
     assert!(rt.workers() >= 1);
-}
-
-#[test]
-fn a_bigger_stack_allows_deeper_recursion() {
-    fn depth(n: u32) -> u32 {
-        // About 1 KiB of stack per level.
-        let pad = std::hint::black_box([n as u8; 1024]);
-        if n == 0 {
-            pad[0] as u32
-        } else {
-            depth(n - 1) + 1
-        }
-    }
-    let rt = Runtime::builder()
-        .workers(1)
-        .stack_size(4 * 1024 * 1024)
-        .build()
-        .unwrap();
-    // ~2 MiB deep: far past the 64 KiB default.
-    assert_eq!(rt.block_on(|| depth(2_000)), 2_000);
 }
 
 #[test]
