@@ -1,8 +1,7 @@
 //! Explicit runtimes: `block_on` and `spawn` run goroutines on that runtime's workers (and
 //! goroutines they start stay on it), the builder's settings take effect (stack sizes: see
-//! `stack.rs`), and dropping a
-//! runtime stops its workers: a goroutine that never ran then reports an error from `join`
-//! instead of leaving its joiner blocked forever.
+//! `stack.rs`), and dropping a runtime stops its workers: a goroutine that never ran then
+//! reports an error from `join` instead of leaving its joiner blocked forever.
 #![cfg(not(loom))]
 
 mod common;
