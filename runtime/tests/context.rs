@@ -385,3 +385,13 @@ fn a_done_channel_closes_at_the_deadline_after_its_context_is_dropped() {
         "the deadline never closed the done channel of a dropped context"
     );
 }
+
+#[test]
+fn a_timeout_too_long_to_represent_never_fires() {
+    let (ctx, cancel) = context::with_timeout(&context::background(), Duration::MAX);
+    assert_eq!(ctx.err(), None);
+    let (child, _c) = context::with_timeout(&ctx, Duration::from_secs(3600));
+    assert!(child.deadline().is_some());
+    cancel();
+    assert_eq!(child.err(), Some(Error::Canceled));
+}

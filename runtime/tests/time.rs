@@ -385,3 +385,38 @@ fn timer_debug() {
     t.stop();
     assert_eq!(format!("{t:?}"), "Timer { pending: false }");
 }
+
+#[test]
+fn durations_too_long_to_represent_mean_never() {
+    // `Duration::MAX` is Rust's "forever"; Go sleeps ~292 years for math.MaxInt64. Neither
+    // may panic on the deadline arithmetic.
+    let c = time::after(Duration::MAX);
+    assert_eq!(c.try_recv(), Err(TryRecvError::Empty));
+    let t = Timer::new(Duration::MAX);
+    assert!(t.stop());
+    let t = Timer::new(Duration::from_secs(3600));
+    assert!(t.reset(Duration::MAX));
+    assert!(t.stop());
+    let ticker = Ticker::new(Duration::MAX);
+    ticker.stop();
+    let f = time::after_func(Duration::MAX, || ());
+    assert!(f.stop());
+
+    // In a goroutine (on a runtime whose panics do not end the test process).
+    let rt: &'static Runtime = Box::leak(Box::new(
+        Runtime::builder()
+            .workers(1)
+            .panic_policy(gocsp::PanicPolicy::Continue)
+            .build()
+            .unwrap(),
+    ));
+    let sleeper = rt.spawn(|| time::sleep(Duration::MAX));
+    wait_until("the sleeper to park or fail", || {
+        common::blocked_reason(sleeper.id()).is_some() || sleeper.is_finished()
+    });
+    assert_eq!(
+        common::blocked_reason(sleeper.id()).as_deref(),
+        Some("sleep"),
+        "sleep(Duration::MAX) did not park"
+    );
+}
