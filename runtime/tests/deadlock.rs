@@ -112,6 +112,22 @@ mod scenarios {
         say("unreachable");
     }
 
+    /// Main blocked on a mutex that a goroutine parked forever holds.
+    pub(super) fn deadlock_on_a_mutex() {
+        let m = Arc::new(gocsp::sync::Mutex::new(0));
+        let locked: Chan<()> = Chan::new(0);
+        let (m2, l) = (m.clone(), locked.clone());
+        gocsp::go(move || {
+            let _g = m2.lock();
+            l.send(());
+            block_forever();
+        });
+        locked.recv();
+        say("blocking");
+        let v = *m.lock();
+        say(&format!("unreachable: {v}"));
+    }
+
     /// No false positives: each of these blocks the main thread for a while, then completes.
     pub(super) fn sleeping_goroutine() {
         let ch: Chan<&str> = Chan::new(0);
@@ -166,6 +182,21 @@ mod scenarios {
         let done = ctx.done();
         done.recv();
         say(&format!("got {}", ctx.err().unwrap()));
+    }
+
+    pub(super) fn select_with_a_timeout() {
+        let ch: Chan<&str> = Chan::new(0);
+        let tx = ch.sender();
+        gocsp::go(move || {
+            let never: Chan<u8> = Chan::new(0);
+            let timeout = gocsp::time::after(Duration::from_millis(500));
+            let mut s = Select::new();
+            s.recv(&never);
+            let rt = s.recv(&timeout);
+            assert_eq!(s.select(), rt.index());
+            tx.send("timed out");
+        });
+        say(&format!("got {}", ch.recv().unwrap()));
     }
 
     pub(super) fn busy_goroutine() {
@@ -306,6 +337,16 @@ mod tests {
         );
     }
 
+    pub(super) fn a_deadlock_on_a_mutex_is_reported() {
+        let run = run_child("deadlock_on_a_mutex", &[], LIMIT, None);
+        expect_deadlock(&run);
+        assert!(
+            run.stderr.contains("main thread [sync.Mutex.Lock]:"),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains(" [select (no cases)]:"), "{run:?}");
+    }
+
     pub(super) fn no_false_positives() {
         for (scenario, expect) in [
             ("sleeping_goroutine", "got woke"),
@@ -313,6 +354,7 @@ mod tests {
             ("sleeping_thread_feeding_a_goroutine", "got 42"),
             ("blocking_call", "got 7"),
             ("pending_deadline", "got context deadline exceeded"),
+            ("select_with_a_timeout", "got timed out"),
             ("busy_goroutine", "got 1"),
             ("mutex_held_by_a_sleeper", "got 9"),
             ("waves_of_goroutines", "got done"),
@@ -355,6 +397,8 @@ fn main() {
             "deadlock_without_goroutines" => scenarios::deadlock_without_goroutines(),
             "deadlock_in_select" => scenarios::deadlock_in_select(),
             "deadlock_in_waitgroup" => scenarios::deadlock_in_waitgroup(),
+            "deadlock_on_a_mutex" => scenarios::deadlock_on_a_mutex(),
+            "select_with_a_timeout" => scenarios::select_with_a_timeout(),
             "sleeping_goroutine" => scenarios::sleeping_goroutine(),
             "sleeping_thread" => scenarios::sleeping_thread(),
             "sleeping_thread_feeding_a_goroutine" => {
@@ -385,6 +429,10 @@ fn main() {
         (
             "a_deadlock_in_waitgroup_wait_is_reported",
             tests::a_deadlock_in_waitgroup_wait_is_reported,
+        ),
+        (
+            "a_deadlock_on_a_mutex_is_reported",
+            tests::a_deadlock_on_a_mutex_is_reported,
         ),
         ("no_false_positives", tests::no_false_positives),
         (
