@@ -144,3 +144,32 @@ fn a_goroutine_that_never_ran_reports_an_error_when_its_runtime_is_dropped() {
         Err(_) => panic!("join on a goroutine of a dropped runtime blocked forever"),
     }
 }
+
+#[test]
+fn join_and_block_on_park_a_goroutine_instead_of_its_worker() {
+    // One worker: a goroutine waiting in `join` or a nested `block_on` must let the joined
+    // goroutine run on that same worker.
+    let rt: &'static Runtime = Box::leak(Box::new(Runtime::builder().workers(1).build().unwrap()));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let v = rt.block_on(move || {
+            let inner = rt.block_on(|| 20);
+            let joined = gocsp::spawn(|| 22).join().unwrap();
+            inner + joined
+        });
+        let _ = tx.send(v);
+    });
+    assert_eq!(rx.recv_timeout(HANG_GUARD), Ok(42));
+}
+
+#[test]
+fn join_handle_is_finished() {
+    let gate: gocsp::Chan<()> = gocsp::Chan::new(0);
+    let g = gate.clone();
+    let h = gocsp::spawn(move || g.recv());
+    common::wait_blocked(h.id(), "chan receive");
+    assert!(!h.is_finished());
+    gate.send(());
+    wait_until("the goroutine to finish", || h.is_finished());
+    assert_eq!(h.join().unwrap(), Some(()));
+}
