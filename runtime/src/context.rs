@@ -206,7 +206,7 @@ pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFun
 
 /// [`with_deadline`] at `now + timeout`.
 pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
-    with_deadline(parent, Instant::now() + timeout)
+    with_deadline(parent, crate::time::deadline_after(timeout))
 }
 
 /// A child of `parent` that carries `value` under `key` (Go's `context.WithValue`); it is

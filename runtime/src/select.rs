@@ -228,15 +228,17 @@ impl<'a, T> SendCase<'a, T> {
 }
 
 impl<T> SelectCase for SendCase<'_, T> {
+    /// A nil channel, or a case whose value was already sent (a `Select` run again): either
+    /// way it can never fire.
     fn __is_nil(&self) -> bool {
-        self.chan.is_none()
+        self.chan.is_none() || !self.packet.has_value()
     }
 
     #[inline]
     fn __poll(&mut self) -> Poll {
         let Some(c) = self.chan else { return Poll::Nil };
         let Some(v) = self.packet.take() else {
-            return Poll::NotReady;
+            return Poll::Nil;
         };
         let r = match &**c {
             Channel::Array(a) => a.try_send(v),

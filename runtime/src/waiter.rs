@@ -224,8 +224,9 @@ impl WaiterRef {
     }
 
     /// Wakes the waiter. Call after a successful `try_select` (and after any value transfer).
+    /// Consumes the handle: a goroutine's reference moves straight into its run queue.
     #[inline]
-    pub(crate) fn unpark(&self) {
+    pub(crate) fn unpark(self) {
         match self {
             #[cfg(not(loom))]
             WaiterRef::Thread(t) => t.thread.unpark(),

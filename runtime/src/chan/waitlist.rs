@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use crate::loom::{AtomicBool, Mutex, Ordering, lock};
+use crate::loom::{AtomicBool, Ordering, SpinLock};
 use crate::waiter::{Selected, WaiterRef};
 
 /// One blocked operation.
@@ -96,7 +96,7 @@ impl Waiters {
 /// A [`Waiters`] list with its own lock, for the lock-free buffered channel.
 #[derive(Debug, Default)]
 pub(crate) struct WaitList {
-    inner: Mutex<Waiters>,
+    inner: SpinLock<Waiters>,
     /// `true` when the list is empty: lets notifiers skip the lock. Written under the lock.
     empty: AtomicBool,
 }
@@ -104,19 +104,19 @@ pub(crate) struct WaitList {
 impl WaitList {
     pub(crate) fn new() -> Self {
         WaitList {
-            inner: Mutex::new(Waiters::default()),
+            inner: SpinLock::new(Waiters::default()),
             empty: AtomicBool::new(true),
         }
     }
 
     pub(crate) fn register(&self, oper: usize, waiter: &WaiterRef) {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.register(oper, std::ptr::null_mut(), waiter);
         self.empty.store(false, Ordering::SeqCst);
     }
 
     pub(crate) fn unregister(&self, oper: usize) {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.unregister(oper);
         self.empty.store(inner.is_empty(), Ordering::SeqCst);
     }
@@ -134,7 +134,7 @@ impl WaitList {
 
     #[cold]
     fn notify_one_slow(&self) {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         let entry = inner.select_other(usize::MAX);
         self.empty.store(inner.is_empty(), Ordering::SeqCst);
         drop(inner);
@@ -146,7 +146,7 @@ impl WaitList {
     /// Wakes every blocked operation with "closed".
     pub(crate) fn close_all(&self) {
         let mut woken = Vec::new();
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.close_all(&mut woken);
         self.empty.store(true, Ordering::SeqCst);
         drop(inner);

@@ -12,7 +12,7 @@
 
 use super::array::{PopError, PushError};
 use super::waitlist::Waiters;
-use crate::loom::{AtomicBool, Backoff, Mutex, Ordering, UnsafeCell, lock};
+use crate::loom::{AtomicBool, Backoff, Ordering, SpinLock, UnsafeCell};
 use crate::waiter::{self, BlockReason, Selected, WaiterRef};
 
 /// Where a value travels between two parties of an unbuffered channel. Lives on the blocked
@@ -50,6 +50,12 @@ impl<T> Packet<T> {
     pub(crate) fn take(&mut self) -> Option<T> {
         // SAFETY: `&mut self` and not registered (or already released by the counterparty).
         self.msg.with_mut(|p| unsafe { (*p).take() })
+    }
+
+    /// True if the packet holds a value (owner side, while not registered).
+    pub(crate) fn has_value(&self) -> bool {
+        // SAFETY: owner side while not registered: nobody else accesses the packet.
+        self.msg.with(|p| unsafe { (*p).is_some() })
     }
 
     /// Puts a value back (owner side, while not registered).
@@ -94,7 +100,7 @@ struct Inner {
 }
 
 pub(crate) struct Zero<T> {
-    inner: Mutex<Inner>,
+    inner: SpinLock<Inner>,
     /// Hints readable without the lock (written under it): is any sender / receiver blocked,
     /// is the channel closed. They let `select` with `default` skip the lock when nothing can
     /// be ready, like Go's lock-free `empty` check.
@@ -113,7 +119,7 @@ unsafe impl<T: Send> Sync for Zero<T> {}
 impl<T> Zero<T> {
     pub(crate) fn new() -> Self {
         Zero {
-            inner: Mutex::new(Inner {
+            inner: SpinLock::new(Inner {
                 senders: Waiters::default(),
                 receivers: Waiters::default(),
                 closed: false,
@@ -138,7 +144,7 @@ impl<T> Zero<T> {
         if !self.has_receivers.load(Ordering::Acquire) && !self.closed.load(Ordering::Acquire) {
             return Err(PushError::Full(msg));
         }
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         if let Some(e) = inner.receivers.select_other(me) {
             self.update_hints(&inner);
             drop(inner);
@@ -160,7 +166,7 @@ impl<T> Zero<T> {
         if !self.has_senders.load(Ordering::Acquire) && !self.closed.load(Ordering::Acquire) {
             return Err(PopError::Empty);
         }
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         if let Some(e) = inner.senders.select_other(me) {
             self.update_hints(&inner);
             drop(inner);
@@ -180,7 +186,7 @@ impl<T> Zero<T> {
     #[track_caller]
     pub(crate) fn send(&self, msg: T) {
         let site = std::panic::Location::caller();
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         if let Some(e) = inner.receivers.select_other(usize::MAX) {
             self.update_hints(&inner);
             drop(inner);
@@ -216,7 +222,7 @@ impl<T> Zero<T> {
     #[track_caller]
     pub(crate) fn recv(&self) -> Option<T> {
         let site = std::panic::Location::caller();
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         if let Some(e) = inner.senders.select_other(usize::MAX) {
             self.update_hints(&inner);
             drop(inner);
@@ -250,7 +256,7 @@ impl<T> Zero<T> {
     /// Registers a select's send case. Returns `true` if the case is ready now (a receiver
     /// other than `w` waits, or the channel is closed), in which case the caller aborts.
     pub(crate) fn register_send(&self, oper: usize, packet: *mut Packet<T>, w: &WaiterRef) -> bool {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.senders.register(oper, packet as *mut (), w);
         self.update_hints(&inner);
         inner.closed || inner.receivers.can_select_other(w.id())
@@ -258,20 +264,20 @@ impl<T> Zero<T> {
 
     /// Registers a select's receive case; see [`Zero::register_send`].
     pub(crate) fn register_recv(&self, oper: usize, packet: *mut Packet<T>, w: &WaiterRef) -> bool {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.receivers.register(oper, packet as *mut (), w);
         self.update_hints(&inner);
         inner.closed || inner.senders.can_select_other(w.id())
     }
 
     pub(crate) fn unregister_send(&self, oper: usize) {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.senders.unregister(oper);
         self.update_hints(&inner);
     }
 
     pub(crate) fn unregister_recv(&self, oper: usize) {
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         inner.receivers.unregister(oper);
         self.update_hints(&inner);
     }
@@ -279,7 +285,7 @@ impl<T> Zero<T> {
     /// Marks the channel closed and wakes every blocked party. Returns `false` if it already was.
     pub(crate) fn close(&self) -> bool {
         let mut woken = Vec::new();
-        let mut inner = lock(&self.inner);
+        let mut inner = self.inner.lock();
         if inner.closed {
             return false;
         }

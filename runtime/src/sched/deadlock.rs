@@ -176,6 +176,6 @@ fn report() -> ! {
     for g in super::registry::snapshot(None) {
         let _ = write!(out, "\n{g}\n");
     }
-    eprint!("{out}");
+    super::report(&out);
     std::process::exit(2)
 }

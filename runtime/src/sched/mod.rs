@@ -31,6 +31,17 @@ pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 use crate::chan::{Chan, Receiver, Sender};
 use worker::RtShared;
 
+/// Writes a runtime report straight to the process's standard error. Not `eprintln!`: a
+/// thread inherits the output capture of the thread that started it (libtest captures each
+/// test's output), and worker threads are started lazily by whichever thread first needs
+/// them, so a report printed with `eprintln!` right before `exit(2)` could vanish.
+pub(crate) fn report(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
 /// What an unrecovered panic in a goroutine does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -205,14 +216,16 @@ fn goroutine_panicked(payload: &(dyn Any + Send)) {
     let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
     match policy {
         PanicPolicy::Abort => {
-            eprintln!("panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}");
+            report(&format!(
+                "panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}\n"
+            ));
             std::process::exit(2);
         }
         PanicPolicy::Continue => {
-            eprintln!(
+            report(&format!(
                 "panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}\n\
-                 (PanicPolicy::Continue: the goroutine ended, the program goes on)"
-            );
+                 (PanicPolicy::Continue: the goroutine ended, the program goes on)\n"
+            ));
         }
     }
 }
@@ -337,7 +350,7 @@ pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
     let restore = Restore(task.as_ref(), prev);
     let r = f();
     drop(restore);
-    let deadline = Instant::now() + grace;
+    let deadline = crate::time::deadline_after(grace);
     let mut pause = Duration::from_micros(100);
     loop {
         let alive = registry::snapshot(Some(group));

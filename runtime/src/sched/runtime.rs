@@ -235,10 +235,16 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.shared.begin_shutdown();
         let me = std::thread::current().id();
+        let mut all_joined = true;
         for t in self.threads.drain(..) {
             if t.thread().id() != me {
                 let _ = t.join();
+            } else {
+                all_joined = false;
             }
+        }
+        if all_joined {
+            self.shared.drain_after_shutdown();
         }
     }
 }

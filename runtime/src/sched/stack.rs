@@ -87,14 +87,14 @@ pub(crate) fn release() {
 /// Go's "out of memory".
 #[cold]
 pub(crate) fn fatal_no_stack(err: &std::io::Error) -> ! {
-    eprintln!(
+    super::report(&format!(
         "fatal error: cannot allocate a goroutine stack: {err}\n\
          {} goroutines are alive; the kernel allows {} memory mappings per process \
          (vm.max_map_count) and each guarded stack takes two.\n\
-         Raise the limit with `sysctl -w vm.max_map_count=1048576`, or run fewer goroutines at once.",
+         Raise the limit with `sysctl -w vm.max_map_count=1048576`, or run fewer goroutines at once.\n",
         live(),
         max_map_count().map_or_else(|| "a limited number of".to_string(), |m| m.to_string()),
-    );
+    ));
     std::process::exit(2)
 }
 

@@ -191,7 +191,7 @@ impl Task {
     /// Wakes the task: queues it on its home worker if it is parked, or marks it notified if
     /// it is still running.
     #[inline]
-    pub(crate) fn unpark(self: &Arc<Self>) {
+    pub(crate) fn unpark(self: Arc<Self>) {
         let mut s = self.run.load(Ordering::Acquire);
         loop {
             let next = match s {
@@ -208,7 +208,7 @@ impl Task {
             }
         }
         if s == PARKED {
-            super::worker::schedule_woken(self.clone());
+            super::worker::schedule_woken(self);
         }
     }
 

@@ -102,15 +102,26 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
-    /// Takes the owner's `runnext` (owner only).
+    /// Takes the owner's `runnext` (owner only). Thieves only ever take an `UNSTARTED` value
+    /// (and never write a non-zero one), so the owner needs an atomic read-modify-write only
+    /// when racing one is possible.
     #[inline]
     fn take_runnext(&self) -> Option<(Arc<Task>, bool)> {
-        let v = self.runnext.swap(0, Ordering::AcqRel);
+        let v = self.runnext.load(Ordering::Acquire);
         if v == 0 {
             return None;
         }
+        if v & UNSTARTED == 0 {
+            self.runnext.store(0, Ordering::Relaxed);
+        } else if self
+            .runnext
+            .compare_exchange(v, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return None; // a thief took it
+        }
         // SAFETY: non-zero values are `Arc::into_raw` pointers (tagged in the low bit, free
-        // because `Task` is aligned) put there by `put_runnext`; the swap gave us sole
+        // because `Task` is aligned) put there by `put_runnext`; clearing the slot gave us sole
         // ownership of that reference.
         Some((
             unsafe { Arc::from_raw((v & !UNSTARTED) as *const Task) },
@@ -122,7 +133,13 @@ impl WorkerShared {
     #[inline]
     fn put_runnext(&self, task: Arc<Task>, unstarted: bool) -> Option<(Arc<Task>, bool)> {
         let v = Arc::into_raw(task) as usize | usize::from(unstarted);
-        let old = self.runnext.swap(v, Ordering::AcqRel);
+        let mut old = self.runnext.load(Ordering::Acquire);
+        if old & UNSTARTED == 0 {
+            // Empty or started: no thief can touch it.
+            self.runnext.store(v, Ordering::Release);
+        } else {
+            old = self.runnext.swap(v, Ordering::AcqRel);
+        }
         if old == 0 {
             return None;
         }
@@ -241,6 +258,25 @@ impl RtShared {
             w.sleeping.store(false, Ordering::SeqCst);
             if let Some(t) = w.thread.get() {
                 t.unpark();
+            }
+        }
+    }
+
+    /// After the workers exited: drops what is still queued in the shared queues, so that the
+    /// join handles of goroutines that never ran report it instead of waiting forever. (A
+    /// started goroutine's stack is leaked by `Task::drop`, never unwound on this thread.)
+    pub(crate) fn drain_after_shutdown(&self) {
+        while let Some(t) = steal_one(|| self.injector.steal()) {
+            discard_unstarted(t);
+        }
+        for w in self.workers.iter() {
+            while let Some(t) = steal_one(|| w.inbox.steal()) {
+                drop(t);
+            }
+            if let Some((t, unstarted)) = w.take_runnext() {
+                if unstarted {
+                    discard_unstarted(t);
+                }
             }
         }
     }
@@ -422,6 +458,11 @@ impl Local {
                 return Some(t);
             }
             if let Some(t) = self.deque.pop() {
+                return Some(t);
+            }
+            // A goroutine that yielded waits behind the others, but not forever (Go puts it on
+            // the global queue, which is looked at here too).
+            if let Some(t) = self.later.borrow_mut().pop_front() {
                 return Some(t);
             }
             if let Some(t) = steal_one(|| self.rt.injector.steal_batch_and_pop(&self.deque)) {
@@ -630,6 +671,19 @@ impl Local {
     }
 }
 
+/// Forgets a goroutine that will never run (its runtime shut down): drops its closure (which
+/// closes its join channel) and its registry entry.
+fn discard_unstarted(task: Arc<Task>) {
+    // SAFETY: the task was taken from a queue, so this thread owns its body; it never started,
+    // so the body is the closure, which is `Send` and may be dropped here.
+    let body = unsafe { &mut *task.body.get() };
+    if matches!(body, Body::Unstarted(_)) {
+        drop(std::mem::replace(body, Body::Done));
+        registry::remove(&task);
+        stack::release();
+    }
+}
+
 fn steal_one(mut f: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Task>> {
     loop {
         match f() {
@@ -669,7 +723,14 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
     }
     // Shutting down: drop what is queued here, on this thread (a started goroutine's stack is
     // leaked by `Task::drop`, never unwound elsewhere).
-    drop(shared.take_runnext());
+    if let Some((t, unstarted)) = shared.take_runnext() {
+        if unstarted {
+            discard_unstarted(t);
+        }
+    }
+    while let Some(t) = local.deque.pop() {
+        discard_unstarted(t);
+    }
     LOCAL.with(|l| l.set(std::ptr::null()));
 }
 

@@ -210,7 +210,9 @@ fn timer_thread() {
                                 .map(|s| s.to_string())
                                 .or_else(|| p.downcast_ref::<String>().cloned())
                                 .unwrap_or_default();
-                            eprintln!("gocsp: a timer action panicked: {msg}");
+                            crate::sched::report(&format!(
+                                "gocsp: a timer action panicked: {msg}\n"
+                            ));
                         }
                     }
                     // Counted down after the action, so the deadlock check never sees "no

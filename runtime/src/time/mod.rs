@@ -43,6 +43,15 @@ use crate::chan::{Chan, Receiver, WeakChan};
 use crate::waiter::{self, BlockReason, Selected};
 use heap::Node;
 
+/// `now + d`, saturated to a point a century away when `d` is too long to represent (as Go
+/// saturates its times): such a timer, sleep or deadline simply never comes.
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// Pauses the calling goroutine for at least `d`, freeing its worker meanwhile (Go's
 /// `time.Sleep`). On a plain thread it is `std::thread::sleep`.
 #[track_caller]
@@ -56,7 +65,7 @@ pub fn sleep(d: Duration) {
         return;
     }
     let site = Location::caller();
-    let when = Instant::now() + d;
+    let when = deadline_after(d);
     waiter::with_current(|w| {
         let token = crate::chan::array::Token::default();
         let oper = waiter::oper_of(&token);
@@ -117,7 +126,7 @@ where
             }
         }) as Box<dyn Fn() + Send + Sync>),
     });
-    arm(&shared, &mut lock(&shared.state), Instant::now() + d);
+    arm(&shared, &mut lock(&shared.state), deadline_after(d));
     Timer {
         c: Receiver::default(),
         shared,
@@ -243,7 +252,7 @@ impl Timer {
             state: Arc::new(Mutex::new(TimerState::default())),
             kind: Kind::Once,
         });
-        arm(&shared, &mut lock(&shared.state), Instant::now() + d);
+        arm(&shared, &mut lock(&shared.state), deadline_after(d));
         Timer {
             c: ch.receiver(),
             shared,
@@ -268,7 +277,7 @@ impl Timer {
     pub fn reset(&self, d: Duration) -> bool {
         let mut st = lock(&self.shared.state);
         let was = stop_inner(&self.shared, &mut st);
-        arm(&self.shared, &mut st, Instant::now() + d);
+        arm(&self.shared, &mut st, deadline_after(d));
         was
     }
 }
@@ -302,7 +311,7 @@ impl Ticker {
             state: Arc::new(Mutex::new(TimerState::default())),
             kind: Kind::Every(Mutex::new(d)),
         });
-        arm(&shared, &mut lock(&shared.state), Instant::now() + d);
+        arm(&shared, &mut lock(&shared.state), deadline_after(d));
         Ticker {
             c: ch.receiver(),
             shared,
@@ -331,7 +340,7 @@ impl Ticker {
         if let Kind::Every(p) = &self.shared.kind {
             *p.lock().unwrap_or_else(|p| p.into_inner()) = d;
         }
-        arm(&self.shared, &mut st, Instant::now() + d);
+        arm(&self.shared, &mut st, deadline_after(d));
     }
 }
 
