@@ -15,9 +15,16 @@ use std::time::Duration;
 use common::{HANG_GUARD, Rng, Watchdog, scaled, test_seed, wait_until};
 use gocsp::{Chan, Runtime, Select};
 
-/// A two-worker runtime of the test's own (leaked: runtimes are cheap and never freed).
+/// A two-worker runtime of the test's own (leaked: runtimes are cheap and never freed). A
+/// failed assertion in one of its goroutines comes back through `join`.
 fn two_workers() -> &'static Runtime {
-    Box::leak(Box::new(Runtime::builder().workers(2).build().unwrap()))
+    Box::leak(Box::new(
+        Runtime::builder()
+            .workers(2)
+            .panic_policy(gocsp::PanicPolicy::Continue)
+            .build()
+            .unwrap(),
+    ))
 }
 
 fn me() -> ThreadId {
@@ -59,51 +66,76 @@ fn ping_pong_stays_on_the_spawners_worker() {
 fn ping_pong_across_two_workers() {
     let rt = two_workers();
     let n = scaled(20_000, 2_000);
-    let a_running = Arc::new(AtomicBool::new(false));
     let b_thread: Arc<Mutex<Option<ThreadId>>> = Arc::default();
     let ping: Chan<usize> = Chan::new(0);
     let pong: Chan<usize> = Chan::new(0);
 
-    // A holds its worker, spinning, until B has started: B can only start on the other worker.
-    let a = {
-        let (a_running, b_thread, ping, pong) = (
-            a_running.clone(),
-            b_thread.clone(),
-            ping.clone(),
-            pong.clone(),
-        );
-        rt.spawn(move || {
-            let home = me();
-            a_running.store(true, Ordering::SeqCst);
-            let start = std::time::Instant::now();
-            while b_thread.lock().unwrap().is_none() {
-                assert!(start.elapsed() < HANG_GUARD, "B never started");
-                std::hint::spin_loop();
-            }
-            for i in 0..n {
-                ping.send(i);
-                assert_eq!(pong.recv(), Some(i * 2));
-                assert_eq!(me(), home, "A moved");
-            }
-            ping.close();
-            home
-        })
-    };
-    wait_until("A to run", || a_running.load(Ordering::SeqCst));
-    let b = {
-        let (b_thread, ping, pong) = (b_thread.clone(), ping.clone(), pong.clone());
-        rt.spawn(move || {
-            let home = me();
-            *b_thread.lock().unwrap() = Some(home);
-            for v in &ping {
-                pong.send(v * 2);
-                assert_eq!(me(), home, "B moved");
-            }
-            home
-        })
-    };
-    let (ta, tb) = (a.join().unwrap(), b.join().unwrap());
+    // A starts B, then holds its worker, spinning, until B has started: B can only start on
+    // the other worker (taken from A's queue by the idle worker).
+    let a = rt.spawn(move || {
+        let home = me();
+        let b = {
+            let (b_thread, ping, pong) = (b_thread.clone(), ping.clone(), pong.clone());
+            gocsp::spawn(move || {
+                let home = me();
+                *b_thread.lock().unwrap() = Some(home);
+                for v in &ping {
+                    pong.send(v * 2);
+                    assert_eq!(me(), home, "B moved");
+                }
+                home
+            })
+        };
+        let start = std::time::Instant::now();
+        while b_thread.lock().unwrap().is_none() {
+            assert!(
+                start.elapsed() < HANG_GUARD,
+                "B never started while A held the other worker"
+            );
+            std::hint::spin_loop();
+        }
+        for i in 0..n {
+            ping.send(i);
+            assert_eq!(pong.recv(), Some(i * 2));
+            assert_eq!(me(), home, "A moved");
+        }
+        ping.close();
+        (home, b.join().unwrap())
+    });
+    let (ta, tb) = a.join().unwrap();
     assert_ne!(ta, tb, "A and B were meant to be on different workers");
+}
+
+#[test]
+fn an_idle_worker_starts_a_goroutine_spawned_while_the_others_are_busy() {
+    // A holds one worker (a long computation, no gocsp operation); the other worker has gone
+    // to sleep. A goroutine spawned now from a plain thread must start on the idle worker
+    // rather than wait for A. (Go wakes an idle P for new work.)
+    let rt = two_workers();
+    let a_running = Arc::new(AtomicBool::new(false));
+    let b_started = Arc::new(AtomicBool::new(false));
+    let (r, s) = (a_running.clone(), b_started.clone());
+    let a = rt.spawn(move || {
+        r.store(true, Ordering::SeqCst);
+        let start = std::time::Instant::now();
+        while !s.load(Ordering::SeqCst) {
+            if start.elapsed() > HANG_GUARD {
+                return false;
+            }
+            std::hint::spin_loop();
+        }
+        true
+    });
+    wait_until("A to run", || a_running.load(Ordering::SeqCst));
+    // Long enough for the other worker to give up searching and sleep.
+    std::thread::sleep(Duration::from_millis(50));
+    let s = b_started.clone();
+    let b = rt.spawn(move || s.store(true, Ordering::SeqCst));
+    assert!(
+        a.join().unwrap(),
+        "the goroutine spawned from a thread did not start while a worker sat idle"
+    );
+    b.join().unwrap();
 }
 
 /// What one goroutine of the stability test does, `rounds` times, with its partner.
