@@ -28,9 +28,14 @@ fn the_panic_report_reaches_stderr() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(
-        stderr.contains("panic: boom inside a test") || stdout.contains("panic: boom inside a test"),
+        stderr.contains("panic: boom inside a test")
+            || stdout.contains("panic: boom inside a test"),
         "the goroutine's panic report was lost:\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(stderr.contains(" [running]:") || stdout.contains(" [running]:"));
