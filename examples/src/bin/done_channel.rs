@@ -31,6 +31,28 @@ use gocsp::prelude::*;
 
 const WORKERS: u32 = 3;
 
+/// Takes `n` results, then checks that each worker's numbers arrived in order.
+fn take(results: &Chan<(u32, u32)>, n: usize) {
+    let mut next = [0u32; WORKERS as usize];
+    for _ in 0..n {
+        let (id, v) = results.recv().expect("results is never closed");
+        assert_eq!(v, next[id as usize], "worker {id} skipped a number");
+        next[id as usize] += 1;
+    }
+    println!("main took {n} results, then stopped the workers");
+}
+
+/// Collects the workers' reports, sorted by worker id.
+fn reports(stopped: &Chan<String>) -> Vec<String> {
+    stopped.close();
+    let mut lines: Vec<String> = stopped.iter().collect();
+    lines.sort();
+    for l in &lines {
+        println!("  {l}");
+    }
+    lines
+}
+
 go_syntax! {
     /// Produces numbers tagged with its id until `done` is closed; reports how many it made.
     fn worker(id: u32, done: <-chan (), results: chan<- (u32, u32), stopped: chan<- String, wg: WaitGroup) {
@@ -61,82 +83,49 @@ go_syntax! {
             }
         }
     }
-}
 
-/// Takes `n` results, then checks that each worker's numbers arrived in order.
-fn take(results: &Chan<(u32, u32)>, n: usize) {
-    let mut next = [0u32; WORKERS as usize];
-    for _ in 0..n {
-        let (id, v) = results.recv().expect("results is never closed");
-        assert_eq!(v, next[id as usize], "worker {id} skipped a number");
-        next[id as usize] += 1;
+    fn with_done_channel() -> Vec<String> {
+        println!("1. A done channel, closed by main:")
+        done := make(chan ())
+        results := make(chan (u32, u32))
+        stopped := make(chan String, WORKERS as usize)
+        wg := WaitGroup::new()
+        for id in 0..WORKERS {
+            wg.add(1)
+            go worker(id, done, results, stopped, wg.clone())
+        }
+        take(&results, 10)
+        close(done) // one close wakes every worker blocked on `<-done`
+        wg.wait()
+        reports(&stopped)
     }
-    println!("main took {n} results, then stopped the workers");
-}
 
-/// Collects the workers' reports, sorted by worker id.
-fn reports(stopped: &Chan<String>) -> Vec<String> {
-    stopped.close();
-    let mut lines: Vec<String> = stopped.iter().collect();
-    lines.sort();
-    for l in &lines {
-        println!("  {l}");
+    fn with_context() -> (Vec<String>, Option<context::Error>) {
+        println!("2. The same with a context, cancelled by main:")
+        ctx, cancel := context::with_cancel(&context::background())
+        results := make(chan (u32, u32))
+        stopped := make(chan String, WORKERS as usize)
+        wg := WaitGroup::new()
+        for id in 0..WORKERS {
+            wg.add(1)
+            go ctx_worker(ctx.clone(), id, results, stopped, wg.clone())
+        }
+        take(&results, 10)
+        cancel()
+        wg.wait()
+        (reports(&stopped), ctx.err())
     }
-    lines
-}
-
-fn with_done_channel() {
-    println!("1. A done channel, closed by main:");
-    let done: Chan<()> = make!(chan());
-    let results = make!(chan(u32, u32));
-    let stopped = make!(chan String, WORKERS as usize);
-    let wg = WaitGroup::new();
-    for id in 0..WORKERS {
-        wg.add(1);
-        go!(worker(
-            id,
-            done.receiver(),
-            results.sender(),
-            stopped.sender(),
-            wg.clone()
-        ));
-    }
-    take(&results, 10);
-    done.close(); // one close wakes every worker blocked on `<-done`
-    wg.wait();
-    let lines = reports(&stopped);
-    assert_eq!(lines.len(), WORKERS as usize);
-    assert!(lines.iter().all(|l| l.contains("done is closed")));
-}
-
-fn with_context() {
-    println!("2. The same with a context, cancelled by main:");
-    let (ctx, cancel) = context::with_cancel(&context::background());
-    let results = make!(chan(u32, u32));
-    let stopped = make!(chan String, WORKERS as usize);
-    let wg = WaitGroup::new();
-    for id in 0..WORKERS {
-        wg.add(1);
-        go!(ctx_worker(
-            ctx.clone(),
-            id,
-            results.sender(),
-            stopped.sender(),
-            wg.clone()
-        ));
-    }
-    take(&results, 10);
-    cancel();
-    wg.wait();
-    let lines = reports(&stopped);
-    assert_eq!(lines.len(), WORKERS as usize);
-    assert!(lines.iter().all(|l| l.ends_with("context canceled")));
-    assert_eq!(ctx.err(), Some(context::Error::Canceled));
 }
 
 fn main() {
     let grace = Duration::from_secs(2);
-    gocsp::check_leaks(grace, with_done_channel);
-    gocsp::check_leaks(grace, with_context);
+    let lines = gocsp::check_leaks(grace, with_done_channel);
+    assert_eq!(lines.len(), WORKERS as usize);
+    assert!(lines.iter().all(|l| l.ends_with("done is closed")));
+
+    let (lines, err) = gocsp::check_leaks(grace, with_context);
+    assert_eq!(lines.len(), WORKERS as usize);
+    assert!(lines.iter().all(|l| l.ends_with("context canceled")));
+    assert_eq!(err, Some(context::Error::Canceled));
     println!("ok: one close (or one cancel) stopped every worker; none leaked");
 }

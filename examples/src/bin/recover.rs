@@ -34,13 +34,16 @@ use gocsp::prelude::*;
 use gocsp::{PanicPolicy, Runtime};
 use gocsp_examples::{heading, panic_message, recover};
 
+/// A job's id and its value, or the message of the panic it recovered from.
+type Outcome = (i32, Result<i32, String>);
+
 /// Work that panics for job 3 (an integer division by zero).
 fn work(id: i32) -> i32 {
     100 / (id - 3)
 }
 
 /// One job in its own goroutine: the panic stays inside `recover`, the result goes out.
-fn safely(id: i32, results: Sender<(i32, Result<i32, String>)>, unwound: Sender<i32>) {
+fn safely(id: i32, results: Sender<Outcome>, unwound: Sender<i32>) {
     let result = recover(|| {
         defer!(unwound.send(id)); // runs on the way out, panic or not
         work(id)
@@ -50,13 +53,12 @@ fn safely(id: i32, results: Sender<(i32, Result<i32, String>)>, unwound: Sender<
 
 fn recovered_in_goroutines() {
     heading("1. recover inside the goroutine");
-    let results = make!(chan(i32, Result<i32, String>), 5);
+    let results = make!(chan Outcome, 5);
     let unwound = make!(chan i32, 5);
     for id in 1..=5 {
         go!(safely(id, results.sender(), unwound.sender()));
     }
-    let mut got: Vec<(i32, Result<i32, String>)> =
-        (0..5).map(|_| results.recv().unwrap()).collect();
+    let mut got: Vec<Outcome> = (0..5).map(|_| results.recv().unwrap()).collect();
     got.sort_by_key(|(id, _)| *id);
     for (id, r) in &got {
         match r {

@@ -63,13 +63,15 @@ fn biased(c: [Chan<()>; CASES]) -> [u32; CASES] {
     counts
 }
 
-/// Four buffered channels, each holding one value: every receive case is ready.
-fn ready_channels() -> [Chan<()>; CASES] {
-    std::array::from_fn(|_| {
-        let c = make!(chan(), 1);
-        c.send(());
-        c
-    })
+go_syntax! {
+    /// Four buffered channels, each holding one value: every receive case is ready.
+    fn ready_channels() -> [chan (); CASES] {
+        std::array::from_fn(|_| {
+            c := make(chan (), 1)
+            c <- ()
+            c
+        })
+    }
 }
 
 fn histogram(counts: &[u32; CASES]) {

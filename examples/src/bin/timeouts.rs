@@ -66,8 +66,8 @@ go_syntax! {
 }
 
 fn main() {
-    // Work of 200 ms against a 10 ms timeout. Both are timers on the same timer heap, so the
-    // 10 ms one fires first however busy the machine is.
+    // Work of 200 ms against a 10 ms timeout. Both are timers on the one timer heap, which
+    // fires them in deadline order: a busy machine delays both, it does not reorder them.
     let start = Instant::now();
     let got = wait(
         slow(Duration::from_millis(200), "result 1"),

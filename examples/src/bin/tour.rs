@@ -79,12 +79,12 @@ fn unbuffered() {
     heading("2. Unbuffered channels: a hand-off");
     println!("`make!(chan T)` has no buffer: a send completes only when a receiver takes the");
     println!("value, so sender and receiver meet. A goroutine sends \"ping\", then reports.");
-    let ch: Chan<&str> = make!(chan & str);
-    let sent: Chan<()> = make!(chan(), 1);
+    let ch: Chan<String> = make!(chan String);
+    let sent: Chan<bool> = make!(chan bool, 1);
     let (tx, report) = (ch.sender(), sent.sender());
     go! {
-        tx <- "ping"          // blocks until main receives
-        report <- ()
+        tx <- "ping".to_string()    // blocks until main receives
+        report <- true
     }
     std::thread::sleep(Duration::from_millis(20));
     check(
@@ -95,7 +95,7 @@ fn unbuffered() {
     println!("  main receives {v:?}");
     sent.recv();
     check(
-        v == Some("ping"),
+        v.as_deref() == Some("ping"),
         "main got \"ping\" and only then the send returned",
     );
 }
@@ -194,11 +194,11 @@ fn select_with_default() {
     );
 
     println!("When several cases are ready, select picks one at random, so no case starves:");
-    let (a, b) = (make!(chan(), 1), make!(chan(), 1));
+    let (a, b) = (make!(chan bool, 1), make!(chan bool, 1));
     let (mut picked_a, mut picked_b) = (0, 0);
     for _ in 0..100 {
-        a.send(());
-        b.send(());
+        a.send(true);
+        b.send(true);
         select! {
             <-a => { picked_a += 1; b.recv(); }
             <-b => { picked_b += 1; a.recv(); }
@@ -276,7 +276,7 @@ fn cancellation() {
     println!("cancellation: every goroutine selecting on it wakes up at once.");
     let (ctx, cancel) = context::with_cancel(&context::background());
     let stopped = make!(chan String, 3);
-    let (started, wg) = (make!(chan(), 3), WaitGroup::new());
+    let (started, wg) = (make!(chan bool, 3), WaitGroup::new());
     for id in 0..3 {
         wg.add(1);
         let (ctx, stopped, started, wg) =
@@ -284,7 +284,7 @@ fn cancellation() {
         go! {
             defer!(wg.done());
             let (tick, mut beats) = (time::tick(Duration::from_millis(1)), 0);
-            started <- ()
+            started <- true
             loop {
                 select! {
                     <-tick => beats += 1,
