@@ -48,7 +48,14 @@ enum Event {
 }
 
 go_syntax! {
-    fn node(ctx: Context, parent: Context, name: String, depth: usize, events: chan<- Event, wg: WaitGroup) {
+    fn node(
+        ctx: Context,
+        parent: Context,
+        name: String,
+        depth: usize,
+        events: chan<- Event,
+        wg: WaitGroup,
+    ) {
         defer wg.done()
         children := WaitGroup::new()
         if depth < MAX_DEPTH {

@@ -55,7 +55,13 @@ fn reports(stopped: &Chan<String>) -> Vec<String> {
 
 go_syntax! {
     /// Produces numbers tagged with its id until `done` is closed; reports how many it made.
-    fn worker(id: u32, done: <-chan (), results: chan<- (u32, u32), stopped: chan<- String, wg: WaitGroup) {
+    fn worker(
+        id: u32,
+        done: <-chan (),
+        results: chan<- (u32, u32),
+        stopped: chan<- String,
+        wg: WaitGroup,
+    ) {
         defer wg.done()
         n := 0
         for {
@@ -70,7 +76,13 @@ go_syntax! {
     }
 
     /// The same worker, stopped by a context; it reports why.
-    fn ctx_worker(ctx: Context, id: u32, results: chan<- (u32, u32), stopped: chan<- String, wg: WaitGroup) {
+    fn ctx_worker(
+        ctx: Context,
+        id: u32,
+        results: chan<- (u32, u32),
+        stopped: chan<- String,
+        wg: WaitGroup,
+    ) {
         defer wg.done()
         n := 0
         for {

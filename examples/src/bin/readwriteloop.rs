@@ -101,7 +101,8 @@ go_syntax! {
             key := (id * 7 + i) % KEYS
             reads <- ReadOp { key, resp: resp.sender() }
             v := <-resp
-            assert!(v >= last[key as usize], "counter {key} went down from {} to {v}", last[key as usize])
+            prev := last[key as usize]
+            assert!(v >= prev, "counter {key} went down from {prev} to {v}")
             last[key as usize] = v
         }
     }

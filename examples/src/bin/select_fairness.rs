@@ -105,7 +105,8 @@ fn main() {
         .map(|&n| (f64::from(n) - expected).abs() / expected)
         .fold(0.0, f64::max);
     println!(
-        "  expected {expected} each; largest deviation {:.2}% (bound {:.0}%); chi-squared {chi2:.2}",
+        "  expected {expected} each; largest deviation {:.2}% (bound {:.0}%); \
+         chi-squared {chi2:.2}",
         100.0 * worst,
         100.0 * BOUND
     );

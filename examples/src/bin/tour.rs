@@ -225,8 +225,22 @@ fn nil_channels() {
     let mut got = Vec::new();
     while !a.is_nil() || !b.is_nil() {
         select! {
-            v, ok = <-a => if ok { got.push(v) } else { a = Receiver::default(); println!("  a closed: set to nil") },
-            v, ok = <-b => if ok { got.push(v) } else { b = Receiver::default(); println!("  b closed: set to nil") },
+            v, ok = <-a => {
+                if ok {
+                    got.push(v)
+                } else {
+                    a = Receiver::default(); // nil: this case never fires again
+                    println!("  a closed: set to nil");
+                }
+            }
+            v, ok = <-b => {
+                if ok {
+                    got.push(v)
+                } else {
+                    b = Receiver::default();
+                    println!("  b closed: set to nil");
+                }
+            }
         }
     }
     got.sort();

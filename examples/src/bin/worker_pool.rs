@@ -47,6 +47,9 @@ const WORKERS: usize = 3;
 const JOBS: u32 = 12;
 const WORK: Duration = Duration::from_millis(2);
 
+/// A finished job: which worker did it, the job, its result.
+type Done = (usize, u32, u32);
+
 /// Jobs in progress now, and the most seen at once.
 #[derive(Default)]
 struct Gauge {
@@ -55,7 +58,7 @@ struct Gauge {
 }
 
 go_syntax! {
-    fn worker(id: usize, jobs: <-chan u32, results: chan<- (usize, u32, u32), gauge: Arc<Gauge>) {
+    fn worker(id: usize, jobs: <-chan u32, results: chan<- Done, gauge: Arc<Gauge>) {
         for j := range jobs {
             running := gauge.now.fetch_add(1, Ordering::SeqCst) + 1
             gauge.max.fetch_max(running, Ordering::SeqCst)
@@ -65,14 +68,14 @@ go_syntax! {
         }
     }
 
-    fn pool() -> (Vec<(usize, u32, u32)>, usize) {
+    fn pool() -> (Vec<Done>, usize) {
         jobs := make(chan u32, JOBS)
-        results := make(chan (usize, u32, u32), JOBS)
+        results := make(chan Done, JOBS)
         gauge := Arc::new(Gauge::default())
         wg := WaitGroup::new()
         for w in 1..=WORKERS {
             wg.add(1)
-            go func(id usize, jobs <-chan u32, results chan<- (usize, u32, u32), gauge Arc<Gauge>, wg WaitGroup) {
+            go func(id usize, jobs <-chan u32, results chan<- Done, gauge Arc<Gauge>, wg WaitGroup) {
                 defer wg.done()
                 worker(id, jobs, results, gauge)
             }(w, jobs, results, gauge.clone(), wg.clone())
@@ -81,7 +84,7 @@ go_syntax! {
             jobs <- j
         }
         close(jobs)
-        go func(wg WaitGroup, results chan<- (usize, u32, u32)) {
+        go func(wg WaitGroup, results chan<- Done) {
             wg.wait()
             close(results)
         }(wg, results)
