@@ -293,3 +293,32 @@ fn check_leaks_inside_a_goroutine() {
     .unwrap();
     assert_eq!(ok, 3);
 }
+
+#[test]
+fn a_goroutine_waiting_in_join_is_listed_as_join() {
+    let _s = serial();
+    let gate: Chan<()> = Chan::new(0);
+    let g = gate.clone();
+    let joiner = gocsp::spawn(move || gocsp::spawn(move || g.recv()).join().unwrap());
+    // The runtime names this wait "join" (not the channel receive it is made of).
+    let info = wait_until_blocked_any(joiner.id());
+    assert_eq!(blocked_site(&info).0, "join", "{info}");
+    gate.send(());
+    assert_eq!(joiner.join().unwrap(), Some(()));
+}
+
+/// Waits until goroutine `id` is parked, whatever the reason.
+fn wait_until_blocked_any(id: u64) -> GoroutineInfo {
+    let mut last = None;
+    wait_until("the goroutine to park", || {
+        last = info(id);
+        matches!(
+            &last,
+            Some(GoroutineInfo {
+                state: GoroutineState::Blocked { .. },
+                ..
+            })
+        )
+    });
+    last.unwrap()
+}
