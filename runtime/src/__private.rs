@@ -28,7 +28,10 @@ where
     C::Dir: AllowsSend,
 {
     match crate::chan::raw_of(ch) {
-        Some(c) => c.send(v),
+        Some(c) => {
+            let site = std::panic::Location::caller();
+            drop(crate::chan::packet::with_sent(v, |p| c.send(p, site)))
+        }
         None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanSendNil),
     }
 }
@@ -54,7 +57,7 @@ where
     C::Dir: AllowsRecv,
 {
     match crate::chan::raw_of(ch) {
-        Some(c) => c.recv(),
+        Some(c) => c.recv_value(),
         None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanRecvNil),
     }
 }
@@ -104,10 +107,11 @@ where
     C: AnyChan,
     C::Dir: AllowsRecv,
 {
-    match crate::chan::raw_of(ch)?.try_recv() {
-        Ok(v) => Some(Some(v)),
-        Err(crate::chan::array::PopError::Closed) => Some(None),
-        Err(crate::chan::array::PopError::Empty) => None,
+    let c = crate::chan::raw_of(ch)?;
+    match crate::chan::packet::with_received(|p| c.try_recv(p)) {
+        (Ok(()), v) => Some(v),
+        (Err(crate::chan::array::PopError::Closed), _) => Some(None),
+        (Err(crate::chan::array::PopError::Empty), _) => None,
     }
 }
 
@@ -127,10 +131,10 @@ where
     let Some(c) = crate::chan::raw_of(ch) else {
         return Err(v);
     };
-    match c.try_send(v) {
-        Ok(()) => Ok(()),
-        Err(crate::chan::array::PushError::Full(v)) => Err(v),
-        Err(crate::chan::array::PushError::Closed(v)) => {
+    match crate::chan::packet::with_sent(v, |p| c.try_send(p)) {
+        (Ok(()), _) => Ok(()),
+        (Err(crate::chan::array::SendFail::Full), v) => Err(v.expect("unsent value")),
+        (Err(crate::chan::array::SendFail::Closed), v) => {
             drop(v);
             crate::chan::panic_send_on_closed()
         }
@@ -157,7 +161,7 @@ impl<T> Iterator for Range<'_, T> {
     #[inline]
     fn next(&mut self) -> Option<T> {
         match self.0 {
-            Some(c) => c.recv(),
+            Some(c) => c.recv_value(),
             None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanRecvNil),
         }
     }

@@ -21,10 +21,12 @@
 //!    case commits, and values offered to the losing cases stay where they were.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::panic::Location;
+use std::ptr::NonNull;
 
-use crate::chan::array::{PopError, PushError};
-use crate::chan::zero::Packet;
+use crate::chan::array::{PopError, SendFail};
+use crate::chan::packet::Packet;
 use crate::chan::{AllowsRecv, AllowsSend, AnyChan, Channel, panic_send_on_closed, raw_of};
 use crate::loom::{Arc, Ordering, fence};
 use crate::rng;
@@ -78,9 +80,20 @@ pub struct Cx<'a>(&'a WaiterRef);
 /// A receive case: Go's `case v, ok := <-ch`.
 pub struct RecvCase<'a, T> {
     chan: Option<&'a Arc<Channel<T>>>,
+    /// Receives the value into `storage` (also the hand-off point of an unbuffered channel).
+    /// It points into this struct, so it is re-aimed before every use (the case may have been
+    /// moved since it was built).
     packet: Packet<T>,
-    /// Set when the case committed: `Some(None)` means "channel closed".
-    result: Option<Option<T>>,
+    storage: MaybeUninit<T>,
+    outcome: Outcome,
+}
+
+/// What a receive case got when it committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Pending,
+    Value,
+    Closed,
 }
 
 impl<'a, T> RecvCase<'a, T> {
@@ -93,8 +106,10 @@ impl<'a, T> RecvCase<'a, T> {
     {
         RecvCase {
             chan: raw_of(ch),
-            packet: Packet::empty(),
-            result: None,
+            // SAFETY: dangling until `aim` points it at `storage`, which happens before any use.
+            packet: unsafe { Packet::empty(NonNull::dangling().as_ptr()) },
+            storage: MaybeUninit::uninit(),
+            outcome: Outcome::Pending,
         }
     }
 
@@ -104,9 +119,15 @@ impl<'a, T> RecvCase<'a, T> {
     /// If this case was not the one chosen (or its value was already taken).
     #[inline]
     pub fn take(&mut self) -> Option<T> {
-        self.result
-            .take()
-            .expect("RecvCase::take: this case was not selected")
+        match std::mem::replace(&mut self.outcome, Outcome::Pending) {
+            // SAFETY: the packet filled `storage` and gives it up here, once.
+            Outcome::Value => self
+                .packet
+                .disown()
+                .then(|| unsafe { self.storage.assume_init_read() }),
+            Outcome::Closed => None,
+            Outcome::Pending => panic!("RecvCase::take: this case was not selected"),
+        }
     }
 
     /// Go's `v, ok`: the value and `true`, or `T::default()` and `false` if closed.
@@ -124,7 +145,17 @@ impl<'a, T> RecvCase<'a, T> {
     /// Turns this case into a nil-channel case (never ready again in this select).
     pub fn disable(&mut self) {
         self.chan = None;
-        self.result = None;
+        self.outcome = Outcome::Pending;
+    }
+}
+
+impl<T> RecvCase<'_, T> {
+    /// Points the packet at this case's storage (it may have moved since the last use).
+    #[inline]
+    fn aim(&mut self) {
+        // SAFETY: `storage` lives as long as the packet (same struct); the case is borrowed
+        // mutably for the whole select, so it stays put while the packet is registered.
+        unsafe { self.packet.repoint(self.storage.as_mut_ptr()) }
     }
 }
 
@@ -136,15 +167,16 @@ impl<T> SelectCase for RecvCase<'_, T> {
     #[inline]
     fn __poll(&mut self) -> Poll {
         let Some(c) = self.chan else { return Poll::Nil };
+        self.aim();
         let r = match &**c {
-            Channel::Array(a) => a.try_recv(),
-            Channel::Zero(z) => z.try_recv_from(usize::MAX),
+            Channel::Array(a) => a.try_recv(&mut self.packet),
+            Channel::Zero(z) => z.try_recv_from(&mut self.packet, usize::MAX),
         };
-        match r {
-            Ok(v) => self.result = Some(Some(v)),
-            Err(PopError::Closed) => self.result = Some(None),
+        self.outcome = match r {
+            Ok(()) => Outcome::Value,
+            Err(PopError::Closed) => Outcome::Closed,
             Err(PopError::Empty) => return Poll::NotReady,
-        }
+        };
         Poll::Done
     }
 
@@ -152,6 +184,7 @@ impl<T> SelectCase for RecvCase<'_, T> {
         let w = cx.0;
         let oper = self.__oper();
         let Some(c) = self.chan else { return false };
+        self.aim();
         match &**c {
             Channel::Array(a) => {
                 a.receivers.register(oper, w);
@@ -177,10 +210,10 @@ impl<T> SelectCase for RecvCase<'_, T> {
             Channel::Array(_) => self.__poll() == Poll::Done,
             Channel::Zero(_) => {
                 if closed {
-                    self.result = Some(None);
+                    self.outcome = Outcome::Closed;
                 } else {
                     self.packet.wait_ready();
-                    self.result = Some(self.packet.take());
+                    self.outcome = Outcome::Value;
                 }
                 true
             }
@@ -204,7 +237,10 @@ impl<T> fmt::Debug for RecvCase<'_, T> {
 /// wins, the value is dropped with the case (it was never sent).
 pub struct SendCase<'a, T> {
     chan: Option<&'a Arc<Channel<T>>>,
+    /// Owns the value in `storage` until it is sent (re-aimed before every use, as in
+    /// [`RecvCase`]).
     packet: Packet<T>,
+    storage: MaybeUninit<T>,
 }
 
 impl<'a, T> SendCase<'a, T> {
@@ -217,13 +253,25 @@ impl<'a, T> SendCase<'a, T> {
     {
         SendCase {
             chan: raw_of(ch),
-            packet: Packet::with(v),
+            // SAFETY: the packet owns the value in `storage`; it is aimed there before any use.
+            packet: unsafe { Packet::full(NonNull::dangling().as_ptr()) },
+            storage: MaybeUninit::new(v),
         }
     }
 
     /// Takes back the value of a send case that was not chosen.
     pub fn into_value(mut self) -> Option<T> {
-        self.packet.take()
+        // SAFETY: while the packet is full the value in `storage` is initialized; disowning it
+        // gives it to us, once.
+        self.packet
+            .disown()
+            .then(|| unsafe { self.storage.assume_init_read() })
+    }
+
+    #[inline]
+    fn aim(&mut self) {
+        // SAFETY: as in `RecvCase::aim`.
+        unsafe { self.packet.repoint(self.storage.as_mut_ptr()) }
     }
 }
 
@@ -237,23 +285,18 @@ impl<T> SelectCase for SendCase<'_, T> {
     #[inline]
     fn __poll(&mut self) -> Poll {
         let Some(c) = self.chan else { return Poll::Nil };
-        let Some(v) = self.packet.take() else {
+        if !self.packet.has_value() {
             return Poll::Nil;
-        };
+        }
+        self.aim();
         let r = match &**c {
-            Channel::Array(a) => a.try_send(v),
-            Channel::Zero(z) => z.try_send_from(v, usize::MAX),
+            Channel::Array(a) => a.try_send(&mut self.packet),
+            Channel::Zero(z) => z.try_send_from(&mut self.packet, usize::MAX),
         };
         match r {
             Ok(()) => Poll::Done,
-            Err(PushError::Full(v)) => {
-                self.packet.put(v);
-                Poll::NotReady
-            }
-            Err(PushError::Closed(v)) => {
-                drop(v);
-                panic_send_on_closed()
-            }
+            Err(SendFail::Full) => Poll::NotReady,
+            Err(SendFail::Closed) => panic_send_on_closed(),
         }
     }
 
@@ -261,6 +304,7 @@ impl<T> SelectCase for SendCase<'_, T> {
         let w = cx.0;
         let oper = self.__oper();
         let Some(c) = self.chan else { return false };
+        self.aim();
         match &**c {
             Channel::Array(a) => {
                 a.senders.register(oper, w);

@@ -15,9 +15,11 @@
 //! then see "closed".
 
 use std::mem::MaybeUninit;
+use std::panic::Location;
 
 use crossbeam_utils::CachePadded;
 
+use super::packet::Packet;
 use super::waitlist::WaitList;
 use crate::loom::{AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
 use crate::waiter::{self, BlockReason, Selected};
@@ -42,10 +44,11 @@ struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// Why a non-blocking push failed; gives the value back.
-pub(crate) enum PushError<T> {
-    Full(T),
-    Closed(T),
+/// Why a non-blocking send failed (the value stays in its packet).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SendFail {
+    Full,
+    Closed,
 }
 
 /// Why a non-blocking pop failed.
@@ -111,14 +114,14 @@ impl<T> Array<T> {
         }
     }
 
-    /// Pushes without blocking and without waking anyone.
+    /// Pushes the packet's value without blocking and without waking anyone.
     #[inline]
-    fn push_inner(&self, msg: T) -> Result<(), PushError<T>> {
+    fn push_inner(&self, p: &mut Packet<T>) -> Result<(), SendFail> {
         let mut backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             if tail & self.mark_bit != 0 {
-                return Err(PushError::Closed(msg));
+                return Err(SendFail::Closed);
             }
             let index = tail & (self.mark_bit - 1);
             let slot = &self.buffer[index];
@@ -135,7 +138,8 @@ impl<T> Array<T> {
                         // SAFETY: winning the CAS on `tail` while the stamp said "free for
                         // this lap" gives us sole ownership of the slot until we publish it
                         // by storing the new stamp.
-                        slot.msg.with_mut(|p| unsafe { (*p).write(msg) });
+                        slot.msg
+                            .with_mut(|m| unsafe { p.move_to((*m).as_mut_ptr()) });
                         slot.stamp.store(tail + 1, STAMP_STORE);
                         return Ok(());
                     }
@@ -149,7 +153,7 @@ impl<T> Array<T> {
                 fence(Ordering::SeqCst);
                 let head = self.head.load(Ordering::SeqCst);
                 if head.wrapping_add(self.one_lap) == tail {
-                    return Err(PushError::Full(msg));
+                    return Err(SendFail::Full);
                 }
                 backoff.spin();
                 tail = self.tail.load(Ordering::Relaxed);
@@ -161,9 +165,9 @@ impl<T> Array<T> {
         }
     }
 
-    /// Pops without blocking and without waking anyone.
+    /// Pops into the (empty) packet without blocking and without waking anyone.
     #[inline]
-    fn pop_inner(&self) -> Result<T, PopError> {
+    fn pop_inner(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         let mut backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -182,10 +186,10 @@ impl<T> Array<T> {
                         // SAFETY: the stamp said the slot holds this lap's value and winning
                         // the CAS on `head` makes us its only reader; we hand the slot back to
                         // senders by storing next lap's stamp after taking the value.
-                        let msg = slot.msg.with(|p| unsafe { (*p).assume_init_read() });
+                        slot.msg.with(|m| unsafe { p.move_from((*m).as_ptr()) });
                         slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        return Ok(msg);
+                            .store(head.wrapping_add(self.one_lap), STAMP_STORE);
+                        return Ok(());
                     }
                     Err(h) => {
                         head = h;
@@ -215,31 +219,29 @@ impl<T> Array<T> {
 
     /// Non-blocking send; wakes a blocked receiver on success.
     #[inline]
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), PushError<T>> {
-        self.push_inner(msg)?;
+    pub(crate) fn try_send(&self, p: &mut Packet<T>) -> Result<(), SendFail> {
+        self.push_inner(p)?;
         fence(Ordering::SeqCst);
         self.receivers.notify_one();
         Ok(())
     }
 
-    /// Non-blocking receive; wakes a blocked sender on success.
+    /// Non-blocking receive into the (empty) packet; wakes a blocked sender on success.
     #[inline]
-    pub(crate) fn try_recv(&self) -> Result<T, PopError> {
-        let msg = self.pop_inner()?;
+    pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
+        self.pop_inner(p)?;
         fence(Ordering::SeqCst);
         self.senders.notify_one();
-        Ok(msg)
+        Ok(())
     }
 
     /// Blocking send. Panics with Go's message if the channel is (or becomes) closed.
-    #[track_caller]
-    pub(crate) fn send(&self, mut msg: T) {
-        let site = std::panic::Location::caller();
+    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) {
         loop {
-            match self.try_send(msg) {
+            match self.try_send(p) {
                 Ok(()) => return,
-                Err(PushError::Closed(_)) => super::panic_send_on_closed(),
-                Err(PushError::Full(m)) => msg = m,
+                Err(SendFail::Closed) => super::panic_send_on_closed(),
+                Err(SendFail::Full) => {}
             }
             // A short spin before parking: a receiver on another core may be about to free a slot.
             let mut backoff = Backoff::new();
@@ -267,14 +269,18 @@ impl<T> Array<T> {
         }
     }
 
-    /// Blocking receive: `None` once the channel is closed and drained.
-    #[track_caller]
-    pub(crate) fn recv(&self) -> Option<T> {
-        let site = std::panic::Location::caller();
+    /// Blocking receive into the (empty) packet: `false` once the channel is closed and
+    /// drained.
+    pub(crate) fn recv(
+        &self,
+        p: &mut Packet<T>,
+        site: &'static Location<'static>,
+        reason: BlockReason,
+    ) -> bool {
         loop {
-            match self.try_recv() {
-                Ok(m) => return Some(m),
-                Err(PopError::Closed) => return None,
+            match self.try_recv(p) {
+                Ok(()) => return true,
+                Err(PopError::Closed) => return false,
                 Err(PopError::Empty) => {}
             }
             let mut backoff = Backoff::new();
@@ -295,7 +301,7 @@ impl<T> Array<T> {
                 if !self.is_empty() || self.is_closed() {
                     let _ = w.try_select(Selected::Aborted);
                 }
-                if let Selected::Aborted | Selected::Waiting = w.wait(BlockReason::ChanRecv, site) {
+                if let Selected::Aborted | Selected::Waiting = w.wait(reason, site) {
                     self.receivers.unregister(oper);
                 }
             });

@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::panic::Location;
 
-use super::array::{PopError, PushError};
+use super::array::{PopError, SendFail};
 use super::dir::{
     AllowsClose, AllowsRecv, AllowsSend, AnyChan, Both, ChanRef, RecvOnly, SendOnly, raw_of,
 };
+use super::packet::{with_received, with_sent};
 use super::{Channel, TryRecvError, TrySendError, panic_close_nil};
 use crate::loom::Arc;
 use crate::waiter::{self, BlockReason};
@@ -20,7 +22,10 @@ mod ops {
     #[inline]
     pub(super) fn send<T>(raw: &Option<Arc<Channel<T>>>, v: T) {
         match raw {
-            Some(c) => c.send(v),
+            Some(c) => {
+                let site = Location::caller();
+                drop(with_sent(v, |p| c.send(p, site)))
+            }
             None => {
                 drop(v);
                 waiter::block_forever(BlockReason::ChanSendNil)
@@ -32,30 +37,35 @@ mod ops {
     #[inline]
     pub(super) fn recv<T>(raw: &Option<Arc<Channel<T>>>) -> Option<T> {
         match raw {
-            Some(c) => c.recv(),
+            Some(c) => {
+                let site = Location::caller();
+                with_received(|p| c.recv(p, site)).1
+            }
             None => waiter::block_forever(BlockReason::ChanRecvNil),
         }
     }
 
     #[inline]
     pub(super) fn try_send<T>(raw: &Option<Arc<Channel<T>>>, v: T) -> Result<(), TrySendError<T>> {
-        match raw {
-            Some(c) => c.try_send(v).map_err(|e| match e {
-                PushError::Full(v) => TrySendError::Full(v),
-                PushError::Closed(v) => TrySendError::Closed(v),
-            }),
-            None => Err(TrySendError::Full(v)),
+        let Some(c) = raw else {
+            return Err(TrySendError::Full(v));
+        };
+        match with_sent(v, |p| c.try_send(p)) {
+            (Ok(()), _) => Ok(()),
+            (Err(SendFail::Full), v) => Err(TrySendError::Full(v.expect("unsent value"))),
+            (Err(SendFail::Closed), v) => Err(TrySendError::Closed(v.expect("unsent value"))),
         }
     }
 
     #[inline]
     pub(super) fn try_recv<T>(raw: &Option<Arc<Channel<T>>>) -> Result<T, TryRecvError> {
-        match raw {
-            Some(c) => c.try_recv().map_err(|e| match e {
-                PopError::Empty => TryRecvError::Empty,
-                PopError::Closed => TryRecvError::Closed,
-            }),
-            None => Err(TryRecvError::Empty),
+        let Some(c) = raw else {
+            return Err(TryRecvError::Empty);
+        };
+        match with_received(|p| c.try_recv(p)) {
+            (Ok(()), v) => Ok(v.expect("received value")),
+            (Err(PopError::Empty), _) => Err(TryRecvError::Empty),
+            (Err(PopError::Closed), _) => Err(TryRecvError::Closed),
         }
     }
 
@@ -103,6 +113,11 @@ macro_rules! common_handle_impls {
                 }
             }
         }
+
+        // A panic never leaves a channel half-updated (every critical section completes
+        // before anything that can panic), so handles may cross `catch_unwind`.
+        impl<T> std::panic::UnwindSafe for $name<T> {}
+        impl<T> std::panic::RefUnwindSafe for $name<T> {}
 
         impl<T> Clone for $name<T> {
             fn clone(&self) -> Self {
@@ -510,6 +525,22 @@ impl<T> Iterator for IntoIter<T> {
 impl<T> fmt::Debug for IntoIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("IntoIter { .. }")
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Receiver<T> {
+    /// A blocking receive that goroutine dumps list under `reason` (the runtime's own waits,
+    /// such as a join).
+    #[track_caller]
+    pub(crate) fn recv_for(&self, reason: BlockReason) -> Option<T> {
+        match &self.raw {
+            Some(c) => {
+                let site = Location::caller();
+                super::packet::with_received(|p| c.recv_for(p, site, reason)).1
+            }
+            None => waiter::block_forever(reason),
+        }
     }
 }
 

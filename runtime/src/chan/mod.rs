@@ -12,6 +12,7 @@ pub(crate) mod array;
 pub(crate) mod dir;
 mod error;
 mod handles;
+pub(crate) mod packet;
 pub(crate) mod waitlist;
 pub(crate) mod zero;
 
@@ -22,8 +23,12 @@ pub use error::{TryRecvError, TrySendError};
 pub(crate) use handles::WeakChan;
 pub use handles::{Chan, IntoIter, Iter, Receiver, Sender, TryIter};
 
+use std::panic::Location;
+
 use crate::loom::Arc;
-use array::{Array, PopError, PushError};
+use crate::waiter::BlockReason;
+use array::{Array, PopError, SendFail};
+use packet::Packet;
 use zero::Zero;
 
 /// The shared state of one non-nil channel.
@@ -44,38 +49,56 @@ impl<T> Channel<T> {
         })
     }
 
+    /// Blocking send of the packet's value; `site` is the user's call, for goroutine dumps.
+    #[inline]
+    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) {
+        match self {
+            Channel::Array(c) => c.send(p, site),
+            Channel::Zero(c) => c.send(p, site),
+        }
+    }
+
+    /// Blocking receive into the (empty) packet; `false` when closed and drained.
+    #[inline]
+    pub(crate) fn recv(&self, p: &mut Packet<T>, site: &'static Location<'static>) -> bool {
+        self.recv_for(p, site, BlockReason::ChanRecv)
+    }
+
+    /// [`Channel::recv`] for a runtime facility that names its wait itself (a join).
+    #[inline]
+    pub(crate) fn recv_for(
+        &self,
+        p: &mut Packet<T>,
+        site: &'static Location<'static>,
+        reason: BlockReason,
+    ) -> bool {
+        match self {
+            Channel::Array(c) => c.recv(p, site, reason),
+            Channel::Zero(c) => c.recv(p, site, reason),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_send(&self, p: &mut Packet<T>) -> Result<(), SendFail> {
+        match self {
+            Channel::Array(c) => c.try_send(p),
+            Channel::Zero(c) => c.try_send_from(p, usize::MAX),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
+        match self {
+            Channel::Array(c) => c.try_recv(p),
+            Channel::Zero(c) => c.try_recv_from(p, usize::MAX),
+        }
+    }
+
+    /// Blocking receive of a value; `None` when closed and drained.
     #[track_caller]
-    #[inline]
-    pub(crate) fn send(&self, msg: T) {
-        match self {
-            Channel::Array(c) => c.send(msg),
-            Channel::Zero(c) => c.send(msg),
-        }
-    }
-
-    #[track_caller]
-    #[inline]
-    pub(crate) fn recv(&self) -> Option<T> {
-        match self {
-            Channel::Array(c) => c.recv(),
-            Channel::Zero(c) => c.recv(),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), PushError<T>> {
-        match self {
-            Channel::Array(c) => c.try_send(msg),
-            Channel::Zero(c) => c.try_send_from(msg, usize::MAX),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn try_recv(&self) -> Result<T, PopError> {
-        match self {
-            Channel::Array(c) => c.try_recv(),
-            Channel::Zero(c) => c.try_recv_from(usize::MAX),
-        }
+    pub(crate) fn recv_value(&self) -> Option<T> {
+        let site = Location::caller();
+        packet::with_received(|p| self.recv(p, site)).1
     }
 
     /// Closes the channel; panics with Go's message if it already was.

@@ -10,88 +10,13 @@
 //! Lock order: this lock is never held while another channel's lock is taken, and never
 //! while parking or unparking.
 
-use super::array::{PopError, PushError};
+use std::panic::Location;
+
+use super::array::{PopError, SendFail};
+use super::packet::Packet;
 use super::waitlist::Waiters;
-use crate::loom::{AtomicBool, Backoff, Ordering, SpinLock, UnsafeCell};
+use crate::loom::{AtomicBool, Ordering, SpinLock};
 use crate::waiter::{self, BlockReason, Selected, WaiterRef};
-
-/// Where a value travels between two parties of an unbuffered channel. Lives on the blocked
-/// party's stack (or in its select case) while registered.
-#[repr(align(8))]
-pub(crate) struct Packet<T> {
-    ready: AtomicBool,
-    msg: UnsafeCell<Option<T>>,
-}
-
-impl<T> Packet<T> {
-    pub(crate) fn empty() -> Self {
-        Packet {
-            ready: AtomicBool::new(false),
-            msg: UnsafeCell::new(None),
-        }
-    }
-
-    pub(crate) fn with(msg: T) -> Self {
-        Packet {
-            ready: AtomicBool::new(false),
-            msg: UnsafeCell::new(Some(msg)),
-        }
-    }
-
-    /// Waits until the counterparty that claimed us has finished with the packet.
-    pub(crate) fn wait_ready(&self) {
-        let mut backoff = Backoff::new();
-        while !self.ready.load(Ordering::Acquire) {
-            backoff.snooze();
-        }
-    }
-
-    /// Takes the value out (owner side, after `wait_ready`, or before registering).
-    pub(crate) fn take(&mut self) -> Option<T> {
-        // SAFETY: `&mut self` and not registered (or already released by the counterparty).
-        self.msg.with_mut(|p| unsafe { (*p).take() })
-    }
-
-    /// True if the packet holds a value (owner side, while not registered).
-    pub(crate) fn has_value(&self) -> bool {
-        // SAFETY: owner side while not registered: nobody else accesses the packet.
-        self.msg.with(|p| unsafe { (*p).is_some() })
-    }
-
-    /// Puts a value back (owner side, while not registered).
-    pub(crate) fn put(&mut self, msg: T) {
-        // SAFETY: as in `take`.
-        self.msg.with_mut(|p| unsafe { *p = Some(msg) });
-    }
-}
-
-/// Counterparty side: takes the value from a claimed sender's packet and releases it.
-///
-/// # Safety
-/// `packet` must come from an entry this thread has just claimed (selection CAS won) and whose
-/// packet type is `Packet<T>`.
-unsafe fn take_from<T>(packet: *mut ()) -> T {
-    let packet = packet as *const Packet<T>;
-    // SAFETY: per the contract the owner is blocked until `ready` is set, so we have exclusive
-    // access to `msg`; the packet stays alive until then.
-    let msg = unsafe { (*packet).msg.with_mut(|p| (*p).take()) };
-    // SAFETY: as above; after this store the owner may free the packet, so we do not touch it.
-    unsafe { (*packet).ready.store(true, Ordering::Release) };
-    msg.expect("a blocked sender's packet holds its value")
-}
-
-/// Counterparty side: writes `msg` into a claimed receiver's packet and releases it.
-///
-/// # Safety
-/// As for [`take_from`].
-unsafe fn put_into<T>(packet: *mut (), msg: T) {
-    let packet = packet as *const Packet<T>;
-    // SAFETY: as in `take_from`.
-    unsafe {
-        (*packet).msg.with_mut(|p| *p = Some(msg));
-        (*packet).ready.store(true, Ordering::Release);
-    }
-}
 
 struct Inner {
     senders: Waiters,
@@ -138,31 +63,34 @@ impl<T> Zero<T> {
             .store(!inner.receivers.is_empty(), Ordering::Release);
     }
 
-    /// Sends to a waiting receiver other than `me` (a waiter id), without blocking.
+    /// Sends the packet's value to a waiting receiver other than `me` (a waiter id), without
+    /// blocking. On failure the value stays in the packet.
     #[inline]
-    pub(crate) fn try_send_from(&self, msg: T, me: usize) -> Result<(), PushError<T>> {
+    pub(crate) fn try_send_from(&self, p: &mut Packet<T>, me: usize) -> Result<(), SendFail> {
         if !self.has_receivers.load(Ordering::Acquire) && !self.closed.load(Ordering::Acquire) {
-            return Err(PushError::Full(msg));
+            return Err(SendFail::Full);
         }
         let mut inner = self.inner.lock();
         if let Some(e) = inner.receivers.select_other(me) {
             self.update_hints(&inner);
             drop(inner);
-            // SAFETY: we won the selection CAS on this receiver; its packet is a `Packet<T>`.
-            unsafe { put_into(e.packet, msg) };
+            // SAFETY: we won the selection CAS on this receiver; its packet is an empty
+            // `Packet<T>`, and ours is full.
+            unsafe { Packet::put_into(e.packet, p) };
             e.waiter.unpark();
             return Ok(());
         }
         if inner.closed {
-            Err(PushError::Closed(msg))
+            Err(SendFail::Closed)
         } else {
-            Err(PushError::Full(msg))
+            Err(SendFail::Full)
         }
     }
 
-    /// Receives from a waiting sender other than `me`, without blocking.
+    /// Receives into the (empty) packet from a waiting sender other than `me`, without
+    /// blocking.
     #[inline]
-    pub(crate) fn try_recv_from(&self, me: usize) -> Result<T, PopError> {
+    pub(crate) fn try_recv_from(&self, p: &mut Packet<T>, me: usize) -> Result<(), PopError> {
         if !self.has_senders.load(Ordering::Acquire) && !self.closed.load(Ordering::Acquire) {
             return Err(PopError::Empty);
         }
@@ -170,10 +98,11 @@ impl<T> Zero<T> {
         if let Some(e) = inner.senders.select_other(me) {
             self.update_hints(&inner);
             drop(inner);
-            // SAFETY: we won the selection CAS on this sender; its packet is a `Packet<T>`.
-            let msg = unsafe { take_from(e.packet) };
+            // SAFETY: we won the selection CAS on this sender; its packet is a full
+            // `Packet<T>`, and ours is empty.
+            unsafe { Packet::take_from(e.packet, p) };
             e.waiter.unpark();
-            return Ok(msg);
+            return Ok(());
         }
         if inner.closed {
             Err(PopError::Closed)
@@ -182,16 +111,15 @@ impl<T> Zero<T> {
         }
     }
 
-    /// Blocking send: completes only when a receiver has taken the value.
-    #[track_caller]
-    pub(crate) fn send(&self, msg: T) {
-        let site = std::panic::Location::caller();
+    /// Blocking send of the packet's value: completes only when a receiver has taken it.
+    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) {
         let mut inner = self.inner.lock();
         if let Some(e) = inner.receivers.select_other(usize::MAX) {
             self.update_hints(&inner);
             drop(inner);
-            // SAFETY: we won the selection CAS on this receiver; its packet is a `Packet<T>`.
-            unsafe { put_into(e.packet, msg) };
+            // SAFETY: we won the selection CAS on this receiver; its packet is an empty
+            // `Packet<T>`, and ours is full.
+            unsafe { Packet::put_into(e.packet, p) };
             e.waiter.unpark();
             return;
         }
@@ -199,55 +127,60 @@ impl<T> Zero<T> {
             drop(inner);
             super::panic_send_on_closed();
         }
-        waiter::with_current(|w| {
-            let mut packet = Packet::with(msg);
-            let oper = waiter::oper_of(&packet);
+        let closed = waiter::with_current(|w| {
+            let oper = waiter::oper_of(p);
             inner
                 .senders
-                .register(oper, &mut packet as *mut Packet<T> as *mut (), w);
+                .register(oper, p as *mut Packet<T> as *mut (), w);
             self.update_hints(&inner);
             drop(inner);
             match w.wait(BlockReason::ChanSend, site) {
-                Selected::Operation(_) => packet.wait_ready(),
-                Selected::Closed(_) => {
-                    drop(packet);
-                    super::panic_send_on_closed()
+                Selected::Operation(_) => {
+                    p.wait_ready();
+                    false
                 }
+                Selected::Closed(_) => true,
                 s => unreachable!("a blocking send is only completed or closed, got {s:?}"),
             }
-        })
+        });
+        if closed {
+            super::panic_send_on_closed();
+        }
     }
 
-    /// Blocking receive: `None` if the channel is closed.
-    #[track_caller]
-    pub(crate) fn recv(&self) -> Option<T> {
-        let site = std::panic::Location::caller();
+    /// Blocking receive into the (empty) packet: `false` if the channel is closed.
+    pub(crate) fn recv(
+        &self,
+        p: &mut Packet<T>,
+        site: &'static Location<'static>,
+        reason: BlockReason,
+    ) -> bool {
         let mut inner = self.inner.lock();
         if let Some(e) = inner.senders.select_other(usize::MAX) {
             self.update_hints(&inner);
             drop(inner);
-            // SAFETY: we won the selection CAS on this sender; its packet is a `Packet<T>`.
-            let msg = unsafe { take_from(e.packet) };
+            // SAFETY: we won the selection CAS on this sender; its packet is a full
+            // `Packet<T>`, and ours is empty.
+            unsafe { Packet::take_from(e.packet, p) };
             e.waiter.unpark();
-            return Some(msg);
+            return true;
         }
         if inner.closed {
-            return None;
+            return false;
         }
         waiter::with_current(|w| {
-            let mut packet = Packet::<T>::empty();
-            let oper = waiter::oper_of(&packet);
+            let oper = waiter::oper_of(p);
             inner
                 .receivers
-                .register(oper, &mut packet as *mut Packet<T> as *mut (), w);
+                .register(oper, p as *mut Packet<T> as *mut (), w);
             self.update_hints(&inner);
             drop(inner);
-            match w.wait(BlockReason::ChanRecv, site) {
+            match w.wait(reason, site) {
                 Selected::Operation(_) => {
-                    packet.wait_ready();
-                    packet.take()
+                    p.wait_ready();
+                    true
                 }
-                Selected::Closed(_) => None,
+                Selected::Closed(_) => false,
                 s => unreachable!("a blocking receive is only completed or closed, got {s:?}"),
             }
         })

@@ -8,8 +8,15 @@ use std::sync::atomic::Ordering;
 use super::worker::{RtShared, worker_main};
 use super::{Config, JoinHandle, PanicPolicy, deadlock};
 
-/// Default goroutine stack size: 64 KiB usable, plus a guard page.
-pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+/// Default goroutine stack size, plus a guard page: 64 KiB in optimized builds, 256 KiB in
+/// debug builds (`debug_assertions`), where every move of a value is a copy on the stack and
+/// frames are several times larger. Only the pages a goroutine touches cost memory; the rest
+/// is reserved address space.
+pub const DEFAULT_STACK_SIZE: usize = if cfg!(debug_assertions) {
+    256 * 1024
+} else {
+    64 * 1024
+};
 
 /// Every runtime ever built (they are never freed; see [`Runtime`]'s drop).
 static RUNTIMES: std::sync::Mutex<Vec<&'static RtShared>> = std::sync::Mutex::new(Vec::new());
