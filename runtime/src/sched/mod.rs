@@ -9,6 +9,7 @@
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
+mod overflow;
 mod registry;
 mod runtime;
 mod stack;
@@ -247,7 +248,7 @@ impl<T> JoinHandle<T> {
     /// unstarted because its runtime shut down.
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        match self.rx.recv() {
+        match self.rx.recv_for(crate::waiter::BlockReason::Join) {
             Some(r) => r,
             None => Err(Box::new("goroutine never ran: its runtime was shut down")),
         }

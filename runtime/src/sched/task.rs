@@ -73,6 +73,9 @@ pub(crate) struct Task {
     pub(crate) body: UnsafeCell<Body>,
     /// The coroutine's yielder, set by the coroutine itself when it starts. Thread-confined.
     pub(crate) yielder: Cell<*const CoYielder>,
+    /// The lowest address of the goroutine's stack mapping (its guard page), once started.
+    /// Thread-confined.
+    pub(crate) stack_limit: Cell<usize>,
 }
 
 // SAFETY: the atomics are shared freely; `body` and `yielder` are confined to one thread at a
@@ -102,6 +105,7 @@ impl Task {
             slot: AtomicUsize::new(usize::MAX),
             body: UnsafeCell::new(Body::Unstarted(f)),
             yielder: Cell::new(std::ptr::null()),
+            stack_limit: Cell::new(0),
         })
     }
 

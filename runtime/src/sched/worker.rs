@@ -204,6 +204,7 @@ impl RtShared {
         for w in rt.workers.iter() {
             let _ = w.rt.set(rt);
         }
+        super::overflow::install(rt.config.stack_size);
         sysmon_watch(rt);
         (rt, deques)
     }
@@ -633,6 +634,8 @@ impl Local {
             };
             task.set_home(self.shared);
             let stack = self.take_stack();
+            task.stack_limit
+                .set(corosensei::stack::Stack::limit(&stack).get());
             let co = Co::with_stack(stack, move |y, ()| {
                 if let Some(t) = current_task() {
                     t.yielder.set(y as *const _);
@@ -645,6 +648,7 @@ impl Local {
             unreachable!("a queued goroutine that already finished")
         };
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
+        super::overflow::enter(task.stack_limit.get(), task.id());
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
@@ -667,6 +671,7 @@ impl Local {
                 }
             }
         }
+        super::overflow::leave();
         CURRENT.with(|c| c.set(std::ptr::null()));
     }
 }
@@ -757,18 +762,30 @@ fn sysmon() {
     let _own = deadlock::OwnThread::enter();
     // Per watched worker: (queue non-empty at the last look, ticks at the last look).
     let mut last: Vec<Vec<(bool, usize)>> = Vec::new();
+    // Per watched runtime: was its injector non-empty at the last look.
+    let mut last_injected: Vec<bool> = Vec::new();
     let mut pause = SYSMON_ACTIVE;
     loop {
         std::thread::sleep(pause);
         let rts: Vec<&'static RtShared> = WATCHED.lock().unwrap_or_else(|p| p.into_inner()).clone();
         last.resize_with(rts.len(), Vec::new);
         let mut waiting = false;
-        for (rt, last) in rts.iter().zip(last.iter_mut()) {
+        last_injected.resize(rts.len(), false);
+        for ((rt, last), injected) in rts
+            .iter()
+            .zip(last.iter_mut())
+            .zip(last_injected.iter_mut())
+        {
             if rt.shutdown.load(Ordering::Relaxed) {
                 continue;
             }
             last.resize(rt.workers.len(), (false, 0));
-            let mut wake = false;
+            // Goroutines spawned from outside wait in the injector until a worker looks; a
+            // busy worker only looks when its goroutine parks.
+            let queued = !rt.injector.is_empty();
+            let mut wake = queued && *injected;
+            *injected = queued;
+            waiting |= queued;
             for (i, w) in rt.workers.iter().enumerate() {
                 let queued = !rt.stealers[i].is_empty();
                 let ticks = w.ticks.load(Ordering::Relaxed);

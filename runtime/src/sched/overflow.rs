@@ -1,0 +1,146 @@
+//! A clear message when a goroutine overflows its stack.
+//!
+//! Every goroutine stack has a guard page below it, so an overflow faults instead of
+//! overwriting memory. The standard library reports overflows of the threads it knows about;
+//! for a goroutine it would only see a bare SIGSEGV. This module installs a `SIGSEGV`/`SIGBUS`
+//! handler (on the alternate signal stack that the standard library sets up for every thread
+//! it starts, which includes the workers) that checks whether the faulting address is the guard
+//! page of the goroutine running on this thread. If so it prints Go's `fatal error: stack
+//! overflow` with the goroutine id and the stack size, and exits with code 2, as Go does;
+//! otherwise it hands the signal to the handler that was installed before.
+
+use std::cell::Cell;
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+std::thread_local! {
+    /// The guard page of the goroutine running on this thread: (start, end, goroutine id).
+    /// A plain `Cell` of integers: readable from a signal handler (no lazy initialization, no
+    /// destructor).
+    static GUARD: Cell<(usize, usize, u64)> = const { Cell::new((0, 0, 0)) };
+}
+
+/// The usable stack size, for the message.
+static STACK_SIZE: AtomicUsize = AtomicUsize::new(0);
+
+/// The handlers that were installed before ours (`sigaction` structs, zeroed until set).
+static mut PREVIOUS: [libc::sigaction; 2] = [unsafe { std::mem::zeroed() }; 2];
+
+/// Records the guard page of the goroutine about to run on this thread (`limit` is the lowest
+/// address of its stack mapping, where the guard page is).
+#[inline]
+pub(crate) fn enter(limit: usize, id: u64) {
+    let _ = GUARD.try_with(|g| g.set((limit, limit + page_size(), id)));
+}
+
+/// No goroutine runs on this thread any more.
+#[inline]
+pub(crate) fn leave() {
+    let _ = GUARD.try_with(|g| g.set((0, 0, 0)));
+}
+
+fn page_size() -> usize {
+    static PAGE: AtomicUsize = AtomicUsize::new(0);
+    let p = PAGE.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    // SAFETY: `sysconf` has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+    PAGE.store(p, Ordering::Relaxed);
+    p
+}
+
+/// Installs the handler once per process.
+pub(crate) fn install(stack_size: usize) {
+    STACK_SIZE.fetch_max(stack_size, Ordering::Relaxed);
+    page_size();
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for (i, sig) in [libc::SIGSEGV, libc::SIGBUS].into_iter().enumerate() {
+            // SAFETY: plain `sigaction` calls with a zeroed, then filled, struct; `PREVIOUS`
+            // is written here once, before our handler can run (it is installed by this very
+            // call), and only read by the handler afterwards.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handler as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let previous = std::ptr::addr_of_mut!(PREVIOUS[i]);
+                libc::sigaction(sig, &action, previous);
+            }
+        }
+    });
+}
+
+extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid `siginfo_t` for SA_SIGINFO handlers.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    let (lo, hi, id) = GUARD.try_with(Cell::get).unwrap_or((0, 0, 0));
+    if lo != 0 && (lo..hi).contains(&addr) {
+        report_and_exit(id);
+    }
+    // Not a goroutine's guard page: let the previous handler decide (the standard library's
+    // reports its own threads' overflows), or die of the signal as before.
+    let i = usize::from(sig != libc::SIGSEGV);
+    // SAFETY: `PREVIOUS` was fully written by `install` before this handler was installed.
+    let prev = unsafe { *std::ptr::addr_of!(PREVIOUS[i]) };
+    let f = prev.sa_sigaction;
+    if f == libc::SIG_DFL || f == libc::SIG_IGN {
+        // SAFETY: restoring the default action; returning re-executes the faulting
+        // instruction, which now kills the process with the signal.
+        unsafe {
+            let mut dfl: libc::sigaction = std::mem::zeroed();
+            dfl.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        }
+    } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: a handler installed with SA_SIGINFO has this signature.
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(f) };
+        f(sig, info, ctx);
+    } else {
+        // SAFETY: a handler installed without SA_SIGINFO has this signature.
+        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(f) };
+        f(sig);
+    }
+}
+
+/// Async-signal-safe: formats into a stack buffer and uses `write(2)` and `_exit(2)` only.
+fn report_and_exit(id: u64) -> ! {
+    let mut buf = [0u8; 512];
+    let mut n = 0;
+    let mut put = |s: &[u8]| {
+        let k = s.len().min(buf.len() - n);
+        buf[n..n + k].copy_from_slice(&s[..k]);
+        n += k;
+    };
+    put(b"fatal error: stack overflow\n\ngoroutine ");
+    put(itoa(id, &mut [0u8; 20]));
+    put(b" [running]:\n\tthe goroutine used all of its ");
+    put(itoa(
+        (STACK_SIZE.load(Ordering::Relaxed) / 1024) as u64,
+        &mut [0u8; 20],
+    ));
+    put(
+        b" KiB stack; give goroutines more with gocsp::Builder::stack_size, or move deep \
+          recursion and large values off the goroutine's stack\n",
+    );
+    // SAFETY: `write` and `_exit` are async-signal-safe; the buffer is valid for `n` bytes.
+    unsafe {
+        libc::write(2, buf.as_ptr().cast(), n);
+        libc::_exit(2);
+    }
+}
+
+fn itoa(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &buf[i..];
+        }
+    }
+}
