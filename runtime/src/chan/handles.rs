@@ -97,6 +97,12 @@ macro_rules! common_handle_impls {
                 self.raw.as_ref().map_or(0, |c| c.cap())
             }
 
+            /// The nil channel (same as `default()`), Go's zero value for a channel variable of
+            #[doc = concat!("this type (`", $go, "`).")]
+            pub const fn nil() -> Self {
+                $name { raw: None }
+            }
+
             /// True for the nil channel (Go's zero value): operations on it block forever and a
             /// `select!` case on it never fires.
             pub fn is_nil(&self) -> bool {
@@ -254,12 +260,6 @@ impl<T> Chan<T> {
         Chan {
             raw: Some(Channel::new(cap)),
         }
-    }
-
-    /// The nil channel (same as `Chan::default()`): sends and receives block forever, closing
-    /// panics, and a `select!` case on it is never ready.
-    pub const fn nil() -> Self {
-        Chan { raw: None }
     }
 
     /// A send-only handle to this channel (`chan<- T`).

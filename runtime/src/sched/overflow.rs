@@ -10,8 +10,8 @@
 //! otherwise it hands the signal to the handler that was installed before.
 
 use std::cell::Cell;
-use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
 
 std::thread_local! {
     /// The guard page of the goroutine running on this thread: (start, end, goroutine id).
@@ -23,8 +23,8 @@ std::thread_local! {
 /// The usable stack size, for the message.
 static STACK_SIZE: AtomicUsize = AtomicUsize::new(0);
 
-/// The handlers that were installed before ours (`sigaction` structs, zeroed until set).
-static mut PREVIOUS: [libc::sigaction; 2] = [unsafe { std::mem::zeroed() }; 2];
+/// The handlers that were installed before ours, for SIGSEGV and SIGBUS.
+static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
 
 /// Records the guard page of the goroutine about to run on this thread (`limit` is the lowest
 /// address of its stack mapping, where the guard page is).
@@ -57,17 +57,27 @@ pub(crate) fn install(stack_size: usize) {
     page_size();
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        for (i, sig) in [libc::SIGSEGV, libc::SIGBUS].into_iter().enumerate() {
-            // SAFETY: plain `sigaction` calls with a zeroed, then filled, struct; `PREVIOUS`
-            // is written here once, before our handler can run (it is installed by this very
-            // call), and only read by the handler afterwards.
+        const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+        // Read the current handlers first, so ours can always find them.
+        let previous = SIGNALS.map(|sig| {
+            // SAFETY: `sigaction` with a null new action only reads the current one into a
+            // zeroed struct of the right type.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(sig, std::ptr::null(), &mut old);
+                old
+            }
+        });
+        let _ = PREVIOUS.set(previous);
+        for sig in SIGNALS {
+            // SAFETY: installs a handler with the SA_SIGINFO signature it has, on the
+            // alternate signal stack; the struct is zeroed, then filled.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
                 action.sa_sigaction = handler as *const () as usize;
                 action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
                 libc::sigemptyset(&mut action.sa_mask);
-                let previous = std::ptr::addr_of_mut!(PREVIOUS[i]);
-                libc::sigaction(sig, &action, previous);
+                libc::sigaction(sig, &action, std::ptr::null_mut());
             }
         }
     });
@@ -83,9 +93,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     // Not a goroutine's guard page: let the previous handler decide (the standard library's
     // reports its own threads' overflows), or die of the signal as before.
     let i = usize::from(sig != libc::SIGSEGV);
-    // SAFETY: `PREVIOUS` was fully written by `install` before this handler was installed.
-    let prev = unsafe { *std::ptr::addr_of!(PREVIOUS[i]) };
-    let f = prev.sa_sigaction;
+    let (f, flags) = PREVIOUS
+        .get()
+        .map_or((libc::SIG_DFL, 0), |p| (p[i].sa_sigaction, p[i].sa_flags));
     if f == libc::SIG_DFL || f == libc::SIG_IGN {
         // SAFETY: restoring the default action; returning re-executes the faulting
         // instruction, which now kills the process with the signal.
@@ -94,7 +104,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
             dfl.sa_sigaction = libc::SIG_DFL;
             libc::sigaction(sig, &dfl, std::ptr::null_mut());
         }
-    } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+    } else if flags & libc::SA_SIGINFO != 0 {
         // SAFETY: a handler installed with SA_SIGINFO has this signature.
         let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
             unsafe { std::mem::transmute(f) };

@@ -274,10 +274,8 @@ impl RtShared {
             while let Some(t) = steal_one(|| w.inbox.steal()) {
                 drop(t);
             }
-            if let Some((t, unstarted)) = w.take_runnext() {
-                if unstarted {
-                    discard_unstarted(t);
-                }
+            if let Some((t, true)) = w.take_runnext() {
+                discard_unstarted(t);
             }
         }
     }
@@ -728,10 +726,8 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
     }
     // Shutting down: drop what is queued here, on this thread (a started goroutine's stack is
     // leaked by `Task::drop`, never unwound elsewhere).
-    if let Some((t, unstarted)) = shared.take_runnext() {
-        if unstarted {
-            discard_unstarted(t);
-        }
+    if let Some((t, true)) = shared.take_runnext() {
+        discard_unstarted(t);
     }
     while let Some(t) = local.deque.pop() {
         discard_unstarted(t);
