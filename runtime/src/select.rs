@@ -275,6 +275,21 @@ impl<'a, T> SendCase<'a, T> {
     }
 }
 
+impl<T> Drop for SendCase<'_, T> {
+    fn drop(&mut self) {
+        // The packet owns the unsent value and drops it through its pointer: aim it at
+        // `storage` first (a case that was never polled still holds its placeholder).
+        self.aim();
+    }
+}
+
+impl<T> Drop for RecvCase<'_, T> {
+    fn drop(&mut self) {
+        // As for `SendCase`: a received value nobody took is dropped through the packet.
+        self.aim();
+    }
+}
+
 impl<T> SelectCase for SendCase<'_, T> {
     /// A nil channel, or a case whose value was already sent (a `Select` run again): either
     /// way it can never fire.

@@ -796,3 +796,27 @@ fn selects_over_many_channels() {
         assert_eq!(wins.len(), 4, "n = {n}: winners {wins:?}");
     }
 }
+
+#[test]
+fn unpolled_send_cases_drop_their_values() {
+    // A biased select commits its first case without polling the others; the values of the
+    // cases never polled must still be dropped exactly once when the select is.
+    let value = Arc::new(());
+    let a: Chan<Arc<()>> = Chan::new(1);
+    let b: Chan<Arc<()>> = Chan::new(1);
+    {
+        let mut sel = Select::new();
+        sel.biased();
+        let first = sel.send(&a, value.clone());
+        sel.send(&b, value.clone());
+        assert_eq!(sel.select(), first);
+    }
+    assert_eq!(
+        Arc::strong_count(&value),
+        2,
+        "one clone sits in `a`, the other was dropped"
+    );
+    drop(a);
+    assert_eq!(Arc::strong_count(&value), 1);
+    assert!(b.try_recv().is_err());
+}
