@@ -7,9 +7,12 @@
 //! refuse a spawn that would pass the budget, with an error that names the sysctl, instead of
 //! letting `mmap` fail later inside a worker.
 //!
-//! Stacks are taken when a goroutine first runs and returned to the worker's pool when it
-//! finishes (at most `POOL_PER_WORKER` kept per worker), so a finished goroutine's stack is
-//! reused by the next one without a system call.
+//! Stacks are taken when a goroutine first runs and returned when it finishes: to its worker's
+//! cache (at most `POOL_PER_WORKER`), then to a process-wide pool. A new goroutine reuses a
+//! cached or pooled stack without a system call (a fresh stack costs an `mmap`, an `mprotect`
+//! and a page fault: several microseconds). Sysmon returns pooled stacks to the kernel that
+//! went unused for a whole `SCAVENGE_EVERY` period, so a burst's stacks do not stay mapped
+//! forever (Go's scavenger does the same with its heap).
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -22,6 +25,56 @@ pub(crate) const POOL_PER_WORKER: usize = 64;
 const OTHER_MAPPINGS: usize = 1024;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// How often sysmon returns unused pooled stacks to the kernel.
+pub(crate) const SCAVENGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Stacks moved between a worker's cache and the pool at a time.
+pub(crate) const POOL_BATCH: usize = 16;
+
+struct Pool {
+    stacks: Vec<corosensei::stack::DefaultStack>,
+    /// The fewest stacks the pool held since the last scavenge: that many went unused.
+    low_water: usize,
+}
+
+static POOL: std::sync::Mutex<Pool> = std::sync::Mutex::new(Pool {
+    stacks: Vec::new(),
+    low_water: 0,
+});
+
+fn pool() -> std::sync::MutexGuard<'static, Pool> {
+    POOL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Moves up to `n` pooled stacks into `cache`; returns how many.
+pub(crate) fn pool_take(cache: &mut Vec<corosensei::stack::DefaultStack>, n: usize) -> usize {
+    let mut p = pool();
+    let k = n.min(p.stacks.len());
+    let from = p.stacks.len() - k;
+    cache.extend(p.stacks.drain(from..));
+    p.low_water = p.low_water.min(p.stacks.len());
+    k
+}
+
+/// Gives stacks back to the pool.
+pub(crate) fn pool_give(stacks: impl Iterator<Item = corosensei::stack::DefaultStack>) {
+    pool().stacks.extend(stacks);
+}
+
+/// Unmaps the pooled stacks that stayed unused since the last call (sysmon, every
+/// `SCAVENGE_EVERY`), outside the pool's lock.
+pub(crate) fn scavenge() {
+    let freed: Vec<_> = {
+        let mut p = pool();
+        let k = p.low_water.min(p.stacks.len());
+        let keep = p.stacks.len() - k;
+        let freed = p.stacks.split_off(keep);
+        p.low_water = p.stacks.len();
+        freed
+    };
+    drop(freed);
+}
 
 /// The most goroutines that may be alive at once in this process.
 pub(crate) fn limit() -> usize {

@@ -605,9 +605,16 @@ impl Local {
     }
 
     fn take_stack(&self) -> DefaultStack {
-        if let Some(s) = self.stacks.borrow_mut().pop() {
+        let mut stacks = self.stacks.borrow_mut();
+        if let Some(s) = stacks.pop() {
             return s;
         }
+        if stack::pool_take(&mut stacks, stack::POOL_BATCH) > 0 {
+            if let Some(s) = stacks.pop() {
+                return s;
+            }
+        }
+        drop(stacks);
         match DefaultStack::new(self.rt.config.stack_size) {
             Ok(s) => s,
             Err(e) => stack::fatal_no_stack(&e),
@@ -616,8 +623,11 @@ impl Local {
 
     fn return_stack(&self, s: DefaultStack) {
         let mut stacks = self.stacks.borrow_mut();
-        if stacks.len() < stack::POOL_PER_WORKER {
-            stacks.push(s);
+        stacks.push(s);
+        if stacks.len() > stack::POOL_PER_WORKER {
+            // Keep the cache small; the pool takes the rest for any worker to reuse.
+            let from = stacks.len() - stack::POOL_BATCH;
+            stack::pool_give(stacks.drain(from..));
         }
     }
 
@@ -761,8 +771,13 @@ fn sysmon() {
     // Per watched runtime: was its injector non-empty at the last look.
     let mut last_injected: Vec<bool> = Vec::new();
     let mut pause = SYSMON_ACTIVE;
+    let mut scavenged = Instant::now();
     loop {
         std::thread::sleep(pause);
+        if scavenged.elapsed() >= stack::SCAVENGE_EVERY {
+            stack::scavenge();
+            scavenged = Instant::now();
+        }
         let rts: Vec<&'static RtShared> = WATCHED.lock().unwrap_or_else(|p| p.into_inner()).clone();
         last.resize_with(rts.len(), Vec::new);
         let mut waiting = false;
