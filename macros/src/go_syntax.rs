@@ -35,11 +35,11 @@ mod tests {
         );
         assert!(out.starts_with("fn double (src : :: gocsp :: __private :: Receiver < i32 > , dst : :: gocsp :: __private :: Sender < i32 >)"), "{out}");
         assert!(
-            out.contains("for v in :: gocsp :: __private :: range (& (src))"),
+            out.contains("for v in < :: gocsp :: __private :: Ops > :: range (& (src))"),
             "{out}"
         );
         assert!(
-            out.contains(":: gocsp :: __private :: close (& (dst)) ;"),
+            out.contains("< :: gocsp :: __private :: Ops > :: close (& (dst)) ;"),
             "{out}"
         );
         assert!(!out.contains("compile_error"), "{out}");
@@ -64,7 +64,7 @@ mod tests {
     fn returns_keep_their_value() {
         let out = expand("fn get(ch: <-chan i32) -> i32 {\n <-ch\n}");
         assert!(
-            out.ends_with("{ :: gocsp :: __private :: recv (& (ch)) }"),
+            out.ends_with("{ < :: gocsp :: __private :: Ops > :: recv (& (ch)) }"),
             "{out}"
         );
     }

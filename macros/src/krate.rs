@@ -5,7 +5,8 @@
 //! re-exported crate works). Attributes cannot receive `$crate`; `#[owner]` uses `::gocsp`
 //! or its `crate = path` option instead.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote_spanned;
 
 use crate::tokens::is_punct;
 
@@ -34,6 +35,20 @@ pub(crate) fn with_krate(
         Ok((krate, rest)) => f(&krate, rest),
         Err(e) => e.to_compile_error(),
     }
+}
+
+/// `<krate::__private::Ops>::name`: a runtime call whose caller location the runtime records
+/// (a spawn site, a blocking site, a panic location).
+///
+/// rustc locates a call at the call expression's span, and a span joined from tokens of
+/// different macro contexts takes the macro's: a path that starts with `$crate` (a token of
+/// the `macro_rules!` wrapper) is located at the macro call, whatever the rest is spanned at.
+/// Here every token outside `krate` carries `span`, so with the call's parentheses spanned
+/// at the user's tokens too, `Location::caller()` is the user's line (`go`, `<-`, the
+/// operand), while `krate` keeps the context it resolves in.
+pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
+    let name = Ident::new(name, span);
+    quote_spanned!(span=> <#krate::__private::Ops>::#name)
 }
 
 #[cfg(test)]

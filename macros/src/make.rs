@@ -9,9 +9,11 @@ use crate::tokens::{first_span, to_vec};
 /// `make!(...)`: `input` is everything after the `$crate;` prefix.
 pub(crate) fn make_macro(krate: &TokenStream, input: TokenStream) -> TokenStream {
     let ts = to_vec(input);
-    let span = first_span(&ts, Span::call_site());
+    // The expression is the macro call (rustc's notes underline all of `make!(...)`, and a
+    // capacity panic is located there); errors about the arguments point into them.
+    let args = first_span(&ts, Span::call_site());
     let mut rw = Rewriter::new(krate, Mode::Go);
-    let out = rw.make_call(&ts, span, span);
+    let out = rw.make_call(&ts, Span::call_site(), args);
     let errors = rw.finish();
     if errors.is_empty() {
         out
@@ -33,15 +35,15 @@ mod tests {
     fn makes_channels() {
         assert_eq!(
             make("chan i32"),
-            ":: gocsp :: __private :: make_chan :: < i32 > (0usize)"
+            "< :: gocsp :: __private :: Ops > :: make_chan :: < i32 > (0usize)"
         );
         assert_eq!(
             make("chan String, 16"),
-            ":: gocsp :: __private :: make_chan :: < String > (16)"
+            "< :: gocsp :: __private :: Ops > :: make_chan :: < String > (16)"
         );
         assert_eq!(
             make("chan (<-chan u8), n + 1"),
-            ":: gocsp :: __private :: make_chan :: < :: gocsp :: __private :: Receiver < u8 > > (n + 1)"
+            "< :: gocsp :: __private :: Ops > :: make_chan :: < :: gocsp :: __private :: Receiver < u8 > > (n + 1)"
         );
     }
 

@@ -19,59 +19,180 @@ pub use gocsp_macros::{
     __defer_impl, __go_impl, __go_syntax_impl, __make_impl, __owner_impl, __select_impl,
 };
 
-/// `ch <- v` / `send(ch, v)`: a send on any handle that allows it.
-#[track_caller]
-#[inline]
-pub fn send<C>(ch: &C, v: C::Elem)
-where
-    C: AnyChan,
-    C::Dir: AllowsSend,
-{
-    match crate::chan::raw_of(ch) {
-        Some(c) => {
-            let site = std::panic::Location::caller();
-            drop(crate::chan::packet::with_sent(v, |p| c.send(p, site)))
+/// The runtime calls whose caller location is recorded: spawn sites (`go`), blocking sites
+/// (`send`, `recv`, `select`, ...) and panic locations (`close`, `make_chan`, ...). They are
+/// associated functions so that expansions can write them as `<$crate::__private::Ops>::send(..)`
+/// with every token outside `$crate` spanned at the user's token (`go`, `<-`, the operand):
+/// rustc locates a call at its span, and a call whose path starts with `$crate` takes the
+/// span of the `$crate` token, i.e. the macro call. Each function is `#[track_caller]`, so
+/// `gocsp::goroutines()`, deadlock dumps, leak reports and panics name the user's line.
+#[derive(Debug)]
+pub enum Ops {}
+
+impl Ops {
+    /// `go f()`: starts a goroutine; its spawn site is the caller's location.
+    #[cfg(not(loom))]
+    #[track_caller]
+    #[inline]
+    pub fn go<F>(f: F)
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        crate::sched::go(f)
+    }
+
+    /// `ch <- v`: a send on any handle that allows it.
+    #[track_caller]
+    #[inline]
+    pub fn send<C>(ch: &C, v: C::Elem)
+    where
+        C: AnyChan,
+        C::Dir: AllowsSend,
+    {
+        match crate::chan::raw_of(ch) {
+            Some(c) => {
+                let site = std::panic::Location::caller();
+                drop(crate::chan::packet::with_sent(v, |p| c.send(p, site)))
+            }
+            None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanSendNil),
         }
-        None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanSendNil),
     }
-}
 
-/// `<-ch` as a value: the received value, or the zero value once closed (Go's rule).
-#[track_caller]
-#[inline]
-pub fn recv<C>(ch: &C) -> C::Elem
-where
-    C: AnyChan,
-    C::Dir: AllowsRecv,
-    C::Elem: ZeroValue,
-{
-    zero_value(recv_option(ch))
-}
-
-/// `<-ch` as a statement, or where an `Option` is wanted: `None` once closed.
-#[track_caller]
-#[inline]
-pub fn recv_option<C>(ch: &C) -> Option<C::Elem>
-where
-    C: AnyChan,
-    C::Dir: AllowsRecv,
-{
-    match crate::chan::raw_of(ch) {
-        Some(c) => c.recv_value(),
-        None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanRecvNil),
+    /// `<-ch` as a value: the received value, or the zero value once closed (Go's rule).
+    #[track_caller]
+    #[inline]
+    pub fn recv<C>(ch: &C) -> C::Elem
+    where
+        C: AnyChan,
+        C::Dir: AllowsRecv,
+        C::Elem: ZeroValue,
+    {
+        zero_value(Ops::recv_option(ch))
     }
-}
 
-/// `v, ok := <-ch`.
-#[track_caller]
-#[inline]
-pub fn recv_ok<C>(ch: &C) -> (C::Elem, bool)
-where
-    C: AnyChan,
-    C::Dir: AllowsRecv,
-    C::Elem: ZeroValue,
-{
-    zero_ok(recv_option(ch))
+    /// `<-ch` as a statement, or where an `Option` is wanted: `None` once closed.
+    #[track_caller]
+    #[inline]
+    pub fn recv_option<C>(ch: &C) -> Option<C::Elem>
+    where
+        C: AnyChan,
+        C::Dir: AllowsRecv,
+    {
+        match crate::chan::raw_of(ch) {
+            Some(c) => c.recv_value(),
+            None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanRecvNil),
+        }
+    }
+
+    /// `v, ok := <-ch`.
+    #[track_caller]
+    #[inline]
+    pub fn recv_ok<C>(ch: &C) -> (C::Elem, bool)
+    where
+        C: AnyChan,
+        C::Dir: AllowsRecv,
+        C::Elem: ZeroValue,
+    {
+        zero_ok(Ops::recv_option(ch))
+    }
+
+    /// `for v := range ch`: the values received until `ch` is closed and drained (a nil
+    /// channel blocks forever, as in Go). The direction is checked here, once; each receive
+    /// is located at the `for` loop's head (the span of this call).
+    #[inline]
+    pub fn range<C>(ch: &C) -> Range<'_, C::Elem>
+    where
+        C: AnyChan,
+        C::Dir: AllowsRecv,
+    {
+        Range(crate::chan::raw_of(ch))
+    }
+
+    /// `close(ch)`.
+    #[track_caller]
+    pub fn close<C>(ch: &C)
+    where
+        C: AnyChan,
+        C::Dir: AllowsClose,
+    {
+        match crate::chan::raw_of(ch) {
+            Some(c) => c.close(),
+            None => crate::chan::panic_close_nil(),
+        }
+    }
+
+    /// `make(chan T, n)`: any integer capacity, as in Go.
+    ///
+    /// # Panics
+    /// With Go's "makechan: size out of range" if `cap` is negative or does not fit a `usize`.
+    #[track_caller]
+    #[inline]
+    pub fn make_chan<T>(cap: impl ChanCap) -> Chan<T> {
+        Chan::new(cap.to_cap())
+    }
+
+    /// A blocking select over stack-allocated cases (`select!` without `default`).
+    #[track_caller]
+    #[inline]
+    pub fn select(cases: &mut [&mut dyn SelectCase], biased: bool) -> usize {
+        select(cases, biased)
+    }
+
+    /// A non-blocking select over stack-allocated cases (`select!` with `default`).
+    #[track_caller]
+    #[inline]
+    pub fn try_select(cases: &mut [&mut dyn SelectCase], biased: bool) -> Option<usize> {
+        try_select(cases, biased)
+    }
+
+    /// `select!` with one receive case and `default`: one non-blocking attempt, without the
+    /// select engine. `Some(Some(v))`: received; `Some(None)`: closed; `None`: not ready (or
+    /// nil).
+    #[inline]
+    pub fn try_recv_now<C>(ch: &C) -> Option<Option<C::Elem>>
+    where
+        C: AnyChan,
+        C::Dir: AllowsRecv,
+    {
+        let c = crate::chan::raw_of(ch)?;
+        match crate::chan::packet::with_received(|p| c.try_recv(p)) {
+            (Ok(()), v) => Some(v),
+            (Err(crate::chan::array::PopError::Closed), _) => Some(None),
+            (Err(crate::chan::array::PopError::Empty), _) => None,
+        }
+    }
+
+    /// `select!` with one send case and `default`: `Err(v)` gives the value back when the
+    /// send cannot happen now (full, no receiver, or nil).
+    ///
+    /// # Panics
+    /// With "send on closed channel", as Go's select does when it picks a send to a closed
+    /// channel.
+    #[track_caller]
+    #[inline]
+    pub fn try_send_now<C>(ch: &C, v: C::Elem) -> Result<(), C::Elem>
+    where
+        C: AnyChan,
+        C::Dir: AllowsSend,
+    {
+        let Some(c) = crate::chan::raw_of(ch) else {
+            return Err(v);
+        };
+        match crate::chan::packet::with_sent(v, |p| c.try_send(p)) {
+            (Ok(()), _) => Ok(()),
+            (Err(crate::chan::array::SendFail::Full), v) => Err(v.expect("unsent value")),
+            (Err(crate::chan::array::SendFail::Closed), v) => {
+                drop(v);
+                crate::chan::panic_send_on_closed()
+            }
+        }
+    }
+
+    /// Blocks forever: `select! {}` and `select {}`.
+    #[track_caller]
+    pub fn block_forever() -> ! {
+        crate::waiter::block_forever(crate::waiter::BlockReason::SelectNoCases)
+    }
 }
 
 /// Element types with a zero value: what `v = <-ch` yields once `ch` is closed. Implemented
@@ -99,60 +220,7 @@ pub fn zero_ok<T: ZeroValue>(got: Option<T>) -> (T, bool) {
     }
 }
 
-/// `select!` with one receive case and `default`: one non-blocking attempt, without the
-/// select engine. `Some(Some(v))`: received; `Some(None)`: closed; `None`: not ready (or nil).
-#[inline]
-pub fn try_recv_now<C>(ch: &C) -> Option<Option<C::Elem>>
-where
-    C: AnyChan,
-    C::Dir: AllowsRecv,
-{
-    let c = crate::chan::raw_of(ch)?;
-    match crate::chan::packet::with_received(|p| c.try_recv(p)) {
-        (Ok(()), v) => Some(v),
-        (Err(crate::chan::array::PopError::Closed), _) => Some(None),
-        (Err(crate::chan::array::PopError::Empty), _) => None,
-    }
-}
-
-/// `select!` with one send case and `default`: `Err(v)` gives the value back when the send
-/// cannot happen now (full, no receiver, or nil).
-///
-/// # Panics
-/// With "send on closed channel", as Go's select does when it picks a send to a closed
-/// channel.
-#[track_caller]
-#[inline]
-pub fn try_send_now<C>(ch: &C, v: C::Elem) -> Result<(), C::Elem>
-where
-    C: AnyChan,
-    C::Dir: AllowsSend,
-{
-    let Some(c) = crate::chan::raw_of(ch) else {
-        return Err(v);
-    };
-    match crate::chan::packet::with_sent(v, |p| c.try_send(p)) {
-        (Ok(()), _) => Ok(()),
-        (Err(crate::chan::array::SendFail::Full), v) => Err(v.expect("unsent value")),
-        (Err(crate::chan::array::SendFail::Closed), v) => {
-            drop(v);
-            crate::chan::panic_send_on_closed()
-        }
-    }
-}
-
-/// `for v := range ch`: the values received until `ch` is closed and drained (a nil channel
-/// blocks forever, as in Go). The direction is checked here, once.
-#[inline]
-pub fn range<C>(ch: &C) -> Range<'_, C::Elem>
-where
-    C: AnyChan,
-    C::Dir: AllowsRecv,
-{
-    Range(crate::chan::raw_of(ch))
-}
-
-/// The iterator behind `for v := range ch` (see [`range`]).
+/// The iterator behind `for v := range ch` (see [`Ops::range`]).
 pub struct Range<'a, T>(Option<&'a crate::loom::Arc<crate::chan::Channel<T>>>);
 
 impl<T> Iterator for Range<'_, T> {
@@ -173,19 +241,6 @@ impl<T> std::fmt::Debug for Range<'_, T> {
     }
 }
 
-/// `close(ch)`.
-#[track_caller]
-pub fn close<C>(ch: &C)
-where
-    C: AnyChan,
-    C::Dir: AllowsClose,
-{
-    match crate::chan::raw_of(ch) {
-        Some(c) => c.close(),
-        None => crate::chan::panic_close_nil(),
-    }
-}
-
 /// `len(ch)`.
 pub fn len<C: AnyChan>(ch: &C) -> usize {
     crate::chan::raw_of(ch).map_or(0, |c| c.len())
@@ -194,16 +249,6 @@ pub fn len<C: AnyChan>(ch: &C) -> usize {
 /// `cap(ch)`.
 pub fn cap<C: AnyChan>(ch: &C) -> usize {
     crate::chan::raw_of(ch).map_or(0, |c| c.cap())
-}
-
-/// `make(chan T, n)`: any integer capacity, as in Go.
-///
-/// # Panics
-/// With Go's "makechan: size out of range" if `cap` is negative or does not fit a `usize`.
-#[track_caller]
-#[inline]
-pub fn make_chan<T>(cap: impl ChanCap) -> Chan<T> {
-    Chan::new(cap.to_cap())
 }
 
 /// Integer types a channel capacity can be given in (Go takes any integer type).
@@ -325,12 +370,6 @@ impl<T> ChanArg<Receiver<T>> for Receiver<T> {
     fn chan_arg(&self) -> Receiver<T> {
         self.clone()
     }
-}
-
-/// Blocks forever: `select! {}` and `select {}`.
-#[track_caller]
-pub fn block_forever() -> ! {
-    crate::waiter::block_forever(crate::waiter::BlockReason::SelectNoCases)
 }
 
 /// A scope guard: runs its closure when dropped (at scope exit, also while unwinding).

@@ -21,16 +21,22 @@ use syn::{Expr, ExprCall, ExprMethodCall};
 
 use crate::tokens::user_local;
 
-/// The call form: `f(args)` or `recv.method(args)`; `forms` lists the valid forms for the
-/// error when `e` is not a call.
-pub(crate) fn call(krate: &TokenStream, e: &Expr, forms: &str) -> syn::Result<TokenStream> {
+/// The call form: `f(args)` or `recv.method(args)`; `at` is the spawn site (the `go` keyword
+/// in `go_syntax!`, the macro call for `go!`); `forms` lists the valid forms for the error
+/// when `e` is not a call.
+pub(crate) fn call(
+    krate: &TokenStream,
+    e: &Expr,
+    at: Span,
+    forms: &str,
+) -> syn::Result<TokenStream> {
     let mut e = e;
     while let Expr::Paren(p) = e {
         e = &p.expr;
     }
     match e {
-        Expr::Call(c) => Ok(fn_call(krate, c)),
-        Expr::MethodCall(m) => Ok(method_call(krate, m)),
+        Expr::Call(c) => Ok(fn_call(krate, c, at)),
+        Expr::MethodCall(m) => Ok(method_call(krate, m, at)),
         other => Err(syn::Error::new(
             other.span(),
             format!("expression in go must be function call: {forms}"),
@@ -65,7 +71,7 @@ fn args(
         .collect()
 }
 
-fn fn_call(krate: &TokenStream, c: &ExprCall) -> TokenStream {
+fn fn_call(krate: &TokenStream, c: &ExprCall, at: Span) -> TokenStream {
     let mut lets = TokenStream::new();
     let func = if matches!(&*c.func, Expr::Path(_)) {
         c.func.to_token_stream()
@@ -74,10 +80,10 @@ fn fn_call(krate: &TokenStream, c: &ExprCall) -> TokenStream {
     };
     let args = args(krate, &c.args, &mut lets);
     let span = c.span();
-    spawn(krate, lets, quote_spanned!(span=> #func(#(#args),*);), span)
+    spawn(krate, lets, quote_spanned!(span=> #func(#(#args),*);), at)
 }
 
-fn method_call(krate: &TokenStream, m: &ExprMethodCall) -> TokenStream {
+fn method_call(krate: &TokenStream, m: &ExprMethodCall, at: Span) -> TokenStream {
     let mut lets = TokenStream::new();
     let recv = eval(krate, "__gocsp_recv", &m.receiver, &mut lets);
     let args = args(krate, &m.args, &mut lets);
@@ -88,27 +94,31 @@ fn method_call(krate: &TokenStream, m: &ExprMethodCall) -> TokenStream {
         krate,
         lets,
         quote_spanned!(span=> #recv.#method #turbofish(#(#args),*);),
-        span,
+        at,
     )
 }
 
-fn spawn(krate: &TokenStream, lets: TokenStream, call: TokenStream, span: Span) -> TokenStream {
-    let go = quote_spanned!(span=> #krate::__private::go);
+/// `go(move || call)` after the evaluations, located at `at`.
+fn spawn(krate: &TokenStream, lets: TokenStream, call: TokenStream, at: Span) -> TokenStream {
+    let go = crate::krate::op(krate, "go", at);
+    let spawn = quote_spanned!(at=> #go(move || { #call }););
     quote! {{
         #lets
-        #go(move || { #call });
+        #spawn
     }}
 }
 
-/// The closure form: the closure is handed to the runtime as written.
+/// The closure form: the closure is handed to the runtime as written. The spawn site is the
+/// `go!` call; `span` (the closure's first token) is where rustc reports errors.
 pub(crate) fn closure(krate: &TokenStream, closure: TokenStream, span: Span) -> TokenStream {
-    let go = quote_spanned!(span=> #krate::__private::go);
+    let go = crate::krate::op(krate, "go", Span::call_site());
     quote_spanned!(span=> #go(#closure))
 }
 
-/// The block form: a `move` closure around the (rewritten) statements.
+/// The block form: a `move` closure around the (rewritten) statements. The spawn site is the
+/// `go!` call; `span` (the block's first token) is where rustc reports errors.
 pub(crate) fn block(krate: &TokenStream, body: TokenStream, span: Span) -> TokenStream {
-    let go = quote_spanned!(span=> #krate::__private::go);
+    let go = crate::krate::op(krate, "go", Span::call_site());
     quote_spanned!(span=> #go(move || { #body }))
 }
 

@@ -22,7 +22,7 @@ pub(crate) fn go_macro(krate: &TokenStream, input: TokenStream) -> TokenStream {
         GoInput::Call(ts) => {
             let call = rw.expr(&ts, true);
             match syn::parse2::<syn::Expr>(call)
-                .and_then(|e| expand::call(krate, &e, expand::GO_MACRO_FORMS))
+                .and_then(|e| expand::call(krate, &e, Span::call_site(), expand::GO_MACRO_FORMS))
             {
                 Ok(out) => out,
                 Err(e) => {

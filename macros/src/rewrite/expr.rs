@@ -223,7 +223,7 @@ impl Rewriter {
 
     /// `<-op` used as a value: the received value, or the zero value once closed.
     pub(crate) fn recv_value(&self, op: TokenStream, span: Span) -> TokenStream {
-        let f = self.private("recv", span);
+        let f = self.op("recv", span);
         quote_spanned!(span=> #f(&(#op)))
     }
 
@@ -339,7 +339,7 @@ impl Rewriter {
             );
             quote_spanned!(span=> 0usize)
         };
-        let f = self.private("make_chan", span);
+        let f = self.op("make_chan", span);
         quote_spanned!(span=> #f::<#elem>(#cap))
     }
 
@@ -367,7 +367,11 @@ impl Rewriter {
         }
         let at = first_span(parts[0], span);
         let arg = self.expr(parts[0], true);
-        let f = self.private(name, span);
+        let f = if name == "close" {
+            self.op(name, span)
+        } else {
+            self.private(name, span)
+        };
         quote_spanned!(at=> #f(&(#arg)))
     }
 }
@@ -473,11 +477,11 @@ mod tests {
     fn receive_in_expressions() {
         assert_eq!(
             rw(Mode::Rust, "<-rx + 1"),
-            ":: gocsp :: __private :: recv (& (rx)) + 1"
+            "< :: gocsp :: __private :: Ops > :: recv (& (rx)) + 1"
         );
         assert_eq!(
             rw(Mode::Rust, "f(<-a, <-b.c())"),
-            "f (:: gocsp :: __private :: recv (& (a)) , :: gocsp :: __private :: recv (& (b . c ())))"
+            "f (< :: gocsp :: __private :: Ops > :: recv (& (a)) , < :: gocsp :: __private :: Ops > :: recv (& (b . c ())))"
         );
         // A comparison with a negative number is not a receive.
         assert_eq!(rw(Mode::Rust, "a < -b"), "a < - b");
@@ -487,11 +491,11 @@ mod tests {
     fn go_builtins() {
         assert_eq!(
             rw(Mode::Go, "make(chan i32, 4)"),
-            ":: gocsp :: __private :: make_chan :: < i32 > (4)"
+            "< :: gocsp :: __private :: Ops > :: make_chan :: < i32 > (4)"
         );
         assert_eq!(
             rw(Mode::Go, "close(ch)"),
-            ":: gocsp :: __private :: close (& (ch))"
+            "< :: gocsp :: __private :: Ops > :: close (& (ch))"
         );
         assert_eq!(rw(Mode::Go, "x.close()"), "x . close ()");
         assert_eq!(rw(Mode::Rust, "close(ch)"), "close (ch)");
@@ -505,7 +509,10 @@ mod tests {
         let out = rw(Mode::Rust, "move || { tx <- 1 }");
         assert!(out.contains("send (& (tx) , 1)"), "{out}");
         let out = rw(Mode::Rust, "Point { x: <-rx }");
-        assert_eq!(out, "Point { x : :: gocsp :: __private :: recv (& (rx)) }");
+        assert_eq!(
+            out,
+            "Point { x : < :: gocsp :: __private :: Ops > :: recv (& (rx)) }"
+        );
     }
 
     #[test]

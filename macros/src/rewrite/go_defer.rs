@@ -5,7 +5,7 @@
 //! statement is; `go` then checks each one is `Send` on the user's token and moves them into
 //! the goroutine, `defer` keeps them for the deferred call.
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 
 use super::Rewriter;
@@ -41,12 +41,17 @@ impl Rewriter {
             return TokenStream::new();
         }
         if is_ident(rest.first(), "func") {
-            return self.func_literal(rest, true);
+            return self.func_literal(rest, true, go_span);
         }
         let call = self.expr(rest, true);
         match syn::parse2::<syn::Expr>(call) {
             Ok(e) => {
-                match crate::go::expand::call(self.krate(), &e, crate::go::expand::GO_STMT_FORMS) {
+                match crate::go::expand::call(
+                    self.krate(),
+                    &e,
+                    go_span,
+                    crate::go::expand::GO_STMT_FORMS,
+                ) {
                     Ok(out) => out,
                     Err(err) => {
                         self.errors.push(err);
@@ -68,8 +73,9 @@ impl Rewriter {
     }
 
     /// `go func(params) { body }(args)` (`spawn`) or `defer func(params) { body }(args)`.
-    /// The arguments are evaluated now; the body runs later with the parameters bound.
-    fn func_literal(&mut self, ts: &[TokenTree], spawn: bool) -> TokenStream {
+    /// The arguments are evaluated now; the body runs later with the parameters bound. `kw` is
+    /// the `go` or `defer` keyword: the goroutine's spawn site.
+    fn func_literal(&mut self, ts: &[TokenTree], spawn: bool, kw: Span) -> TokenStream {
         let func_span = ts[0].span();
         let what = if spawn { "go" } else { "defer" };
         let form = format!("expected `{what} func(params) {{ body }}(args)`");
@@ -143,8 +149,8 @@ impl Rewriter {
         }
         let body = self.block(&to_vec(body.stream()), false);
         if spawn {
-            let go = self.private("go", func_span);
-            quote_spanned!(func_span=> { #lets #go(move || { #binds #body }); })
+            let go = self.op("go", kw);
+            quote_spanned!(kw=> { #lets #go(move || { #binds #body }); })
         } else {
             let guard = local("_gocsp_defer", func_span);
             let defer = self.private("Defer", func_span);
@@ -199,7 +205,7 @@ impl Rewriter {
             return TokenStream::new();
         }
         if is_ident(rest.first(), "func") && is_group(rest.get(1), Delimiter::Parenthesis) {
-            return self.func_literal(rest, false);
+            return self.func_literal(rest, false, span);
         }
         let st = Stmt {
             tokens: rest.to_vec(),
@@ -230,11 +236,13 @@ mod tests {
     fn go_statements() {
         let out = rw("go worker(1, <-jobs)");
         assert!(
-            out.contains("let __gocsp_arg1 = :: gocsp :: __private :: recv (& (jobs)) ;"),
+            out.contains(
+                "let __gocsp_arg1 = < :: gocsp :: __private :: Ops > :: recv (& (jobs)) ;"
+            ),
             "{out}"
         );
         assert!(
-            out.contains(":: gocsp :: __private :: go (move ||"),
+            out.contains("< :: gocsp :: __private :: Ops > :: go (move ||"),
             "{out}"
         );
         let out = rw("go func(id int, out chan<- int) { out <- id }(1, ch)");
@@ -250,7 +258,7 @@ mod tests {
         let out = rw("defer close(ch)");
         assert_eq!(
             out,
-            "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { :: gocsp :: __private :: close (& (ch)) ; }) ;"
+            "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { < :: gocsp :: __private :: Ops > :: close (& (ch)) ; }) ;"
         );
     }
 }

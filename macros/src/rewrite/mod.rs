@@ -112,6 +112,12 @@ impl Rewriter {
         quote_spanned!(span=> #krate::__private::#name)
     }
 
+    /// `<$crate::__private::Ops>::name`, located at `span` (see [`crate::krate::op`]): for
+    /// the runtime calls that record where they were called from.
+    pub(crate) fn op(&self, name: &str, span: Span) -> TokenStream {
+        crate::krate::op(&self.krate, name, span)
+    }
+
     /// The crate path.
     pub(crate) fn krate(&self) -> &TokenStream {
         &self.krate

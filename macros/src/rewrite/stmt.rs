@@ -108,7 +108,7 @@ impl Rewriter {
             return Some(if used {
                 self.recv_value(op, span)
             } else {
-                let f = self.private("recv_option", span);
+                let f = self.op("recv_option", span);
                 quote_spanned!(span=> let _ = #f(&(#op));)
             });
         }
@@ -127,7 +127,7 @@ impl Rewriter {
             }
             let ch = self.expr(&ts[..k], true);
             let v = self.expr(rhs, true);
-            let f = self.private("send", span);
+            let f = self.op("send", span);
             return Some(quote_spanned!(span=> #f(&(#ch), #v);));
         }
         if !is_ident(ts.first(), "let")
@@ -198,7 +198,7 @@ impl Rewriter {
         if n == 2 && is_larrow(rhs, 0) && rhs.len() > 2 && operand_end(rhs, 2) == rhs.len() {
             let span = rhs[2].span();
             let op = self.expr(&rhs[2..], true);
-            let f = self.private("recv_ok", span);
+            let f = self.op("recv_ok", span);
             return quote_spanned!(span=> #f(&(#op)));
         }
         let parts = split_commas(rhs, false);
@@ -261,7 +261,8 @@ impl Rewriter {
                 let g = group(rest.get(1), Delimiter::Brace).unwrap();
                 let inner = to_vec(g.stream());
                 let mut out = prefix;
-                out.extend(crate::select::rewrite(self, &inner, g.span()));
+                // Located at the `select` keyword: the select's blocking site.
+                out.extend(crate::select::rewrite(self, &inner, rest[0].span()));
                 Some(out)
             }
             _ => self.unsupported_stmt(rest),
@@ -318,14 +319,14 @@ impl Rewriter {
                     let pats = v.iter().map(|p| stream(p));
                     let span = ch_toks[0].span();
                     let ch = self.expr(ch_toks, true);
-                    let range = self.private("range", span);
+                    let range = self.op("range", span);
                     let kw = proc_macro2::Ident::new("for", for_span);
                     return quote!(#prefix #kw (#(#pats),*) in #range(&(#ch)).enumerate() #body_tt);
                 }
             };
             let span = ch_toks[0].span();
             let ch = self.expr(ch_toks, true);
-            let range = self.private("range", span);
+            let range = self.op("range", span);
             let kw = proc_macro2::Ident::new("for", for_span);
             let iter = quote_spanned!(span=> #range(&(#ch)));
             return quote!(#prefix #kw #pat in #iter #body_tt);
@@ -407,7 +408,7 @@ mod tests {
         );
         assert_eq!(
             rw(Mode::Rust, "v, ok := <-ch", false),
-            "# [allow (unused_mut)] let (mut v , mut ok) = :: gocsp :: __private :: recv_ok (& (ch)) ;"
+            "# [allow (unused_mut)] let (mut v , mut ok) = < :: gocsp :: __private :: Ops > :: recv_ok (& (ch)) ;"
         );
     }
 
@@ -415,12 +416,12 @@ mod tests {
     fn send_and_receive_statements() {
         assert_eq!(
             rw(Mode::Go, "ch <- v + 1\n<-done", false),
-            ":: gocsp :: __private :: send (& (ch) , v + 1) ; let _ = :: gocsp :: __private :: recv_option (& (done)) ;"
+            "< :: gocsp :: __private :: Ops > :: send (& (ch) , v + 1) ; let _ = < :: gocsp :: __private :: Ops > :: recv_option (& (done)) ;"
         );
         // A trailing receive in a block whose value is used is the received value.
         assert_eq!(
             rw(Mode::Go, "<-ch", true),
-            ":: gocsp :: __private :: recv (& (ch))"
+            "< :: gocsp :: __private :: Ops > :: recv (& (ch))"
         );
     }
 
@@ -431,7 +432,7 @@ mod tests {
         // ... but ends a Rust statement before a Go form.
         assert_eq!(
             rw(Mode::Rust, "let x = f()\ntx <- x", false),
-            "let x = f () ; :: gocsp :: __private :: send (& (tx) , x) ;"
+            "let x = f () ; < :: gocsp :: __private :: Ops > :: send (& (tx) , x) ;"
         );
     }
 
@@ -450,11 +451,11 @@ mod tests {
         assert_eq!(rw(Mode::Go, "for { f() }", false), "loop { f () ; }");
         assert_eq!(
             rw(Mode::Go, "for v := range ch { f(v) }", false),
-            "for v in :: gocsp :: __private :: range (& (ch)) { f (v) ; }"
+            "for v in < :: gocsp :: __private :: Ops > :: range (& (ch)) { f (v) ; }"
         );
         assert_eq!(
             rw(Mode::Go, "'outer: for range ch { break 'outer }", false),
-            "'outer : for _ in :: gocsp :: __private :: range (& (ch)) { break 'outer ; }"
+            "'outer : for _ in < :: gocsp :: __private :: Ops > :: range (& (ch)) { break 'outer ; }"
         );
         assert_eq!(
             rw(Mode::Go, "for x in xs { f(x) }", false),

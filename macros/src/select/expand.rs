@@ -85,9 +85,16 @@ pub(crate) fn expand(
     default: Option<&TokenStream>,
     span: Span,
 ) -> TokenStream {
-    let p = |name: &str, at: Span| {
-        let name = proc_macro2::Ident::new(name, at);
-        quote_spanned!(at=> #krate::__private::#name)
+    // Types and untracked helpers by path; the calls whose location the runtime records
+    // (blocking sites, panics) through `Ops`, located at the user's token.
+    let p = |name: &str, at: Span| match name {
+        "block_forever" | "select" | "try_select" | "try_recv_now" | "try_send_now" => {
+            crate::krate::op(krate, name, at)
+        }
+        _ => {
+            let name = proc_macro2::Ident::new(name, at);
+            quote_spanned!(at=> #krate::__private::#name)
+        }
     };
     match (cases, default) {
         ([], None) => {
@@ -268,9 +275,12 @@ fn general(
     } else {
         p("select", span)
     };
+    // The engine call is the select's blocking site: spanned at `span` as a whole (a call
+    // is located at its span, joined from its first and last tokens).
+    let call = quote_spanned!(span=> #engine(&mut #cases_local, #biased));
     let run = quote! {{
         let mut #cases_local: [&mut dyn #select_case; #n] = [#(#refs),*];
-        #engine(&mut #cases_local, #biased)
+        #call
     }};
     let selection = match (retry, default.is_some()) {
         (false, false) => quote! {

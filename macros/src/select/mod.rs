@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn empty_select_blocks_forever() {
-        assert_eq!(expand(""), ":: gocsp :: __private :: block_forever ()");
+        assert_eq!(
+            expand(""),
+            "< :: gocsp :: __private :: Ops > :: block_forever ()"
+        );
         assert_eq!(expand("default => 5"), "{ 5 }");
     }
 
@@ -107,7 +110,9 @@ mod tests {
         assert!(pos("let __gocsp_val1 = x") < pos("let __gocsp_op2 = & (c)"));
         assert!(pos("let __gocsp_op2 = & (c)") < pos("RecvCase :: new (__gocsp_op0)"));
         assert!(
-            out.contains(":: gocsp :: __private :: select (& mut __gocsp_cases , false)"),
+            out.contains(
+                "< :: gocsp :: __private :: Ops > :: select (& mut __gocsp_cases , false)"
+            ),
             "{out}"
         );
         assert!(!out.contains("loop"), "{out}");
