@@ -113,6 +113,9 @@ macro_rules! go {
 /// - `Some(v) = <-rx` (any pattern over `Option<T>`) receives an `Option`: once `rx` is closed
 ///   the pattern fails, that case is disabled for the rest of this select, and the select goes
 ///   on with the others (tokio's rule), so element types without a zero value work too.
+/// - Arms are separated by commas, as in `match`: the comma is optional after a block body
+///   (`=> { ... }`) or a block-like one (`=> if c { .. } else { .. }`, `match`, `loop`,
+///   `while`, `for`, `unsafe { .. }`).
 /// - `biased;` as the first token takes the first ready case in source order instead of a
 ///   random one.
 /// - Arm bodies may use Go's `<-` statements (`tx <- v`, `<-rx`, `v := <-rx`), also in nested

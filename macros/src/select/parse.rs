@@ -6,7 +6,8 @@ use proc_macro2::{Delimiter, Span, TokenTree};
 use super::ast::{BodyKind, CaseOp, RawArm, RawDefault, RawSelect};
 use crate::diag::{Errors, SELECT_FORMS};
 use crate::tokens::{
-    is_fat_arrow, is_group, is_ident, is_lone_colon, is_punct, split_commas, stream,
+    ident_str, is_fat_arrow, is_group, is_ident, is_joint, is_lone_colon, is_punct, split_commas,
+    stream,
 };
 
 /// Parses a select body (the tokens inside `select! { }` or Go's `select { }`).
@@ -125,6 +126,10 @@ fn rust_style(ts: &[TokenTree], sel: &mut RawSelect, span: Span, errors: &mut Er
             return;
         } else if is_group(ts.get(b), Delimiter::Brace) {
             (ts[b..b + 1].to_vec(), BodyKind::Block, b + 1)
+        } else if let Some(e) = block_like_end(ts, b) {
+            // As in `match`: a block-like body (`if`/`else`, `match`, a loop, `unsafe { }`)
+            // ends at its last block; the comma after it is optional.
+            (ts[b..e].to_vec(), BodyKind::Expr, e)
         } else {
             let len = split_commas(&ts[b..], false).first().map_or(0, |p| p.len());
             (ts[b..b + len].to_vec(), BodyKind::Expr, b + len)
@@ -156,6 +161,57 @@ fn rust_style(ts: &[TokenTree], sel: &mut RawSelect, span: Span, errors: &mut Er
             Err(err) => errors.push(err),
         }
     }
+}
+
+/// If `ts[b..]` starts with a block-like expression that Rust's `match` lets end an arm
+/// without a comma (`if`/`else` chains, `match`, `loop`, `while`, `for`, labeled blocks,
+/// `unsafe`/`async`/`const` blocks), the index just past its last block; `None` otherwise,
+/// and also when a method call or `?` continues it (`match x { .. }.len()` runs to the
+/// comma like any expression).
+fn block_like_end(ts: &[TokenTree], b: usize) -> Option<usize> {
+    let body = |from: usize| {
+        (from..ts.len())
+            .find(|&k| is_group(ts.get(k), Delimiter::Brace))
+            .map(|k| k + 1)
+    };
+    let mut i = b;
+    // A label: `'outer: loop { }`.
+    if is_joint(ts.get(i), '\'') && is_lone_colon(ts, i + 2) {
+        i += 3;
+        if is_group(ts.get(i), Delimiter::Brace) {
+            return continued(ts, i + 1);
+        }
+    }
+    let end = match ident_str(ts.get(i)).as_deref() {
+        Some("if") => {
+            let mut e = body(i + 1)?;
+            while is_ident(ts.get(e), "else") {
+                e = if is_ident(ts.get(e + 1), "if") {
+                    body(e + 2)?
+                } else if is_group(ts.get(e + 1), Delimiter::Brace) {
+                    e + 2
+                } else {
+                    return None;
+                };
+            }
+            e
+        }
+        Some("match" | "while" | "for") => body(i + 1)?,
+        Some("loop" | "unsafe" | "const") if is_group(ts.get(i + 1), Delimiter::Brace) => i + 2,
+        Some("async") if is_group(ts.get(i + 1), Delimiter::Brace) => i + 2,
+        Some("async") if is_ident(ts.get(i + 1), "move") => {
+            is_group(ts.get(i + 2), Delimiter::Brace).then_some(i + 3)?
+        }
+        _ => return None,
+    };
+    continued(ts, end)
+}
+
+/// `Some(end)` unless a method call, field access or `?` continues the expression there.
+fn continued(ts: &[TokenTree], end: usize) -> Option<usize> {
+    let goes_on =
+        (is_punct(ts.get(end), '.') && !is_joint(ts.get(end), '.')) || is_punct(ts.get(end), '?');
+    (!goes_on).then_some(end)
 }
 
 #[cfg(test)]
@@ -198,6 +254,42 @@ mod tests {
         assert!(matches!(&sel.arms[2].op, CaseOp::Send { .. }));
         assert_eq!(sel.arms[1].kind, BodyKind::Block);
         assert_eq!(sel.arms[0].kind, BodyKind::Expr);
+    }
+
+    #[test]
+    fn block_like_bodies_need_no_comma() {
+        let sel = parse_ok(
+            "v = <-a => if v > 0 { f() } else if v < 0 { g() } else { h() }
+             <-b => match x { _ => {} }
+             <-c => loop { break }
+             <-d => 'l: for x in xs { continue 'l }
+             <-e => while x { }
+             <-f => unsafe { g() }
+             <-g => async move { }
+             <-h => 'b: { 1 }
+             <-i => if a { 1 } else { 2 }.max(3),
+             default => i(),",
+        );
+        let bodies: Vec<String> = sel
+            .arms
+            .iter()
+            .map(|a| stream(&a.body).to_string())
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                "if v > 0 { f () } else if v < 0 { g () } else { h () }",
+                "match x { _ => { } }",
+                "loop { break }",
+                "'l : for x in xs { continue 'l }",
+                "while x { }",
+                "unsafe { g () }",
+                "async move { }",
+                "'b : { 1 }",
+                "if a { 1 } else { 2 } . max (3)",
+            ]
+        );
+        assert_eq!(sel.defaults.len(), 1);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `select!` with `=>` arms: every case form, `default`, `biased;`, nil channels, zero values
-//! after close, `Some(v)` patterns, values, and `break`/`continue` in arm bodies.
+//! after close, `Some(v)` patterns, values, `break`/`continue` in arm bodies, and block-like
+//! bodies (`if`/`else`, `match`, loops, blocks) that, as in `match`, need no comma.
 use gocsp::prelude::*;
 use std::time::Duration;
 
@@ -189,4 +190,31 @@ fn main() {
         <-ctx_done.done() => {}
         default => panic!("a cancelled context's done channel is closed"),
     }
+
+    // Block-like bodies end the arm without a comma, as in `match`: the next arm is not
+    // swallowed.
+    let (a, b): (Chan<i32>, Chan<i32>) = (make!(chan i32, 1), make!(chan i32, 1));
+    let mut log = Vec::new();
+    for round in 0..4 {
+        match round {
+            0 => a.send(5),
+            1 => a.send(0),
+            2 => b.send(1),
+            _ => {}
+        }
+        select! {
+            biased;
+            v = <-a => if v > 0 { log.push("a") } else { log.push("zero") }
+            <-b => match round { 2 => log.push("b"), _ => unreachable!() }
+            default => loop { log.push("default"); break }
+        }
+    }
+    assert_eq!(log, ["a", "zero", "b", "default"]);
+    b.send(2);
+    let got = select! {
+        v = <-a => v,
+        v = <-b => 'found: { if v == 2 { break 'found v * 10 } 0 }
+        default => -1,
+    };
+    assert_eq!(got, 20);
 }
