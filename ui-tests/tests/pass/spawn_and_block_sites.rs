@@ -118,7 +118,11 @@ fn main() {
         if blocked == expected.len() {
             break all;
         }
-        assert!(Instant::now() < deadline, "not all blocked:\n{}", gocsp::dump());
+        assert!(
+            Instant::now() < deadline,
+            "not all blocked:\n{}",
+            gocsp::dump()
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
     for (spawn, block, reason) in expected {
@@ -156,7 +160,11 @@ fn main() {
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while gocsp::num_goroutine() > 0 {
-        assert!(Instant::now() < deadline, "still running:\n{}", gocsp::dump());
+        assert!(
+            Instant::now() < deadline,
+            "still running:\n{}",
+            gocsp::dump()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 
