@@ -70,6 +70,41 @@ mod tests {
     }
 
     #[test]
+    fn select_clauses_give_the_tail_value() {
+        let out = expand(
+            "fn f(a: <-chan i32) -> i32 {\n select {\n case v := <-a:\n v\n default:\n 0\n }\n}",
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("{ 0 }"), "{out}");
+        assert!(!out.contains("0 ;"), "{out}");
+        // Not the tail: statement lists.
+        let out =
+            expand("fn f(a: <-chan i32) {\n select {\n case v := <-a:\n v\n default:\n 0\n }\n}");
+        assert!(out.contains("{ 0 ; }"), "{out}");
+        // One clause ends in a statement: all are statement lists.
+        let out = expand(
+            "fn f(a: <-chan i32) -> () {\n select {\n case v := <-a:\n x := v\n default:\n 0\n }\n}",
+        );
+        assert!(out.contains("{ 0 ; }"), "{out}");
+    }
+
+    #[test]
+    fn select_macro_is_expanded_with_go_bodies() {
+        let out = expand(
+            "fn f(a: <-chan i32, out: chan<- i32) {\n select! {\n v = <-a => {\n close(out)\n }\n }\n}",
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(!out.contains("select !"), "{out}");
+        assert!(out.contains("Ops > :: close (& (out))"), "{out}");
+        // A body that is not a gocsp select is left to its own macro.
+        let out = expand("fn f() {\n select! { recv(r) -> m => g(m) }\n}");
+        assert!(out.contains("select ! { recv (r) -> m => g (m) }"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+        let out = expand("fn f() {\n crossbeam::select! { v = <-a => v }\n}");
+        assert!(out.contains("crossbeam :: select ! {"), "{out}");
+    }
+
+    #[test]
     fn unsupported_constructs_are_named() {
         for (src, what) in [
             ("fn f() { switch x { } }", "Go's `switch`"),

@@ -120,7 +120,9 @@ macro_rules! go {
 ///   random one.
 /// - Arm bodies may use Go's `<-` statements (`tx <- v`, `<-rx`, `v := <-rx`), also in nested
 ///   blocks. `break`, `continue`, `return` and `?` in a body act on the code around the
-///   `select!`. The select is an expression: its value is the chosen arm's.
+///   `select!`. The select is an expression: its value is the chosen arm's. (Go clauses are
+///   statement lists here, of type `()`; inside [`go_syntax!`](crate::go_syntax!), where the
+///   macro sees whether the select is a block's value, they give their last expression.)
 /// - `select! {}` blocks forever (its type is `!`), as Go's `select {}`.
 /// - There is no limit on the number of cases.
 ///
@@ -264,7 +266,7 @@ macro_rules! defer {
 /// | `go f(args)`, `go obj.m(args)`       | as [`go!`](crate::go!)'s call form               |
 /// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type` |
 /// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!)                     |
-/// | `select { case ...: ... default: }`  | as [`select!`](crate::select!)                   |
+/// | `select { case ...: ... default: }`  | as [`select!`](crate::select!); see below        |
 /// | `for { }`                            | `loop { }`                                       |
 /// | `for v := range ch { }`              | until `ch` is closed and drained                 |
 /// | `make(chan T[, n])`                  | a `Chan<T>`                                      |
@@ -273,6 +275,35 @@ macro_rules! defer {
 ///
 /// Everything else is Rust. `<-` written without a space is Go's operator; `a < -b` stays a
 /// comparison.
+///
+/// # `select`
+///
+/// Go's `select { case ...: ... default: ... }` is an expression, as a Rust `match` is: where
+/// it is a block's value (a function's last expression, a closure's, a `{ }`'s), its value
+/// is the chosen clause's last expression, provided every clause ends in an expression;
+/// otherwise (a clause ending in a declaration, an assignment, a send, ...) it is `()`.
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// go_syntax! {
+///     fn first_or_zero(a <-chan i32) -> i32 {
+///         select {
+///         case v := <-a:
+///             v
+///         default:
+///             0
+///         }
+///     }
+/// }
+/// let ch = make!(chan i32, 1);
+/// assert_eq!(first_or_zero(ch.receiver()), 0);
+/// ch.send(7);
+/// assert_eq!(first_or_zero(ch.receiver()), 7);
+/// ```
+///
+/// The [`select!`](crate::select!) macro works here too, in either arm style, and its arm
+/// bodies take every Go form of the block (`close(ch)`, `x := e`, `go f()`, ...).
 ///
 /// # Statements end at the end of a line
 ///

@@ -100,6 +100,11 @@ impl Rewriter {
                     i = next;
                     continue;
                 }
+                if let Some(toks) = self.select_macro(ts, i, pos_value) {
+                    out.extend(toks);
+                    i += 3;
+                    continue;
+                }
             }
 
             if is_larrow(ts, i) {
@@ -198,6 +203,25 @@ impl Rewriter {
             i += 1;
         }
         out
+    }
+
+    /// `select! { ... }` at `ts[i]` in `go_syntax!`: the same select as Go's `select { }`,
+    /// its arm bodies in Go mode too. A body that does not parse as a select (another
+    /// crate's `select!`) is left to its own macro.
+    fn select_macro(&mut self, ts: &[TokenTree], i: usize, value: bool) -> Option<TokenStream> {
+        let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+        if !is_ident(ts.get(i), "select")
+            || !is_macro_call(ts, i + 2)
+            || is_punct(prev, '.')
+            || (i >= 2 && is_path_sep(ts, i - 2))
+        {
+            return None;
+        }
+        let g = group(ts.get(i + 2), Delimiter::Brace)
+            .or_else(|| group(ts.get(i + 2), Delimiter::Parenthesis))
+            .or_else(|| group(ts.get(i + 2), Delimiter::Bracket))?;
+        let inner = to_vec(g.stream());
+        crate::select::rewrite_if_select(self, &inner, ts[i].span(), value)
     }
 
     /// `{ ... }` rewritten as a statement list.

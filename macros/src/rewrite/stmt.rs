@@ -64,7 +64,7 @@ impl Rewriter {
         }
         let at = skip_label(ts, skip_attrs(ts));
         if self.go_mode()
-            && let Some(out) = self.go_statement(ts, at)
+            && let Some(out) = self.go_statement(ts, at, used)
         {
             return out;
         }
@@ -248,8 +248,9 @@ impl Rewriter {
     }
 
     /// Go-mode statements: `for`, `go`, `defer`, `select`, and unsupported Go constructs.
-    /// `at` is the index past attributes and label.
-    fn go_statement(&mut self, ts: &[TokenTree], at: usize) -> Option<TokenStream> {
+    /// `at` is the index past attributes and label; `used`: the statement is its block's
+    /// value (a `select`'s clauses then give theirs).
+    fn go_statement(&mut self, ts: &[TokenTree], at: usize, used: bool) -> Option<TokenStream> {
         let head = ident_str(ts.get(at))?;
         let prefix = stream(&ts[..at]);
         let rest = &ts[at..];
@@ -262,9 +263,11 @@ impl Rewriter {
                 let inner = to_vec(g.stream());
                 let mut out = prefix;
                 // Located at the `select` keyword: the select's blocking site.
-                out.extend(crate::select::rewrite(self, &inner, rest[0].span()));
+                out.extend(crate::select::rewrite(self, &inner, rest[0].span(), used));
                 Some(out)
             }
+            // The `select!` macro is Rust: an expression (see `expr`).
+            "select" if is_punct(rest.get(1), '!') => None,
             _ => self.unsupported_stmt(rest),
         }
     }
@@ -366,6 +369,29 @@ impl Rewriter {
         })
     }
 
+    /// Whether a statement list ends in an expression (a value, as Rust's block tail): its
+    /// last statement has no `;` and is not a declaration, an item, an assignment, a send, a
+    /// loop, or a `go`/`defer` statement.
+    pub(crate) fn ends_in_expression(&self, ts: &[TokenTree]) -> bool {
+        let stmts = split::split(ts);
+        let Some(last) = stmts.last() else {
+            return false;
+        };
+        let body = &last.tokens[skip_attrs(&last.tokens)..];
+        let head = ident_str(body.first());
+        let statement_head = matches!(
+            head.as_deref(),
+            Some("let" | "for" | "while" | "go" | "defer" | "var" | "switch")
+        );
+        last.semi.is_none()
+            && !body.is_empty()
+            && !statement_head
+            && item_keyword(&last.tokens).is_none()
+            && find_colon_eq(body).is_none()
+            && self.find_send(body).is_none()
+            && !(0..body.len()).any(|i| is_assign(body, i) || is_compound_assign(body, i))
+    }
+
     /// Whether a statement is one of the Go forms both modes take (Rust mode ends the
     /// statement before it with `;` if the user wrote none).
     fn is_go_form(&self, ts: &[TokenTree]) -> bool {
@@ -374,6 +400,19 @@ impl Rewriter {
             || find_colon_eq(body).is_some()
             || self.find_send(body).is_some()
     }
+}
+
+/// A compound assignment operator (`+=`, `<<=`, ...) ends at `ts[i]`.
+fn is_compound_assign(ts: &[TokenTree], i: usize) -> bool {
+    if !is_punct(ts.get(i), '=') || i == 0 {
+        return false;
+    }
+    if is_punct(ts.get(i + 1), '=') || is_punct(ts.get(i + 1), '>') {
+        return false;
+    }
+    let op = |k: usize, set: &str| matches!(ts.get(k), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint && set.contains(p.as_char()));
+    op(i - 1, "+-*/%^&|")
+        || (i >= 2 && (op(i - 1, "<") && op(i - 2, "<") || op(i - 1, ">") && op(i - 2, ">")))
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use quote::quote;
 
 use self::ast::BodyKind;
 use self::expand::{Case, ExpBind, ExpOp};
-use self::validate::Op;
+use self::validate::{Op, Select};
+use crate::diag::Errors;
 use crate::rewrite::{Mode, Rewriter};
 use crate::tokens::{first_span, group, to_vec};
 
@@ -20,7 +21,8 @@ use crate::tokens::{first_span, group, to_vec};
 pub(crate) fn select_macro(krate: &TokenStream, input: TokenStream) -> TokenStream {
     let ts = to_vec(input);
     let mut rw = Rewriter::new(krate, Mode::Rust);
-    let out = rewrite(&mut rw, &ts, Span::call_site());
+    // The macro cannot see whether its value is used: Go clauses stay statement lists.
+    let out = rewrite(&mut rw, &ts, Span::call_site(), false);
     let errors = rw.finish();
     if errors.is_empty() {
         out
@@ -31,10 +33,43 @@ pub(crate) fn select_macro(krate: &TokenStream, input: TokenStream) -> TokenStre
 }
 
 /// Parses, checks and expands a select body, rewriting arm bodies with `rw` (Rust mode for
-/// `select!`, Go mode inside `go_syntax!`). Errors go to `rw`.
-pub(crate) fn rewrite(rw: &mut Rewriter, ts: &[TokenTree], span: Span) -> TokenStream {
+/// `select!`, Go mode inside `go_syntax!`). Errors go to `rw`. `span` locates the select
+/// (its blocking site); `value`: the select's value is used (see [`expand_checked`]).
+pub(crate) fn rewrite(rw: &mut Rewriter, ts: &[TokenTree], span: Span, value: bool) -> TokenStream {
     let raw = parse::parse(ts, span, rw.errors());
     let sel = validate::validate(raw, rw.errors());
+    expand_checked(rw, sel, span, value)
+}
+
+/// [`rewrite`] for a `select! { }` met inside `go_syntax!`: `None` (nothing reported) if
+/// the body does not parse as a select, so a different crate's `select!` passes through to
+/// its own macro.
+pub(crate) fn rewrite_if_select(
+    rw: &mut Rewriter,
+    ts: &[TokenTree],
+    span: Span,
+    value: bool,
+) -> Option<TokenStream> {
+    let mut errors = Errors::default();
+    let raw = parse::parse(ts, span, &mut errors);
+    let sel = validate::validate(raw, &mut errors);
+    errors
+        .is_empty()
+        .then(|| expand_checked(rw, sel, span, value))
+}
+
+/// Expands a checked select. With `value` (the select is a block's tail and its value is
+/// used), Go clauses give the value of their last expression when every clause ends in one,
+/// as `=>` arms give their bodies' values; otherwise (and without `value`) they are statement
+/// lists of type `()`.
+fn expand_checked(rw: &mut Rewriter, sel: Select, span: Span, value: bool) -> TokenStream {
+    let clause_value = value
+        && sel
+            .arms
+            .iter()
+            .map(|a| (&a.body, a.kind))
+            .chain(sel.default.iter().map(|d| (&d.body, d.kind)))
+            .all(|(body, kind)| kind != BodyKind::Clause || rw.ends_in_expression(body));
     let mut cases = Vec::new();
     for arm in sel.arms {
         let op = match arm.op {
@@ -49,20 +84,21 @@ pub(crate) fn rewrite(rw: &mut Rewriter, ts: &[TokenTree], span: Span) -> TokenS
                 value: rw.expr(&value, true),
             },
         };
-        let body = body(rw, &arm.body, arm.kind);
+        let body = body(rw, &arm.body, arm.kind, clause_value);
         cases.push(Case { op, body });
     }
-    let default = sel.default.map(|d| body(rw, &d.body, d.kind));
+    let default = sel.default.map(|d| body(rw, &d.body, d.kind, clause_value));
     let krate = rw.krate().clone();
     expand::expand(&krate, sel.biased, &cases, default.as_ref(), span)
 }
 
-/// An arm's body as a braced block.
-fn body(rw: &mut Rewriter, ts: &[TokenTree], kind: BodyKind) -> TokenStream {
+/// An arm's body as a braced block; `clause_value`: a Go clause gives its last expression's
+/// value.
+fn body(rw: &mut Rewriter, ts: &[TokenTree], kind: BodyKind, clause_value: bool) -> TokenStream {
     match (kind, group(ts.first(), Delimiter::Brace)) {
         (BodyKind::Block, Some(g)) => rw.block_group(g, true).into(),
         (BodyKind::Clause, _) => {
-            let inner = rw.block(ts, false);
+            let inner = rw.block(ts, clause_value);
             quote!({ #inner })
         }
         _ => {
