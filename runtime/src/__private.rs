@@ -200,7 +200,7 @@ impl Ops {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no zero value for a receive from a closed channel to yield",
     label = "`v = <-ch` needs `{Self}: Default` (Go's zero value)",
-    note = "receive an `Option` instead: `Some(v) = <-ch` in `select!`, or `ch.recv()`; or implement `Default` for `{Self}`"
+    note = "receive an `Option` instead: `Some(v) = <-ch` or `v: Option<_> = <-ch` in `select!`, `ch.recv()`, or `for v in &ch`; or implement `Default` for `{Self}`"
 )]
 pub trait ZeroValue: Default {}
 impl<T: Default> ZeroValue for T {}

@@ -110,9 +110,40 @@ macro_rules! go {
 ///   `T: Default` (the error says so when it is not). `v, ok = <-rx` binds `(T, bool)`.
 ///   `<-rx` and `_ = <-rx` need no `Default`. In Go's clause syntax `case v := <-rx:` declares
 ///   and `case v = <-rx:` assigns to an existing variable, as in Go.
-/// - `Some(v) = <-rx` (any pattern over `Option<T>`) receives an `Option`: once `rx` is closed
-///   the pattern fails, that case is disabled for the rest of this select, and the select goes
-///   on with the others (tokio's rule), so element types without a zero value work too.
+/// - For element types without a zero value, two receives give `Option<T>` instead:
+///   - `Some(v) = <-rx` takes a value; once `rx` is closed that case is disabled for the rest
+///     of this select, and the select goes on with the others (tokio's rule). Inside
+///     `Some(..)` goes an irrefutable pattern (a name, `_`, a tuple of names): a pattern that
+///     can fail on a received value (`None`, `Some(0)`, `Some(Ok(v))`) is rejected at compile
+///     time, since the value it failed on would be lost, and Go never loses one;
+///   - `v: Option<_> = <-rx` (in `=>` arms) binds the `Option<T>` itself: `None` once `rx`
+///     is closed (and the case stays ready, as a closed channel's is in Go). It lets a loop take values and
+///     notice the close in one select. Outside a select, `rx.recv()` is the same `Option`,
+///     and `for v in &rx { }` takes values until the close.
+///
+///   ```
+///   use gocsp::prelude::*;
+///
+///   struct Job(u32);
+///
+///   let jobs: Chan<Job> = make!(chan Job, 3);
+///   let quit: Chan<()> = make!(chan ());
+///   for i in 1..=3 {
+///       jobs.send(Job(i));
+///   }
+///   jobs.close();
+///   let mut sum = 0;
+///   loop {
+///       select! {
+///           job: Option<_> = <-jobs => match job {
+///               Some(Job(n)) => sum += n,
+///               None => break, // closed and drained
+///           },
+///           <-quit => return,
+///       }
+///   }
+///   assert_eq!(sum, 6);
+///   ```
 /// - Arms are separated by commas, as in `match`: the comma is optional after a block body
 ///   (`=> { ... }`) or a block-like one (`=> if c { .. } else { .. }`, `match`, `loop`,
 ///   `while`, `for`, `unsafe { .. }`).
@@ -148,12 +179,13 @@ macro_rules! go {
 /// # Panics
 ///
 /// A chosen send case on a closed channel panics with "send on closed channel", as in Go.
-/// If every case is a nil channel (or disabled by a failed `Some(v)` pattern) and there is no
+/// If every case is a nil channel (or a `Some(v)` case over a closed channel) and there is no
 /// `default`, the select blocks forever, as Go's does.
 ///
 /// # Values of the cases that lose
 ///
-/// Exactly one case commits. Receives that lose take nothing from their channels. The value
+/// Exactly one case commits. Receives that lose take nothing from their channels, and the
+/// chosen receive's value always reaches its arm (no pattern can refuse it). The value
 /// of a send case that loses is never sent: it is dropped before the chosen arm runs (and
 /// before `default` runs). Operand temporaries (like the receiver of
 /// `<-time::after(d)`) are dropped before the arm runs too, so arm bodies may move the

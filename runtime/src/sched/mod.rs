@@ -9,6 +9,7 @@
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
+mod job;
 mod overflow;
 mod registry;
 mod runtime;
@@ -30,6 +31,7 @@ pub(crate) use task::Task;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 use crate::chan::{Chan, Receiver, Sender};
+pub(crate) use job::Job;
 use worker::RtShared;
 
 /// Writes a runtime report straight to the process's standard error. Not `eprintln!`: a
@@ -78,10 +80,7 @@ fn current_group() -> u64 {
 }
 
 #[track_caller]
-fn spawn_raw(
-    rt: Option<&'static RtShared>,
-    f: Box<dyn FnOnce() + Send + 'static>,
-) -> Result<u64, SpawnError> {
+fn spawn_raw(rt: Option<&'static RtShared>, f: Job) -> Result<u64, SpawnError> {
     spawn_or_return(rt, f).map_err(|(e, _)| e)
 }
 
@@ -90,8 +89,8 @@ fn spawn_raw(
 #[allow(clippy::type_complexity)]
 pub(crate) fn spawn_or_return(
     rt: Option<&'static RtShared>,
-    f: Box<dyn FnOnce() + Send + 'static>,
-) -> Result<u64, (SpawnError, Box<dyn FnOnce() + Send + 'static>)> {
+    f: Job,
+) -> Result<u64, (SpawnError, Job)> {
     if let Err(e) = stack::reserve() {
         return Err((e, f));
     }
@@ -113,7 +112,7 @@ pub fn go<F>(f: F)
 where
     F: FnOnce() + Send + 'static,
 {
-    if let Err(e) = spawn_raw(None, Box::new(f)) {
+    if let Err(e) = spawn_raw(None, Job::new(f)) {
         panic!("{e}")
     }
 }
@@ -174,7 +173,7 @@ where
     let mut deliver = Deliver(Some(ch.sender()));
     let id = spawn_raw(
         rt,
-        Box::new(move || {
+        Job::new(move || {
             let r = catch_unwind(AssertUnwindSafe(f));
             if let Err(p) = &r {
                 goroutine_panicked(p.as_ref());
@@ -191,8 +190,8 @@ where
 }
 
 /// The body of every goroutine's coroutine.
-pub(crate) fn run_goroutine_body(f: Box<dyn FnOnce() + Send + 'static>) {
-    if let Err(p) = catch_unwind(AssertUnwindSafe(f)) {
+pub(crate) fn run_goroutine_body(f: Job) {
+    if let Err(p) = catch_unwind(AssertUnwindSafe(|| f.run())) {
         goroutine_panicked(p.as_ref());
     }
 }

@@ -50,7 +50,7 @@ pub(crate) type Co = Coroutine<(), Suspend, (), DefaultStack>;
 pub(crate) type CoYielder = Yielder<(), Suspend>;
 
 pub(crate) enum Body {
-    Unstarted(Box<dyn FnOnce() + Send + 'static>),
+    Unstarted(super::Job),
     Running(ManuallyDrop<Co>),
     Done,
 }
@@ -91,7 +91,7 @@ impl Task {
         id: u64,
         group: u64,
         spawn_site: &'static Location<'static>,
-        f: Box<dyn FnOnce() + Send + 'static>,
+        f: super::Job,
     ) -> Arc<Task> {
         Arc::new(Task {
             sel: AtomicUsize::new(WAITING),

@@ -64,6 +64,8 @@ const STEAL_GRACE: Duration = Duration::from_micros(100);
 /// longest it sleeps when nothing waits.
 const SYSMON_ACTIVE: Duration = Duration::from_micros(100);
 const SYSMON_IDLE: Duration = Duration::from_millis(10);
+/// A queue of unstarted goroutines this long is spread even while its worker gets through it.
+const LONG_BACKLOG: usize = 64;
 /// Tag bit in `runnext`: the goroutine there has not started (so it may be stolen).
 const UNSTARTED: usize = 1;
 const GLOBAL_CHECK: u32 = 61;
@@ -94,6 +96,8 @@ pub(crate) struct WorkerShared {
     runnext: AtomicUsize,
     /// Goroutines this worker has scheduled (for sysmon's "stuck" check).
     ticks: AtomicUsize,
+    /// Goroutines this worker has taken from its own `deque` (is it getting through it?).
+    deque_pops: AtomicUsize,
     /// Set by sysmon: the deque has held goroutines for the grace period, steal now.
     steal_ok: AtomicBool,
     /// Set by sysmon: the worker has run one goroutine for the grace period; an unstarted
@@ -185,6 +189,7 @@ impl RtShared {
                 thread: OnceLock::new(),
                 runnext: AtomicUsize::new(0),
                 ticks: AtomicUsize::new(0),
+                deque_pops: AtomicUsize::new(0),
                 steal_ok: AtomicBool::new(false),
                 stuck: AtomicBool::new(false),
             })
@@ -317,7 +322,7 @@ pub(crate) struct Local {
     stacks: RefCell<Vec<DefaultStack>>,
     tick: Cell<u32>,
     /// Per other worker: since when its queue of unstarted goroutines has looked non-empty.
-    steal_seen: RefCell<Vec<Option<Instant>>>,
+    steal_seen: RefCell<Vec<Option<(Instant, usize)>>>,
 }
 
 std::thread_local! {
@@ -388,9 +393,10 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
 }
 
 /// Unstarted goroutines a spawning goroutine may leave queued on its worker before it yields
-/// to let them run (Go bounds its local run queue at 256 too). This keeps a spawn loop from
-/// piling up goroutines faster than they can finish.
-const SPAWN_BACKLOG: usize = 256;
+/// to let them run. This keeps a spawn loop from piling up goroutines faster than they can
+/// finish, keeps the work-stealing deque below its first resize, and keeps the control blocks
+/// that are freed and reallocated in a batch within the allocator's per-thread cache.
+const SPAWN_BACKLOG: usize = 16;
 /// Goroutines a non-worker thread may leave in the injector before it waits a little.
 const INJECT_BACKLOG: usize = 4096;
 
@@ -456,7 +462,7 @@ impl Local {
             if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
                 return Some(t);
             }
-            if let Some(t) = self.deque.pop() {
+            if let Some(t) = self.pop_deque() {
                 return Some(t);
             }
             // A goroutine that yielded waits behind the others, but not forever (Go puts it on
@@ -482,16 +488,31 @@ impl Local {
         if let Some(t) = self.local.borrow_mut().pop_front() {
             return Some(t);
         }
-        if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
+        if !self.shared.inbox.is_empty()
+            && let Some(t) = steal_one(|| self.shared.inbox.steal())
+        {
             return Some(t);
         }
-        if let Some(t) = self.deque.pop() {
+        if let Some(t) = self.pop_deque() {
             return Some(t);
         }
-        if let Some(t) = steal_one(|| self.rt.injector.steal_batch_and_pop(&self.deque)) {
+        if !self.rt.injector.is_empty()
+            && let Some(t) = steal_one(|| self.rt.injector.steal_batch_and_pop(&self.deque))
+        {
             return Some(t);
         }
         self.later.borrow_mut().pop_front()
+    }
+
+    #[inline]
+    fn pop_deque(&self) -> Option<Arc<Task>> {
+        let t = self.deque.pop()?;
+        let pops = &self.shared.deque_pops;
+        pops.store(
+            pops.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+        Some(t)
     }
 
     /// Looks for work elsewhere: the inbox, the injector, other workers' unstarted goroutines.
@@ -522,16 +543,24 @@ impl Local {
                     seen[v] = None;
                     continue;
                 }
-                // Steal only what has waited there past the grace period: as sysmon saw it,
-                // or as we saw it while spinning.
+                // Steal only what has waited there past the grace period, as sysmon saw it or
+                // as we saw it while spinning (and only if the worker was not getting through
+                // it, unless the backlog is long).
                 if !victim.steal_ok.swap(false, Ordering::Relaxed) {
                     let now = Instant::now();
+                    let pops = victim.deque_pops.load(Ordering::Relaxed);
                     match seen[v] {
                         None => {
-                            seen[v] = Some(now);
+                            seen[v] = Some((now, pops));
                             continue;
                         }
-                        Some(since) if now.duration_since(since) < STEAL_GRACE => continue,
+                        Some((since, _)) if now.duration_since(since) < STEAL_GRACE => continue,
+                        Some((_, then))
+                            if then != pops && self.rt.stealers[v].len() <= LONG_BACKLOG =>
+                        {
+                            seen[v] = Some((now, pops));
+                            continue;
+                        }
                         Some(_) => {}
                     }
                 }
@@ -609,10 +638,10 @@ impl Local {
         if let Some(s) = stacks.pop() {
             return s;
         }
-        if stack::pool_take(&mut stacks, stack::POOL_BATCH) > 0 {
-            if let Some(s) = stacks.pop() {
-                return s;
-            }
+        if stack::pool_take(&mut stacks, stack::POOL_BATCH) > 0
+            && let Some(s) = stacks.pop()
+        {
+            return s;
         }
         drop(stacks);
         match DefaultStack::new(self.rt.config.stack_size) {
@@ -766,8 +795,8 @@ fn sysmon_watch(rt: &'static RtShared) {
 /// goroutine all that time). It never touches a started goroutine.
 fn sysmon() {
     let _own = deadlock::OwnThread::enter();
-    // Per watched worker: (queue non-empty at the last look, ticks at the last look).
-    let mut last: Vec<Vec<(bool, usize)>> = Vec::new();
+    // Per watched worker: (queue non-empty, ticks, deque pops) at the last look.
+    let mut last: Vec<Vec<(bool, usize, usize)>> = Vec::new();
     // Per watched runtime: was its injector non-empty at the last look.
     let mut last_injected: Vec<bool> = Vec::new();
     let mut pause = SYSMON_ACTIVE;
@@ -790,7 +819,7 @@ fn sysmon() {
             if rt.shutdown.load(Ordering::Relaxed) {
                 continue;
             }
-            last.resize(rt.workers.len(), (false, 0));
+            last.resize(rt.workers.len(), (false, 0, 0));
             // Goroutines spawned from outside wait in the injector until a worker looks; a
             // busy worker only looks when its goroutine parks.
             let queued = !rt.injector.is_empty();
@@ -801,8 +830,12 @@ fn sysmon() {
                 let queued = !rt.stealers[i].is_empty();
                 let ticks = w.ticks.load(Ordering::Relaxed);
                 let next_unstarted = w.runnext.load(Ordering::Relaxed) & UNSTARTED != 0;
-                let (was_queued, last_ticks) = last[i];
-                if queued && was_queued {
+                let pops = w.deque_pops.load(Ordering::Relaxed);
+                let (was_queued, last_ticks, last_pops) = last[i];
+                // A backlog that outlived a look, and that its worker is not getting through
+                // (or that is long): spread it.
+                let stalled = pops == last_pops || rt.stealers[i].len() > LONG_BACKLOG;
+                if queued && was_queued && stalled {
                     w.steal_ok.store(true, Ordering::Relaxed);
                     wake = true;
                 }
@@ -813,7 +846,7 @@ fn sysmon() {
                     w.stuck.store(false, Ordering::Relaxed);
                 }
                 waiting |= queued || next_unstarted;
-                last[i] = (queued, ticks);
+                last[i] = (queued, ticks, pops);
             }
             if wake {
                 rt.wake_any();

@@ -118,10 +118,11 @@ where
             if let Some(f) = f.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 // At the goroutine limit the function still runs, on a thread of its own: a
                 // timer callback never fails silently.
-                if let Err((_, f)) = crate::sched::spawn_or_return(None, Box::new(f)) {
+                if let Err((_, f)) = crate::sched::spawn_or_return(None, crate::sched::Job::new(f))
+                {
                     let _ = std::thread::Builder::new()
                         .name("gocsp-after-func".into())
-                        .spawn(f);
+                        .spawn(move || f.run());
                 }
             }
         }) as Box<dyn Fn() + Send + Sync>),
