@@ -15,8 +15,8 @@ pub(crate) const GO_FORMS: &str = "go_syntax! accepts these Go forms: `x := e`, 
 
 /// The forms of a `select!` case, listed in error messages.
 pub(crate) const SELECT_FORMS: &str = "a select case is one of: `v = <-rx`, `v, ok = <-rx`, \
-     `Some(v) = <-rx`, `<-rx`, `tx <- value`, `default` (or Go's `case v := <-rx:`, \
-     `case tx <- value:`, `default:`)";
+     `Some(v) = <-rx`, `v: Option<_> = <-rx`, `<-rx`, `tx <- value`, `default` (or Go's \
+     `case v := <-rx:`, `case tx <- value:`, `default:`)";
 
 /// Errors found while expanding, reported together.
 #[derive(Default)]

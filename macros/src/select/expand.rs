@@ -23,8 +23,7 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::visit_mut::VisitMut;
-use syn::{Pat, PatWild};
+use syn::Pat;
 
 use super::validate::Bind;
 
@@ -48,7 +47,9 @@ pub(crate) enum ExpOp {
 pub(crate) enum ExpBind {
     Discard,
     Value(Box<Pat>),
+    /// `Some(v) = <-rx`: the irrefutable `v`.
     Option(Box<Pat>),
+    Whole(Box<Pat>, Box<syn::Type>),
     ValueOk(Box<Pat>, Box<Pat>),
     Assign(TokenStream),
     AssignOk(TokenStream, TokenStream),
@@ -64,6 +65,7 @@ impl ExpBind {
             Bind::Discard => ExpBind::Discard,
             Bind::Value(p) => ExpBind::Value(p),
             Bind::Option(p) => ExpBind::Option(p),
+            Bind::Whole(p, t) => ExpBind::Whole(p, t),
             Bind::ValueOk(a, b) => ExpBind::ValueOk(a, b),
             Bind::Assign(e) => ExpBind::Assign(f(&e)),
             Bind::AssignOk(a, b) => ExpBind::AssignOk(f(&a), f(&b)),
@@ -120,7 +122,14 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             let got = user_local("__gocsp_got", span);
             let try_recv = p("try_recv_now", span);
             let (pat, bind) = match bind {
-                ExpBind::Option(pat) => (quote!(#pat), quote!()),
+                // Closed (`Some(None)`): the case is disabled, so `default` runs.
+                ExpBind::Option(inner) => {
+                    let v = local("__gocsp_v", span);
+                    (
+                        quote_spanned!(span=> ::core::option::Option::Some(#v)),
+                        quote_spanned!(span=> let #inner = #v;),
+                    )
+                }
                 other => (quote!(#got), bind_value(p, other, quote!(#got), span)),
             };
             quote_spanned! {span=> {
@@ -173,7 +182,17 @@ fn bind_value(p: &PathFn<'_>, bind: &ExpBind, got: TokenStream, span: Span) -> T
         ExpBind::ValueOk(a, b) => quote_spanned!(span=> let (#a, #b) = #zero_ok(#got);),
         ExpBind::Assign(e) => quote_spanned!(span=> #e = #zero(#got);),
         ExpBind::AssignOk(a, b) => quote_spanned!(span=> (#a, #b) = #zero_ok(#got);),
-        ExpBind::Option(pat) => quote_spanned!(span=> let #pat = #got;),
+        ExpBind::Whole(pat, ty) => quote_spanned!(span=> let #pat: #ty = #got;),
+        // `got` is `Some`: a closed channel disabled the case before.
+        ExpBind::Option(inner) => {
+            let v = local("__gocsp_v", span);
+            quote_spanned! {span=>
+                let #inner = match #got {
+                    ::core::option::Option::Some(#v) => #v,
+                    ::core::option::Option::None => ::core::unreachable!(),
+                };
+            }
+        }
     }
 }
 
@@ -220,17 +239,14 @@ fn general(
                 slots.extend(quote_spanned!(cspan=> let mut #got = ::core::option::Option::None;));
                 let r = local("__gocsp_r", cspan);
                 let check = match bind {
-                    ExpBind::Option(user_pat) => {
+                    // Closed: the case is disabled and the engine runs again. The pattern
+                    // fails on nothing else, so no received value is dropped here.
+                    ExpBind::Option(_) => {
                         retry = true;
-                        let test = test_pattern(user_pat);
                         quote_spanned! {cspan=>
-                            #[allow(unreachable_patterns)]
-                            match &#r {
-                                #test => {}
-                                _ => {
-                                    #c.disable();
-                                    continue;
-                                }
+                            if ::core::option::Option::is_none(&#r) {
+                                #c.disable();
+                                continue;
                             }
                         }
                     }
@@ -244,18 +260,8 @@ fn general(
                     }
                 });
                 let value = quote_spanned!(cspan=> ::core::option::Option::unwrap_or_default(#got));
-                arms.extend(match bind {
-                    ExpBind::Option(user_pat) => quote_spanned! {cspan=>
-                        #pat => match ::core::option::Option::unwrap_or_default(#got) {
-                            #user_pat => #body,
-                            _ => ::core::unreachable!(),
-                        },
-                    },
-                    other => {
-                        let b = bind_value(p, other, value, cspan);
-                        quote!(#pat => { #b #body })
-                    }
-                });
+                let b = bind_value(p, bind, value, cspan);
+                arms.extend(quote!(#pat => { #b #body }));
             }
             ExpOp::Send { chan, value, .. } => {
                 let new = p("SendCase", cspan);
@@ -339,56 +345,4 @@ fn local(name: &str, at: Span) -> proc_macro2::Ident {
 /// A generated local errors are reported on (see [`crate::tokens::user_local`]).
 fn user_local(name: &str, at: Span) -> proc_macro2::Ident {
     crate::tokens::user_local(name, at)
-}
-
-/// `pat` with every binding replaced by `_` (keeping `x @ sub`'s `sub`), to test a value
-/// by reference without moving it. Identifiers starting with an uppercase letter are
-/// constants or unit variants (`None`), not bindings, and stay.
-fn test_pattern(pat: &Pat) -> Pat {
-    struct Strip;
-    impl VisitMut for Strip {
-        fn visit_pat_mut(&mut self, p: &mut Pat) {
-            if let Pat::Ident(id) = p {
-                let binding = id
-                    .ident
-                    .to_string()
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_lowercase() || c == '_');
-                if binding || id.by_ref.is_some() || id.mutability.is_some() {
-                    *p = match id.subpat.take() {
-                        Some((_, sub)) => *sub,
-                        None => Pat::Wild(PatWild {
-                            attrs: Vec::new(),
-                            underscore_token: Default::default(),
-                        }),
-                    };
-                }
-            }
-            syn::visit_mut::visit_pat_mut(self, p);
-        }
-    }
-    let mut p = pat.clone();
-    Strip.visit_pat_mut(&mut p);
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use quote::ToTokens;
-
-    #[test]
-    fn test_patterns_drop_bindings() {
-        let p: Pat =
-            syn::parse::Parser::parse2(Pat::parse_multi, "Some(mut v)".parse().unwrap()).unwrap();
-        assert_eq!(test_pattern(&p).to_token_stream().to_string(), "Some (_)");
-        let p: Pat =
-            syn::parse::Parser::parse2(Pat::parse_multi, "Some(x @ 1..=5) | None".parse().unwrap())
-                .unwrap();
-        assert_eq!(
-            test_pattern(&p).to_token_stream().to_string(),
-            "Some (1 ..= 5) | None"
-        );
-    }
 }

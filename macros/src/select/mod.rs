@@ -166,7 +166,12 @@ mod tests {
             out.contains("try_select (& mut __gocsp_cases , true)"),
             "{out}"
         );
-        assert!(out.contains("Some (v) => { v }"), "{out}");
+        // Only a closed channel (`None`) disables the case; `v` binds with `let`.
+        assert!(
+            out.contains("if :: core :: option :: Option :: is_none (& __gocsp_r) { __gocsp_case0 . disable () ; continue ; }"),
+            "{out}"
+        );
+        assert!(out.contains("let v = match"), "{out}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use syn::parse::Parser;
 
 use super::ast::{BodyKind, CaseOp, Eq, RawSelect};
 use crate::diag::Errors;
-use crate::tokens::{Tokens, stream};
+use crate::tokens::{Tokens, is_lone_colon, stream};
 
 /// What a receive case does with the value.
 #[derive(Debug)]
@@ -15,9 +15,11 @@ pub(crate) enum Bind {
     Discard,
     /// `v = <-rx`: binds `T` (the zero value once closed).
     Value(Box<Pat>),
-    /// `Some(v) = <-rx`: matches `Option<T>`; a closed channel fails the pattern and the
-    /// case is disabled for the rest of this select.
+    /// `Some(v) = <-rx`, holding `v` (irrefutable: the pattern fails only on `None`): a
+    /// closed channel disables the case for the rest of this select.
     Option(Box<Pat>),
+    /// `v: Option<_> = <-rx`: binds the `Option<T>` itself (`None` once closed).
+    Whole(Box<Pat>, Box<syn::Type>),
     /// `v, ok = <-rx`: binds `(T, bool)`.
     ValueOk(Box<Pat>, Box<Pat>),
     /// Go's `case x = <-rx:`: assigns to an existing place.
@@ -114,11 +116,14 @@ fn bind(lhs: &[Tokens], eq: Option<Eq>, go_clause: bool, span: Span) -> syn::Res
         [one] if assign => Ok(Bind::Assign(one.clone())),
         [a, b] if assign => Ok(Bind::AssignOk(a.clone(), b.clone())),
         [one] => {
-            let pat = Box::new(pattern(one)?);
-            Ok(match &*pat {
+            if let Some(c) = (0..one.len()).find(|&i| is_lone_colon(one, i)) {
+                return whole(&one[..c], &one[c + 1..], span);
+            }
+            let pat = pattern(one)?;
+            Ok(match pat {
                 Pat::Wild(_) => Bind::Discard,
-                p if is_option_pattern(p) => Bind::Option(pat),
-                _ => Bind::Value(pat),
+                p if mentions_option(&p) => Bind::Option(Box::new(some_inner(p)?)),
+                p => Bind::Value(Box::new(p)),
             })
         }
         [a, b] => Ok(Bind::ValueOk(Box::new(pattern(a)?), Box::new(pattern(b)?))),
@@ -136,20 +141,89 @@ fn pattern(ts: &[TokenTree]) -> syn::Result<Pat> {
     Pat::parse_multi.parse2(stream(ts))
 }
 
-/// `Some(..)`, `None`, or an or-pattern of them: the case receives `Option<T>`.
-pub(crate) fn is_option_pattern(p: &Pat) -> bool {
-    let last_is = |path: &syn::Path, names: &[&str]| {
-        path.segments
-            .last()
-            .is_some_and(|s| names.iter().any(|n| s.ident == n))
-    };
+/// Why a refutable receive pattern may only be `Some(v)`, and the forms to use instead.
+const REFUTABLE: &str = "a receive pattern may fail only on a closed channel: write \
+     `Some(v)` with an irrefutable `v` (a name, `_`, a tuple of names). A pattern that can fail \
+     on a received value would drop that value (Go never loses one): take the value and \
+     match on it in the arm's body. Receive forms: `v = <-ch` (the zero value once `ch` is \
+     closed), `v, ok = <-ch`, `Some(v) = <-ch` (the case is disabled once `ch` is closed), \
+     `v: Option<_> = <-ch` (`None` once closed), `<-ch`";
+
+/// `v: Option<_> = <-rx`: the pattern and its type, which must be `Option<..>`.
+fn whole(pat: &[TokenTree], ty: &[TokenTree], span: Span) -> syn::Result<Bind> {
+    let at = pat.first().map_or(span, TokenTree::span);
+    let p = pattern(pat)?;
+    let ty: syn::Type = syn::parse2(stream(ty))?;
+    let is_option = matches!(&ty, syn::Type::Path(t) if t.qself.is_none()
+        && t.path.segments.last().is_some_and(|s| s.ident == "Option"));
+    if !is_option {
+        return Err(syn::Error::new_spanned(
+            &ty,
+            "a receive's pattern takes one type, `Option<_>`, to bind the `Option<T>` itself \
+             (`None` once the channel is closed): write `v: Option<_> = <-ch`, or `v = <-ch` \
+             for the value (the zero value once closed)",
+        ));
+    }
+    if mentions_option(&p) {
+        return Err(syn::Error::new(at, REFUTABLE));
+    }
+    Ok(Bind::Whole(Box::new(p), Box::new(ty)))
+}
+
+/// The pattern names `Some` or `None` anywhere at its top (through `|` and parentheses):
+/// the case receives `Option<T>`.
+fn mentions_option(p: &Pat) -> bool {
     match p {
         Pat::TupleStruct(t) => last_is(&t.path, &["Some"]),
         Pat::Path(t) => last_is(&t.path, &["None"]),
         Pat::Ident(i) => i.ident == "None" && i.subpat.is_none(),
-        Pat::Or(o) => o.cases.iter().any(is_option_pattern),
-        Pat::Paren(p) => is_option_pattern(&p.pat),
+        Pat::Or(o) => o.cases.iter().any(mentions_option),
+        Pat::Paren(p) => mentions_option(&p.pat),
         _ => false,
+    }
+}
+
+fn last_is(path: &syn::Path, names: &[&str]) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|s| names.iter().any(|n| s.ident == n))
+}
+
+/// `Some(inner)` with `inner` free of refutable parts it can be told by (literals, ranges,
+/// paths, `|`, the `Option`/`Result` variants): `inner`. The expansion binds it with `let`,
+/// so rustc rejects any refutable pattern this cannot see (an enum's variant).
+fn some_inner(p: Pat) -> syn::Result<Pat> {
+    let at = syn::spanned::Spanned::span(&p);
+    let Pat::TupleStruct(t) = p else {
+        return Err(syn::Error::new(at, REFUTABLE));
+    };
+    if t.qself.is_some() || !last_is(&t.path, &["Some"]) || t.elems.len() != 1 {
+        return Err(syn::Error::new(at, REFUTABLE));
+    }
+    let inner = t.elems.into_iter().next().expect("one element");
+    if let Some(bad) = refutable_part(&inner) {
+        return Err(syn::Error::new(bad, REFUTABLE));
+    }
+    Ok(inner)
+}
+
+/// The span of a part of `p` that can fail on a value, where the syntax shows it.
+fn refutable_part(p: &Pat) -> Option<Span> {
+    use syn::spanned::Spanned;
+    let variant = |path: &syn::Path| last_is(path, &["Some", "None", "Ok", "Err"]);
+    match p {
+        Pat::Lit(_) | Pat::Range(_) | Pat::Or(_) | Pat::Path(_) | Pat::Const(_) => Some(p.span()),
+        Pat::Ident(i) if i.ident == "None" => Some(p.span()),
+        Pat::Ident(i) => i.subpat.as_ref().and_then(|(_, s)| refutable_part(s)),
+        Pat::TupleStruct(t) if variant(&t.path) => Some(p.span()),
+        Pat::TupleStruct(t) => t.elems.iter().find_map(refutable_part),
+        Pat::Struct(s) => s.fields.iter().find_map(|f| refutable_part(&f.pat)),
+        Pat::Tuple(t) => t.elems.iter().find_map(refutable_part),
+        Pat::Slice(s) => s.elems.iter().find_map(refutable_part),
+        Pat::Paren(x) => refutable_part(&x.pat),
+        Pat::Reference(r) => refutable_part(&r.pat),
+        Pat::Type(t) => refutable_part(&t.pat),
+        _ => None,
     }
 }
 
@@ -219,6 +293,68 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn option_receives() {
+        let (sel, err) = check(
+            "Some(v) = <-a => (), Some((x, _)) = <-b => (), v: Option<_> = <-c => (), \
+             w: ::core::option::Option<u8> = <-d => ()",
+        );
+        assert!(err.is_none(), "{err:?}");
+        assert!(
+            matches!(&sel.arms[0].op, Op::Recv { bind: Bind::Option(p), .. } if quote::quote!(#p).to_string() == "v")
+        );
+        assert!(matches!(
+            &sel.arms[1].op,
+            Op::Recv {
+                bind: Bind::Option(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            &sel.arms[2].op,
+            Op::Recv {
+                bind: Bind::Whole(..),
+                ..
+            }
+        ));
+        assert!(matches!(
+            &sel.arms[3].op,
+            Op::Recv {
+                bind: Bind::Whole(..),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn patterns_that_could_drop_a_value_are_rejected() {
+        for src in [
+            "None = <-a => ()",
+            "Some(0) = <-a => ()",
+            "Some(1..=5) = <-a => ()",
+            "Some(x @ 1..=5) = <-a => ()",
+            "Some(Ok(x)) = <-a => ()",
+            "Some(None) = <-a => ()",
+            "Some((0, y)) = <-a => ()",
+            "Some(A | B) = <-a => ()",
+            "Some(v) | None = <-a => ()",
+            "(Some(v)) | None = <-a => ()",
+            "case None := <-a: ()",
+            "Some(v): Option<_> = <-a => ()",
+        ] {
+            let (sel, err) = check(src);
+            let err = err.unwrap_or_else(|| panic!("{src}: accepted"));
+            assert!(
+                err.contains("may fail only on a closed channel"),
+                "{src}: {err}"
+            );
+            assert!(err.contains("`v: Option<_> = <-ch`"), "{src}: {err}");
+            assert!(sel.arms.is_empty(), "{src}");
+        }
+        let (_, err) = check("v: i32 = <-a => ()");
+        assert!(err.unwrap().contains("takes one type, `Option<_>`"));
     }
 
     #[test]

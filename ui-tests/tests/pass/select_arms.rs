@@ -90,7 +90,7 @@ fn main() {
         default => {}
     }
     select! {
-        None = <-no_zero => {}
+        v: Option<_> = <-no_zero => assert_eq!(v, None),
         default => panic!("a closed channel is ready"),
     }
 
