@@ -77,7 +77,7 @@ macro_rules! go {
 ///
 /// let data: Chan<i32> = make!(chan i32, 1);
 /// let out: Chan<i32> = make!(chan i32, 1);
-/// let quit: Chan<()> = make!(chan (), 1);
+/// let quit: Chan<()> = make! { chan (), 1 };
 /// data.send(1);
 /// select! {
 ///     v = <-data => println!("got {v}"),             // receive (the zero value once closed)
@@ -127,7 +127,7 @@ macro_rules! go {
 ///   struct Job(u32);
 ///
 ///   let jobs: Chan<Job> = make!(chan Job, 3);
-///   let quit: Chan<()> = make!(chan ());
+///   let quit: Chan<()> = make! { chan () };
 ///   for i in 1..=3 {
 ///       jobs.send(Job(i));
 ///   }
@@ -225,6 +225,23 @@ macro_rules! select {
 /// The capacity may be any integer type, as in Go; a negative one panics with Go's
 /// "makechan: size out of range". The element type may be written with Go's channel types
 /// (`chan T`, `chan<- T`, `<-chan T`).
+///
+/// # rustfmt
+///
+/// rustfmt formats the arguments of a `make!(..)` call when they happen to parse as a Rust
+/// expression: `make!(chan (u32, u32))` becomes `make!(chan(u32, u32))`, `make!(chan &str)`
+/// becomes `make!(chan & str)`, `make!(chan (), 1)` becomes `make!(chan(), 1)`. The tokens
+/// are the same, so the channel is too; only the look suffers. It does the same inside
+/// `make![..]`, but it leaves braced macro calls alone, so write those element types with
+/// braces (or name the type with a `type` alias):
+///
+/// ```
+/// use gocsp::prelude::*;
+/// let pairs: Chan<(u32, u32)> = make! { chan (u32, u32) };
+/// let names: Chan<&str> = make! { chan &str, 4 };
+/// let done: Chan<()> = make! { chan (), 1 };
+/// assert_eq!((pairs.cap(), names.cap(), done.cap()), (0, 4, 1));
+/// ```
 #[macro_export]
 macro_rules! make {
     ($($tt:tt)*) => {

@@ -31,10 +31,16 @@ fn main() {
         2
     };
     go!(worker(mark(), results.sender()));
-    assert_eq!(evaluated.load(Ordering::SeqCst), 1, "argument evaluated in the caller");
+    assert_eq!(
+        evaluated.load(Ordering::SeqCst),
+        1,
+        "argument evaluated in the caller"
+    );
 
     // Method call form: the receiver is evaluated (moved) now.
-    let c = Counter { out: results.sender() };
+    let c = Counter {
+        out: results.sender(),
+    };
     go!(c.report(30));
 
     // A receive in the arguments happens in the caller too.
@@ -63,7 +69,7 @@ fn main() {
     assert_eq!(got, [10, 20, 30, 40, 50, 60, 70]);
 
     // Go's receive statements in a block.
-    let done = make!(chan ());
+    let done = make! { chan () };
     let ping = make!(chan i32);
     let (d, p) = (done.clone(), ping.clone());
     go! {

@@ -18,7 +18,11 @@ fn squares(from: u32, to: u32, out: Sender<u32>) {
 }
 
 #[owner]
-fn labelled<T: Display + Send + 'static>(items: Vec<T>, label: impl Display + Send + 'static, out: Sender<String>) {
+fn labelled<T: Display + Send + 'static>(
+    items: Vec<T>,
+    label: impl Display + Send + 'static,
+    out: Sender<String>,
+) {
     for item in items {
         out.send(format!("{label}{item}"));
     }

@@ -10,7 +10,7 @@ struct NoZero(u32);
 fn main() {
     let data: Chan<i32> = make!(chan i32, 4);
     let out: Chan<i32> = make!(chan i32, 1);
-    let quit: Chan<()> = make!(chan (), 1);
+    let quit: Chan<()> = make! { chan (), 1 };
 
     // Receive.
     data.send(1);

@@ -6,7 +6,7 @@ fn park_forever() -> ! {
 }
 
 fn main() {
-    let started: Chan<()> = make!(chan (), 1);
+    let started: Chan<()> = make! { chan (), 1 };
     let s = started.clone();
     go!(move || {
         s.send(());

@@ -5,7 +5,7 @@ use gocsp::prelude::*;
 fn main() {
     let jobs: Chan<i32> = make!(chan i32, 4);
     let results: Chan<i32> = make!(chan i32, 4);
-    let done: Chan<()> = make!(chan (), 1);
+    let done: Chan<()> = make! { chan (), 1 };
 
     jobs.send(20);
     let mut log = Vec::new();

@@ -34,7 +34,7 @@ fn main() {
     }
 
     // `Some(v)` with a tuple inside, and `mut`; Go's clause syntax too.
-    let pairs: Chan<(Job, Job)> = make!(chan (Job, Job), 2);
+    let pairs: Chan<(Job, Job)> = make! { chan (Job, Job), 2 };
     pairs.send((Job(1), Job(2)));
     select! {
         Some((a, _)) = <-pairs => assert_eq!(a, Job(1)),
@@ -48,7 +48,7 @@ fn main() {
 
     // Once closed, a `Some(v)` case is disabled: the select goes on with the others.
     pairs.close();
-    let quit: Chan<()> = make!(chan (), 1);
+    let quit: Chan<()> = make! { chan (), 1 };
     quit.send(());
     let which = select! {
         Some(_) = <-pairs => "pairs",
