@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use gocsp::__private::{RecvCase, SelectCase};
 use gocsp::{Chan, Receiver, Select, WaitGroup, context, time};
 
 use crate::common::{self, BUFFER, Blocked, CONTEXT_NODES, sink};
@@ -119,8 +118,8 @@ pub fn mpmc(world: World, p: usize, q: usize, cap: usize, n: usize) -> Duration 
 /// How a workload builds its `select`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectForm {
-    /// Cases on the stack, passed to the engine as `&mut [&mut dyn SelectCase]`: exactly what
-    /// `select!` expands to (through `gocsp::__private`).
+    /// The `select!` macro (cases on the stack; one case plus `default` is a single
+    /// non-blocking attempt, without the select engine).
     Static,
     /// The run-time [`Select`] builder (one boxed case each).
     Builder,
@@ -161,23 +160,12 @@ pub fn select4(world: World, form: SelectForm, n: usize) -> Duration {
 #[inline]
 fn select4_static(rx: &[Receiver<usize>; 4]) -> usize {
     let [r0, r1, r2, r3] = rx;
-    let (mut c0, mut c1, mut c2, mut c3) = (
-        RecvCase::new(r0),
-        RecvCase::new(r1),
-        RecvCase::new(r2),
-        RecvCase::new(r3),
-    );
-    let i = {
-        let mut cases: [&mut dyn SelectCase; 4] = [&mut c0, &mut c1, &mut c2, &mut c3];
-        gocsp::__private::select(&mut cases, false)
-    };
-    let v = match i {
-        0 => c0.take(),
-        1 => c1.take(),
-        2 => c2.take(),
-        _ => c3.take(),
-    };
-    v.unwrap_or_default()
+    gocsp::select! {
+        v = <-r0 => v,
+        v = <-r1 => v,
+        v = <-r2 => v,
+        v = <-r3 => v,
+    }
 }
 
 #[inline]
@@ -201,11 +189,10 @@ pub fn select_default(world: World, form: SelectForm, n: usize) -> Duration {
         let start = Instant::now();
         for _ in 0..n {
             let ready = match form {
-                SelectForm::Static => {
-                    let mut c = RecvCase::new(&ch);
-                    let mut cases: [&mut dyn SelectCase; 1] = [&mut c];
-                    gocsp::__private::try_select(&mut cases, false).is_some()
-                }
+                SelectForm::Static => gocsp::select! {
+                    <-ch => true,
+                    default => false,
+                },
                 SelectForm::Builder => {
                     let mut sel = Select::new();
                     sel.recv(&ch);
