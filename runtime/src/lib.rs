@@ -65,7 +65,8 @@
 //!   park); moving it would break both. Only goroutines that have not started yet, which are
 //!   plain `Send` closures, are stolen by idle workers.
 //! - **Every stack has a guard page**, so an overflow is a clean crash, never a silent
-//!   overwrite. Stacks are 64 KiB by default ([`Builder::stack_size`]).
+//!   overwrite, and the runtime reports it as Go does (`fatal error: stack overflow`). Stacks
+//!   are 64 KiB by default (256 KiB in debug builds; [`Builder::stack_size`]).
 //! - `go!` and [`spawn`] require `FnOnce() + Send + 'static`, like `std::thread::spawn`.
 //!
 //! ## What blocks a worker

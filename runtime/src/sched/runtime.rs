@@ -73,7 +73,8 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Defaults: `GOMAXPROCS` workers (or one per core), 64 KiB stacks, abort on panic.
+    /// Defaults: `GOMAXPROCS` workers (or one per core), [`DEFAULT_STACK_SIZE`] stacks, abort on
+    /// panic.
     pub fn new() -> Self {
         Builder {
             workers: None,
