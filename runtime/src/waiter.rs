@@ -240,6 +240,20 @@ impl WaiterRef {
     /// Blocks until the selection word leaves `WAITING` and returns it. Must be called by the
     /// waiter's own thread or goroutine.
     pub(crate) fn wait(&self, reason: BlockReason, site: &'static Location<'static>) -> Selected {
+        // A thread spins briefly first: a counterparty on another core often answers within
+        // microseconds, and a futex sleep and wake-up costs tens of them. (A goroutine never
+        // spins: its worker has other goroutines to run.)
+        #[cfg(not(loom))]
+        if let WaiterRef::Thread(_) = self {
+            let mut backoff = crate::loom::Backoff::new();
+            for _ in 0..THREAD_SPINS {
+                let s = self.selected();
+                if s != Selected::Waiting {
+                    return s;
+                }
+                backoff.snooze();
+            }
+        }
         loop {
             let s = self.selected();
             if s != Selected::Waiting {
@@ -261,6 +275,10 @@ impl WaiterRef {
         }
     }
 }
+
+/// Checks a blocked thread makes before it parks (spinning, then yielding, with backoff).
+#[cfg(not(loom))]
+const THREAD_SPINS: u32 = 16;
 
 #[cfg(not(loom))]
 fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {
