@@ -276,49 +276,6 @@ chan_cap!(
     u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
 );
 
-/// Converts a bidirectional channel to the direction a `go_syntax!` parameter expects (Go's
-/// implicit `chan T` → `chan<- T` / `<-chan T` conversion), by value. (`go_syntax!` itself
-/// uses [`ChanArg`], which borrows the argument.)
-#[diagnostic::on_unimplemented(
-    message = "cannot use `{Self}` as `{Target}` value in argument",
-    label = "a channel's direction can only be narrowed",
-    note = "Go converts `chan T` to `chan<- T` (`Sender<T>`) or `<-chan T` (`Receiver<T>`), never back, and never between element types"
-)]
-pub trait IntoChanDir<Target> {
-    /// The conversion.
-    fn into_chan_dir(self) -> Target;
-}
-
-impl<T> IntoChanDir<Sender<T>> for Chan<T> {
-    fn into_chan_dir(self) -> Sender<T> {
-        self.into()
-    }
-}
-
-impl<T> IntoChanDir<Receiver<T>> for Chan<T> {
-    fn into_chan_dir(self) -> Receiver<T> {
-        self.into()
-    }
-}
-
-impl<T> IntoChanDir<Chan<T>> for Chan<T> {
-    fn into_chan_dir(self) -> Chan<T> {
-        self
-    }
-}
-
-impl<T> IntoChanDir<Sender<T>> for Sender<T> {
-    fn into_chan_dir(self) -> Sender<T> {
-        self
-    }
-}
-
-impl<T> IntoChanDir<Receiver<T>> for Receiver<T> {
-    fn into_chan_dir(self) -> Receiver<T> {
-        self
-    }
-}
-
 /// Go's implicit channel conversion at a call in `go_syntax!`: a borrowed argument (`Self`)
 /// made into the parameter's handle type (`Dst`), cloned as Go copies a channel value, so the
 /// caller keeps its own. `chan T` narrows to `chan<- T` or `<-chan T`; nothing widens.

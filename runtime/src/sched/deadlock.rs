@@ -146,8 +146,10 @@ fn quiescent_epoch() -> Option<u64> {
     let epoch = EPOCH.load(Ordering::SeqCst);
     let asleep = SLEEPING.load(Ordering::SeqCst) == WORKERS.load(Ordering::SeqCst);
     let idle = TIMERS.load(Ordering::SeqCst) == 0 && BLOCKING.load(Ordering::SeqCst) == 0;
-    let queued = super::runtime::any_queued();
-    (asleep && idle && !queued && EPOCH.load(Ordering::SeqCst) == epoch).then_some(epoch)
+    // The queue scan takes a lock: only when the cheap checks already say "quiescent" (the
+    // main thread runs this each time it parks).
+    let quiet = asleep && idle && !super::runtime::any_queued();
+    (quiet && EPOCH.load(Ordering::SeqCst) == epoch).then_some(epoch)
 }
 
 fn only_own_threads() -> bool {

@@ -73,10 +73,10 @@ std::thread_local! {
 }
 
 fn current_group() -> u64 {
-    match current_task() {
+    worker::with_current_task(|t| match t {
         Some(t) => t.group(),
         None => GROUP.try_with(Cell::get).unwrap_or(0),
-    }
+    })
 }
 
 #[track_caller]
@@ -276,10 +276,10 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// yields the thread. Goroutines are scheduled cooperatively: one that computes for a long
 /// time without a channel operation or a call to this holds its worker.
 pub fn yield_now() {
-    match current_task() {
+    worker::with_current_task(|t| match t {
         Some(t) => t.yield_current(),
         None => std::thread::yield_now(),
-    }
+    })
 }
 
 /// The number of goroutines alive now (spawned and not finished), like Go's

@@ -346,6 +346,16 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
     }
 }
 
+/// Runs `f` with the goroutine running on this thread, if any, without touching its reference
+/// count (for the hot paths: spawn, yield, a goroutine's first run).
+#[inline]
+pub(crate) fn with_current_task<R>(f: impl FnOnce(Option<&Task>) -> R) -> R {
+    let p = current_task_ptr();
+    // SAFETY: as in `current_task`: the pointer is live while the goroutine runs, and `f` runs
+    // inside it.
+    f(unsafe { p.as_ref() })
+}
+
 /// The goroutine running on this thread, as the raw pointer of the `Arc` its worker holds
 /// while it runs (no reference count taken).
 #[inline]
@@ -674,9 +684,11 @@ impl Local {
             task.stack_limit
                 .set(corosensei::stack::Stack::limit(&stack).get());
             let co = Co::with_stack(stack, move |y, ()| {
-                if let Some(t) = current_task() {
-                    t.yielder.set(y as *const _);
-                }
+                with_current_task(|t| {
+                    if let Some(t) = t {
+                        t.yielder.set(y as *const _);
+                    }
+                });
                 super::run_goroutine_body(f);
             });
             *body = Body::Running(ManuallyDrop::new(co));
