@@ -28,7 +28,7 @@ use std::ptr::NonNull;
 use crate::chan::array::{PopError, SendFail};
 use crate::chan::packet::Packet;
 use crate::chan::{AllowsRecv, AllowsSend, AnyChan, Channel, panic_send_on_closed, raw_of};
-use crate::loom::{Arc, Ordering, fence};
+use crate::loom::{Arc, AtomicBool, Ordering, fence};
 use crate::rng;
 use crate::waiter::{self, BlockReason, Selected, WaiterRef};
 
@@ -39,9 +39,9 @@ pub trait SelectCase: sealed::Sealed {
     /// Tries to complete without blocking. Panics on a send to a closed channel.
     #[doc(hidden)]
     fn __poll(&mut self) -> Poll;
-    /// Registers the waiter; returns true if the case is ready now.
+    /// Registers the waiter (see [`Registered`]).
     #[doc(hidden)]
-    fn __register(&mut self, cx: Cx<'_>) -> bool;
+    fn __register(&mut self, cx: Cx<'_>) -> Registered;
     #[doc(hidden)]
     fn __unregister(&mut self);
     /// The select was woken for this case; finishes it. False means "poll again".
@@ -70,6 +70,34 @@ pub enum Poll {
     NotReady,
     /// Completed.
     Done,
+}
+
+/// What registering a case tells the engine (engine plumbing).
+///
+/// After the select parks it must not touch a case that a counterparty may be moving a value
+/// in or out of: even a reborrow of the case would race with that write. So everything the
+/// engine needs after waking is returned here, at registration, while the case is still the
+/// engine's alone.
+#[doc(hidden)]
+#[allow(missing_debug_implementations)]
+pub struct Registered {
+    /// The case is ready now: the select aborts its wait and polls again.
+    ready_now: bool,
+    /// The case's token (its packet's address), as the selection word will name it.
+    oper: usize,
+    /// For an unbuffered channel, the hand-off flag of the case's packet, which the
+    /// counterparty that commits this case sets once it is done with the packet. Null where a
+    /// counterparty touches nothing of the case (buffered channels, nil cases).
+    handoff: *const AtomicBool,
+}
+
+impl Registered {
+    /// A case that registered nothing (a nil channel).
+    const NOTHING: Registered = Registered {
+        ready_now: false,
+        oper: 0,
+        handoff: std::ptr::null(),
+    };
 }
 
 /// The blocked party a case registers (engine plumbing).
@@ -144,12 +172,26 @@ impl<'a, T> RecvCase<'a, T> {
 
     /// Turns this case into a nil-channel case (never ready again in this select).
     pub fn disable(&mut self) {
+        self.discard_untaken();
         self.chan = None;
-        self.outcome = Outcome::Pending;
     }
 }
 
 impl<T> RecvCase<'_, T> {
+    /// Forgets the outcome of an earlier run, dropping a received value that nobody took (a
+    /// [`Select`] run again before [`Select::take`]). Called before the case is touched by a
+    /// new run, so a hand-off never finds its destination occupied.
+    #[inline]
+    fn discard_untaken(&mut self) {
+        if std::mem::replace(&mut self.outcome, Outcome::Pending) == Outcome::Value
+            && self.packet.disown()
+        {
+            // SAFETY: the packet held the received value in `storage` and has just given it
+            // up; the state is already consistent if its `Drop` panics.
+            unsafe { self.storage.assume_init_drop() }
+        }
+    }
+
     /// Points the packet at this case's storage (it may have moved since the last use).
     #[inline]
     fn aim(&mut self) {
@@ -166,6 +208,7 @@ impl<T> SelectCase for RecvCase<'_, T> {
 
     #[inline]
     fn __poll(&mut self) -> Poll {
+        self.discard_untaken();
         let Some(c) = self.chan else { return Poll::Nil };
         self.aim();
         let r = match &**c {
@@ -180,22 +223,38 @@ impl<T> SelectCase for RecvCase<'_, T> {
         Poll::Done
     }
 
-    fn __register(&mut self, cx: Cx<'_>) -> bool {
+    fn __register(&mut self, cx: Cx<'_>) -> Registered {
         let w = cx.0;
         let oper = self.__oper();
-        let Some(c) = self.chan else { return false };
+        let Some(c) = self.chan else {
+            return Registered::NOTHING;
+        };
         self.aim();
         match &**c {
             Channel::Array(a) => {
                 a.receivers.register(oper, w);
                 fence(Ordering::SeqCst);
-                !a.is_empty() || a.is_closed()
+                Registered {
+                    ready_now: !a.is_empty() || a.is_closed(),
+                    oper,
+                    handoff: std::ptr::null(),
+                }
             }
-            Channel::Zero(z) => z.register_recv(oper, &mut self.packet, w),
+            Channel::Zero(z) => {
+                let p: *mut Packet<T> = &mut self.packet;
+                // SAFETY: `p` points at this case's packet, which stays put while registered.
+                let handoff = unsafe { Packet::ready_flag(p) };
+                Registered {
+                    ready_now: z.register_recv(oper, p, w),
+                    oper,
+                    handoff,
+                }
+            }
         }
     }
 
     fn __unregister(&mut self) {
+        self.packet.touch();
         let oper = self.__oper();
         let Some(c) = self.chan else { return };
         match &**c {
@@ -315,22 +374,38 @@ impl<T> SelectCase for SendCase<'_, T> {
         }
     }
 
-    fn __register(&mut self, cx: Cx<'_>) -> bool {
+    fn __register(&mut self, cx: Cx<'_>) -> Registered {
         let w = cx.0;
         let oper = self.__oper();
-        let Some(c) = self.chan else { return false };
+        let Some(c) = self.chan else {
+            return Registered::NOTHING;
+        };
         self.aim();
         match &**c {
             Channel::Array(a) => {
                 a.senders.register(oper, w);
                 fence(Ordering::SeqCst);
-                !a.is_full() || a.is_closed()
+                Registered {
+                    ready_now: !a.is_full() || a.is_closed(),
+                    oper,
+                    handoff: std::ptr::null(),
+                }
             }
-            Channel::Zero(z) => z.register_send(oper, &mut self.packet, w),
+            Channel::Zero(z) => {
+                let p: *mut Packet<T> = &mut self.packet;
+                // SAFETY: as in `RecvCase::__register`.
+                let handoff = unsafe { Packet::ready_flag(p) };
+                Registered {
+                    ready_now: z.register_send(oper, p, w),
+                    oper,
+                    handoff,
+                }
+            }
         }
     }
 
     fn __unregister(&mut self) {
+        self.packet.touch();
         let oper = self.__oper();
         let Some(c) = self.chan else { return };
         match &**c {
@@ -431,39 +506,79 @@ fn run_with(
         }
 
         // Block.
-        let chosen = waiter::with_current(|w| {
-            let mut registered = 0;
-            for &i in order.iter() {
-                registered += 1;
-                let case = &mut cases[i as usize];
-                if case.__is_nil() {
-                    continue;
-                }
-                if case.__register(Cx(w)) {
-                    let _ = w.try_select(Selected::Aborted);
-                    break;
-                }
-            }
-            let sel = w.wait(BlockReason::Select, site);
-            for &i in order[..registered].iter() {
-                cases[i as usize].__unregister();
-            }
-            let (op, closed) = match sel {
-                Selected::Operation(op) => (op, false),
-                Selected::Closed(op) => (op, true),
-                Selected::Aborted | Selected::Waiting => return None,
-            };
-            let i = order[..registered]
-                .iter()
-                .map(|&i| i as usize)
-                .find(|&i| cases[i].__oper() == op)
-                .expect("a select is only woken for one of its own cases");
-            cases[i].__accept(closed).then_some(i)
-        });
+        let chosen = if n <= 8 {
+            block(
+                cases,
+                order,
+                &mut [const { Registered::NOTHING }; 8][..n],
+                site,
+            )
+        } else {
+            let mut regs = Vec::with_capacity(n);
+            regs.resize_with(n, || Registered::NOTHING);
+            block(cases, order, &mut regs, site)
+        };
         if chosen.is_some() {
             return chosen;
         }
     }
+}
+
+/// Registers every case, parks, and finishes the case that a counterparty committed. `None`
+/// means "poll again" (the wait was aborted, or a buffered case lost its value to another
+/// receiver).
+fn block(
+    cases: &mut [&mut dyn SelectCase],
+    order: &[u32],
+    regs: &mut [Registered],
+    site: &'static Location<'static>,
+) -> Option<usize> {
+    waiter::with_current(|w| {
+        let mut registered = 0;
+        for &i in order.iter() {
+            let case = &mut cases[i as usize];
+            registered += 1;
+            if case.__is_nil() {
+                regs[registered - 1] = Registered::NOTHING;
+                continue;
+            }
+            let reg = case.__register(Cx(w));
+            let ready_now = reg.ready_now;
+            regs[registered - 1] = reg;
+            if ready_now {
+                let _ = w.try_select(Selected::Aborted);
+                break;
+            }
+        }
+        let sel = w.wait(BlockReason::Select, site);
+        // Which case was committed, found from what registration recorded: no case is
+        // touched until the counterparty is done with it.
+        let won = match sel {
+            Selected::Operation(op) | Selected::Closed(op) => Some(
+                regs[..registered]
+                    .iter()
+                    .position(|r| r.oper == op)
+                    .expect("a select is only woken for one of its own cases"),
+            ),
+            Selected::Aborted | Selected::Waiting => None,
+        };
+        if let (Selected::Operation(_), Some(k)) = (sel, won) {
+            let handoff = regs[k].handoff;
+            if !handoff.is_null() {
+                // SAFETY: the flag belongs to the packet of case `order[k]`, which we own and
+                // which stays alive (and untouched) until the flag is set; the counterparty
+                // that won our selection word sets it when it is done with the packet. Its
+                // writes happen before our acquire load of the flag.
+                unsafe { crate::chan::packet::wait_flag(handoff) };
+            }
+        }
+        for &i in order[..registered].iter() {
+            cases[i as usize].__unregister();
+        }
+        let i = order[won?] as usize;
+        let closed = matches!(sel, Selected::Closed(_));
+        cases[i].__accept(closed).then_some(i)
+    })
 }
 
 /// A select whose cases are decided at run time (Go's `reflect.Select`); the [`select!`]
@@ -473,6 +588,10 @@ fn run_with(
 /// index), then call [`select`](Select::select) (block until one case commits) or
 /// [`try_select`](Select::try_select) (Go's `default`: `None` if no case is ready now). Exactly
 /// one case commits; the value of a send case that loses is dropped with the `Select`.
+///
+/// A `Select` can run again (in a loop, say): a send case that already delivered its value
+/// never fires again (it acts as a nil case), and a received value that was not
+/// [`take`](Select::take)n before the next run is dropped by that run.
 ///
 /// ```
 /// use gocsp::{Chan, Select};
@@ -495,12 +614,16 @@ fn run_with(
 pub struct Select<'a> {
     cases: Vec<Box<dyn SelectCase + 'a>>,
     biased: bool,
+    /// Unique for the process's life: a [`RecvIndex`] carries the id of the `Select` that made
+    /// it, so an index is never taken against another `Select`'s case (whose value may be of
+    /// another type, in a box at the same address).
+    id: u64,
 }
 
 /// Names a receive case of a [`Select`] and the type it receives.
 pub struct RecvIndex<T> {
     index: usize,
-    ptr: *const (),
+    select: u64,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -534,9 +657,11 @@ impl<'a> Select<'a> {
     /// An empty select. With no cases, [`select`](Select::select) blocks forever (Go's
     /// `select {}`).
     pub fn new() -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Select {
             cases: Vec::new(),
             biased: false,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -553,12 +678,10 @@ impl<'a> Select<'a> {
         C::Dir: AllowsRecv,
         C::Elem: 'a,
     {
-        let case = Box::new(RecvCase::new(ch));
-        let ptr = &*case as *const RecvCase<'a, C::Elem> as *const ();
-        self.cases.push(case);
+        self.cases.push(Box::new(RecvCase::new(ch)));
         RecvIndex {
             index: self.cases.len() - 1,
-            ptr,
+            select: self.id,
             _marker: std::marker::PhantomData,
         }
     }
@@ -601,18 +724,25 @@ impl<'a> Select<'a> {
 
     /// The value received by the chosen receive case: `None` if its channel was closed.
     ///
+    /// A value is taken at most once. A receive case's value that is not taken before the
+    /// next [`select`](Select::select) or [`try_select`](Select::try_select) on this `Select`
+    /// is dropped by that run.
+    ///
     /// # Panics
     /// If `case` belongs to another `Select` or was not the chosen case.
+    #[track_caller]
     pub fn take<T: 'a>(&mut self, case: RecvIndex<T>) -> Option<T> {
-        let boxed = self
-            .cases
-            .get_mut(case.index)
-            .expect("RecvIndex from another Select");
-        let ptr = &mut **boxed as *mut (dyn SelectCase + 'a) as *mut ();
-        assert_eq!(ptr as *const (), case.ptr, "RecvIndex from another Select");
-        // SAFETY: the pointer is the very box `recv` created as a `RecvCase<'a, T>` (checked
-        // by address above), and we hold `&mut self`, so the access is exclusive.
-        let recv = unsafe { &mut *(ptr as *mut RecvCase<'a, T>) };
+        assert!(
+            case.select == self.id,
+            "Select::take: the RecvIndex belongs to another Select"
+        );
+        let boxed = &mut self.cases[case.index];
+        let ptr = &mut **boxed as *mut (dyn SelectCase + 'a) as *mut RecvCase<'a, T>;
+        // SAFETY: `case` was made by `recv` on this very `Select` (ids are unique and never
+        // reused), which pushed a `RecvCase<'a, T>` at `case.index`, with `T` the index's own
+        // type parameter; cases are never removed or replaced. `&mut self` makes the access
+        // exclusive.
+        let recv = unsafe { &mut *ptr };
         recv.take()
     }
 }

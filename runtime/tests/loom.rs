@@ -168,3 +168,33 @@ fn buffered_select_and_receiver_share_one_value() {
         );
     });
 }
+
+/// A select parked on an unbuffered case is committed by a counterparty that then moves the
+/// value through the case's packet: the select must not touch its cases (unregistering takes
+/// `&mut` to each) until that move is done. Both directions.
+#[test]
+fn select_touches_its_cases_only_after_the_hand_off() {
+    model(|| {
+        let a: Chan<u32> = Chan::new(0);
+        let idle: Chan<u32> = Chan::new(0);
+        let tx = a.sender();
+        let t = thread::spawn(move || tx.send(7));
+        let mut sel = Select::new();
+        let ra = sel.recv(&a);
+        sel.recv(&idle);
+        assert_eq!(sel.select(), ra.index());
+        assert_eq!(sel.take(ra), Some(7));
+        t.join().unwrap();
+    });
+    model(|| {
+        let a: Chan<u32> = Chan::new(0);
+        let idle: Chan<u32> = Chan::new(0);
+        let rx = a.receiver();
+        let t = thread::spawn(move || rx.recv());
+        let mut sel = Select::new();
+        let sa = sel.send(&a, 7);
+        sel.recv(&idle);
+        assert_eq!(sel.select(), sa);
+        assert_eq!(t.join().unwrap(), Some(7));
+    });
+}

@@ -820,3 +820,126 @@ fn unpolled_send_cases_drop_their_values() {
     assert_eq!(Arc::strong_count(&value), 1);
     assert!(b.try_recv().is_err());
 }
+
+#[test]
+fn a_blocked_thread_select_receives_hand_offs_from_threads() {
+    // The select parks first; the sender claims it and writes the value into the case's
+    // packet. The select must not touch its cases until that write is done (Miri checks it).
+    let n = scaled(200, 50);
+    let a: Chan<Box<u32>> = Chan::new(0);
+    let b: Chan<Box<u32>> = Chan::new(0);
+    let (ta, tb) = (a.sender(), b.sender());
+    let t = std::thread::spawn(move || {
+        for i in 0..n as u32 {
+            if i % 2 == 0 {
+                ta.send(Box::new(i))
+            } else {
+                tb.send(Box::new(i))
+            }
+        }
+    });
+    for i in 0..n as u32 {
+        let mut sel = Select::new();
+        let ra = sel.recv(&a);
+        let rb = sel.recv(&b);
+        let got = if sel.select() == ra.index() {
+            sel.take(ra)
+        } else {
+            sel.take(rb)
+        };
+        assert_eq!(got.as_deref(), Some(&i));
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn a_blocked_thread_select_sends_hand_offs_to_threads() {
+    let n = scaled(200, 50);
+    let a: Chan<Box<u32>> = Chan::new(0);
+    let ra = a.receiver();
+    let t = std::thread::spawn(move || (0..n as u32).map(|_| *ra.recv().unwrap()).sum::<u32>());
+    let never: Chan<u32> = Chan::new(0);
+    for i in 0..n as u32 {
+        let mut sel = Select::new();
+        let sa = sel.send(&a, Box::new(i));
+        sel.recv(&never);
+        assert_eq!(sel.select(), sa);
+    }
+    assert_eq!(t.join().unwrap(), (0..n as u32).sum::<u32>());
+}
+
+#[test]
+fn a_recv_index_from_a_dropped_select_is_refused() {
+    // The stale index's case lived in a box of the same size as the new Select's case, so
+    // the new box is likely at the same address; the index must still be refused rather than
+    // read a `usize` as a `Box`.
+    let a: Chan<Box<u32>> = Chan::new(1);
+    let b: Chan<usize> = Chan::new(1);
+    let stale = {
+        let mut sel = Select::new();
+        sel.recv(&a)
+    };
+    for round in 0..50 {
+        let mut sel = Select::new();
+        let rb = sel.recv(&b);
+        b.send(7 + round);
+        assert_eq!(sel.select(), rb.index());
+        assert_eq!(stale.index(), rb.index());
+        let msg = panic_of(|| sel.take(stale));
+        assert!(msg.contains("another Select"), "{msg}");
+        assert_eq!(
+            sel.take(rb),
+            Some(7 + round),
+            "the refused take touched the value"
+        );
+    }
+}
+
+#[test]
+fn running_a_select_again_drops_the_value_nobody_took() {
+    for cap in [0, 1] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a: Chan<Tracked> = Chan::new(cap);
+        let tx = a.sender();
+        let d = drops.clone();
+        let t = std::thread::spawn(move || {
+            for i in 0..3 {
+                tx.send(Tracked(i, d.clone()));
+            }
+        });
+        let mut sel = Select::new();
+        let ra = sel.recv(&a);
+        assert_eq!(sel.select(), ra.index());
+        // Not taken: the next run drops it before it receives the next one.
+        assert_eq!(sel.select(), ra.index());
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "cap {cap}: the untaken value leaked"
+        );
+        assert_eq!(sel.take(ra).map(|v| v.0), Some(1), "cap {cap}");
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert_eq!(sel.select(), ra.index());
+        drop(sel);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            3,
+            "cap {cap}: dropping the Select leaked"
+        );
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn disabling_a_receive_case_drops_the_value_nobody_took() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let a: Chan<Tracked> = Chan::new(1);
+    a.send(Tracked(0, drops.clone()));
+    let mut case = gocsp::__private::RecvCase::new(&a);
+    let mut cases: [&mut dyn gocsp::__private::SelectCase; 1] = [&mut case];
+    assert_eq!(gocsp::__private::select(&mut cases, false), 0);
+    case.disable();
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(case);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped twice");
+}

@@ -74,10 +74,30 @@ impl<T> Packet<T> {
 
     /// Waits until the counterparty that claimed us has finished with the packet.
     pub(crate) fn wait_ready(&self) {
-        let mut backoff = Backoff::new();
-        while !self.ready.load(Ordering::Acquire) {
-            backoff.snooze();
-        }
+        // SAFETY: the flag is a field of `self`, alive for the call.
+        unsafe { wait_flag(&self.ready) }
+    }
+
+    /// The packet's hand-off flag, reached through the same pointer the channel was given.
+    /// A select waits on it before it touches any of its cases again: until the flag is set,
+    /// the counterparty may still be moving the value in or out of the case, and even
+    /// reborrowing the case would race with that write.
+    ///
+    /// # Safety
+    /// `p` must point at a live packet.
+    #[inline]
+    pub(crate) unsafe fn ready_flag(p: *const Packet<T>) -> *const AtomicBool {
+        // SAFETY: per the contract; no reference to the packet is created.
+        unsafe { &raw const (*p).ready }
+    }
+
+    /// Marks an owner-side reborrow of the packet. Taking `&mut` to a select case is, for the
+    /// memory model, an access to the whole case; under loom it reads the state cell so the
+    /// model checker sees that access and reports it if a counterparty could still be writing.
+    #[inline]
+    pub(crate) fn touch(&self) {
+        #[cfg(loom)]
+        self.state.with(|_| ());
     }
 
     /// True if the packet holds a value (owner side, while not registered).
@@ -185,6 +205,19 @@ impl<T> Drop for Packet<T> {
                 }
             }
         })
+    }
+}
+
+/// Waits until a packet's hand-off flag is set (see [`Packet::ready_flag`]).
+///
+/// # Safety
+/// `flag` must point at the `ready` flag of a packet that stays alive until it is set.
+#[inline]
+pub(crate) unsafe fn wait_flag(flag: *const AtomicBool) {
+    let mut backoff = Backoff::new();
+    // SAFETY: per the contract the flag is alive; it is atomic, so shared access is fine.
+    while !unsafe { &*flag }.load(Ordering::Acquire) {
+        backoff.snooze();
     }
 }
 

@@ -121,7 +121,10 @@ impl Rng {
 
 /// Scales an iteration count down for debug builds, which run the same code far slower.
 pub(crate) const fn scaled(release: usize, debug: usize) -> usize {
-    if cfg!(debug_assertions) {
+    if cfg!(miri) {
+        // Miri interprets every instruction: a few rounds still explore interleavings.
+        if debug / 50 > 2 { debug / 50 } else { 2 }
+    } else if cfg!(debug_assertions) {
         debug
     } else {
         release
