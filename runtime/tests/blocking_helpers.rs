@@ -7,11 +7,12 @@
 //! A `harness = false` target: `main` runs each scenario by re-executing this binary with the
 //! scenario's name in `GOCSP_TEST_CHILD`. Failures to start a thread are provoked with the
 //! runtime's `GOCSP_TEST_FAIL_THREAD_START` hook.
+//! Not under Miri (goroutines, child processes).
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, miri)))]
 mod common;
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, miri)))]
 mod scenarios {
     use std::io::Write;
     use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -86,7 +87,7 @@ mod scenarios {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, miri)))]
 mod tests {
     use crate::common::{HANG_GUARD, run_child};
 
@@ -120,7 +121,7 @@ mod tests {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, miri)))]
 fn main() {
     if let Ok(scenario) = std::env::var(common::CHILD_ENV) {
         match scenario.as_str() {
@@ -142,5 +143,5 @@ fn main() {
     ]);
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, miri))]
 fn main() {}
