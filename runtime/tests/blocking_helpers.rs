@@ -34,9 +34,14 @@ mod scenarios {
     /// so the second call is submitted before a helper woken for the first has run.
     pub(super) fn two_calls_wait_for_each_other() {
         let rt = Runtime::builder().workers(1).build().unwrap();
-        // One helper, idle by the first round (the pause only sets the stage; nothing depends
-        // on how long it takes).
-        rt.block_on(|| blocking(|| ()));
+        // One helper, idle by the first round, and warm goroutine stacks, so that nothing slows
+        // the worker between the two calls (the pause only sets the stage; nothing depends on
+        // how long it takes).
+        rt.block_on(|| {
+            let warm: Vec<_> = (0..4).map(|_| gocsp::spawn(|| ())).collect();
+            warm.into_iter().for_each(|h| h.join().unwrap());
+            blocking(|| ())
+        });
         std::thread::sleep(Duration::from_millis(20));
         for round in 0..20u32 {
             let got = rt.block_on(move || {
@@ -92,9 +97,9 @@ mod tests {
     use crate::common::{HANG_GUARD, run_child};
 
     pub(super) fn two_calls_that_wait_for_each_other_both_run() {
-        // The first round decides (one idle helper); a few fresh processes keep a lucky
-        // interleaving from hiding a regression.
-        for run in 0..5 {
+        // The first round decides (one idle helper). The old pool hung in about 17 of 20
+        // processes; ten fresh ones keep a lucky interleaving from hiding a regression.
+        for run in 0..10 {
             let r = run_child("two_calls_wait_for_each_other", &[], HANG_GUARD, None);
             assert!(
                 r.code == Some(0) && r.stdout.contains("all rounds finished"),
