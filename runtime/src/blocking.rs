@@ -23,8 +23,8 @@
 //!
 //! The job borrows the caller's frame (its result slot, `f`'s captures), so it must be done
 //! with that frame before `blocking` returns or unwinds:
-//! - a helper that cannot be started gets the job handed to it at start, so the job is
-//!   dropped, never run, before the caller panics; nothing was queued;
+//! - a new helper gets the job handed to it at start, so when it cannot be started the job is
+//!   gone, never run, before the caller panics; nothing was queued;
 //! - a panic in `f` is caught on the helper and handed back as the result;
 //! - should anything unwind the caller while the job is out (nothing does today: a parked
 //!   goroutine is never unwound), [`AwaitJob`] holds the frame until the job is done with it.
@@ -73,7 +73,7 @@ fn lock(p: &Pool) -> MutexGuard<'_, PoolState> {
 }
 
 /// Gives `job` a thread: an idle helper, or a new one that runs it first. When no helper can
-/// be started, the job has been dropped (never run) and nothing is queued.
+/// be started, the job is gone without having run (dropped here) and nothing is queued.
 fn submit(job: Job) -> io::Result<()> {
     let p = pool();
     let mut st = lock(p);
@@ -121,7 +121,7 @@ fn helper(first: Job) {
 }
 
 /// Starts one of gocsp's own threads (`gocsp-blocking`, `gocsp-timer`) running `f`. On error
-/// `f` has been dropped without running.
+/// `f` never runs (the hook drops it; `std`'s spawn drops it too).
 ///
 /// Test hook: `GOCSP_TEST_FAIL_THREAD_START` (read once) lists start attempts to refuse as if
 /// the OS had, as `name:attempt` pairs counted per name from 1: `gocsp-blocking:2,gocsp-timer:1`
@@ -259,8 +259,9 @@ where
         });
         // SAFETY: the job borrows `f`'s captures and `result` from this stack frame. We erase
         // that lifetime to hand the job to a helper thread, and make it sound by waiting:
-        // - the job either runs on a helper or, when none can be started, is dropped inside
-        //   `submit`, before this frame goes; it is never queued without a thread to run it;
+        // - the job either runs on a helper or, when none can be started, is given up inside
+        //   `submit` (dropped on this thread, or leaked by a failed spawn: never run), before
+        //   this frame goes; it is never queued without a thread to run it;
         // - once submitted, this goroutine parks until the job has written the result and
         //   selected it, and only the job's own `try_select` moves the selection out of
         //   WAITING; a parked goroutine's stack is never freed (a started goroutine that never
