@@ -121,7 +121,7 @@ fn helper(first: Job) {
 }
 
 /// Starts one of gocsp's own threads (`gocsp-blocking`, `gocsp-timer`) running `f`. On error
-/// `f` never runs (the hook drops it; `std`'s spawn drops it too).
+/// `f` never runs.
 ///
 /// Test hook: `GOCSP_TEST_FAIL_THREAD_START` (read once) lists start attempts to refuse as if
 /// the OS had, as `name:attempt` pairs counted per name from 1: `gocsp-blocking:2,gocsp-timer:1`
