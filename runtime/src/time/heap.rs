@@ -126,15 +126,17 @@ pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe
         probe,
     });
     let t = timers();
-    deadlock::timers_changed(1);
     let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
     if !st.thread_started {
+        // Marked started only once it is: a failed start is this call's panic, and the next
+        // use tries again (never a heap that nobody serves).
+        if let Err(e) = crate::blocking::start_thread("gocsp-timer", timer_thread) {
+            drop(st);
+            panic!("gocsp: cannot start the timer thread: {e}");
+        }
         st.thread_started = true;
-        std::thread::Builder::new()
-            .name("gocsp-timer".into())
-            .spawn(timer_thread)
-            .expect("gocsp: cannot start the timer thread");
     }
+    deadlock::timers_changed(1);
     st.seq += 1;
     let seq = st.seq;
     let earliest = st.heap.peek().is_none_or(|top| when < top.when);

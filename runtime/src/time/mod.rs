@@ -13,7 +13,9 @@
 //!   `select!` on `time::after(...)` in a loop, or a dropped `Ticker`, costs nothing once gone.
 //!
 //! Timer channels have a buffer of one (Go 1.23 reports a capacity of 0 for them; gocsp's
-//! report 1). All timers share one thread and a heap: a pending timer costs a heap entry.
+//! report 1). All timers share one thread and a heap: a pending timer costs a heap entry. That
+//! thread starts with the first timer; if the OS refuses it, that first use panics ("gocsp:
+//! cannot start the timer thread: ...") and the next use tries again.
 //!
 //! ```
 //! use gocsp::prelude::*;
@@ -46,10 +48,31 @@ use heap::Node;
 /// `now + d`, saturated to a point a century away when `d` is too long to represent (as Go
 /// saturates its times): such a timer, sleep or deadline simply never comes.
 pub(crate) fn deadline_after(d: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(d)
-        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(now)
+    saturating_add(Instant::now(), d)
+}
+
+/// `t + d`, or a century after `t` when that is not representable.
+fn saturating_add(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(t)
+}
+
+/// The next tick of a ticker with `period` whose tick due at `when` fires at `now`: the first
+/// `when + k * period` after `now`. Ticks missed in between are dropped in one step, as Go
+/// does, so re-arming costs the same whatever the period and however late the timer thread
+/// is (stepping one period at a time fell further behind on every tick of a 1 ns ticker and
+/// stalled every other timer).
+fn next_tick(when: Instant, period: Duration, now: Instant) -> Instant {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let period = period.as_nanos().max(1);
+    let behind = now.saturating_duration_since(when).as_nanos();
+    let step = (behind / period + 1) * period;
+    let step = match u64::try_from(step / NANOS_PER_SEC) {
+        Ok(secs) => Duration::new(secs, (step % NANOS_PER_SEC) as u32),
+        Err(_) => Duration::MAX,
+    };
+    saturating_add(when, step)
 }
 
 /// Pauses the calling goroutine for at least `d`, freeing its worker meanwhile (Go's
@@ -200,11 +223,7 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
             // A slow receiver misses ticks rather than getting a backlog (Go's rule).
             let _ = ch.try_send(now);
             let period = *period.lock().unwrap_or_else(|p| p.into_inner());
-            let mut next = when + period;
-            while next <= now {
-                next += period;
-            }
-            arm(shared, &mut st, next);
+            arm(shared, &mut st, next_tick(when, period, now));
         }
     }
 }
@@ -352,5 +371,40 @@ impl fmt::Debug for Ticker {
             _ => Duration::ZERO,
         };
         f.debug_struct("Ticker").field("period", &period).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NS: Duration = Duration::from_nanos(1);
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn next_tick_is_the_first_tick_after_now() {
+        let t0 = Instant::now();
+        assert_eq!(next_tick(t0, 10 * MS, t0), t0 + 10 * MS);
+        assert_eq!(next_tick(t0, 10 * MS, t0 + 3 * MS), t0 + 10 * MS);
+        // Late: missed ticks are dropped and the phase is kept.
+        assert_eq!(next_tick(t0, 10 * MS, t0 + 25 * MS), t0 + 30 * MS);
+        // Exactly on a tick: that one is due now, so the next is a period later.
+        assert_eq!(next_tick(t0, 10 * MS, t0 + 30 * MS), t0 + 40 * MS);
+    }
+
+    #[test]
+    fn next_tick_of_a_tiny_period_far_behind_is_one_step() {
+        // Ten billion missed ticks of a 1 ns ticker, skipped in one computation.
+        let t0 = Instant::now();
+        let now = t0 + Duration::from_secs(10);
+        assert_eq!(next_tick(t0, NS, now), now + NS);
+        assert_eq!(next_tick(t0, 3 * NS, now), now + 2 * NS);
+    }
+
+    #[test]
+    fn next_tick_of_a_huge_period_saturates() {
+        let t0 = Instant::now();
+        assert!(next_tick(t0, Duration::MAX, t0) > t0);
+        assert!(next_tick(t0, Duration::MAX, t0 + MS) > t0 + MS);
     }
 }
