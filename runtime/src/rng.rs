@@ -2,7 +2,7 @@
 //!
 //! Each thread (each worker, for goroutines) has its own wyrand state, seeded from a process
 //! seed and a per-thread counter. The process seed comes from `GOCSP_SEED` when set (so a
-//! failing run can be replayed), else from the clock and the address space layout;
+//! failing run can be replayed), else from the OS's entropy and the address space layout;
 //! [`seed`](crate::seed_rng) reseeds the calling thread.
 
 use std::cell::Cell;
@@ -20,9 +20,10 @@ fn process_seed() -> u64 {
         {
             return s;
         }
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
+        // The OS's entropy, as std's hash maps get it (no wall clock: Miri's isolation has
+        // none, and a clock is a poor seed anyway).
+        let t =
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
         let local = 0u8;
         t ^ (&local as *const u8 as u64).rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15
     })

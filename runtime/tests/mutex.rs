@@ -1,6 +1,8 @@
 //! `gocsp::sync::Mutex`: mutual exclusion under contention from goroutines on several workers
 //! and from threads, no lost updates, `try_lock`, hand-off to the longest waiter, no poisoning.
 #![cfg(not(loom))]
+// Under Miri the goroutine tests are compiled out (see .ci/miri); their helpers go unused.
+#![cfg_attr(miri, allow(unused))]
 
 mod common;
 
@@ -34,6 +36,7 @@ fn critical_section(m: &Mutex<Guarded>, yield_inside: bool) {
     g.inside.store(false, Ordering::SeqCst);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn mutual_exclusion_between_goroutines_on_several_workers() {
     let per = scaled(2_000, 300);
@@ -57,6 +60,7 @@ fn mutual_exclusion_between_goroutines_on_several_workers() {
     assert_eq!(total, 8 * per as u64, "lost updates");
 }
 
+#[cfg(not(miri))]
 #[test]
 fn mutual_exclusion_between_goroutines_and_threads() {
     let per = scaled(2_000, 300);
@@ -78,6 +82,7 @@ fn mutual_exclusion_between_goroutines_and_threads() {
     assert_eq!(m.lock().count, 8 * per as u64);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn try_lock() {
     let m = Mutex::new(5);
@@ -103,6 +108,7 @@ fn try_lock() {
     drop(g);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_blocked_goroutine_parks_and_gets_the_lock_on_unlock() {
     let m = Arc::new(Mutex::new(0));
@@ -121,6 +127,7 @@ fn a_blocked_goroutine_parks_and_gets_the_lock_on_unlock() {
     assert_eq!(*m.lock(), 1);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn unlock_hands_the_lock_to_the_longest_waiter() {
     let m = Arc::new(Mutex::new(Vec::new()));
@@ -166,6 +173,7 @@ fn into_inner_and_get_mut() {
     assert_send_sync::<Mutex<Vec<u8>>>();
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_thread_waits_for_a_goroutine_holding_the_lock() {
     let m = Arc::new(Mutex::new(0u32));

@@ -3,6 +3,8 @@
 //! operands evaluated once, biased order, the forever-blocking forms, racing selects, and a
 //! select that never pairs with itself.
 #![cfg(not(loom))]
+// Under Miri the goroutine tests are compiled out (see .ci/miri); their helpers go unused.
+#![cfg_attr(miri, allow(unused))]
 
 mod common;
 
@@ -70,6 +72,7 @@ fn try_select_with_a_ready_case_takes_it() {
     assert_eq!(sel.take(ra), Some(4));
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_goroutine_select_blocks_until_a_receive_case_is_ready() {
     for cap in [0, 1] {
@@ -96,6 +99,7 @@ fn a_goroutine_select_blocks_until_a_receive_case_is_ready() {
     }
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_goroutine_select_blocks_until_a_send_case_is_ready() {
     for cap in [0, 1] {
@@ -127,6 +131,7 @@ fn a_goroutine_select_blocks_until_a_send_case_is_ready() {
     }
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_thread_select_is_completed_by_a_goroutine_and_the_other_way_round() {
     // thread selects, goroutine sends
@@ -218,6 +223,7 @@ fn exactly_one_send_commits_when_several_are_ready() {
     assert_eq!(drops.load(Ordering::SeqCst), 3 * rounds);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn losing_unbuffered_senders_stay_blocked_with_their_values() {
     let a: Chan<&str> = Chan::new(0);
@@ -252,6 +258,7 @@ fn losing_unbuffered_senders_stay_blocked_with_their_values() {
     assert_eq!(both, ["a", "b"]);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn losing_unbuffered_receivers_stay_blocked() {
     let a: Chan<i32> = Chan::new(0);
@@ -303,6 +310,7 @@ fn a_closed_channel_receive_is_always_ready() {
     assert_eq!(sel.take(rb), None);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn close_wakes_a_blocked_select_with_the_closed_case() {
     for cap in [0, 2] {
@@ -346,6 +354,10 @@ fn send_to_a_closed_channel_panics_when_chosen() {
     }
 }
 
+// A statistical check of the choice among ready cases, with a panic every other round:
+// unwinding under Miri is far too slow for it, and `send_to_a_closed_channel_panics_when_chosen`
+// covers the memory side of a panicking send case.
+#[cfg(not(miri))]
 #[test]
 fn send_to_a_closed_channel_competes_fairly_with_other_ready_cases() {
     // Go picks among ready cases first; the send case panics only when it is the one picked.
@@ -379,6 +391,7 @@ fn send_to_a_closed_channel_competes_fairly_with_other_ready_cases() {
     );
 }
 
+#[cfg(not(miri))]
 #[test]
 fn close_while_a_select_waits_to_send_panics_there() {
     for cap in [0, 1] {
@@ -418,6 +431,7 @@ fn close_while_a_select_waits_to_send_panics_there() {
     }
 }
 
+#[cfg(not(miri))]
 #[test]
 fn operands_are_evaluated_once() {
     // The builder takes its operands as arguments: each expression runs once, in order, even
@@ -485,6 +499,7 @@ fn biased_picks_the_first_ready_case_in_order() {
     assert_eq!(sel.try_select(), Some(second.index()));
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_select_with_only_nil_cases_blocks_forever() {
     let h = gocsp::spawn(|| {
@@ -503,6 +518,7 @@ fn a_select_with_only_nil_cases_blocks_forever() {
     assert_eq!(blocked_reason(h.id()).as_deref(), Some("select"));
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_select_with_no_cases_blocks_forever() {
     let h = gocsp::spawn(|| Select::new().select());
@@ -513,6 +529,7 @@ fn a_select_with_no_cases_blocks_forever() {
     assert_eq!(Select::new().try_select(), None);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn two_selects_racing_for_one_value_exactly_one_gets_it() {
     for cap in [0, 1] {
@@ -549,6 +566,7 @@ fn two_selects_racing_for_one_value_exactly_one_gets_it() {
     }
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_select_never_pairs_with_itself() {
     let c: Chan<i32> = Chan::new(0);
@@ -619,6 +637,7 @@ fn recv_index_api() {
     assert!(panic_of(|| other.take(rb)).contains("another Select"));
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_select_can_run_again_on_receive_cases() {
     // A Select used in a loop: every round commits one case with the right value, whether the
@@ -655,6 +674,7 @@ fn private_rt() -> &'static Runtime {
     Box::leak(Box::new(Runtime::builder().workers(1).build().unwrap()))
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_spent_send_case_never_fires_again_buffered() {
     // A Select run a second time: its send case already delivered its value, so it has nothing
@@ -682,6 +702,7 @@ fn a_spent_send_case_never_fires_again_buffered() {
     );
 }
 
+#[cfg(not(miri))]
 #[test]
 fn a_spent_send_case_never_fires_again_unbuffered() {
     let rt = private_rt();
@@ -712,6 +733,7 @@ fn a_spent_send_case_never_fires_again_unbuffered() {
     assert_eq!(r.join().unwrap(), None);
 }
 
+#[cfg(not(miri))]
 #[test]
 fn the_same_channel_in_two_cases() {
     // Buffered, ready: one of the two cases takes the one value.
@@ -752,6 +774,7 @@ fn the_same_channel_in_two_cases() {
     }
 }
 
+#[cfg(not(miri))]
 #[test]
 fn selects_over_many_channels() {
     let mut rng = common::Rng::new(common::test_seed(0x3A27));
