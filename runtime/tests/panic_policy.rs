@@ -116,6 +116,44 @@ mod scenarios {
         );
         println!("program went on: {}", rt.block_on(|| 6 * 7));
     }
+
+    /// A panic payload whose own `Drop` panics.
+    struct Bomb(&'static str);
+
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("{}", self.0)
+        }
+    }
+
+    /// A result whose `Drop` panics.
+    struct BadResult;
+
+    impl Drop for BadResult {
+        fn drop(&mut self) {
+            panic!("the result's drop panicked")
+        }
+    }
+
+    pub(super) fn payload_drop_panics() {
+        // One worker: if it died, nothing below could run.
+        let rt = Runtime::builder()
+            .workers(1)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        // `go`: nobody joins, so the goroutine drops its own panic's payload.
+        rt.block_on(|| gocsp::go(|| std::panic::panic_any(Bomb("the payload's drop panicked"))));
+        crate::common::wait_until("the goroutine to end", || gocsp::num_goroutine() == 0);
+        say(&format!("after the payload: {}", rt.block_on(|| 6 * 7)));
+        // A result nobody joins is dropped by the goroutine too.
+        drop(rt.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1));
+            BadResult
+        }));
+        crate::common::wait_until("the goroutine to end", || gocsp::num_goroutine() == 0);
+        say(&format!("after the result: {}", rt.block_on(|| 6 * 7)));
+    }
 }
 
 #[cfg(not(loom))]
@@ -212,6 +250,31 @@ mod tests {
             "{run:?}"
         );
     }
+
+    pub(super) fn a_payload_whose_drop_panics_does_not_kill_the_worker() {
+        let run = run_child("payload_drop_panics", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(run.stdout.contains("after the payload: 42"), "{run:?}");
+        assert!(run.stdout.contains("after the result: 42"), "{run:?}");
+        // Both panics of the first goroutine are reported; the second says when it happened.
+        assert!(run.stderr.contains("panic: Box<dyn Any>\n"), "{run:?}");
+        assert!(
+            run.stderr.contains(
+                "panic: the payload's drop panicked\n\ngoroutine 2 [running]:\n\tspawned at "
+            ),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("raised while dropping the payload of the goroutine's first panic"),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr.contains("panic: the result's drop panicked\n"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("fatal error"), "{run:?}");
+    }
 }
 
 #[cfg(not(loom))]
@@ -223,6 +286,7 @@ fn main() {
             "abort_runtime" => scenarios::abort_runtime(),
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
+            "payload_drop_panics" => scenarios::payload_drop_panics(),
             other => panic!("unknown scenario {other:?}"),
         }
         return;
@@ -247,6 +311,10 @@ fn main() {
         (
             "continue_policy_on_an_explicit_runtime",
             tests::continue_policy_on_an_explicit_runtime,
+        ),
+        (
+            "a_payload_whose_drop_panics_does_not_kill_the_worker",
+            tests::a_payload_whose_drop_panics_does_not_kill_the_worker,
         ),
     ]);
 }
