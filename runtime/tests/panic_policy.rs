@@ -154,6 +154,47 @@ mod scenarios {
         crate::common::wait_until("the goroutine to end", || gocsp::num_goroutine() == 0);
         say(&format!("after the result: {}", rt.block_on(|| 6 * 7)));
     }
+
+    /// Goroutines still queued when their runtime is dropped are discarded; one whose closure
+    /// panics when dropped is reported, and the others are still discarded.
+    pub(super) fn closure_drop_panics_at_shutdown() {
+        let rt = Runtime::builder()
+            .workers(1)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        // Hold the only worker until the drop has begun.
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = rt.spawn(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        started_rx.recv().unwrap();
+        let bomb = Bomb("a capture's drop panicked");
+        let first = rt.spawn(move || {
+            let _keep = &bomb;
+            1
+        });
+        let second = rt.spawn(|| 2);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            release_tx.send(()).unwrap();
+        });
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rt)));
+        say(&format!("drop returned: {}", dropped.is_ok()));
+        say(&format!("blocker: {:?}", blocker.join().is_ok()));
+        for (name, h) in [("first", first), ("second", second)] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(h.join().map_err(|p| crate::common::panic_message(&*p)));
+            });
+            match rx.recv_timeout(crate::common::HANG_GUARD) {
+                Ok(r) => say(&format!("join {name}: {r:?}")),
+                Err(_) => say(&format!("join {name}: hung")),
+            }
+        }
+    }
 }
 
 #[cfg(not(loom))]
@@ -275,6 +316,32 @@ mod tests {
         );
         assert!(!run.stderr.contains("fatal error"), "{run:?}");
     }
+
+    pub(super) fn a_closure_whose_drop_panics_at_shutdown_is_reported() {
+        let run = run_child("closure_drop_panics_at_shutdown", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let never_ran = "Err(\"goroutine never ran: its runtime was shut down\")";
+        for line in [
+            "drop returned: true".to_string(),
+            "blocker: true".to_string(),
+            format!("join first: {never_ran}"),
+            format!("join second: {never_ran}"),
+        ] {
+            assert!(
+                run.stdout.lines().any(|l| l == line),
+                "no {line:?}: {run:?}"
+            );
+        }
+        assert!(
+            run.stderr.contains("panic: a capture's drop panicked\n"),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("raised while dropping the closure of a goroutine that never ran"),
+            "{run:?}"
+        );
+    }
 }
 
 #[cfg(not(loom))]
@@ -287,6 +354,7 @@ fn main() {
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
             "payload_drop_panics" => scenarios::payload_drop_panics(),
+            "closure_drop_panics_at_shutdown" => scenarios::closure_drop_panics_at_shutdown(),
             other => panic!("unknown scenario {other:?}"),
         }
         return;
@@ -315,6 +383,10 @@ fn main() {
         (
             "a_payload_whose_drop_panics_does_not_kill_the_worker",
             tests::a_payload_whose_drop_panics_does_not_kill_the_worker,
+        ),
+        (
+            "a_closure_whose_drop_panics_at_shutdown_is_reported",
+            tests::a_closure_whose_drop_panics_at_shutdown_is_reported,
         ),
     ]);
 }
