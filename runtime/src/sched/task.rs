@@ -17,9 +17,10 @@
 //! # Death (a dropped runtime)
 //!
 //! When its [`Runtime`](crate::Runtime) is dropped, a goroutine runs on until it blocks or
-//! yields, and is *dead* from then on: never resumed, its stack leaked (it cannot be unwound on
-//! another thread). Killing a blocked goroutine is one compare-and-swap of its selection word
-//! from `WAITING` to `DEAD`: the same word every counterparty must win to complete an
+//! yields, and is *dead* from then on: never resumed (nothing can queue it again), its stack
+//! leaked (it cannot be unwound on another thread). Killing a blocked goroutine is one
+//! compare-and-swap of its selection word from `WAITING` to `DEAD`, by its worker when it
+//! parks (`kill_if_unclaimed`) or when the worker settles (`try_kill_parked`): the same word every counterparty must win to complete an
 //! operation with it, so a send, receive, select, close, timer or wake-up either claimed it
 //! before (and the goroutine runs once more, on its home worker, to take what it was given) or
 //! fails its claim and skips it, as if it were not waiting. `dead` records the kill, and the
@@ -185,37 +186,18 @@ impl Task {
     }
 
     /// Suspends the current goroutine (which must be `self`) until unparked.
-    ///
-    /// Once its runtime is being dropped the goroutine dies here instead, unless a counterparty
-    /// claimed its wait first: it is suspended for good (module docs).
     pub(crate) fn park_current(&self, reason: BlockReason, site: &'static Location<'static>) {
         self.block_reason.store(reason as u8, Ordering::Relaxed);
         self.block_site.store(
             site as *const Location<'static> as *mut Location<'static>,
             Ordering::Relaxed,
         );
-        if self.home().is_some_and(|w| w.rt().is_stopping())
-            && self
-                .sel
-                .compare_exchange(WAITING, DEAD, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            self.kill();
-        }
         let y = self.yielder.get();
         debug_assert!(!y.is_null(), "park_current outside the task's coroutine");
-        loop {
-            // SAFETY: `yielder` was set by this task's coroutine when it started and points into
-            // that coroutine's stack, where the yielder lives until the coroutine returns; we
-            // are running on that coroutine (park_current is only reached through
-            // `current_task`).
-            unsafe { (*y).suspend(Suspend::Park) };
-            // A dead goroutine is never woken (nobody can claim it); should anything resume
-            // it, it stays parked.
-            if self.sel.load(Ordering::Acquire) != DEAD {
-                break;
-            }
-        }
+        // SAFETY: `yielder` was set by this task's coroutine when it started and points into
+        // that coroutine's stack, where the yielder lives until the coroutine returns; we are
+        // running on that coroutine (park_current is only reached through `current_task`).
+        unsafe { (*y).suspend(Suspend::Park) };
         self.block_reason.store(0, Ordering::Relaxed);
     }
 
@@ -292,6 +274,19 @@ impl Task {
         }
         if let Some(slot) = self.join.as_ref().and_then(Weak::upgrade) {
             slot.abandon();
+        }
+    }
+
+    /// Worker side, after the task suspended with `Park` while its runtime is being dropped:
+    /// kills it unless a counterparty claimed its wait first (then it runs once more).
+    #[cold]
+    pub(crate) fn kill_if_unclaimed(&self) {
+        if self
+            .sel
+            .compare_exchange(WAITING, DEAD, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.kill();
         }
     }
 

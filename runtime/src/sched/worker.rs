@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 use corosensei::stack::DefaultStack;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use crossbeam_utils::CachePadded;
 
 use super::task::{Body, Co, Suspend, Task};
 use super::{Config, deadlock, registry, stack};
@@ -79,7 +80,9 @@ pub(crate) struct RtShared {
     idle: Mutex<Vec<usize>>,
     n_idle: AtomicUsize,
     n_searching: AtomicUsize,
-    pub(crate) shutdown: AtomicBool,
+    /// Set when the runtime is dropped. Read at every park: on a line of its own, away from
+    /// the counters idle workers write.
+    pub(crate) shutdown: CachePadded<AtomicBool>,
     pub(crate) config: Config,
     can_spin: bool,
 }
@@ -202,7 +205,7 @@ impl RtShared {
             idle: Mutex::new(Vec::with_capacity(n)),
             n_idle: AtomicUsize::new(0),
             n_searching: AtomicUsize::new(0),
-            shutdown: AtomicBool::new(false),
+            shutdown: CachePadded::new(AtomicBool::new(false)),
             config,
             can_spin,
         }));
@@ -707,6 +710,10 @@ impl Local {
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
+                    if self.rt.shutdown.load(Ordering::Relaxed) {
+                        // The runtime is being dropped: a goroutine that blocks now dies.
+                        task.kill_if_unclaimed();
+                    }
                     if task.try_park() {
                         break;
                     }
