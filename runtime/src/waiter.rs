@@ -228,6 +228,16 @@ impl WaiterRef {
             .map_err(Selected::decode)
     }
 
+    /// True if this is a goroutine killed by the drop of its runtime: its registrations will
+    /// never be unregistered by their owner, and may be dropped by whoever finds them.
+    #[inline]
+    pub(crate) fn is_dead(&self) -> bool {
+        #[cfg(not(loom))]
+        return self.sel().load(Ordering::Relaxed) == DEAD;
+        #[cfg(loom)]
+        false
+    }
+
     #[inline]
     pub(crate) fn selected(&self) -> Selected {
         Selected::decode(self.sel().load(Ordering::Acquire))
