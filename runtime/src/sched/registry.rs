@@ -100,7 +100,8 @@ pub enum GoroutineState {
     /// Running, or ready to run.
     Running,
     /// Blocked; `reason` is Go's wording ("chan receive", "select", "sleep", ...), `site` the
-    /// blocking call.
+    /// blocking call. A goroutine that died with its runtime (see [`Runtime`](crate::Runtime)'s
+    /// drop) stays blocked for good; its reason ends in ", dead: runtime dropped".
     Blocked {
         /// Why it is blocked.
         reason: String,
