@@ -288,7 +288,8 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
             again.as_ref(),
             id,
             &site,
-            "(raised while dropping the payload of the goroutine's first panic; this one's payload is leaked)\n",
+            "(raised while dropping the payload of the goroutine's first panic; this one's \
+             payload is leaked)\n",
         );
         std::mem::forget(again);
     }

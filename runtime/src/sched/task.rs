@@ -20,11 +20,11 @@
 //! yields, and is *dead* from then on: never resumed (nothing can queue it again), its stack
 //! leaked (it cannot be unwound on another thread). Killing a blocked goroutine is one
 //! compare-and-swap of its selection word from `WAITING` to `DEAD`, by its worker when it
-//! parks (`kill_if_unclaimed`) or when the worker settles (`try_kill_parked`): the same word every counterparty must win to complete an
-//! operation with it, so a send, receive, select, close, timer or wake-up either claimed it
-//! before (and the goroutine runs once more, on its home worker, to take what it was given) or
-//! fails its claim and skips it, as if it were not waiting. `dead` records the kill, and the
-//! killer tells the goroutine's joiner (`join`).
+//! parks (`kill_if_unclaimed`) or when the worker settles (`try_kill_parked`). That is the word
+//! every counterparty must win to complete an operation with it, so a send, receive, select,
+//! close, timer or wake-up either claimed it before (and the goroutine runs once more, on its
+//! home worker, to take what it was given) or fails its claim and skips it, as if it were not
+//! waiting. `dead` records the kill, and the killer tells the goroutine's joiner (`join`).
 //!
 //! # Thread confinement
 //!
