@@ -2,7 +2,8 @@
 //! counterparty. A send to it does not complete (an unbuffered one blocks; a buffered one wakes
 //! a live receiver instead), `join` on it returns an error instead of hanging, a goroutine
 //! woken while the runtime is dropped still gets what it was handed, the drop ends even while
-//! goroutines ping-pong or yield, and deadlock detection keeps judging the live runtimes.
+//! goroutines ping-pong or yield, no value is lost while runtimes are dropped under traffic,
+//! and deadlock detection keeps judging the live runtimes.
 //!
 //! A `harness = false` target: each scenario runs in a child process (dead goroutines stay in
 //! the process for good, and some scenarios end in a deadlock report), judged by exit status
@@ -149,6 +150,66 @@ mod scenarios {
         report_join("b", b);
     }
 
+    /// Runtimes dropped one after another while plain threads keep offering values to their
+    /// goroutines (receivers, and selects) without blocking: a send completes only if a
+    /// goroutine takes the value, so every completed send is counted by a receiver, also the
+    /// ones that race with the drop.
+    pub(super) fn values_are_never_lost_while_runtimes_are_dropped() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+        let received = Arc::new(AtomicU64::new(0));
+        let sent = Arc::new(AtomicU64::new(0));
+        for round in 0..crate::common::scaled(40, 15) {
+            let rt = Runtime::builder().workers(2).build().unwrap();
+            let ch: Chan<u64> = Chan::new(0);
+            let never: Chan<u64> = Chan::new(0);
+            for i in 0..6 {
+                let (c, n, r) = (ch.clone(), never.clone(), received.clone());
+                rt.spawn(move || {
+                    loop {
+                        if i % 2 == 0 {
+                            c.recv();
+                        } else {
+                            let mut s = Select::new();
+                            s.recv(&c);
+                            s.recv(&n);
+                            s.select();
+                        }
+                        r.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            let producers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (c, s, stop) = (ch.clone(), sent.clone(), stop.clone());
+                    std::thread::spawn(move || {
+                        while !stop.load(Ordering::SeqCst) {
+                            if c.try_send(1).is_ok() {
+                                s.fetch_add(1, Ordering::SeqCst);
+                            }
+                            std::hint::spin_loop();
+                        }
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(round as u64 % 5));
+            drop(rt);
+            // Go on offering for a while after the drop: nothing may take the values now.
+            std::thread::sleep(Duration::from_millis(2));
+            stop.store(true, Ordering::SeqCst);
+            for p in producers {
+                p.join().unwrap();
+            }
+        }
+        say(&format!(
+            "sent={} received={}",
+            sent.load(Ordering::SeqCst),
+            received.load(Ordering::SeqCst)
+        ));
+    }
+
     /// Goroutines that ping-pong forever, and one that yields forever: the drop still ends,
     /// and all of them die.
     pub(super) fn busy_goroutines_die_with_the_runtime() {
@@ -259,6 +320,30 @@ mod tests {
         says(&run, &format!("join b: {DIED}"));
     }
 
+    pub(super) fn values_are_never_lost_while_runtimes_are_dropped() {
+        let run = run_child(
+            "values_are_never_lost_while_runtimes_are_dropped",
+            &[],
+            LIMIT,
+            None,
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("sent="))
+            .unwrap_or_else(|| panic!("no counts: {run:?}"));
+        let counts: Vec<u64> = line
+            .split(' ')
+            .map(|w| w.split('=').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert!(counts[0] > 0, "no value was ever taken: {line}");
+        assert_eq!(
+            counts[0], counts[1],
+            "every completed send is received: {line}"
+        );
+    }
+
     pub(super) fn busy_goroutines_die_with_the_runtime() {
         let run = run_child("busy_goroutines_die_with_the_runtime", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -283,6 +368,9 @@ fn main() {
             "busy_goroutines_die_with_the_runtime" => {
                 scenarios::busy_goroutines_die_with_the_runtime()
             }
+            "values_are_never_lost_while_runtimes_are_dropped" => {
+                scenarios::values_are_never_lost_while_runtimes_are_dropped()
+            }
             other => panic!("unknown scenario {other:?}"),
         }
         return;
@@ -303,6 +391,10 @@ fn main() {
         (
             "busy_goroutines_die_with_the_runtime",
             tests::busy_goroutines_die_with_the_runtime,
+        ),
+        (
+            "values_are_never_lost_while_runtimes_are_dropped",
+            tests::values_are_never_lost_while_runtimes_are_dropped,
         ),
     ]);
 }
