@@ -17,7 +17,8 @@
 //! # Death (a dropped runtime)
 //!
 //! When its [`Runtime`](crate::Runtime) is dropped, a goroutine runs on until it blocks or
-//! yields, and is *dead* from then on: never resumed (nothing can queue it again), its stack
+//! yields, and is *dead* from then on: it never runs again (a stale wake-up, meant for an
+//! earlier wait, may still resume it: `park_current` parks it again at once), and its stack is
 //! leaked (it cannot be unwound on another thread). Killing a blocked goroutine is one
 //! compare-and-swap of its selection word from `WAITING` to `DEAD`, by its worker when it
 //! parks (`kill_if_unclaimed`) or when the worker settles (`try_kill_parked`). That is the word
@@ -198,6 +199,12 @@ impl Task {
         // that coroutine's stack, where the yielder lives until the coroutine returns; we are
         // running on that coroutine (park_current is only reached through `current_task`).
         unsafe { (*y).suspend(Suspend::Park) };
+        // Dead (module docs): only a stale wake-up, meant for an earlier wait, resumes it. Its
+        // wait must never return: it stays parked.
+        while self.sel.load(Ordering::Acquire) == DEAD {
+            // SAFETY: as above.
+            unsafe { (*y).suspend(Suspend::Park) };
+        }
         self.block_reason.store(0, Ordering::Relaxed);
     }
 
