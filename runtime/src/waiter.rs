@@ -9,6 +9,7 @@
 //! | `ABORTED` (1)          | the owner gave up (a select found a case ready after registering) |
 //! | `oper`                 | operation `oper` was completed for it (value handed over)      |
 //! | `oper \| CLOSED_BIT`   | operation `oper` was woken because its channel was closed      |
+//! | `DEAD` (3)             | a goroutine killed by the drop of its runtime: never claimable again |
 //!
 //! `oper` is the address of the operation's packet (a stack object that stays put while it is
 //! registered, aligned to at least 4), so it names one case of one blocking call.
@@ -17,6 +18,8 @@
 //! counterparty that wins it owns the operation (it transfers the value, then unparks); every
 //! other party fails its CAS and moves on, so a select commits exactly one case. The owner
 //! resets the word to `WAITING` before it registers anywhere, and only reads it afterwards.
+//! `DEAD` is won the same way, by a goroutine's runtime while it is dropped (see `sched/task.rs`):
+//! a dead waiter's entries stay where they were registered, and every claim on them fails.
 
 use std::fmt;
 use std::panic::Location;
@@ -28,6 +31,10 @@ use crate::loom::{Arc, AtomicUsize, Ordering};
 pub(crate) const WAITING: usize = 0;
 pub(crate) const ABORTED: usize = 1;
 pub(crate) const CLOSED_BIT: usize = 2;
+/// A goroutine killed by the drop of its runtime. 3 is free: every `oper` is at least 4, and
+/// `CLOSED_BIT` is only ever set together with an `oper`.
+#[cfg(not(loom))]
+pub(crate) const DEAD: usize = 3;
 
 /// The outcome of a blocking call, decoded from the selection word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +53,9 @@ impl Selected {
         match v {
             WAITING => Selected::Waiting,
             ABORTED => Selected::Aborted,
+            // A dead goroutine's word: not waiting, like an aborted one, to its counterparties.
+            #[cfg(not(loom))]
+            DEAD => Selected::Aborted,
             v if v & CLOSED_BIT != 0 => Selected::Closed(v & !CLOSED_BIT),
             v => Selected::Operation(v),
         }
@@ -216,6 +226,16 @@ impl WaiterRef {
             .compare_exchange(WAITING, s.encode(), Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
             .map_err(Selected::decode)
+    }
+
+    /// True if this is a goroutine killed by the drop of its runtime: its registrations will
+    /// never be unregistered by their owner, and may be dropped by whoever finds them.
+    #[inline]
+    pub(crate) fn is_dead(&self) -> bool {
+        #[cfg(not(loom))]
+        return self.sel().load(Ordering::Relaxed) == DEAD;
+        #[cfg(loom)]
+        false
     }
 
     #[inline]

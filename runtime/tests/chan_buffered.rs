@@ -261,3 +261,49 @@ fn values_left_in_the_buffer_are_dropped_with_the_channel() {
     drop(other);
     assert_eq!(drops.load(Ordering::SeqCst), 8);
 }
+
+/// Counts drops; the one made with `panics` set panics in its `Drop`.
+struct Fragile {
+    drops: Arc<AtomicUsize>,
+    panics: bool,
+}
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+        if self.panics {
+            panic!("fragile value dropped");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_drop_does_not_leak_the_rest_of_the_buffer() {
+    common::quiet_panics(&["fragile value dropped"]);
+    for panicking in 0..4 {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ch: Chan<Fragile> = Chan::new(4);
+        // Start past the first slot so the values straddle the end of the ring.
+        ch.send(Fragile {
+            drops: drops.clone(),
+            panics: false,
+        });
+        drop(ch.recv());
+        for i in 0..4 {
+            ch.send(Fragile {
+                drops: drops.clone(),
+                panics: i == panicking,
+            });
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(ch)));
+        assert_eq!(
+            common::panic_message(&*r.expect_err("the value's panic reaches the dropper")),
+            "fragile value dropped"
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            5,
+            "every buffered value is dropped once (panicking one: #{panicking})"
+        );
+    }
+}

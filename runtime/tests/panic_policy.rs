@@ -116,6 +116,85 @@ mod scenarios {
         );
         println!("program went on: {}", rt.block_on(|| 6 * 7));
     }
+
+    /// A panic payload whose own `Drop` panics.
+    struct Bomb(&'static str);
+
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("{}", self.0)
+        }
+    }
+
+    /// A result whose `Drop` panics.
+    struct BadResult;
+
+    impl Drop for BadResult {
+        fn drop(&mut self) {
+            panic!("the result's drop panicked")
+        }
+    }
+
+    pub(super) fn payload_drop_panics() {
+        // One worker: if it died, nothing below could run.
+        let rt = Runtime::builder()
+            .workers(1)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        // `go`: nobody joins, so the goroutine drops its own panic's payload.
+        rt.block_on(|| gocsp::go(|| std::panic::panic_any(Bomb("the payload's drop panicked"))));
+        crate::common::wait_until("the goroutine to end", || gocsp::num_goroutine() == 0);
+        say(&format!("after the payload: {}", rt.block_on(|| 6 * 7)));
+        // A result nobody joins is dropped by the goroutine too.
+        drop(rt.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1));
+            BadResult
+        }));
+        crate::common::wait_until("the goroutine to end", || gocsp::num_goroutine() == 0);
+        say(&format!("after the result: {}", rt.block_on(|| 6 * 7)));
+    }
+
+    /// Goroutines still queued when their runtime is dropped are discarded; one whose closure
+    /// panics when dropped is reported, and the others are still discarded.
+    pub(super) fn closure_drop_panics_at_shutdown() {
+        let rt = Runtime::builder()
+            .workers(1)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        // Hold the only worker until the drop has begun.
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = rt.spawn(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        started_rx.recv().unwrap();
+        let bomb = Bomb("a capture's drop panicked");
+        let first = rt.spawn(move || {
+            let _keep = &bomb;
+            1
+        });
+        let second = rt.spawn(|| 2);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            release_tx.send(()).unwrap();
+        });
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rt)));
+        say(&format!("drop returned: {}", dropped.is_ok()));
+        say(&format!("blocker: {:?}", blocker.join().is_ok()));
+        for (name, h) in [("first", first), ("second", second)] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(h.join().map_err(|p| crate::common::panic_message(&*p)));
+            });
+            match rx.recv_timeout(crate::common::HANG_GUARD) {
+                Ok(r) => say(&format!("join {name}: {r:?}")),
+                Err(_) => say(&format!("join {name}: hung")),
+            }
+        }
+    }
 }
 
 #[cfg(not(loom))]
@@ -212,6 +291,57 @@ mod tests {
             "{run:?}"
         );
     }
+
+    pub(super) fn a_payload_whose_drop_panics_does_not_kill_the_worker() {
+        let run = run_child("payload_drop_panics", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(run.stdout.contains("after the payload: 42"), "{run:?}");
+        assert!(run.stdout.contains("after the result: 42"), "{run:?}");
+        // Both panics of the first goroutine are reported; the second says when it happened.
+        assert!(run.stderr.contains("panic: Box<dyn Any>\n"), "{run:?}");
+        assert!(
+            run.stderr.contains(
+                "panic: the payload's drop panicked\n\ngoroutine 2 [running]:\n\tspawned at "
+            ),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("raised while dropping the payload of the goroutine's first panic"),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr.contains("panic: the result's drop panicked\n"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("fatal error"), "{run:?}");
+    }
+
+    pub(super) fn a_closure_whose_drop_panics_at_shutdown_is_reported() {
+        let run = run_child("closure_drop_panics_at_shutdown", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let never_ran = "Err(\"goroutine never ran: its runtime was shut down\")";
+        for line in [
+            "drop returned: true".to_string(),
+            "blocker: true".to_string(),
+            format!("join first: {never_ran}"),
+            format!("join second: {never_ran}"),
+        ] {
+            assert!(
+                run.stdout.lines().any(|l| l == line),
+                "no {line:?}: {run:?}"
+            );
+        }
+        assert!(
+            run.stderr.contains("panic: a capture's drop panicked\n"),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("raised while dropping the closure of a goroutine that never ran"),
+            "{run:?}"
+        );
+    }
 }
 
 #[cfg(not(loom))]
@@ -223,6 +353,8 @@ fn main() {
             "abort_runtime" => scenarios::abort_runtime(),
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
+            "payload_drop_panics" => scenarios::payload_drop_panics(),
+            "closure_drop_panics_at_shutdown" => scenarios::closure_drop_panics_at_shutdown(),
             other => panic!("unknown scenario {other:?}"),
         }
         return;
@@ -247,6 +379,14 @@ fn main() {
         (
             "continue_policy_on_an_explicit_runtime",
             tests::continue_policy_on_an_explicit_runtime,
+        ),
+        (
+            "a_payload_whose_drop_panics_does_not_kill_the_worker",
+            tests::a_payload_whose_drop_panics_does_not_kill_the_worker,
+        ),
+        (
+            "a_closure_whose_drop_panics_at_shutdown_is_reported",
+            tests::a_closure_whose_drop_panics_at_shutdown_is_reported,
         ),
     ]);
 }

@@ -358,19 +358,43 @@ impl<T> Array<T> {
 
 impl<T> Drop for Array<T> {
     fn drop(&mut self) {
-        // Drop the values still buffered: walk from head to tail.
+        // Drop the values still buffered: walk from head to tail. A value whose `Drop` panics
+        // does not leak the rest: the guard goes on dropping them while the panic unwinds (as
+        // `Vec` does; a second panicking `Drop` then aborts, as it does for `Vec`).
+        struct Rest<'a, T> {
+            array: &'a mut Array<T>,
+            pos: usize,
+            tail: usize,
+        }
+        impl<T> Rest<'_, T> {
+            fn drop_all(&mut self) {
+                while self.pos != self.tail {
+                    let index = self.pos & (self.array.mark_bit - 1);
+                    self.pos = self.array.next(self.pos);
+                    // SAFETY: we have `&mut` to the channel, and every slot between head and
+                    // tail holds an initialized value that nobody took; `pos` moves past the
+                    // slot before its value is dropped, so each is dropped once even if this
+                    // drop panics and the guard carries on.
+                    self.array.buffer[index]
+                        .msg
+                        .with_mut(|p| unsafe { (*p).assume_init_drop() });
+                }
+            }
+        }
+        impl<T> Drop for Rest<'_, T> {
+            fn drop(&mut self) {
+                // Reached with values left only when a value's `Drop` panicked.
+                self.drop_all();
+            }
+        }
         let head = self.head.load(Ordering::Relaxed);
         let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
-        let mut pos = head;
-        while pos != tail {
-            let index = pos & (self.mark_bit - 1);
-            // SAFETY: we have `&mut self`, and every slot between head and tail holds an
-            // initialized value that nobody took.
-            self.buffer[index]
-                .msg
-                .with_mut(|p| unsafe { (*p).assume_init_drop() });
-            pos = self.next(pos);
-        }
+        let mut rest = Rest {
+            array: self,
+            pos: head,
+            tail,
+        };
+        rest.drop_all();
     }
 }
 

@@ -65,6 +65,9 @@ impl Waiters {
 
     #[cold]
     fn select_other_slow(&mut self, me: usize) -> Option<Entry> {
+        // Entries of dead goroutines (their runtime was dropped) would stay for good: nobody
+        // can claim them, and their owners never unregister.
+        self.entries.retain(|e| !e.waiter.is_dead());
         let i = self.entries.iter().position(|e| {
             e.waiter.id() != me && e.waiter.try_select(Selected::Operation(e.oper)).is_ok()
         })?;

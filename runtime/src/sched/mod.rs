@@ -27,10 +27,11 @@ use std::time::{Duration, Instant};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
 pub use stack::SpawnError;
+use task::JoinSlot;
 pub(crate) use task::Task;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
-use crate::chan::{Chan, Receiver, Sender};
+use crate::chan::{Chan, Channel, Receiver, Sender, packet};
 pub(crate) use job::Job;
 use worker::RtShared;
 
@@ -80,8 +81,12 @@ fn current_group() -> u64 {
 }
 
 #[track_caller]
-fn spawn_raw(rt: Option<&'static RtShared>, f: Job) -> Result<u64, SpawnError> {
-    spawn_or_return(rt, f).map_err(|(e, _)| e)
+fn spawn_raw(
+    rt: Option<&'static RtShared>,
+    f: Job,
+    join: Option<std::sync::Weak<dyn JoinSlot>>,
+) -> Result<u64, SpawnError> {
+    spawn_task(rt, f, join).map_err(|(e, _)| e)
 }
 
 /// Like `spawn_raw`, but hands the closure back when the goroutine cannot be started.
@@ -91,11 +96,21 @@ pub(crate) fn spawn_or_return(
     rt: Option<&'static RtShared>,
     f: Job,
 ) -> Result<u64, (SpawnError, Job)> {
+    spawn_task(rt, f, None)
+}
+
+#[track_caller]
+#[allow(clippy::type_complexity)]
+fn spawn_task(
+    rt: Option<&'static RtShared>,
+    f: Job,
+    join: Option<std::sync::Weak<dyn JoinSlot>>,
+) -> Result<u64, (SpawnError, Job)> {
     if let Err(e) = stack::reserve() {
         return Err((e, f));
     }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let task = Task::new(id, current_group(), Location::caller(), f);
+    let task = Task::new(id, current_group(), Location::caller(), f, join);
     registry::insert(&task);
     worker::schedule_new(rt, task);
     worker::spawn_backpressure(rt);
@@ -112,7 +127,7 @@ pub fn go<F>(f: F)
 where
     F: FnOnce() + Send + 'static,
 {
-    if let Err(e) = spawn_raw(None, Job::new(f)) {
+    if let Err(e) = spawn_raw(None, Job::new(f), None) {
         panic!("{e}")
     }
 }
@@ -149,6 +164,14 @@ where
     spawn_on(None, f)
 }
 
+impl<T: Send + 'static> JoinSlot for Channel<std::thread::Result<T>> {
+    fn abandon(&self) {
+        let died: std::thread::Result<T> = Err(Box::new(task::DIED));
+        // The channel has room: the goroutine never delivered its result.
+        let _ = packet::with_sent(died, |p| self.try_send(p));
+    }
+}
+
 /// Closes a join channel if the goroutine is dropped before it delivers its result.
 struct Deliver<T>(Option<Sender<std::thread::Result<T>>>);
 
@@ -171,6 +194,10 @@ where
 {
     let ch = Chan::new(1);
     let mut deliver = Deliver(Some(ch.sender()));
+    let join = ch.raw.as_ref().map(|c| {
+        let weak: std::sync::Weak<dyn JoinSlot> = std::sync::Arc::<Channel<_>>::downgrade(c);
+        weak
+    });
     let id = spawn_raw(
         rt,
         Job::new(move || {
@@ -182,6 +209,7 @@ where
                 let _ = tx.try_send(r);
             }
         }),
+        join,
     )?;
     Ok(JoinHandle {
         rx: ch.receiver(),
@@ -189,10 +217,14 @@ where
     })
 }
 
-/// The body of every goroutine's coroutine.
+/// The body of every goroutine's coroutine. Nothing unwinds out of it: the goroutine's panic
+/// is caught and handled by the panic policy, and so is a panic raised while its payload is
+/// dropped (see [`drop_payload`]). A panic that reached the worker would end the worker
+/// thread and strand every goroutine that lives on it.
 pub(crate) fn run_goroutine_body(f: Job) {
     if let Err(p) = catch_unwind(AssertUnwindSafe(|| f.run())) {
         goroutine_panicked(p.as_ref());
+        drop_payload(p);
     }
 }
 
@@ -206,27 +238,60 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     }
 }
 
-/// Applies the panic policy to a goroutine's unrecovered panic.
-fn goroutine_panicked(payload: &(dyn Any + Send)) {
-    let msg = panic_message(payload);
-    let (id, site) = match current_task() {
+/// Who panicked, for a report: the goroutine running on this thread, if any.
+fn panicking_goroutine() -> (u64, String) {
+    match current_task() {
         Some(t) => (t.id(), t.spawn_site().to_string()),
         None => (0, "?".to_string()),
-    };
+    }
+}
+
+/// Applies the panic policy to a goroutine's unrecovered panic.
+fn goroutine_panicked(payload: &(dyn Any + Send)) {
+    let (id, site) = panicking_goroutine();
     let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
+    apply_panic_policy(policy, payload, id, &site, "");
+}
+
+/// Prints Go's report of goroutine `id`'s panic and, under [`PanicPolicy::Abort`], ends the
+/// process with exit code 2. `note` is a line saying when the panic happened, if not while
+/// the goroutine ran.
+pub(crate) fn apply_panic_policy(
+    policy: PanicPolicy,
+    payload: &(dyn Any + Send),
+    id: u64,
+    site: &str,
+    note: &str,
+) {
+    let msg = panic_message(payload);
+    let head = format!("panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}\n{note}");
     match policy {
         PanicPolicy::Abort => {
-            report(&format!(
-                "panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}\n"
-            ));
+            report(&head);
             std::process::exit(2);
         }
-        PanicPolicy::Continue => {
-            report(&format!(
-                "panic: {msg}\n\ngoroutine {id} [running]:\n\tspawned at {site}\n\
-                 (PanicPolicy::Continue: the goroutine ended, the program goes on)\n"
-            ));
-        }
+        PanicPolicy::Continue => report(&format!(
+            "{head}(PanicPolicy::Continue: the goroutine ended, the program goes on)\n"
+        )),
+    }
+}
+
+/// Drops a goroutine's panic payload. A payload whose own `Drop` panics is a second panic of
+/// that goroutine: it is reported under the same policy (under `Continue` the program goes on),
+/// and its payload is leaked rather than dropped, so that nothing can unwind any further.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        let (id, site) = panicking_goroutine();
+        let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
+        apply_panic_policy(
+            policy,
+            again.as_ref(),
+            id,
+            &site,
+            "(raised while dropping the payload of the goroutine's first panic; this one's \
+             payload is leaked)\n",
+        );
+        std::mem::forget(again);
     }
 }
 
@@ -243,8 +308,9 @@ impl<T> JoinHandle<T> {
     /// calling goroutine.
     ///
     /// Returns `Err` with the panic payload if the goroutine panicked (possible only under
-    /// [`PanicPolicy::Continue`]; under `Abort` the process has ended), or if it was dropped
-    /// unstarted because its runtime shut down.
+    /// [`PanicPolicy::Continue`]; under `Abort` the process has ended). Also returns `Err`, with
+    /// a message saying so, if the goroutine's [`Runtime`] was dropped before it finished: it
+    /// never ran, or it died blocked (see [`Runtime`]'s drop).
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
         match self.rx.recv_for(crate::waiter::BlockReason::Join) {

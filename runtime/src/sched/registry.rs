@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use super::task::Task;
+use super::worker::WorkerShared;
 
 const SHARDS: usize = 32;
 
@@ -56,6 +57,29 @@ pub(crate) fn remove(task: &Task) {
     }
 }
 
+/// Shutdown of `home`'s runtime, on that worker while it runs no goroutine: kills each of its
+/// goroutines that is blocked and unclaimed (see `Task::try_kill_parked`). Returns `true` when
+/// every started goroutine homed there is dead (finished ones have left the registry).
+pub(crate) fn settle(home: &WorkerShared) -> bool {
+    let mut mine = Vec::new();
+    for shard in REGISTRY.iter() {
+        let s = shard.lock().unwrap_or_else(|p| p.into_inner());
+        mine.extend(
+            s.entries
+                .iter()
+                .flatten()
+                .filter(|t| t.home().is_some_and(|h| std::ptr::eq(h, home)) && !t.is_dead())
+                .cloned(),
+        );
+    }
+    // Killed outside the shard locks: a kill tells the joiner, which may wake it.
+    let mut settled = true;
+    for t in mine {
+        settled &= t.try_kill_parked();
+    }
+    settled
+}
+
 /// A snapshot of one goroutine, as listed by [`goroutines`](crate::goroutines).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GoroutineInfo {
@@ -76,7 +100,8 @@ pub enum GoroutineState {
     /// Running, or ready to run.
     Running,
     /// Blocked; `reason` is Go's wording ("chan receive", "select", "sleep", ...), `site` the
-    /// blocking call.
+    /// blocking call. A goroutine that died with its runtime (see [`Runtime`](crate::Runtime)'s
+    /// drop) stays blocked for good; its reason ends in ", dead: runtime dropped".
     Blocked {
         /// Why it is blocked.
         reason: String,
@@ -105,6 +130,14 @@ impl fmt::Display for GoroutineInfo {
 
 fn info(t: &Task) -> GoroutineInfo {
     let state = match t.blocked() {
+        Some((reason, site)) if t.is_dead() => GoroutineState::Blocked {
+            reason: format!("{reason}, dead: runtime dropped"),
+            site,
+        },
+        None if t.is_dead() => GoroutineState::Blocked {
+            reason: "runnable, dead: runtime dropped".to_string(),
+            site: None,
+        },
         Some((reason, site)) if t.is_parked() => GoroutineState::Blocked {
             reason: reason.to_string(),
             site,

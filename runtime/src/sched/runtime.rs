@@ -44,10 +44,12 @@ pub(crate) fn global() -> &'static RtShared {
         .shared
 }
 
-/// True if any runtime has goroutines queued (for the deadlock check).
+/// True if any live runtime has goroutines queued (for the deadlock check). A runtime being
+/// dropped does not count: its workers are awake until they have settled every goroutine, and
+/// afterwards nothing it holds can run.
 pub(crate) fn any_queued() -> bool {
     let rts = RUNTIMES.lock().unwrap_or_else(|p| p.into_inner());
-    rts.iter().any(|rt| rt.has_queued())
+    rts.iter().any(|rt| !rt.is_stopping() && rt.has_queued())
 }
 
 /// Configures a [`Runtime`]: worker count, stack size, panic policy.
@@ -190,9 +192,32 @@ impl fmt::Debug for Builder {
 /// policy, e.g. in tests. Goroutines spawned from inside a goroutine run on that goroutine's
 /// runtime.
 ///
-/// Dropping a `Runtime` stops its workers after their current goroutines park or finish.
-/// Goroutines still blocked then are never resumed: their stacks are leaked rather than
-/// unwound on another thread (see the crate docs on soundness).
+/// # Dropping a runtime
+///
+/// Go has no equivalent: a Go program has one runtime, which ends with the process. Dropping a
+/// `Runtime` ends its goroutines where they stand, and waits until each is settled:
+///
+/// - a goroutine that never ran is discarded: its closure is dropped, and
+///   [`JoinHandle::join`] returns `Err` ("goroutine never ran");
+/// - a running goroutine, or one already woken (say by a send that handed it a value), runs on
+///   until it blocks, yields or finishes, so nothing handed to it is lost on the way;
+/// - a goroutine that is blocked then, or blocks or yields from then on, is **dead**: it never
+///   runs again, and its stack is leaked, with whatever is on it, never dropped (a started
+///   goroutine is never resumed or unwound on another thread). `join` on it returns `Err`
+///   ("goroutine never finished: its runtime was dropped while it was blocked"), and
+///   [`block_on`](Runtime::block_on) resumes that as a panic.
+///
+/// A dead goroutine is no counterparty. Channel operations, `select`, `close`, timers,
+/// `WaitGroup` and `Mutex` skip it as if it were not waiting: an unbuffered send to a channel
+/// whose only receiver is dead blocks (and is reported as a deadlock if nothing else can
+/// receive), a buffered send wakes a live receiver instead, and nothing completes into a dead
+/// goroutine's stack. What a dead goroutine holds stays held: a `Mutex` it locked stays locked,
+/// a channel it would have closed stays open. Dumps list it with its blocking reason and
+/// "dead: runtime dropped", and it still counts in [`num_goroutine`](crate::num_goroutine) and
+/// leak checks (its stack is leaked). Deadlock detection judges the live runtimes only.
+///
+/// A goroutine that computes forever without blocking holds its worker, and the drop, as it
+/// would hold a `block_on`.
 pub struct Runtime {
     shared: &'static RtShared,
     threads: Vec<std::thread::JoinHandle<()>>,

@@ -14,6 +14,19 @@
 //! straight away. The goroutine clears a stale `NOTIFIED` itself when it starts a new wait
 //! (before registering anywhere), so old wake-ups do not cost a round trip.
 //!
+//! # Death (a dropped runtime)
+//!
+//! When its [`Runtime`](crate::Runtime) is dropped, a goroutine runs on until it blocks or
+//! yields, and is *dead* from then on: it never runs again (a stale wake-up, meant for an
+//! earlier wait, may still resume it: `park_current` parks it again at once), and its stack is
+//! leaked (it cannot be unwound on another thread). Killing a blocked goroutine is one
+//! compare-and-swap of its selection word from `WAITING` to `DEAD`, by its worker when it
+//! parks (`kill_if_unclaimed`) or when the worker settles (`try_kill_parked`). That is the word
+//! every counterparty must win to complete an operation with it, so a send, receive, select,
+//! close, timer or wake-up either claimed it before (and the goroutine runs once more, on its
+//! home worker, to take what it was given) or fails its claim and skips it, as if it were not
+//! waiting. `dead` records the kill, and the killer tells the goroutine's joiner (`join`).
+//!
 //! # Thread confinement
 //!
 //! `body` (the closure, later the coroutine and its stack) is touched only by the thread that
@@ -24,14 +37,14 @@
 use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
 use std::panic::Location;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, Yielder};
 
 use super::worker::WorkerShared;
-use crate::waiter::{BlockReason, WAITING};
+use crate::waiter::{ABORTED, BlockReason, DEAD, WAITING};
 
 const RUNNING: u8 = 0;
 const PARKED: u8 = 1;
@@ -55,6 +68,17 @@ pub(crate) enum Body {
     Done,
 }
 
+/// What a goroutine's joiner is told when the goroutine dies unfinished.
+pub(crate) const DIED: &str =
+    "goroutine never finished: its runtime was dropped while it was blocked";
+
+/// The receiving end of a goroutine's result, as its control block sees it (without the
+/// result's type): [`JoinHandle`](super::JoinHandle)'s channel.
+pub(crate) trait JoinSlot: Send + Sync {
+    /// Delivers "the goroutine died" to the joiner.
+    fn abandon(&self);
+}
+
 /// A goroutine.
 pub(crate) struct Task {
     /// The waiter selection word (see `waiter.rs`).
@@ -67,6 +91,10 @@ pub(crate) struct Task {
     home: AtomicPtr<WorkerShared>,
     block_reason: AtomicU8,
     block_site: AtomicPtr<Location<'static>>,
+    /// Set once, by whoever kills the goroutine (module docs).
+    dead: AtomicBool,
+    /// The join channel of a goroutine started with `spawn`, told when it dies.
+    join: Option<Weak<dyn JoinSlot>>,
     /// Index in the registry shard (see `registry.rs`).
     pub(crate) slot: AtomicUsize,
     /// Thread-confined (module docs).
@@ -92,9 +120,12 @@ impl Task {
         group: u64,
         spawn_site: &'static Location<'static>,
         f: super::Job,
+        join: Option<Weak<dyn JoinSlot>>,
     ) -> Arc<Task> {
         Arc::new(Task {
-            sel: AtomicUsize::new(WAITING),
+            // Not `WAITING`: the word reads `WAITING` only inside a wait (between
+            // `reset_for_wait` and its outcome), which is what a kill relies on.
+            sel: AtomicUsize::new(ABORTED),
             run: AtomicU8::new(RUNNING),
             id,
             spawn_site,
@@ -102,6 +133,8 @@ impl Task {
             home: AtomicPtr::new(std::ptr::null_mut()),
             block_reason: AtomicU8::new(0),
             block_site: AtomicPtr::new(std::ptr::null_mut()),
+            dead: AtomicBool::new(false),
+            join,
             slot: AtomicUsize::new(usize::MAX),
             body: UnsafeCell::new(Body::Unstarted(f)),
             yielder: Cell::new(std::ptr::null()),
@@ -166,6 +199,12 @@ impl Task {
         // that coroutine's stack, where the yielder lives until the coroutine returns; we are
         // running on that coroutine (park_current is only reached through `current_task`).
         unsafe { (*y).suspend(Suspend::Park) };
+        // Dead (module docs): only a stale wake-up, meant for an earlier wait, resumes it. Its
+        // wait must never return: it stays parked.
+        while self.sel.load(Ordering::Acquire) == DEAD {
+            // SAFETY: as above.
+            unsafe { (*y).suspend(Suspend::Park) };
+        }
         self.block_reason.store(0, Ordering::Relaxed);
     }
 
@@ -226,6 +265,57 @@ impl Task {
 
     pub(crate) fn is_parked(&self) -> bool {
         self.run.load(Ordering::Relaxed) == PARKED
+    }
+
+    /// True once the goroutine is dead (module docs).
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Acquire)
+    }
+
+    /// Records the goroutine's death and tells its joiner; only the first call does anything.
+    /// The caller has made sure the goroutine will never run again: it won the `DEAD` claim
+    /// of its wait, or it holds the goroutine, suspended by a yield, out of every queue.
+    pub(crate) fn kill(&self) {
+        if self.dead.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(slot) = self.join.as_ref().and_then(Weak::upgrade) {
+            slot.abandon();
+        }
+    }
+
+    /// Worker side, after the task suspended with `Park` while its runtime is being dropped:
+    /// kills it unless a counterparty claimed its wait first (then it runs once more).
+    #[cold]
+    pub(crate) fn kill_if_unclaimed(&self) {
+        if self
+            .sel
+            .compare_exchange(WAITING, DEAD, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.kill();
+        }
+    }
+
+    /// Shutdown, on the home worker while it runs no goroutine: kills the goroutine if it is
+    /// parked in a wait nobody has claimed. Returns `true` if it is dead now, `false` if it is
+    /// still to run (it was woken: it is queued, or about to be).
+    pub(crate) fn try_kill_parked(&self) -> bool {
+        if self.is_dead() {
+            return true;
+        }
+        // `PARKED` with `WAITING`: blocked, unclaimed. (Its word reads `WAITING` only inside
+        // a wait, and no goroutine of this worker is running, so it is really blocked.)
+        if self.run.load(Ordering::Acquire) == PARKED
+            && self
+                .sel
+                .compare_exchange(WAITING, DEAD, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.kill();
+            return true;
+        }
+        false
     }
 }
 

@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 use corosensei::stack::DefaultStack;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use crossbeam_utils::CachePadded;
 
 use super::task::{Body, Co, Suspend, Task};
 use super::{Config, deadlock, registry, stack};
@@ -79,7 +80,9 @@ pub(crate) struct RtShared {
     idle: Mutex<Vec<usize>>,
     n_idle: AtomicUsize,
     n_searching: AtomicUsize,
-    pub(crate) shutdown: AtomicBool,
+    /// Set when the runtime is dropped. Read at every park: on a line of its own, away from
+    /// the counters idle workers write.
+    pub(crate) shutdown: CachePadded<AtomicBool>,
     pub(crate) config: Config,
     can_spin: bool,
 }
@@ -202,7 +205,7 @@ impl RtShared {
             idle: Mutex::new(Vec::with_capacity(n)),
             n_idle: AtomicUsize::new(0),
             n_searching: AtomicUsize::new(0),
-            shutdown: AtomicBool::new(false),
+            shutdown: CachePadded::new(AtomicBool::new(false)),
             config,
             can_spin,
         }));
@@ -257,6 +260,12 @@ impl RtShared {
         }
     }
 
+    /// True once the runtime is being dropped (see `Local::shut_down`).
+    #[inline]
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
     /// Asks every worker to exit and wakes them all.
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
@@ -273,14 +282,14 @@ impl RtShared {
     /// started goroutine's stack is leaked by `Task::drop`, never unwound on this thread.)
     pub(crate) fn drain_after_shutdown(&self) {
         while let Some(t) = steal_one(|| self.injector.steal()) {
-            discard_unstarted(t);
+            discard_unstarted(self, t);
         }
         for w in self.workers.iter() {
             while let Some(t) = steal_one(|| w.inbox.steal()) {
                 drop(t);
             }
             if let Some((t, true)) = w.take_runnext() {
-                discard_unstarted(t);
+                discard_unstarted(self, t);
             }
         }
     }
@@ -671,6 +680,9 @@ impl Local {
     }
 
     /// Runs `task` until it parks, yields or finishes.
+    // Inlined into the worker loop: out of line (as a third call site, in `shut_down`, makes
+    // it by default) an unbuffered ping-pong round trip costs ~15% more.
+    #[inline(always)]
     fn run_task(&self, task: Arc<Task>) {
         // SAFETY: we popped `task` from one of our queues, so this thread owns its body: it is
         // either unstarted (any thread may start it; it becomes ours) or homed here.
@@ -701,6 +713,10 @@ impl Local {
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
+                    if self.rt.shutdown.load(Ordering::Relaxed) {
+                        // The runtime is being dropped: a goroutine that blocks now dies.
+                        task.kill_if_unclaimed();
+                    }
                     if task.try_park() {
                         break;
                     }
@@ -726,15 +742,28 @@ impl Local {
 }
 
 /// Forgets a goroutine that will never run (its runtime shut down): drops its closure (which
-/// closes its join channel) and its registry entry.
-fn discard_unstarted(task: Arc<Task>) {
+/// closes its join channel) and its registry entry. A closure whose captures panic when
+/// dropped is handled like a goroutine's panic (the runtime's panic policy), never unwound
+/// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
+fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
     // SAFETY: the task was taken from a queue, so this thread owns its body; it never started,
     // so the body is the closure, which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
-        drop(std::mem::replace(body, Body::Done));
+        let job = std::mem::replace(body, Body::Done);
         registry::remove(&task);
         stack::release();
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job))) {
+            super::apply_panic_policy(
+                rt.config.panic_policy,
+                p.as_ref(),
+                task.id(),
+                &task.spawn_site().to_string(),
+                "(raised while dropping the closure of a goroutine that never ran: its runtime \
+                 was dropped; the panic's payload is leaked)\n",
+            );
+            std::mem::forget(p);
+        }
     }
 }
 
@@ -749,7 +778,39 @@ fn steal_one(mut f: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Task>> {
 }
 
 /// The body of a worker thread.
+///
+/// A worker never dies quietly: a goroutine's panic is handled inside the goroutine
+/// (`run_goroutine_body`), and anything else that unwinds out of the loop (a bug in gocsp) is a
+/// fatal error that ends the process, as in Go. A dead worker would strand its goroutines and
+/// leave whoever waits for them hanging, with no report.
 pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        worker_loop(rt, index, deque)
+    }));
+    if let Err(p) = run {
+        let msg = p
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        super::report(&format!(
+            "fatal error: a gocsp worker thread panicked: {msg}\n\n{}\n",
+            super::dump()
+        ));
+        std::process::exit(2);
+    }
+}
+
+/// Clears `LOCAL` when the worker's frame ends, even by unwinding.
+struct LocalGuard;
+
+impl Drop for LocalGuard {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(|l| l.set(std::ptr::null()));
+    }
+}
+
+fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
     let shared = &rt.workers[index];
     let _ = shared.thread.set(std::thread::current());
     let local = Local {
@@ -764,6 +825,7 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
         steal_seen: RefCell::new(vec![None; rt.workers.len()]),
     };
     LOCAL.with(|l| l.set(&local));
+    let _clear = LocalGuard;
     while !rt.shutdown.load(Ordering::Relaxed) {
         if let Some(t) = local.next_task() {
             local.run_task(t);
@@ -775,15 +837,58 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
         }
         local.sleep();
     }
-    // Shutting down: drop what is queued here, on this thread (a started goroutine's stack is
-    // leaked by `Task::drop`, never unwound elsewhere).
-    if let Some((t, true)) = shared.take_runnext() {
-        discard_unstarted(t);
+    local.shut_down();
+}
+
+impl Local {
+    /// The runtime is being dropped: settles every goroutine of this worker before the worker
+    /// exits. Unstarted goroutines are discarded (their joiners hear "never ran"). A started
+    /// goroutine that was woken runs on, here, until it blocks, yields or finishes: whoever
+    /// woke it may have handed it a value, which must not vanish with it. A goroutine that
+    /// blocks from now on, or is blocked and unclaimed, dies (`Task` docs: one CAS makes sure no
+    /// counterparty can complete anything with it afterwards); one that yields dies too.
+    ///
+    /// Ends: each goroutine runs at most until its next blocking point or yield (a goroutine
+    /// that computes forever without either holds its worker, and the drop, as it always would).
+    fn shut_down(&self) {
+        loop {
+            loop {
+                let next = self.shared.take_runnext();
+                if let Some((t, unstarted)) = next {
+                    if unstarted {
+                        discard_unstarted(self.rt, t);
+                    } else {
+                        self.run_task(t);
+                    }
+                    continue;
+                }
+                let woken = self.local.borrow_mut().pop_front();
+                if let Some(t) = woken.or_else(|| steal_one(|| self.shared.inbox.steal())) {
+                    self.run_task(t);
+                    continue;
+                }
+                let unstarted = self
+                    .deque
+                    .pop()
+                    .or_else(|| steal_one(|| self.rt.injector.steal()));
+                match unstarted {
+                    Some(t) => discard_unstarted(self.rt, t),
+                    None => break,
+                }
+            }
+            // Yielded goroutines are in no queue but this one and wait for nothing: they die
+            // where they are.
+            let yielded: Vec<Arc<Task>> = self.later.borrow_mut().drain(..).collect();
+            for t in yielded {
+                t.kill();
+            }
+            if registry::settle(self.shared) {
+                return;
+            }
+            // Some goroutine of ours was woken and is on its way to our inbox.
+            std::thread::yield_now();
+        }
     }
-    while let Some(t) = local.deque.pop() {
-        discard_unstarted(t);
-    }
-    LOCAL.with(|l| l.set(std::ptr::null()));
 }
 
 /// Runtimes sysmon watches (all of them; they are never freed).
