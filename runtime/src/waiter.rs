@@ -84,6 +84,7 @@ pub(crate) enum BlockReason {
     Mutex,
     Join,
     Blocking,
+    NetIo,
 }
 
 impl BlockReason {
@@ -101,6 +102,7 @@ impl BlockReason {
             9 => Mutex,
             10 => Join,
             11 => Blocking,
+            12 => NetIo,
             _ => return None,
         })
     }
@@ -120,6 +122,7 @@ impl fmt::Display for BlockReason {
             BlockReason::Mutex => "sync.Mutex.Lock",
             BlockReason::Join => "join",
             BlockReason::Blocking => "blocking call",
+            BlockReason::NetIo => "IO wait",
         })
     }
 }
