@@ -5,7 +5,10 @@
 //! connection and how many cores it kept busy.
 //!
 //! Options: `--conns 100,10000`, `--secs 5`, `--warmup 1`, `--rounds 1`, `--servers
-//! gocsp,go,tokio`. `netbench serve gocsp|tokio [ADDR]` runs one server alone.
+//! gocsp,go,tokio`, `--go-bin PATH` (a prebuilt `go/netecho`; else it is built with `go
+//! build`), `--server-cpus 0-1` (pins every server to those CPUs with `taskset` and sets
+//! `GOMAXPROCS` and `TOKIO_WORKER_THREADS` to their number, so each server gets the same cores
+//! and the generator the rest). `netbench serve gocsp|tokio [ADDR]` runs one server alone.
 #![forbid(unsafe_code)]
 
 use std::io;
@@ -21,6 +24,18 @@ struct Options {
     warmup: f64,
     rounds: usize,
     servers: Vec<String>,
+    go_bin: Option<std::path::PathBuf>,
+    server_cpus: Option<String>,
+}
+
+/// How many CPUs a `taskset` list such as `0-1,4` names.
+fn cpu_count(list: &str) -> Option<usize> {
+    list.split(',')
+        .map(|r| match r.split_once('-') {
+            Some((a, b)) => Some(b.parse::<usize>().ok()? + 1 - a.parse::<usize>().ok()?),
+            None => r.parse::<usize>().ok().map(|_| 1),
+        })
+        .sum()
 }
 
 fn parse() -> Option<Options> {
@@ -30,6 +45,8 @@ fn parse() -> Option<Options> {
         warmup: 1.0,
         rounds: 1,
         servers: vec!["gocsp".into(), "go".into(), "tokio".into()],
+        go_bin: None,
+        server_cpus: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -45,6 +62,11 @@ fn parse() -> Option<Options> {
             "--warmup" => o.warmup = v.parse().ok()?,
             "--rounds" => o.rounds = v.parse().ok()?,
             "--servers" => o.servers = v.split(',').map(str::to_string).collect(),
+            "--go-bin" => o.go_bin = Some(v.into()),
+            "--server-cpus" => {
+                cpu_count(&v)?;
+                o.server_cpus = Some(v)
+            }
             _ => return None,
         }
     }
@@ -55,12 +77,28 @@ fn parse() -> Option<Options> {
 fn start(
     server: &str,
     go_bin: Option<&std::path::Path>,
+    cpus: Option<&str>,
 ) -> io::Result<(Child, std::net::SocketAddr)> {
-    let mut cmd = match server {
-        "go" => Command::new(go_bin.ok_or_else(|| io::Error::other("no Go twin"))?),
-        _ => {
-            let mut c = Command::new(std::env::current_exe()?);
-            c.args(["serve", server]);
+    let (program, args) = match server {
+        "go" => (
+            go_bin
+                .ok_or_else(|| io::Error::other("no Go twin"))?
+                .to_path_buf(),
+            vec![],
+        ),
+        _ => (std::env::current_exe()?, vec!["serve", server]),
+    };
+    let mut cmd = match cpus {
+        Some(list) => {
+            let n = cpu_count(list).unwrap_or(1).to_string();
+            let mut c = Command::new("taskset");
+            c.args(["-c", list]).arg(&program).args(&args);
+            c.env("GOMAXPROCS", &n).env("TOKIO_WORKER_THREADS", &n);
+            c
+        }
+        None => {
+            let mut c = Command::new(&program);
+            c.args(&args);
             c
         }
     };
@@ -81,7 +119,7 @@ fn measure(
     conns: usize,
     o: &Options,
 ) -> io::Result<Measured> {
-    let (mut child, addr) = start(server, go_bin)?;
+    let (mut child, addr) = start(server, go_bin, o.server_cpus.as_deref())?;
     let pid = child.id();
     std::thread::sleep(Duration::from_millis(200));
     let base = net_echo::rss_bytes(pid).unwrap_or(0);
@@ -161,15 +199,13 @@ fn main() -> ExitCode {
     }
     let Some(o) = parse() else {
         eprintln!(
-            "usage: netbench [--conns 100,10000] [--secs 5] [--warmup 1] [--rounds 1] [--servers gocsp,go,tokio]"
+            "usage: netbench [--conns 100,10000] [--secs 5] [--warmup 1] [--rounds 1] \
+             [--servers gocsp,go,tokio] [--go-bin PATH] [--server-cpus LIST]"
         );
         return ExitCode::from(2);
     };
-    let go_bin = if o.servers.iter().any(|s| s == "go") {
-        build_go()
-    } else {
-        None
-    };
+    let built = o.go_bin.is_none() && o.servers.iter().any(|s| s == "go");
+    let go_bin = if built { build_go() } else { o.go_bin.clone() };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "echo, {}-byte messages, {}s window after {}s warm-up, {} round(s), median shown; {cores} cores",
@@ -237,7 +273,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    if let Some(bin) = go_bin {
+    if let Some(bin) = go_bin.filter(|_| built) {
         let _ = std::fs::remove_dir_all(bin.parent().unwrap_or(&bin));
     }
     ExitCode::SUCCESS
