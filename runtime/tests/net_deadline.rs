@@ -9,7 +9,7 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::{HANG_GUARD, wait_blocked};
+use common::{HANG_GUARD, wait_blocked, wait_until};
 use gocsp::net::{TcpListener, TcpStream, UdpSocket};
 
 /// A connected pair over loopback: (accepted, dialed).
@@ -34,6 +34,7 @@ fn a_read_deadline_set_from_another_goroutine_unblocks_the_read() {
     });
     wait_blocked(reader.id(), "IO wait");
     server.set_read_deadline(Some(Instant::now())).unwrap();
+    wait_until("the blocked read to return", || reader.is_finished());
     assert_eq!(reader.join().unwrap(), ErrorKind::TimedOut);
 
     // Later reads fail too, even with data waiting, until the deadline is cleared.
@@ -64,6 +65,7 @@ fn a_write_deadline_set_from_another_goroutine_unblocks_a_write_on_a_full_buffer
     });
     wait_blocked(writer.id(), "IO wait");
     server.set_write_deadline(Some(Instant::now())).unwrap();
+    wait_until("the blocked write to return", || writer.is_finished());
     assert_eq!(writer.join().unwrap(), ErrorKind::TimedOut);
 }
 
@@ -75,6 +77,7 @@ fn an_accept_deadline_set_from_another_goroutine_unblocks_the_accept() {
     wait_blocked(acceptor.id(), "IO wait");
     ln.set_deadline(Some(Instant::now() - Duration::from_secs(1)))
         .unwrap();
+    wait_until("the blocked accept to return", || acceptor.is_finished());
     assert_eq!(acceptor.join().unwrap(), ErrorKind::TimedOut);
     ln.set_deadline(None).unwrap();
     let addr = ln.local_addr().unwrap();
@@ -100,6 +103,7 @@ fn deadlines_expire_on_their_own() {
         }
         (read, write)
     });
+    wait_until("both operations to time out", || h.is_finished());
     assert_eq!(
         h.join().unwrap(),
         (ErrorKind::TimedOut, Some(ErrorKind::TimedOut))
@@ -162,6 +166,7 @@ fn udp_ping_pong_and_read_deadline() {
         a.set_read_deadline(soon()).unwrap();
         (v, a.recv_from(&mut buf).unwrap_err().kind())
     });
+    wait_until("the ping-pong to end", || pinger.is_finished());
     ponger.join().unwrap();
     assert_eq!(pinger.join().unwrap(), (2 * ROUNDS, ErrorKind::TimedOut));
 }

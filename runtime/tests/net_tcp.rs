@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
-use common::{HANG_GUARD, wait_blocked};
+use common::{HANG_GUARD, wait_blocked, wait_until};
 use gocsp::net::{TcpListener, TcpStream, UnixListener, UnixStream, dial_context};
 use gocsp::{Chan, Runtime, context};
 
@@ -195,6 +195,7 @@ fn dial_context_is_interrupted_by_cancel_and_times_out_at_the_deadline() {
     let dialing = gocsp::spawn(move || dial_context(&ctx, addr).unwrap_err());
     wait_blocked(dialing.id(), "IO wait");
     cancel();
+    wait_until("the blocked dial to return", || dialing.is_finished());
     assert_eq!(dialing.join().unwrap().kind(), ErrorKind::Interrupted);
 
     let (ctx, _cancel) = context::with_timeout(&context::background(), Duration::from_millis(50));
@@ -291,4 +292,40 @@ fn unix_stream_echo() {
     (&b).read_exact(&mut one).unwrap();
     assert_eq!(&one, b"x");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ping_pong_between_threads_never_loses_a_wake_up() {
+    // Each round trip parks both ends on a read that the other end's write completes, often
+    // within the instant between a read's EAGAIN and its registration as a waiter: a lost
+    // readiness edge there hangs the exchange (the hang guard turns that into an error).
+    const ROUNDS: u32 = 5_000;
+    let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = ln.local_addr().unwrap();
+    let server = std::thread::spawn(move || -> std::io::Result<u32> {
+        let (mut conn, _) = ln.accept()?;
+        conn.set_deadline(guard())?;
+        let mut b = [0u8; 4];
+        let mut last = 0;
+        for _ in 0..ROUNDS {
+            conn.read_exact(&mut b)?;
+            last = u32::from_le_bytes(b);
+            conn.write_all(&(last + 1).to_le_bytes())?;
+        }
+        Ok(last)
+    });
+    let client = gocsp::spawn(move || -> std::io::Result<u32> {
+        let mut conn = TcpStream::connect(addr)?;
+        conn.set_deadline(guard())?;
+        let mut v = 0u32;
+        let mut b = [0u8; 4];
+        for _ in 0..ROUNDS {
+            conn.write_all(&v.to_le_bytes())?;
+            conn.read_exact(&mut b)?;
+            v = u32::from_le_bytes(b) + 1;
+        }
+        Ok(v)
+    });
+    assert_eq!(client.join().unwrap().unwrap(), 2 * ROUNDS);
+    assert_eq!(server.join().unwrap().unwrap(), 2 * ROUNDS - 2);
 }
