@@ -1,6 +1,8 @@
 //! `gocsp::net` at scale, each test in this process alone (harness = false runs them in order):
 //! 10,000 connections held open at once with the thread count staying small, and no
-//! descriptor leaked over 2,000 connections (`/proc/self/fd` counted before and after).
+//! descriptor leaked over 2,000 connections (`/proc/self/fd` counted before and after). First,
+//! while the process is still quiet: a goroutine waiting for I/O from another process is not
+//! a deadlock, even when the main thread blocks on a channel that only that goroutine sends to.
 //!
 //! Both ends live in this process, so 10,000 connections take 20,000 descriptors. The first
 //! use of `gocsp::net` raises the soft limit to the hard one; when the hard limit is lower than
@@ -179,10 +181,45 @@ fn no_descriptor_leaks_over_two_thousand_connections() {
     );
 }
 
+/// The peer of `io_wait_is_not_a_deadlock`, in a child process: connects, waits long enough
+/// for the deadlock check to look several times, then sends one byte.
+fn peer(addr: &str) {
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    c.write_all(b"x").unwrap();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+}
+
+fn io_wait_is_not_a_deadlock() {
+    // A numeric address: no blocking-call helper, no timer, nothing pending but the read.
+    let ln = TcpListener::bind("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap()).unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("GOCSP_NET_PEER", ln.local_addr().unwrap().to_string())
+        .spawn()
+        .unwrap();
+    let got: gocsp::Chan<u8> = gocsp::Chan::new(0);
+    let tx = got.sender();
+    gocsp::go!(move || {
+        let (mut c, _) = ln.accept().unwrap();
+        let mut b = [0u8; 1];
+        c.read_exact(&mut b).unwrap();
+        tx.send(b[0]);
+    });
+    // The main thread blocks in gocsp while the only goroutine waits for the other process.
+    assert_eq!(got.recv(), Some(b'x'));
+    assert!(child.wait().unwrap().success());
+    println!("io_wait_is_not_a_deadlock: ok");
+}
+
 fn main() {
     if cfg!(miri) {
         return; // sockets and goroutines: nothing Miri can run
     }
+    if let Ok(addr) = std::env::var("GOCSP_NET_PEER") {
+        return peer(&addr);
+    }
+    io_wait_is_not_a_deadlock();
     no_descriptor_leaks_over_two_thousand_connections();
     ten_thousand_connections_held_open_on_few_threads();
 }
