@@ -208,11 +208,15 @@ fn main() -> ExitCode {
     let go_bin = if built { build_go() } else { o.go_bin.clone() };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "echo, {}-byte messages, {}s window after {}s warm-up, {} round(s), median shown; {cores} cores",
+        "echo, {}-byte messages, {}s window after {}s warm-up, {} round(s), median shown; \
+         generator on {cores} cores, servers on {}",
         net_echo::MESSAGE,
         o.secs,
         o.warmup,
-        o.rounds
+        o.rounds,
+        o.server_cpus
+            .as_deref()
+            .map_or("the same cores".to_string(), |c| format!("CPUs {c}"))
     );
     println!();
     println!("| server | connections | round trips/s | p50 | p99 | RSS/conn | cores busy |");
