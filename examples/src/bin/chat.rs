@@ -139,7 +139,11 @@ fn serve(ln: TcpListener) {
     };
     let mut id = 0;
     for conn in ln.incoming() {
-        let Ok(conn) = conn else { continue };
+        let Ok(conn) = conn else {
+            // Out of descriptors, say: back off as Go's server does, instead of spinning.
+            gocsp::time::sleep(std::time::Duration::from_millis(5));
+            continue;
+        };
         id += 1;
         go!(handle_conn(conn, id, hub.clone()));
     }

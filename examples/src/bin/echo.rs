@@ -43,7 +43,11 @@ fn serve(ln: TcpListener) {
     for conn in ln.incoming() {
         match conn {
             Ok(conn) => go!(handle(conn)),
-            Err(e) => eprintln!("accept: {e}"),
+            Err(e) => {
+                // Out of descriptors, say: back off as Go's server does, instead of spinning.
+                eprintln!("accept: {e}");
+                gocsp::time::sleep(Duration::from_millis(5));
+            }
         }
     }
 }

@@ -90,7 +90,11 @@ fn handle(conn: TcpStream) -> io::Result<()> {
 
 fn serve(ln: TcpListener) {
     for conn in ln.incoming() {
-        let Ok(conn) = conn else { continue };
+        let Ok(conn) = conn else {
+            // Out of descriptors, say: back off as Go's server does, instead of spinning.
+            gocsp::time::sleep(std::time::Duration::from_millis(5));
+            continue;
+        };
         go!(move || {
             let _ = handle(conn);
         });
