@@ -2,7 +2,7 @@
 //! blocked read, a write on a full socket buffer and an accept with `TimedOut`; deadlines
 //! expire on their own; an expired deadline fails later calls until it is cleared; UDP
 //! ping-pong and its read deadline.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, loom)))]
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! `gocsp::net` TCP over loopback: echo with a goroutine per connection, half-close, one
 //! goroutine reading while another writes, refused and reset connections, `dial_context`,
 //! a blocked read on a one-worker runtime, and the same API from plain threads.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, loom)))]
 
 mod common;
 
