@@ -5,6 +5,7 @@
 //! - [`gocsp_world`]: the workloads on gocsp, on goroutines or on plain threads;
 //! - [`crossbeam_threads`]: the same workloads on crossbeam-channel and `std::thread`;
 //! - [`suite`]: the table the compare command runs, with the goals from DESIGN.md section 5;
+//! - [`net_echo`]: the echo servers (gocsp, tokio) and the load generator of `netbench`;
 //! - [`common`]: sizes, the seeded generator, the sieve's arithmetic, `/proc` readings;
 //! - [`gotwin`], [`report`], [`chart`]: the compare command's Go runner, table and chart.
 #![forbid(unsafe_code)]
@@ -14,5 +15,6 @@ pub mod common;
 pub mod crossbeam_threads;
 pub mod gocsp_world;
 pub mod gotwin;
+pub mod net_echo;
 pub mod report;
 pub mod suite;

@@ -71,6 +71,9 @@ const TESTED: &[&str] = &[
     "timeouts",
     "context_tree",
     "leak_check",
+    "echo",
+    "chat",
+    "http_server",
 ];
 
 #[test]
@@ -250,6 +253,33 @@ example!(
         "spawned at: go!(search(r, query.to_string(), c.sender()));",
         "blocked at: c.send(",
         "every replica finished, the check passed",
+    ]
+);
+
+example!(
+    echo,
+    [
+        "200 clients, each its own goroutine, sent 20 lines each: 4000 echoed back",
+        "ok: every line echoed, one goroutine per connection on both sides",
+    ]
+);
+
+example!(
+    chat,
+    [
+        "carol saw: alice: who is on tonight?",
+        "bob saw: carol has left",
+        "  carol: hi, I am carol",
+    ]
+);
+
+example!(
+    http_server,
+    [
+        "HTTP/1.1 200 OK: hello from /a (request 1 on this connection)",
+        "HTTP/1.1 200 OK: hello from /b (request 2 on this connection)",
+        "HTTP/1.1 200 OK: hello from /c (request 3 on this connection)",
+        "the server closed the connection after `Connection: close`",
     ]
 );
 

@@ -119,6 +119,8 @@ mod waiter;
 mod blocking;
 #[cfg(not(loom))]
 pub mod context;
+#[cfg(all(unix, not(loom)))]
+pub mod net;
 #[cfg(not(loom))]
 mod sched;
 #[cfg(not(loom))]
@@ -191,4 +193,14 @@ const _: () = {
     send_sync::<time::Ticker>();
     send_sync::<Runtime>();
     send_sync::<JoinHandle<i32>>();
+};
+
+#[cfg(all(unix, not(loom)))]
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<net::TcpListener>();
+    send_sync::<net::TcpStream>();
+    send_sync::<net::UdpSocket>();
+    send_sync::<net::UnixListener>();
+    send_sync::<net::UnixStream>();
 };

@@ -94,6 +94,7 @@ pub(crate) enum BlockReason {
     Mutex,
     Join,
     Blocking,
+    NetIo,
 }
 
 impl BlockReason {
@@ -111,6 +112,7 @@ impl BlockReason {
             9 => Mutex,
             10 => Join,
             11 => Blocking,
+            12 => NetIo,
             _ => return None,
         })
     }
@@ -130,6 +132,7 @@ impl fmt::Display for BlockReason {
             BlockReason::Mutex => "sync.Mutex.Lock",
             BlockReason::Join => "join",
             BlockReason::Blocking => "blocking call",
+            BlockReason::NetIo => "IO wait",
         })
     }
 }
