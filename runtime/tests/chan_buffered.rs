@@ -41,7 +41,9 @@ fn len_and_cap_follow_the_buffer() {
 fn fifo_over_many_laps() {
     // Wraparound: push and pop in varying batch sizes so head and tail meet at every index
     // of the ring, for many laps.
-    for cap in CAPS {
+    // Under Miri the small rings only: they wrap just as often, in a fraction of the steps.
+    let caps = if cfg!(miri) { &CAPS[..4] } else { &CAPS[..] };
+    for &cap in caps {
         let ch: Chan<u64> = Chan::new(cap);
         let mut next_in = 0u64;
         let mut next_out = 0u64;
