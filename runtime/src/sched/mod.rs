@@ -13,6 +13,7 @@ mod job;
 mod overflow;
 mod registry;
 mod runtime;
+mod slab;
 mod stack;
 mod task;
 mod worker;
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
-pub use stack::SpawnError;
+pub use stack::{SpawnError, SpawnLimit};
 pub(crate) use task::Task;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
@@ -61,6 +62,7 @@ pub enum PanicPolicy {
 pub(crate) struct Config {
     pub(crate) workers: usize,
     pub(crate) stack_size: usize,
+    pub(crate) stacks: stack::RtStacks,
     pub(crate) panic_policy: PanicPolicy,
 }
 
@@ -91,14 +93,18 @@ pub(crate) fn spawn_or_return(
     rt: Option<&'static RtShared>,
     f: Job,
 ) -> Result<u64, (SpawnError, Job)> {
-    if let Err(e) = stack::reserve() {
+    // Resolved here (not when queued) so the spawn is checked against its runtime's limits.
+    let rt = rt
+        .or_else(worker::current_rt)
+        .unwrap_or_else(runtime::global);
+    if let Err(e) = rt.config.stacks.reserve() {
         return Err((e, f));
     }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let task = Task::new(id, current_group(), Location::caller(), f);
     registry::insert(&task);
-    worker::schedule_new(rt, task);
-    worker::spawn_backpressure(rt);
+    worker::schedule_new(Some(rt), task);
+    worker::spawn_backpressure(Some(rt));
     Ok(id)
 }
 

@@ -46,7 +46,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use corosensei::CoroutineResult;
-use corosensei::stack::DefaultStack;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::task::{Body, Co, Suspend, Task};
@@ -209,7 +208,7 @@ impl RtShared {
         for w in rt.workers.iter() {
             let _ = w.rt.set(rt);
         }
-        super::overflow::install(rt.config.stack_size);
+        super::overflow::install();
         sysmon_watch(rt);
         (rt, deques)
     }
@@ -273,14 +272,14 @@ impl RtShared {
     /// started goroutine's stack is leaked by `Task::drop`, never unwound on this thread.)
     pub(crate) fn drain_after_shutdown(&self) {
         while let Some(t) = steal_one(|| self.injector.steal()) {
-            discard_unstarted(t);
+            discard_unstarted(self, t);
         }
         for w in self.workers.iter() {
             while let Some(t) = steal_one(|| w.inbox.steal()) {
                 drop(t);
             }
             if let Some((t, true)) = w.take_runnext() {
-                discard_unstarted(t);
+                discard_unstarted(self, t);
             }
         }
     }
@@ -319,7 +318,7 @@ pub(crate) struct Local {
     local: RefCell<VecDeque<Arc<Task>>>,
     /// Goroutines that called `yield_now`: they run after everything runnable now.
     later: RefCell<VecDeque<Arc<Task>>>,
-    stacks: RefCell<Vec<DefaultStack>>,
+    stacks: RefCell<stack::Cache>,
     tick: Cell<u32>,
     /// Per other worker: since when its queue of unstarted goroutines has looked non-empty.
     steal_seen: RefCell<Vec<Option<(Instant, usize)>>>,
@@ -643,33 +642,6 @@ impl Local {
         deadlock::worker_sleeping(false);
     }
 
-    fn take_stack(&self) -> DefaultStack {
-        let mut stacks = self.stacks.borrow_mut();
-        if let Some(s) = stacks.pop() {
-            return s;
-        }
-        if stack::pool_take(&mut stacks, stack::POOL_BATCH) > 0
-            && let Some(s) = stacks.pop()
-        {
-            return s;
-        }
-        drop(stacks);
-        match DefaultStack::new(self.rt.config.stack_size) {
-            Ok(s) => s,
-            Err(e) => stack::fatal_no_stack(&e),
-        }
-    }
-
-    fn return_stack(&self, s: DefaultStack) {
-        let mut stacks = self.stacks.borrow_mut();
-        stacks.push(s);
-        if stacks.len() > stack::POOL_PER_WORKER {
-            // Keep the cache small; the pool takes the rest for any worker to reuse.
-            let from = stacks.len() - stack::POOL_BATCH;
-            stack::pool_give(stacks.drain(from..));
-        }
-    }
-
     /// Runs `task` until it parks, yields or finishes.
     fn run_task(&self, task: Arc<Task>) {
         // SAFETY: we popped `task` from one of our queues, so this thread owns its body: it is
@@ -680,7 +652,7 @@ impl Local {
                 unreachable!()
             };
             task.set_home(self.shared);
-            let stack = self.take_stack();
+            let stack = self.stacks.borrow_mut().take();
             task.stack_limit
                 .set(corosensei::stack::Stack::limit(&stack).get());
             let co = Co::with_stack(stack, move |y, ()| {
@@ -697,7 +669,11 @@ impl Local {
             unreachable!("a queued goroutine that already finished")
         };
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
-        super::overflow::enter(task.stack_limit.get(), task.id());
+        super::overflow::enter(
+            task.stack_limit.get(),
+            task.id(),
+            self.rt.config.stacks.size(),
+        );
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
@@ -713,9 +689,9 @@ impl Local {
                     // SAFETY: taken exactly once; `body` is set to `Done` right after.
                     let co = unsafe { ManuallyDrop::take(co) };
                     *body = Body::Done;
-                    self.return_stack(co.into_stack());
+                    self.stacks.borrow_mut().give(co.into_stack());
                     registry::remove(&task);
-                    stack::release();
+                    self.rt.config.stacks.finished();
                     break;
                 }
             }
@@ -727,14 +703,14 @@ impl Local {
 
 /// Forgets a goroutine that will never run (its runtime shut down): drops its closure (which
 /// closes its join channel) and its registry entry.
-fn discard_unstarted(task: Arc<Task>) {
+fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
     // SAFETY: the task was taken from a queue, so this thread owns its body; it never started,
     // so the body is the closure, which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
         drop(std::mem::replace(body, Body::Done));
         registry::remove(&task);
-        stack::release();
+        rt.config.stacks.discarded();
     }
 }
 
@@ -759,7 +735,7 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
         runnext_streak: Cell::new(0),
         local: RefCell::new(VecDeque::new()),
         later: RefCell::new(VecDeque::new()),
-        stacks: RefCell::new(Vec::new()),
+        stacks: RefCell::new(stack::Cache::new(&rt.config.stacks)),
         tick: Cell::new(0),
         steal_seen: RefCell::new(vec![None; rt.workers.len()]),
     };
@@ -778,10 +754,10 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
     // Shutting down: drop what is queued here, on this thread (a started goroutine's stack is
     // leaked by `Task::drop`, never unwound elsewhere).
     if let Some((t, true)) = shared.take_runnext() {
-        discard_unstarted(t);
+        discard_unstarted(rt, t);
     }
     while let Some(t) = local.deque.pop() {
-        discard_unstarted(t);
+        discard_unstarted(rt, t);
     }
     LOCAL.with(|l| l.set(std::ptr::null()));
 }

@@ -1,0 +1,225 @@
+//! Goroutine stacks as memory: the `Stack` that corosensei runs a goroutine on.
+//!
+//! Two ways to get one, picked once per process (`guards()`):
+//!
+//! - **Slabs** (Linux 6.13+): one large `MAP_NORESERVE` mapping holds many stacks side by
+//!   side, each with a guard page below it installed by `madvise(MADV_GUARD_INSTALL)`. A guard
+//!   installed this way does not split the mapping, so a million stacks cost a few thousand
+//!   entries of `/proc/self/maps` instead of two million. Huge pages are turned off for slabs
+//!   (`MADV_NOHUGEPAGE`): a 64 KiB stack must not pull in a 2 MiB page. Slab memory is never
+//!   unmapped; an idle stack gives its pages back with `MADV_DONTNEED`, which keeps its guard.
+//! - **One mapping per stack** (older kernels, or `GOCSP_STACK_SLABS=0`): corosensei's
+//!   `DefaultStack`, an `mmap` with an `mprotect`ed guard page, two mappings per stack.
+//!
+//! Layout of a slab stack, addresses growing upwards:
+//!
+//! ```text
+//! limit            limit + page                          base = limit + stride
+//! | guard (1 page) | usable (size, whole pages) ...      | next stack's guard ...
+//! ```
+//!
+//! The guard is the lowest page of every stack, so the page below a stack's usable part is
+//! always a guard, also between two neighbours in one slab. Rust's stack probes touch every
+//! page of a frame larger than a page in order, so an overflow faults on the guard rather than
+//! stepping over it into the neighbour's stack.
+
+use std::io;
+use std::sync::OnceLock;
+
+use corosensei::stack::valgrind::ValgrindStackRegistration;
+use corosensei::stack::{DefaultStack, Stack, StackPointer};
+
+/// `madvise` advice that installs guard pages in a range (Linux 6.13+); not yet in `libc`.
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// The environment variable that, set to `0`, forces one mapping per stack.
+pub(crate) const SLABS_ENV: &str = "GOCSP_STACK_SLABS";
+
+/// Bytes of address space per slab (at least `MIN_PER_SLAB` stacks).
+const SLAB_BYTES: usize = 32 << 20;
+const MIN_PER_SLAB: usize = 16;
+
+pub(crate) fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    // SAFETY: `sysconf` has no preconditions.
+    *PAGE.get_or_init(|| (unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize).max(4096))
+}
+
+/// True if stacks come from slabs with `madvise` guard pages: the kernel supports
+/// `MADV_GUARD_INSTALL` and `GOCSP_STACK_SLABS` is not `0`. Decided once per process.
+pub(crate) fn guards() -> bool {
+    static GUARDS: OnceLock<bool> = OnceLock::new();
+    *GUARDS.get_or_init(|| {
+        if std::env::var(SLABS_ENV).is_ok_and(|v| v.trim() == "0") {
+            return false;
+        }
+        let page = page_size();
+        // SAFETY: maps two fresh private pages, tries a guard install on the first, and
+        // unmaps them; nothing else refers to this memory.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return false;
+            }
+            let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0;
+            libc::munmap(p, 2 * page);
+            ok
+        }
+    })
+}
+
+/// A goroutine stack, owned: either a slot of a slab or a mapping of its own.
+pub(crate) enum GoStack {
+    Slab {
+        /// Lowest address: the guard page.
+        limit: usize,
+        /// Highest address (exclusive): where the stack starts.
+        base: usize,
+        _valgrind: ValgrindStackRegistration,
+    },
+    Mapped(DefaultStack),
+}
+
+impl GoStack {
+    /// A stack with its own mapping (the fallback path), at least `size` usable bytes.
+    pub(crate) fn mapped(size: usize) -> io::Result<GoStack> {
+        DefaultStack::new(size).map(GoStack::Mapped)
+    }
+
+    /// Gives the stack's memory back to the kernel, keeping its address range and guard
+    /// (slab stacks only; a mapped stack is unmapped by dropping it instead). The next use
+    /// finds zeroed pages.
+    pub(crate) fn release_memory(&self) {
+        if let GoStack::Slab { limit, base, .. } = *self {
+            let page = page_size();
+            // SAFETY: the usable part of a slab stack we own (no coroutine runs on an idle
+            // stack); `MADV_DONTNEED` on private anonymous memory only drops its contents,
+            // and the guard page below `limit + page` is not in the range.
+            unsafe {
+                libc::madvise(
+                    (limit + page) as *mut libc::c_void,
+                    base - limit - page,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+}
+
+impl Drop for GoStack {
+    fn drop(&mut self) {
+        // Slab memory is never unmapped: the slot's pages go back to the kernel, its address
+        // range stays reserved (its guard with it). A mapped stack unmaps itself.
+        self.release_memory();
+    }
+}
+
+// SAFETY: a slab stack is `size` usable bytes (at least one page, corosensei's
+// `MIN_STACK_SIZE`) between `limit + page` and `base`, both page-aligned and so aligned to
+// `STACK_ALIGNMENT`; the page at `limit` is a guard installed by `MADV_GUARD_INSTALL` before the
+// stack was handed out (`Slab::carve`), so any access to it faults. Each slot is handed out by
+// at most one `GoStack` at a time (the pool moves them), so no two coroutines share one, and a
+// stack is only reused after its coroutine returned (`into_stack`). `DefaultStack` upholds the
+// same contract with an `mprotect`ed guard.
+unsafe impl Stack for GoStack {
+    #[inline]
+    fn base(&self) -> StackPointer {
+        match self {
+            GoStack::Slab { base, .. } => StackPointer::new(*base).expect("stack base"),
+            GoStack::Mapped(s) => s.base(),
+        }
+    }
+
+    #[inline]
+    fn limit(&self) -> StackPointer {
+        match self {
+            GoStack::Slab { limit, .. } => StackPointer::new(*limit).expect("stack limit"),
+            GoStack::Mapped(s) => s.limit(),
+        }
+    }
+}
+
+/// The stack slots of one slab not yet handed out.
+pub(crate) struct Slab {
+    next: usize,
+    left: usize,
+    /// Bytes per stack: guard page plus usable size.
+    stride: usize,
+}
+
+impl Slab {
+    /// Stacks per slab for `size` usable bytes.
+    pub(crate) fn per_slab(size: usize) -> usize {
+        (SLAB_BYTES / (size + page_size())).max(MIN_PER_SLAB)
+    }
+
+    /// Reserves a slab of `per_slab(size)` stacks of `size` usable bytes (a multiple of the
+    /// page size) and installs every stack's guard page.
+    pub(crate) fn map(size: usize) -> io::Result<Slab> {
+        let page = page_size();
+        debug_assert_eq!(size % page, 0);
+        let stride = size + page;
+        let count = Slab::per_slab(size);
+        let len = stride * count;
+        // SAFETY: a fresh private anonymous mapping; nothing else refers to it. On any error
+        // it is unmapped before returning, so no slot of it is ever handed out.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+            // Best effort: without transparent huge pages there is nothing to turn off.
+            libc::madvise(p, len, libc::MADV_NOHUGEPAGE);
+            let start = p as usize;
+            for i in 0..count {
+                if libc::madvise((start + i * stride) as *mut _, page, MADV_GUARD_INSTALL) != 0 {
+                    let err = io::Error::last_os_error();
+                    libc::munmap(p, len);
+                    return Err(err);
+                }
+            }
+            Ok(Slab {
+                next: start,
+                left: count,
+                stride,
+            })
+        }
+    }
+
+    pub(crate) fn left(&self) -> usize {
+        self.left
+    }
+
+    /// Hands out the next slot, if any is left.
+    pub(crate) fn carve(&mut self) -> Option<GoStack> {
+        if self.left == 0 {
+            return None;
+        }
+        let limit = self.next;
+        self.next += self.stride;
+        self.left -= 1;
+        let page = page_size();
+        Some(GoStack::Slab {
+            limit,
+            base: limit + self.stride,
+            _valgrind: ValgrindStackRegistration::new(
+                (limit + page) as *mut u8,
+                self.stride - page,
+            ),
+        })
+    }
+}
