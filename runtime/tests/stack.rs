@@ -78,10 +78,7 @@ fn a_stack_overflow_ends_the_process_on_the_guard_page() {
         assert_eq!(out.status.code(), Some(2), "{what}");
         assert!(stderr.contains("fatal error: stack overflow"), "{what}");
         assert!(stderr.contains(" [running]:"), "{what}");
-        let size = format!(
-            "all of its {} KiB stack",
-            gocsp::DEFAULT_STACK_SIZE / 1024
-        );
+        let size = format!("all of its {} KiB stack", gocsp::DEFAULT_STACK_SIZE / 1024);
         assert!(stderr.contains(&size), "{what}");
         assert!(stderr.contains("Builder::stack_size"), "{what}");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("unreachable"));
