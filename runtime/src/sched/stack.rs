@@ -338,15 +338,17 @@ impl RtStacks {
     /// Accounts for one more goroutine of this runtime and reserves its stack, or says which
     /// limit stops it.
     pub(crate) fn reserve(&self) -> Result<(), SpawnError> {
-        let n = self.live.fetch_add(1, Ordering::Relaxed);
-        if n >= self.max {
-            self.live.fetch_sub(1, Ordering::Relaxed);
-            return Err(SpawnError {
-                live: n,
-                limit: self.max,
-                kind: SpawnLimit::Runtime,
-                errno: None,
-            });
+        if self.limited() {
+            let n = self.live.fetch_add(1, Ordering::Relaxed);
+            if n >= self.max {
+                self.live.fetch_sub(1, Ordering::Relaxed);
+                return Err(SpawnError {
+                    live: n,
+                    limit: self.max,
+                    kind: SpawnLimit::Runtime,
+                    errno: None,
+                });
+            }
         }
         let total = LIVE.fetch_add(1, Ordering::Relaxed);
         let limit = limit();
@@ -362,15 +364,25 @@ impl RtStacks {
         };
         if result.is_err() {
             LIVE.fetch_sub(1, Ordering::Relaxed);
-            self.live.fetch_sub(1, Ordering::Relaxed);
+            if self.limited() {
+                self.live.fetch_sub(1, Ordering::Relaxed);
+            }
         }
         result
+    }
+
+    /// The runtime counts its goroutines only when it has a limit of its own.
+    #[inline]
+    fn limited(&self) -> bool {
+        self.max != usize::MAX
     }
 
     /// A goroutine of this runtime finished.
     pub(crate) fn finished(&self) {
         LIVE.fetch_sub(1, Ordering::Relaxed);
-        self.live.fetch_sub(1, Ordering::Relaxed);
+        if self.limited() {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// A goroutine of this runtime will never run: its reserved stack goes back unused.
@@ -380,10 +392,17 @@ impl RtStacks {
     }
 }
 
+/// Reservations a worker gives back at a time (see `Cache::credit`).
+const CREDIT_BATCH: isize = 32;
+
 /// A worker's stacks kept for reuse: no lock on the way in or out.
 pub(crate) struct Cache {
     class: &'static Class,
     stacks: Vec<GoStack>,
+    /// Reservations not needed (their goroutines got a cached stack), not yet given back to
+    /// `class.spare`: batching keeps the shared counter off the common path. Holding them
+    /// back only makes `spare` smaller, never promises a stack that is not there.
+    credit: isize,
 }
 
 impl Cache {
@@ -391,6 +410,7 @@ impl Cache {
         Cache {
             class: rt.class,
             stacks: Vec::new(),
+            credit: 0,
         }
     }
 
@@ -400,7 +420,11 @@ impl Cache {
         match self.stacks.pop() {
             Some(s) => {
                 // The reservation was not needed.
-                self.class.spare.fetch_add(1, Ordering::AcqRel);
+                self.credit += 1;
+                if self.credit >= CREDIT_BATCH {
+                    self.class.spare.fetch_add(self.credit, Ordering::AcqRel);
+                    self.credit = 0;
+                }
                 s
             }
             None => self.class.take_reserved(),
@@ -420,7 +444,8 @@ impl Cache {
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        // The worker exits: its stacks go to the shared pool.
+        // The worker exits: its stacks and unneeded reservations go to the shared pool.
+        self.class.spare.fetch_add(self.credit, Ordering::AcqRel);
         self.class.give(self.stacks.drain(..));
     }
 }
