@@ -314,7 +314,11 @@ pub fn dump() -> String {
 }
 
 /// The most goroutines that may be alive at once in this process (each needs a guarded
-/// stack; see [`SpawnError`]).
+/// stack; see [`SpawnError`]). Where stacks come from slabs (Linux 6.13+) this is what memory
+/// allows, at one stack page and a control block per goroutine; where each stack is a mapping
+/// of its own (older kernels, or `GOCSP_STACK_SLABS=0`), what `vm.max_map_count` allows, two
+/// mappings per stack. A runtime may have a lower limit of its own
+/// ([`Builder::max_goroutines`]).
 pub fn max_goroutines() -> usize {
     stack::limit()
 }

@@ -5,8 +5,11 @@
 //! for a goroutine it would only see a bare SIGSEGV. This module installs a `SIGSEGV`/`SIGBUS`
 //! handler (on the alternate signal stack that the standard library sets up for every thread
 //! it starts, which includes the workers) that checks whether the faulting address is the guard
-//! page of the goroutine running on this thread. If so it prints Go's `fatal error: stack
-//! overflow` with the goroutine id and the stack size, and exits with code 2, as Go does;
+//! page of the goroutine running on this thread: the lowest page of its stack, whether that
+//! stack is a mapping of its own or a slot of a slab (`slab.rs`; a guard installed with
+//! `MADV_GUARD_INSTALL` faults with SIGSEGV like a `PROT_NONE` page). If so it prints Go's
+//! `fatal error: stack overflow` with the goroutine id and its own stack size, and exits with
+//! code 2, as Go does;
 //! otherwise it hands the signal to the handler that was installed before.
 
 use std::cell::Cell;

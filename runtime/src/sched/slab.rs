@@ -23,14 +23,19 @@
 //! page of a frame larger than a page in order, so an overflow faults on the guard rather than
 //! stepping over it into the neighbour's stack.
 
+use std::collections::VecDeque;
 use std::io;
-use std::sync::OnceLock;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use corosensei::stack::valgrind::ValgrindStackRegistration;
 use corosensei::stack::{DefaultStack, Stack, StackPointer};
 
 /// `madvise` advice that installs guard pages in a range (Linux 6.13+); not yet in `libc`.
 const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// `madvise` advice that allocates the pages of a range as a write would, without writing
+/// (Linux 5.14+): present pages are left as they are.
+const MADV_POPULATE_WRITE: libc::c_int = 23;
 
 /// The environment variable that, set to `0`, forces one mapping per stack.
 pub(crate) const SLABS_ENV: &str = "GOCSP_STACK_SLABS";
@@ -203,6 +208,27 @@ impl Slab {
         self.left
     }
 
+    /// Asks the warmer thread to allocate the top page of every slot not handed out yet, so
+    /// that the goroutines that get them do not each take a page fault: the faults are taken
+    /// on another core while the workers run goroutines (a burst of spawns on a machine with a
+    /// core to spare). Only for slabs mapped ahead of a burst (`Class::reserve`): a program
+    /// with a handful of goroutines never pays for pages it will not use.
+    pub(crate) fn warm(&self) {
+        if self.left == 0 {
+            return;
+        }
+        let mut q = lock_warm();
+        q.push_back((self.next, self.stride, self.left));
+        drop(q);
+        WARM_READY.notify_one();
+        static STARTED: OnceLock<()> = OnceLock::new();
+        STARTED.get_or_init(|| {
+            let _ = std::thread::Builder::new()
+                .name("gocsp-stacks".into())
+                .spawn(warmer);
+        });
+    }
+
     /// Hands out the next slot, if any is left.
     pub(crate) fn carve(&mut self) -> Option<GoStack> {
         if self.left == 0 {
@@ -223,53 +249,62 @@ impl Slab {
     }
 }
 
-/// Guard pages installed per `process_madvise` call (the kernel takes up to 1024 ranges).
-const GUARDS_PER_CALL: usize = 512;
+/// Ranges advised per `process_madvise` call (the kernel takes up to 1024).
+const RANGES_PER_CALL: usize = 512;
 
-/// Installs a guard page at `start + i * stride` for `i < count`: many ranges per system call
-/// with `process_madvise` on this process (half the cost of one `madvise` each, measured on
-/// Linux 6.18), one `madvise` each where that is refused.
+/// Installs a guard page at `start + i * stride` for `i < count`.
 ///
 /// # Safety
 /// The ranges must lie in a private anonymous mapping of ours that nothing uses yet.
 unsafe fn install_guards(start: usize, stride: usize, count: usize) -> io::Result<()> {
-    let page = page_size();
+    // SAFETY: the caller's promise.
+    unsafe { advise_each(start, stride, count, page_size(), MADV_GUARD_INSTALL) }
+}
+
+/// `madvise(start + i * stride, len, advice)` for `i < count`: many ranges per system call
+/// with `process_madvise` on this process (for guard pages, half the cost of one `madvise`
+/// each, measured on Linux 6.18), one `madvise` each where that is refused. Stops at the first
+/// range `madvise` refuses.
+///
+/// # Safety
+/// `advice` applied to every range must be sound: the ranges lie in mappings of ours, and the
+/// advice must not change memory something else relies on.
+unsafe fn advise_each(
+    start: usize,
+    stride: usize,
+    count: usize,
+    len: usize,
+    advice: libc::c_int,
+) -> io::Result<()> {
     let mut i = 0;
     #[cfg(target_os = "linux")]
     if let Some(fd) = self_pidfd() {
         let mut iov = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
-        }; GUARDS_PER_CALL];
+        }; RANGES_PER_CALL];
         while i < count {
-            let k = (count - i).min(GUARDS_PER_CALL);
+            let k = (count - i).min(RANGES_PER_CALL);
             for (j, v) in iov[..k].iter_mut().enumerate() {
                 v.iov_base = (start + (i + j) * stride) as *mut libc::c_void;
-                v.iov_len = page;
+                v.iov_len = len;
             }
-            // SAFETY: `iov` holds `k` valid entries describing guard pages of our own fresh
-            // mapping (the caller's promise); the kernel only reads them.
+            // SAFETY: `iov` holds `k` valid entries describing ranges of our own mappings
+            // (the caller's promise); the kernel only reads them.
             let done = unsafe {
-                libc::syscall(
-                    libc::SYS_process_madvise,
-                    fd,
-                    iov.as_ptr(),
-                    k,
-                    MADV_GUARD_INSTALL,
-                    0u32,
-                )
+                libc::syscall(libc::SYS_process_madvise, fd, iov.as_ptr(), k, advice, 0u32)
             };
-            if done != (k * page) as libc::c_long {
-                // Refused or partial: the per-page loop below does the rest (installing a
-                // guard twice is harmless).
+            if done != (k * len) as libc::c_long {
+                // Refused or partial: the per-range loop below does the rest (advising a
+                // range twice is harmless for the advice used here).
                 break;
             }
             i += k;
         }
     }
     while i < count {
-        // SAFETY: one page of our own fresh mapping (the caller's promise).
-        if unsafe { libc::madvise((start + i * stride) as *mut _, page, MADV_GUARD_INSTALL) } != 0 {
+        // SAFETY: a range of our own mappings (the caller's promise).
+        if unsafe { libc::madvise((start + i * stride) as *mut _, len, advice) } != 0 {
             return Err(io::Error::last_os_error());
         }
         i += 1;
@@ -292,4 +327,43 @@ fn self_pidfd() -> Option<libc::c_long> {
         (fd >= 0).then_some((fd, pid))
     }))?;
     (owner == pid).then_some(fd)
+}
+
+/// Slab slots whose top pages the warmer should allocate: (first slot's limit, stride, count).
+static WARM: Mutex<VecDeque<(usize, usize, usize)>> = Mutex::new(VecDeque::new());
+static WARM_READY: Condvar = Condvar::new();
+
+fn lock_warm() -> std::sync::MutexGuard<'static, VecDeque<(usize, usize, usize)>> {
+    WARM.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The warmer thread: allocates the top page of queued slab slots, a batch per system call.
+fn warmer() {
+    let _own = super::deadlock::OwnThread::enter();
+    let page = page_size();
+    loop {
+        let (start, stride, count) = {
+            let mut q = lock_warm();
+            loop {
+                if let Some(job) = q.pop_front() {
+                    break job;
+                }
+                q = WARM_READY.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        // Top page of slot i: just below its base, `start + (i + 1) * stride`.
+        // SAFETY: every range is the top usable page of a slot of a slab, which is never
+        // unmapped; `MADV_POPULATE_WRITE` allocates missing pages as zeroed and leaves present
+        // ones (and their contents) alone, so a slot already handed out to a goroutine, even
+        // one running now, is unaffected. A failure only leaves the faults to the goroutines.
+        let _ = unsafe {
+            advise_each(
+                start + stride - page,
+                stride,
+                count,
+                page,
+                MADV_POPULATE_WRITE,
+            )
+        };
+    }
 }

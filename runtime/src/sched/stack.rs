@@ -74,6 +74,9 @@ pub(crate) struct Class {
     /// Pooled + uncarved − reserved (module docs). Never below zero once a reservation is
     /// settled.
     spare: AtomicIsize,
+    /// Slab path: when a spawn takes `spare` down through this, the next slab is mapped (and
+    /// warmed) ahead of need; 0 on the fallback path.
+    ahead_mark: isize,
     inner: Mutex<ClassInner>,
 }
 
@@ -101,9 +104,15 @@ impl Class {
         if let Some(c) = classes.iter().find(|c| c.size == size) {
             return c;
         }
+        let ahead_mark = if slab::guards() {
+            (Slab::per_slab(size) / 2) as isize
+        } else {
+            0
+        };
         let c: &'static Class = Box::leak(Box::new(Class {
             size,
             spare: AtomicIsize::new(0),
+            ahead_mark,
             inner: Mutex::new(ClassInner {
                 hot: Vec::new(),
                 cold: Vec::new(),
@@ -117,10 +126,34 @@ impl Class {
 
     /// Reserves one stack for a goroutine about to be spawned (module docs).
     fn reserve(&'static self) -> Result<(), SpawnError> {
-        if self.spare.fetch_sub(1, Ordering::AcqRel) > 0 {
+        let before = self.spare.fetch_sub(1, Ordering::AcqRel);
+        if before > 0 {
+            if before == self.ahead_mark {
+                self.grow_ahead();
+            }
             return Ok(());
         }
         self.reserve_slow()
+    }
+
+    /// Slab path, in a burst of spawns: maps the next slab before it is needed and has its
+    /// slots' top pages allocated on the warmer thread. Best effort: the reservation that got
+    /// here is covered already, so a failure (or a busy lock) changes nothing.
+    #[cold]
+    fn grow_ahead(&self) {
+        let Ok(mut inner) = self.inner.try_lock() else {
+            return;
+        };
+        let Ok(s) = Slab::map(self.size) else {
+            return;
+        };
+        s.warm();
+        let n = s.left();
+        if let Some(mut old) = inner.slab.replace(s) {
+            inner.cold.extend(std::iter::from_fn(|| old.carve()));
+        }
+        drop(inner);
+        self.spare.fetch_add(n as isize, Ordering::AcqRel);
     }
 
     #[cold]
