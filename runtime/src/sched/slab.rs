@@ -217,16 +217,25 @@ impl Slab {
         if self.left == 0 {
             return;
         }
-        let mut q = lock_warm();
-        q.push_back((self.next, self.stride, self.left));
-        drop(q);
-        WARM_READY.notify_one();
-        static STARTED: OnceLock<()> = OnceLock::new();
-        STARTED.get_or_init(|| {
-            let _ = std::thread::Builder::new()
-                .name("gocsp-stacks".into())
-                .spawn(warmer);
-        });
+        let (start, stride, count) = (self.next, self.stride, self.left);
+        in_background(Box::new(move || {
+            let page = page_size();
+            // Top page of slot i: just below its base, `start + (i + 1) * stride`.
+            // SAFETY: every range is the top usable page of a slot of a slab, which is never
+            // unmapped; `MADV_POPULATE_WRITE` allocates missing pages as zeroed and leaves
+            // present ones (and their contents) alone, so a slot already handed out to a
+            // goroutine, even one running now, is unaffected. A failure only leaves the faults
+            // to the goroutines.
+            let _ = unsafe {
+                advise_each(
+                    start + stride - page,
+                    stride,
+                    count,
+                    page,
+                    MADV_POPULATE_WRITE,
+                )
+            };
+        }));
     }
 
     /// Hands out the next slot, if any is left.
@@ -329,41 +338,47 @@ fn self_pidfd() -> Option<libc::c_long> {
     (owner == pid).then_some(fd)
 }
 
-/// Slab slots whose top pages the warmer should allocate: (first slot's limit, stride, count).
-static WARM: Mutex<VecDeque<(usize, usize, usize)>> = Mutex::new(VecDeque::new());
-static WARM_READY: Condvar = Condvar::new();
+/// Work for the stacks thread.
+type Job = Box<dyn FnOnce() + Send>;
 
-fn lock_warm() -> std::sync::MutexGuard<'static, VecDeque<(usize, usize, usize)>> {
-    WARM.lock().unwrap_or_else(|p| p.into_inner())
+static JOBS: Mutex<VecDeque<Job>> = Mutex::new(VecDeque::new());
+static JOBS_READY: Condvar = Condvar::new();
+
+fn lock_jobs() -> std::sync::MutexGuard<'static, VecDeque<Job>> {
+    JOBS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The warmer thread: allocates the top page of queued slab slots, a batch per system call.
-fn warmer() {
+/// Runs `job` on the `gocsp-stacks` thread (started on first use): stack work that costs a
+/// system call per page (warming a slab, returning pooled stacks' memory) and that no worker,
+/// and not sysmon, should wait for. Runs it here if that thread cannot be started.
+pub(crate) fn in_background(job: Job) {
+    static STARTED: OnceLock<bool> = OnceLock::new();
+    let started = *STARTED.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("gocsp-stacks".into())
+            .spawn(stacks_thread)
+            .is_ok()
+    });
+    if !started {
+        job();
+        return;
+    }
+    lock_jobs().push_back(job);
+    JOBS_READY.notify_one();
+}
+
+fn stacks_thread() {
     let _own = super::deadlock::OwnThread::enter();
-    let page = page_size();
     loop {
-        let (start, stride, count) = {
-            let mut q = lock_warm();
+        let job = {
+            let mut q = lock_jobs();
             loop {
                 if let Some(job) = q.pop_front() {
                     break job;
                 }
-                q = WARM_READY.wait(q).unwrap_or_else(|p| p.into_inner());
+                q = JOBS_READY.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        // Top page of slot i: just below its base, `start + (i + 1) * stride`.
-        // SAFETY: every range is the top usable page of a slot of a slab, which is never
-        // unmapped; `MADV_POPULATE_WRITE` allocates missing pages as zeroed and leaves present
-        // ones (and their contents) alone, so a slot already handed out to a goroutine, even
-        // one running now, is unaffected. A failure only leaves the faults to the goroutines.
-        let _ = unsafe {
-            advise_each(
-                start + stride - page,
-                stride,
-                count,
-                page,
-                MADV_POPULATE_WRITE,
-            )
-        };
+        job();
     }
 }

@@ -64,7 +64,8 @@ const CONTROL_BYTES: usize = 512;
 /// Goroutines alive in the process (spawned and not finished).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
-/// Every size class (never freed).
+/// Every size class (never freed). Lock order: a class's `inner`, then `CLASSES` (`grow` on
+/// the fallback path reclaims from other classes); never a class's lock while holding this.
 static CLASSES: Mutex<Vec<&'static Class>> = Mutex::new(Vec::new());
 
 /// The stacks of one size: the shared pool, the current slab, the reservation count.
@@ -339,13 +340,25 @@ fn reclaim_others(me: &Class) -> usize {
         .sum()
 }
 
-/// Returns pooled stacks' memory (sysmon, every `SCAVENGE_EVERY`).
+/// Returns pooled stacks' memory (sysmon, every `SCAVENGE_EVERY`). The work (a system call
+/// per stack) runs on the stacks thread, so sysmon never waits for it.
 pub(crate) fn scavenge() {
+    // Lock order: never a class's lock while holding `CLASSES` (`grow` takes them the other
+    // way round).
     let classes: Vec<&'static Class> = lock(&CLASSES).clone();
-    for c in classes {
-        c.scavenge();
+    let idle = classes.iter().any(|c| !lock(&c.inner).hot.is_empty());
+    if !idle || SCAVENGING.swap(true, Ordering::AcqRel) {
+        return; // nothing to return, or the previous pass is still running
     }
+    slab::in_background(Box::new(move || {
+        for c in classes {
+            c.scavenge();
+        }
+        SCAVENGING.store(false, Ordering::Release);
+    }));
 }
+
+static SCAVENGING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A runtime's side of the budget: its stack size class and its own goroutine limit.
 pub(crate) struct RtStacks {
