@@ -195,4 +195,7 @@ const _: () = {
     send_sync::<time::Ticker>();
     send_sync::<Runtime>();
     send_sync::<JoinHandle<i32>>();
+    send_sync::<SpawnError>();
+    send_sync::<SpawnLimit>();
+    send_sync::<Builder>();
 };

@@ -9,6 +9,7 @@
 //! Each child is this test binary run again with `--exact <child test>` and `GOCSP_TEST_CHILD`
 //! set; the child tests do nothing in a normal run.
 #![cfg(not(loom))]
+#![cfg(not(miri))]
 
 mod common;
 

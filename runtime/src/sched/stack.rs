@@ -145,6 +145,18 @@ impl Class {
         let Ok(mut inner) = self.inner.try_lock() else {
             return;
         };
+        // Only in a burst that carves fresh slots: `spare` also crosses the mark when
+        // goroutines come and go around it, and that must not map (and warm) slab after slab.
+        // So: few pooled stacks, and the newest slab already carved from. Each slab mapped
+        // ahead then follows real demand for half a slab at least.
+        let pooled = inner.hot.len() + inner.cold.len();
+        let carving = inner
+            .slab
+            .as_ref()
+            .is_some_and(|s| s.left() < Slab::per_slab(self.size));
+        if pooled > self.ahead_mark as usize || !carving {
+            return;
+        }
         let Ok(s) = Slab::map(self.size) else {
             return;
         };
