@@ -314,18 +314,31 @@ impl Class {
                 }
             }
         } else {
-            self.unmap_idle(n);
+            self.unmap_idle(n, true);
         }
     }
 
     /// Fallback path: unmaps up to `n` pooled stacks; returns how many.
-    fn unmap_idle(&self, n: usize) -> usize {
+    /// With `wait` false the class's lock is only tried (another class's `grow` calls this
+    /// while holding its own lock: two of them waiting for each other would deadlock).
+    fn unmap_idle(&self, n: usize, wait: bool) -> usize {
         let k = self.take_spare(n);
         if k == 0 {
             return 0;
         }
         let freed: Vec<GoStack> = {
-            let mut inner = lock(&self.inner);
+            let mut inner = if wait {
+                lock(&self.inner)
+            } else {
+                match self.inner.try_lock() {
+                    Ok(g) => g,
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        self.spare.fetch_add(k as isize, Ordering::AcqRel);
+                        return 0;
+                    }
+                }
+            };
             let from = inner.hot.len().saturating_sub(k);
             let freed: Vec<GoStack> = inner.hot.drain(from..).collect();
             inner.low_water = inner.low_water.min(inner.hot.len());
@@ -348,7 +361,7 @@ fn reclaim_others(me: &Class) -> usize {
     classes
         .iter()
         .filter(|c| !std::ptr::eq(**c, me))
-        .map(|c| c.unmap_idle(usize::MAX))
+        .map(|c| c.unmap_idle(usize::MAX, false))
         .sum()
 }
 
