@@ -4,7 +4,8 @@
 //! - `task.rs`: the goroutine control block and its park/unpark state machine;
 //! - `worker.rs`: worker threads, their queues, placement, stealing, sleeping;
 //! - `runtime.rs`: [`Runtime`] and [`Builder`], the lazily started global runtime;
-//! - `stack.rs`: stack budget against `vm.max_map_count`, [`SpawnError`];
+//! - `stack.rs`: the goroutine limits, [`SpawnError`], stack pools per size and reservations;
+//! - `slab.rs`: the stacks themselves, from slabs with `madvise` guard pages or one mapping each;
 //! - `registry.rs`: live goroutines for dumps and the leak check;
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
