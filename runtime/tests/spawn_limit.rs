@@ -245,6 +245,73 @@ fn stacks_cached_by_every_runtime_count_against_the_budget() {
     assert!(stdout.contains("vm.max_map_count"), "{}", describe(&out));
 }
 
+/// Address space for the child that runs out of it: room for the test binary, its threads and
+/// heap, and a few dozen slabs.
+const ADDRESS_SPACE: &str = "3000000000";
+
+#[test]
+fn child_spawns_until_the_address_space_runs_out() {
+    if !in_child() {
+        return;
+    }
+    let _dog = Watchdog::new("the address space scenario", Duration::from_secs(240));
+    let gate: Chan<()> = Chan::new(0);
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut spawned = 0;
+    let err = loop {
+        let (rx, counter) = (gate.receiver(), started.clone());
+        match gocsp::try_spawn(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            rx.recv()
+        }) {
+            Ok(_) => spawned += 1,
+            Err(e) => break e,
+        }
+    };
+    wait_until("every accepted goroutine to start", || {
+        started.load(Ordering::Relaxed) == spawned
+    });
+    println!("{spawned} started, then refused ({:?}): {err}", err.kind());
+    gate.close();
+    wait_until("the goroutines to end", || gocsp::num_goroutine() == 0);
+    assert_eq!(gocsp::spawn(|| 1).join().unwrap(), 1);
+}
+
+#[test]
+fn a_spawn_past_the_address_space_is_refused_not_fatal() {
+    // Run with an address-space limit (`prlimit --as`), so stacks run out of address space
+    // long before memory: every spawn either succeeds (and its goroutine runs) or returns a
+    // `SpawnError`; no goroutine's first run finds no stack. Both paths. (Stacks mapped one by
+    // one at first run used to end the process here with `fatal error: cannot allocate a
+    // goroutine stack`.)
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("no prlimit (util-linux) here: skipped");
+        return;
+    }
+    for slabs in ["1", "0"] {
+        let out = Command::new("prlimit")
+            .arg(format!("--as={ADDRESS_SPACE}"))
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_spawns_until_the_address_space_runs_out",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(common::CHILD_ENV, "1")
+            .env("GOCSP_STACK_SLABS", slabs)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let what = format!("GOCSP_STACK_SLABS={slabs}\n{}", describe(&out));
+        assert!(out.status.success(), "{what}");
+        assert!(stdout.contains("then refused ("), "{what}");
+        // Out of address space, not of mappings: no sysctl advice, on either path.
+        assert!(stdout.contains("(AddressSpace)"), "{what}");
+        assert!(!stdout.contains("sysctl"), "{what}");
+    }
+}
+
 #[test]
 fn child_fills_the_map_count_budget() {
     if !in_child() {

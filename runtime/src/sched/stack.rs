@@ -654,10 +654,15 @@ impl SpawnError {
     /// The kernel refused to map a stack.
     fn kernel(e: io::Error) -> SpawnError {
         let live = live().saturating_sub(1);
+        // `mmap` says ENOMEM for both; only near `vm.max_map_count` is the map count to blame.
+        let near_map_count = match (max_map_count(), current_mappings()) {
+            (Some(max), Some(used)) => used + OTHER_MAPPINGS / 4 >= max,
+            _ => true,
+        };
         SpawnError {
             live,
             limit: live,
-            kind: if slab::guards() {
+            kind: if slab::guards() || !near_map_count {
                 SpawnLimit::AddressSpace
             } else {
                 SpawnLimit::MapCount
