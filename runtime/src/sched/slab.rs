@@ -4,8 +4,8 @@
 //!
 //! - **Slabs** (Linux 6.13+): one large `MAP_NORESERVE` mapping holds many stacks side by
 //!   side, each with a guard page below it installed by `madvise(MADV_GUARD_INSTALL)`. A guard
-//!   installed this way does not split the mapping, so a million stacks cost a few thousand
-//!   entries of `/proc/self/maps` instead of two million. Huge pages are turned off for slabs
+//!   installed this way does not split the mapping (and neighbouring slabs merge), so a million
+//!   stacks add about 70 entries to `/proc/self/maps` instead of two million. Huge pages are turned off for slabs
 //!   (`MADV_NOHUGEPAGE`): a 64 KiB stack must not pull in a 2 MiB page. Slab memory is never
 //!   unmapped; an idle stack gives its pages back with `MADV_DONTNEED`, which keeps its guard.
 //! - **One mapping per stack** (older kernels, or `GOCSP_STACK_SLABS=0`): corosensei's
@@ -128,11 +128,14 @@ impl Drop for GoStack {
 
 // SAFETY: a slab stack is `size` usable bytes (at least one page, corosensei's
 // `MIN_STACK_SIZE`) between `limit + page` and `base`, both page-aligned and so aligned to
-// `STACK_ALIGNMENT`; the page at `limit` is a guard installed by `MADV_GUARD_INSTALL` before the
-// stack was handed out (`Slab::carve`), so any access to it faults. Each slot is handed out by
-// at most one `GoStack` at a time (the pool moves them), so no two coroutines share one, and a
-// stack is only reused after its coroutine returned (`into_stack`). `DefaultStack` upholds the
-// same contract with an `mprotect`ed guard.
+// `STACK_ALIGNMENT`; the page at `limit` is a guard installed by `MADV_GUARD_INSTALL` when the
+// slab was mapped (`Slab::map`), before any slot is handed out, and nothing removes it
+// (`MADV_DONTNEED` and `MADV_POPULATE_WRITE` are only ever applied to usable pages), so any
+// access to it faults. Each slot is owned by at most one `GoStack` at a time (`Slab::carve`
+// hands each out once; pools move them), so no two coroutines share one, and a stack is only
+// reused after its coroutine returned (`into_stack`). The warmer's `MADV_POPULATE_WRITE` never
+// changes a present page. Slab memory is never unmapped, so `base` stays valid for as long as
+// the `GoStack` lives. `DefaultStack` upholds the same contract with an `mprotect`ed guard.
 unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
