@@ -2,9 +2,9 @@
 //! run; the million in debug is too heavy for CI's two cores and memory, and the `compare`
 //! benchmark runs it in release) blocked on one channel, then released by closing it, and every
 //! one finished. Where stacks come from slabs (Linux 6.13+) that many fit under the default
-//! `vm.max_map_count`, and the process's mappings grow by a few per thousand goroutines, not two
+//! `vm.max_map_count`, and the process's mappings grow by a few dozen in all, not two
 //! per goroutine. On the fallback path (older kernels) the count is cut to what
-//! `max_goroutines()` allows.
+//! `max_goroutines()` allows. Afterwards the idle stacks give most of their memory back.
 #![cfg(not(loom))]
 #![cfg(not(miri))]
 
@@ -18,6 +18,17 @@ use common::{Watchdog, scaled, wait_until};
 use gocsp::Chan;
 
 const N: usize = scaled(1_000_000, 300_000);
+
+/// This process's resident set in bytes.
+fn rss() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<usize>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
 
 fn mappings() -> usize {
     std::fs::read_to_string("/proc/self/maps")
@@ -48,6 +59,7 @@ fn a_million_goroutines_block_on_one_channel_then_all_finish() {
         );
     }
     let maps_before = mappings();
+    let rss_before = rss();
     let gate: Chan<()> = Chan::new(0);
     let started = Arc::new(AtomicUsize::new(0));
     let finished = Arc::new(AtomicUsize::new(0));
@@ -74,7 +86,11 @@ fn a_million_goroutines_block_on_one_channel_then_all_finish() {
             "{n} goroutines added {grown} memory mappings"
         );
     }
-    eprintln!("{n} goroutines blocked; mappings grew by {grown}");
+    let rss_peak = rss();
+    eprintln!(
+        "{n} goroutines blocked; mappings grew by {grown}, resident set by {} MB",
+        rss_peak.saturating_sub(rss_before) >> 20
+    );
 
     gate.close();
     wait_until("every goroutine to finish", || {
@@ -86,4 +102,12 @@ fn a_million_goroutines_block_on_one_channel_then_all_finish() {
     // And the pooled stacks serve the next burst.
     let h = gocsp::spawn(|| 7);
     assert_eq!(h.join().unwrap(), 7);
+    // Idle stacks give their memory back (the scavenger, about a second later): all but a
+    // bounded number per worker and per size.
+    if rss_peak == 0 {
+        return; // no /proc/self/status here
+    }
+    wait_until("idle stacks to give their memory back", || {
+        rss() < rss_before + (rss_peak - rss_before) / 4
+    });
 }
