@@ -4,13 +4,15 @@
 //! - `task.rs`: the goroutine control block and its park/unpark state machine;
 //! - `worker.rs`: worker threads, their queues, placement, stealing, sleeping;
 //! - `runtime.rs`: [`Runtime`] and [`Builder`], the lazily started global runtime;
-//! - `stack.rs`: the goroutine limits, [`SpawnError`], stack pools per size and reservations;
+//! - `limits.rs`: how many goroutines may be alive, [`SpawnError`];
+//! - `stack.rs`: stack pools per size, the stack a spawn reserves;
 //! - `slab.rs`: the stacks themselves, from slabs with `madvise` guard pages or one mapping each;
 //! - `registry.rs`: live goroutines for dumps and the leak check;
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
 mod job;
+mod limits;
 mod overflow;
 mod registry;
 mod runtime;
@@ -26,9 +28,9 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use limits::{SpawnError, SpawnLimit};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
-pub use stack::{SpawnError, SpawnLimit};
 pub(crate) use task::Task;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
@@ -321,7 +323,7 @@ pub fn dump() -> String {
 /// mappings per stack. A runtime may have a lower limit of its own
 /// ([`Builder::max_goroutines`]).
 pub fn max_goroutines() -> usize {
-    stack::limit()
+    limits::limit()
 }
 
 /// Runs `f` and fails if goroutines it started (directly or through goroutines they started)

@@ -5,7 +5,8 @@
 //! can (Linux 6.13+), else from one `mmap` + `mprotect`ed guard per stack; `slab.rs` has both.
 //! `GOCSP_STACK_SLABS=0` forces the second path.
 //!
-//! **Limits** a spawn is checked against, cheapest first (each a `SpawnLimit`):
+//! **Limits** a spawn is checked against, cheapest first (each a `SpawnLimit`; the numbers come
+//! from `limits.rs`):
 //! 1. the runtime's own limit (`Builder::max_goroutines`), if set;
 //! 2. the process-wide limit (`max_goroutines()`): on the slab path, memory (one stack page and
 //!    a control block per goroutine at least); on the fallback path, `vm.max_map_count` (two
@@ -26,17 +27,20 @@
 //! A first run served by the worker's cache gives its reservation back; one served by the class
 //! uses it. Stacks leave the shared pool otherwise only by a compare-and-swap that keeps
 //! `spare >= 0` (scavenging), so a reservation that succeeded always finds its stack. Stacks in
-//! worker caches are not counted (another worker's goroutine can't use them).
+//! worker caches are not counted (another worker's goroutine can't use them); the reservations
+//! a worker's cache made unnecessary go back in batches (`Cache::credit`): `spare` may read low,
+//! never high. In a burst the next slab is mapped ahead and warmed (`Class::grow_ahead`).
 //!
-//! **Scavenging.** Every `SCAVENGE_EVERY` sysmon returns the memory of pooled stacks that went
-//! unused for a whole period, and of hot stacks beyond `HOT_KEEP` per class: `MADV_DONTNEED` on
-//! the slab path (the guard stays; the slot stays pooled), `munmap` on the fallback path.
+//! **Scavenging.** Every `SCAVENGE_EVERY` sysmon has the `gocsp-stacks` thread return the memory
+//! of pooled stacks that went unused for a whole period, and of hot stacks beyond `HOT_KEEP`
+//! per class: `MADV_DONTNEED` on the slab path (the guard stays; the slot stays pooled),
+//! `munmap` on the fallback path.
 
-use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
+use super::limits::{SpawnError, SpawnLimit, limit, process_limit_kind};
 use super::slab::{self, GoStack, Slab};
 
 /// Stacks kept for reuse per worker.
@@ -53,13 +57,6 @@ const HOT_KEEP: usize = 1024;
 
 /// Fallback path: stacks mapped at a time when a class runs out.
 const MAP_AHEAD: usize = 16;
-
-/// Mappings left for everything else in the process (heap arenas, thread stacks, libraries).
-const OTHER_MAPPINGS: usize = 1024;
-
-/// The least memory a blocked goroutine holds besides its stack page: its control block, its
-/// closure, its registry entry, page-table share.
-const CONTROL_BYTES: usize = 512;
 
 /// Goroutines alive in the process (spawned and not finished).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -521,219 +518,7 @@ impl Drop for Cache {
     }
 }
 
-/// The most goroutines that may be alive at once in this process.
-pub(crate) fn limit() -> usize {
-    static LIMIT: OnceLock<usize> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        if slab::guards() {
-            memory_limit()
-        } else {
-            map_count_limit()
-        }
-    })
-}
-
-fn process_limit_kind() -> SpawnLimit {
-    if slab::guards() {
-        SpawnLimit::Memory
-    } else {
-        SpawnLimit::MapCount
-    }
-}
-
-/// Slab path: what memory and address space allow, at one stack page and a control block per
-/// goroutine (the least a blocked goroutine holds) and a default-sized stack's address range.
-fn memory_limit() -> usize {
-    let page = slab::page_size();
-    let memory = [mem_total(), cgroup_memory_max()]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(usize::MAX);
-    // SAFETY: `getrlimit` writes the limit into the struct it is given.
-    let rlimit_as = unsafe {
-        let mut r: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_AS, &mut r) == 0 && r.rlim_cur != libc::RLIM_INFINITY {
-            r.rlim_cur as usize
-        } else {
-            usize::MAX
-        }
-    };
-    // Half of a 47-bit user address space.
-    let address_space = rlimit_as.min(1 << 46);
-    let per_stack = super::runtime::DEFAULT_STACK_SIZE + page;
-    (memory / (page + CONTROL_BYTES))
-        .min(address_space / per_stack)
-        .max(1)
-}
-
-fn mem_total() -> Option<usize> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-fn cgroup_memory_max() -> Option<usize> {
-    std::fs::read_to_string("/sys/fs/cgroup/memory.max")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Fallback path: two mappings per stack, after what the process maps already, a reserve for
-/// everything else, and every worker's cache.
-fn map_count_limit() -> usize {
-    let Some(max) = max_map_count() else {
-        return usize::MAX;
-    };
-    let used = current_mappings().unwrap_or(0);
-    let pools = POOL_PER_WORKER * super::runtime::default_workers().max(2);
-    (max.saturating_sub(used + OTHER_MAPPINGS) / 2)
-        .saturating_sub(pools)
-        .max(1)
-}
-
-/// The kernel's `vm.max_map_count`, where there is one.
-pub(crate) fn max_map_count() -> Option<usize> {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-fn current_mappings() -> Option<usize> {
-    Some(
-        std::fs::read_to_string("/proc/self/maps")
-            .ok()?
-            .lines()
-            .count(),
-    )
-}
-
 /// The number of goroutines alive (spawned and not yet finished).
 pub(crate) fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
-
-/// Which limit stopped a spawn; see [`SpawnError::kind`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SpawnLimit {
-    /// The runtime's own limit, set with
-    /// [`Builder::max_goroutines`](crate::Builder::max_goroutines).
-    Runtime,
-    /// The process-wide limit ([`max_goroutines`](crate::max_goroutines)) where stacks come
-    /// from slabs: memory, at one stack page and a control block per goroutine.
-    Memory,
-    /// The kernel refused address space for more stacks (`mmap` failed: the address space
-    /// limit, or strict overcommit).
-    AddressSpace,
-    /// Where each stack is a mapping of its own (kernels before 6.13, or
-    /// `GOCSP_STACK_SLABS=0`): the kernel's `vm.max_map_count`, two mappings per stack.
-    MapCount,
-}
-
-/// Returned by [`try_spawn`](crate::try_spawn) when no more goroutines can be started; names
-/// the limit that was hit ([`kind`](SpawnError::kind)).
-///
-/// Every goroutine needs a stack with a guard page. A spawn reserves that stack, so a
-/// goroutine that was spawned always gets it: the process never dies of a failed stack
-/// allocation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpawnError {
-    live: usize,
-    limit: usize,
-    kind: SpawnLimit,
-    errno: Option<i32>,
-}
-
-impl SpawnError {
-    /// The kernel refused to map a stack.
-    fn kernel(e: io::Error) -> SpawnError {
-        let live = live().saturating_sub(1);
-        // `mmap` says ENOMEM for both; only near `vm.max_map_count` is the map count to blame.
-        let near_map_count = match (max_map_count(), current_mappings()) {
-            (Some(max), Some(used)) => used + OTHER_MAPPINGS / 4 >= max,
-            _ => true,
-        };
-        SpawnError {
-            live,
-            limit: live,
-            kind: if slab::guards() || !near_map_count {
-                SpawnLimit::AddressSpace
-            } else {
-                SpawnLimit::MapCount
-            },
-            errno: e.raw_os_error(),
-        }
-    }
-
-    /// Goroutines alive when the spawn was refused (in the runtime, for
-    /// [`SpawnLimit::Runtime`]; in the process otherwise).
-    pub fn live(&self) -> usize {
-        self.live
-    }
-
-    /// The limit that was hit: a goroutine count (when the kernel refused a stack, the count
-    /// reached then).
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
-    /// Which limit was hit.
-    pub fn kind(&self) -> SpawnLimit {
-        self.kind
-    }
-}
-
-impl fmt::Display for SpawnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (live, limit) = (self.live, self.limit);
-        match (self.kind, self.errno) {
-            (SpawnLimit::Runtime, _) => write!(
-                f,
-                "cannot start another goroutine: {live} are alive on this runtime, the limit \
-                 set with Builder::max_goroutines is {limit}"
-            ),
-            (SpawnLimit::Memory, _) => write!(
-                f,
-                "cannot start another goroutine: {live} are alive, the limit is {limit} (memory: \
-                 each goroutine holds at least one stack page and its control block)"
-            ),
-            (SpawnLimit::AddressSpace, errno) => write!(
-                f,
-                "cannot start another goroutine: {live} are alive and the kernel refused address \
-                 space for more goroutine stacks ({})",
-                io::Error::from_raw_os_error(errno.unwrap_or(libc::ENOMEM))
-            ),
-            (SpawnLimit::MapCount, errno) => {
-                match errno {
-                    None => write!(
-                        f,
-                        "cannot start another goroutine: {live} are alive, the limit is {limit}"
-                    )?,
-                    Some(e) => write!(
-                        f,
-                        "cannot start another goroutine: {live} are alive and the kernel refused \
-                         another stack mapping ({})",
-                        io::Error::from_raw_os_error(e)
-                    )?,
-                }
-                if let Some(m) = max_map_count() {
-                    write!(
-                        f,
-                        " (each goroutine stack takes two memory mappings and vm.max_map_count \
-                         is {m}; raise it with `sysctl -w vm.max_map_count=1048576`, or run on \
-                         Linux 6.13 or later, where stacks share mappings)"
-                    )?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for SpawnError {}
