@@ -345,26 +345,33 @@ func sieveHops(n int) int {
 }
 
 // blocked: start n goroutines that each block receiving on one channel; report the time to
-// start them all (each has run and is about to block when it calls wg.Done) and the growth
-// of VmRSS per goroutine. Meant for a fresh process.
+// start them all (each has run and is about to block when it calls wg.Done), the growth of
+// VmRSS per goroutine, and the time from closing the channel until every one has ended.
+// Meant for a fresh process.
 func blocked(n int) []result {
 	ch := make(chan int)
-	var wg sync.WaitGroup
+	var wg, ended sync.WaitGroup
 	before := vmRSS()
 	start := time.Now()
 	wg.Add(n)
+	ended.Add(n)
 	for i := 0; i < n; i++ {
 		go func() {
 			wg.Done()
-			<-ch
+			sink(<-ch)
+			ended.Done()
 		}()
 	}
 	wg.Wait()
 	d := time.Since(start)
 	after := vmRSS()
+	start = time.Now()
 	close(ch)
+	ended.Wait()
+	r := time.Since(start)
 	return []result{
 		{"blocked_create", float64(d.Nanoseconds()) / float64(n)},
+		{"blocked_release", float64(r.Nanoseconds()) / float64(n)},
 		{"blocked_rss", float64(after-before) / float64(n)},
 	}
 }

@@ -112,6 +112,8 @@ pub struct Blocked {
     pub create_ns: f64,
     /// Growth of the resident set per blocked goroutine (or thread), in bytes.
     pub rss_bytes: f64,
+    /// Nanoseconds per goroutine (or thread) from closing the channel until every one ended.
+    pub release_ns: f64,
 }
 
 #[cfg(test)]

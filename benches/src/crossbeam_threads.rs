@@ -183,6 +183,7 @@ pub fn blocked(n: usize) -> Blocked {
     }
     let elapsed = start.elapsed();
     let after = common::vm_rss();
+    let start = Instant::now();
     drop(block_tx);
     for h in handles {
         h.join().unwrap();
@@ -190,5 +191,6 @@ pub fn blocked(n: usize) -> Blocked {
     Blocked {
         create_ns: elapsed.as_nanos() as f64 / n as f64,
         rss_bytes: after.saturating_sub(before) as f64 / n as f64,
+        release_ns: start.elapsed().as_nanos() as f64 / n as f64,
     }
 }

@@ -294,8 +294,9 @@ pub fn sieve(world: World, n: usize) -> Duration {
 }
 
 /// Starts `n` goroutines (or threads) that each block receiving on one channel, and measures
-/// the time to start them all (each has run and is about to block when it calls `wg.done()`)
-/// and the growth of the resident set per goroutine. Run it in a fresh process: pooled stacks
+/// the time to start them all (each has run and is about to block when it calls `wg.done()`),
+/// the growth of the resident set per goroutine, and the time from closing the channel until
+/// every one has ended. Run it in a fresh process: pooled stacks
 /// and allocator caches from earlier workloads would hide the cost.
 pub fn blocked(world: World, n: usize) -> Blocked {
     // Start the runtime first, so its own threads are in the baseline.
@@ -306,20 +307,26 @@ pub fn blocked(world: World, n: usize) -> Blocked {
         let before = common::vm_rss();
         let start = Instant::now();
         wg.add(n as i64);
+        let ended = WaitGroup::new();
+        ended.add(n as i64);
         for _ in 0..n {
-            let (rx, wg) = (ch.receiver(), wg.clone());
+            let (rx, wg, ended) = (ch.receiver(), wg.clone(), ended.clone());
             world.go(move || {
                 wg.done();
                 sink(rx.recv());
+                ended.done();
             });
         }
         wg.wait();
         let elapsed = start.elapsed();
         let after = common::vm_rss();
+        let start = Instant::now();
         ch.close();
+        ended.wait();
         Blocked {
             create_ns: elapsed.as_nanos() as f64 / n as f64,
             rss_bytes: after.saturating_sub(before) as f64 / n as f64,
+            release_ns: start.elapsed().as_nanos() as f64 / n as f64,
         }
     })
 }

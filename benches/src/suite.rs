@@ -37,6 +37,8 @@ pub enum Pick {
     Create,
     /// Resident bytes per blocked goroutine (or thread).
     Rss,
+    /// Nanoseconds per goroutine (or thread) from the release until all ended.
+    Release,
 }
 
 /// How one implementation of a workload is measured. Each call is one measured run, after
@@ -341,65 +343,104 @@ pub fn workloads() -> Vec<Workload> {
             goal: Goal::TimesGo(0.5),
             note: "threads: 200 primes",
         },
-        Workload {
-            key: "blocked-create",
-            title: "10k blocked goroutines: create each",
-            unit: Unit::Ns,
-            go: Some(Probe::Go {
-                workload: "blocked",
-                size: BLOCKED,
-                line: "blocked_create",
-            }),
-            gocsp: Some(Probe::Child {
-                mode: "gocsp",
-                size: BLOCKED,
-                pick: Pick::Create,
-            }),
-            gocsp_threads: Some(Probe::Child {
-                mode: "gocsp-threads",
-                size: BLOCKED_THREADS,
-                pick: Pick::Create,
-            }),
-            crossbeam: Some(Probe::Child {
-                mode: "crossbeam",
-                size: BLOCKED_THREADS,
-                pick: Pick::Create,
-            }),
-            goal: Goal::TimesGo(1.0),
-            note: "threads: 1,000",
-        },
-        Workload {
-            key: "blocked-rss",
-            title: "10k blocked goroutines: RSS each",
-            unit: Unit::Bytes,
-            go: Some(Probe::Go {
-                workload: "blocked",
-                size: BLOCKED,
-                line: "blocked_rss",
-            }),
-            gocsp: Some(Probe::Child {
-                mode: "gocsp",
-                size: BLOCKED,
-                pick: Pick::Rss,
-            }),
-            gocsp_threads: Some(Probe::Child {
-                mode: "gocsp-threads",
-                size: BLOCKED_THREADS,
-                pick: Pick::Rss,
-            }),
-            crossbeam: Some(Probe::Child {
-                mode: "crossbeam",
-                size: BLOCKED_THREADS,
-                pick: Pick::Rss,
-            }),
-            goal: Goal::AtMostBytes(8000.0),
-            note: "threads: 1,000",
-        },
     ]
+    .into_iter()
+    .chain(blocked_rows())
+    .collect()
+}
+
+/// N blocked goroutines created, then released, for N = 10k, 100k and 1M: ns per goroutine
+/// created, ns per goroutine released (closing the channel until every one ended), resident
+/// bytes per blocked goroutine. Threads only at 10k (1,000 of them).
+fn blocked_rows() -> Vec<Workload> {
+    use sizes::*;
+    let child = |mode, size, pick| Some(Probe::Child { mode, size, pick });
+    let go_line = |size, line| {
+        Some(Probe::Go {
+            workload: "blocked",
+            size,
+            line,
+        })
+    };
+    let mut rows = Vec::new();
+    for (n, keys, titles) in [
+        (
+            BLOCKED,
+            ["blocked-create", "blocked-release", "blocked-rss"],
+            [
+                "10k blocked goroutines: create each",
+                "10k blocked goroutines: release each",
+                "10k blocked goroutines: RSS each",
+            ],
+        ),
+        (
+            100_000,
+            [
+                "blocked-create-100k",
+                "blocked-release-100k",
+                "blocked-rss-100k",
+            ],
+            [
+                "100k blocked goroutines: create each",
+                "100k blocked goroutines: release each",
+                "100k blocked goroutines: RSS each",
+            ],
+        ),
+        (
+            1_000_000,
+            ["blocked-create-1m", "blocked-release-1m", "blocked-rss-1m"],
+            [
+                "1M blocked goroutines: create each",
+                "1M blocked goroutines: release each",
+                "1M blocked goroutines: RSS each",
+            ],
+        ),
+    ] {
+        let small = n == BLOCKED;
+        for (i, (pick, line)) in [
+            (Pick::Create, "blocked_create"),
+            (Pick::Release, "blocked_release"),
+            (Pick::Rss, "blocked_rss"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let goal = match (pick, small) {
+                (Pick::Create, _) => Goal::TimesGo(1.0),
+                (Pick::Release, _) => Goal::None,
+                (Pick::Rss, true) => Goal::AtMostBytes(8000.0),
+                (Pick::Rss, false) => Goal::TimesGo(1.5),
+            };
+            rows.push(Workload {
+                key: keys[i],
+                title: titles[i],
+                unit: if pick == Pick::Rss {
+                    Unit::Bytes
+                } else {
+                    Unit::Ns
+                },
+                go: go_line(n, line),
+                gocsp: child("gocsp", n, pick),
+                gocsp_threads: if small {
+                    child("gocsp-threads", BLOCKED_THREADS, pick)
+                } else {
+                    None
+                },
+                crossbeam: if small {
+                    child("crossbeam", BLOCKED_THREADS, pick)
+                } else {
+                    None
+                },
+                goal,
+                note: if small { "threads: 1,000" } else { "" },
+            });
+        }
+    }
+    rows
 }
 
 /// The child side of [`Probe::Child`]: runs the blocked-goroutines workload in `mode` and
-/// returns the line the parent reads ("create_ns rss_bytes").
+/// returns the line the parent reads ("create_ns rss_bytes release_ns").
 pub fn run_child(mode: &str, size: usize) -> Option<String> {
     let b = match mode {
         "gocsp" => g::blocked(World::Goroutines, size),
@@ -407,5 +448,8 @@ pub fn run_child(mode: &str, size: usize) -> Option<String> {
         "crossbeam" => cb::blocked(size),
         _ => return None,
     };
-    Some(format!("{:.3} {:.3}", b.create_ns, b.rss_bytes))
+    Some(format!(
+        "{:.3} {:.3} {:.3}",
+        b.create_ns, b.rss_bytes, b.release_ns
+    ))
 }

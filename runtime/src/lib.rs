@@ -95,10 +95,14 @@
 //!
 //! ## Limits
 //!
-//! Each goroutine's guarded stack costs two kernel memory mappings, and Linux caps them at
-//! `vm.max_map_count` (65530 by default): about 30,000 goroutines can be alive at once. Past
-//! that, [`try_spawn`] returns a [`SpawnError`] that names the sysctl to raise (1,048,576 gives
-//! about 500,000).
+//! Every goroutine stack has a guard page. On Linux 6.13 and later, stacks are carved from
+//! large shared mappings with guard pages installed by `madvise`, so the number of goroutines
+//! alive at once is bounded by memory ([`max_goroutines`]; a blocked goroutine holds about one
+//! stack page). On older kernels (or with `GOCSP_STACK_SLABS=0`) each stack costs two kernel
+//! memory mappings, which Linux caps at `vm.max_map_count` (65530 by default): about 30,000
+//! goroutines. Past the limit, [`try_spawn`] returns a [`SpawnError`] saying which limit was
+//! hit ([`SpawnLimit`]); a spawn either succeeds or returns it, the process never dies of a
+//! failed stack allocation.
 //!
 //! # Context and time
 //!
@@ -143,8 +147,8 @@ pub use context::Context;
 #[cfg(not(loom))]
 pub use sched::{
     Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, JoinHandle, PanicPolicy, Runtime,
-    SpawnError, check_leaks, dump, go, goroutine_id, goroutines, max_goroutines, num_goroutine,
-    spawn, try_spawn, yield_now,
+    SpawnError, SpawnLimit, check_leaks, dump, go, goroutine_id, goroutines, max_goroutines,
+    num_goroutine, spawn, try_spawn, yield_now,
 };
 #[cfg(not(loom))]
 pub use sync::WaitGroup;
@@ -193,6 +197,9 @@ const _: () = {
     send_sync::<time::Ticker>();
     send_sync::<Runtime>();
     send_sync::<JoinHandle<i32>>();
+    send_sync::<SpawnError>();
+    send_sync::<SpawnLimit>();
+    send_sync::<Builder>();
 };
 
 #[cfg(all(unix, not(loom)))]

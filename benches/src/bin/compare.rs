@@ -126,7 +126,7 @@ fn main() -> ExitCode {
             break;
         }
         let mut go_cache: HashMap<(&str, usize), HashMap<String, f64>> = HashMap::new();
-        let mut child_cache: HashMap<(&str, usize), (f64, f64)> = HashMap::new();
+        let mut child_cache: HashMap<(&str, usize), (f64, f64, f64)> = HashMap::new();
         for row in &mut rows {
             let w = row.workload.clone();
             let probes = [w.go, w.gocsp, w.gocsp_threads, w.crossbeam];
@@ -161,6 +161,7 @@ fn main() -> ExitCode {
                             match pick {
                                 Pick::Create => v.0,
                                 Pick::Rss => v.1,
+                                Pick::Release => v.2,
                             }
                         })
                     }
@@ -214,7 +215,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs a blocked-goroutines measurement in a fresh copy of this program.
-fn run_child(mode: &str, size: usize) -> Option<(f64, f64)> {
+fn run_child(mode: &str, size: usize) -> Option<(f64, f64, f64)> {
     let exe = std::env::current_exe().ok()?;
     let out = Command::new(exe)
         .args(["__child", mode, &size.to_string()])
@@ -229,7 +230,7 @@ fn run_child(mode: &str, size: usize) -> Option<(f64, f64)> {
     }
     let s = String::from_utf8_lossy(&out.stdout);
     let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
-    Some((it.next()??, it.next()??))
+    Some((it.next()??, it.next()??, it.next()??))
 }
 
 /// `compare __child MODE SIZE`: the child side of [`run_child`].

@@ -4,15 +4,19 @@
 //! - `task.rs`: the goroutine control block and its park/unpark state machine;
 //! - `worker.rs`: worker threads, their queues, placement, stealing, sleeping;
 //! - `runtime.rs`: [`Runtime`] and [`Builder`], the lazily started global runtime;
-//! - `stack.rs`: stack budget against `vm.max_map_count`, [`SpawnError`];
+//! - `limits.rs`: how many goroutines may be alive, [`SpawnError`];
+//! - `stack.rs`: stack pools per size, the stack a spawn reserves;
+//! - `slab.rs`: the stacks themselves, from slabs with `madvise` guard pages or one mapping each;
 //! - `registry.rs`: live goroutines for dumps and the leak check;
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
 mod job;
+mod limits;
 mod overflow;
 mod registry;
 mod runtime;
+mod slab;
 mod stack;
 mod task;
 mod worker;
@@ -24,9 +28,9 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use limits::{SpawnError, SpawnLimit};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
-pub use stack::SpawnError;
 use task::JoinSlot;
 pub(crate) use task::Task;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
@@ -62,6 +66,7 @@ pub enum PanicPolicy {
 pub(crate) struct Config {
     pub(crate) workers: usize,
     pub(crate) stack_size: usize,
+    pub(crate) stacks: stack::RtStacks,
     pub(crate) panic_policy: PanicPolicy,
 }
 
@@ -106,14 +111,18 @@ fn spawn_task(
     f: Job,
     join: Option<std::sync::Weak<dyn JoinSlot>>,
 ) -> Result<u64, (SpawnError, Job)> {
-    if let Err(e) = stack::reserve() {
+    // Resolved here (not when queued) so the spawn is checked against its runtime's limits.
+    let rt = rt
+        .or_else(worker::current_rt)
+        .unwrap_or_else(runtime::global);
+    if let Err(e) = rt.config.stacks.reserve() {
         return Err((e, f));
     }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let task = Task::new(id, current_group(), Location::caller(), f, join);
     registry::insert(&task);
-    worker::schedule_new(rt, task);
-    worker::spawn_backpressure(rt);
+    worker::schedule_new(Some(rt), task);
+    worker::spawn_backpressure(Some(rt));
     Ok(id)
 }
 
@@ -374,9 +383,13 @@ pub fn dump() -> String {
 }
 
 /// The most goroutines that may be alive at once in this process (each needs a guarded
-/// stack; see [`SpawnError`]).
+/// stack; see [`SpawnError`]). Where stacks come from slabs (Linux 6.13+) this is what memory
+/// allows, at one stack page and a control block per goroutine; where each stack is a mapping
+/// of its own (older kernels, or `GOCSP_STACK_SLABS=0`), what `vm.max_map_count` allows, two
+/// mappings per stack. A runtime may have a lower limit of its own
+/// ([`Builder::max_goroutines`]).
 pub fn max_goroutines() -> usize {
-    stack::limit()
+    limits::limit()
 }
 
 /// Runs `f` and fails if goroutines it started (directly or through goroutines they started)

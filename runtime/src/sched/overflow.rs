@@ -5,8 +5,11 @@
 //! for a goroutine it would only see a bare SIGSEGV. This module installs a `SIGSEGV`/`SIGBUS`
 //! handler (on the alternate signal stack that the standard library sets up for every thread
 //! it starts, which includes the workers) that checks whether the faulting address is the guard
-//! page of the goroutine running on this thread. If so it prints Go's `fatal error: stack
-//! overflow` with the goroutine id and the stack size, and exits with code 2, as Go does;
+//! page of the goroutine running on this thread: the lowest page of its stack, whether that
+//! stack is a mapping of its own or a slot of a slab (`slab.rs`; a guard installed with
+//! `MADV_GUARD_INSTALL` faults with SIGSEGV like a `PROT_NONE` page). If so it prints Go's
+//! `fatal error: stack overflow` with the goroutine id and its own stack size, and exits with
+//! code 2, as Go does;
 //! otherwise it hands the signal to the handler that was installed before.
 
 use std::cell::Cell;
@@ -14,29 +17,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
 
 std::thread_local! {
-    /// The guard page of the goroutine running on this thread: (start, end, goroutine id).
-    /// A plain `Cell` of integers: readable from a signal handler (no lazy initialization, no
-    /// destructor).
-    static GUARD: Cell<(usize, usize, u64)> = const { Cell::new((0, 0, 0)) };
+    /// The guard page of the goroutine running on this thread: (start, end, goroutine id,
+    /// usable stack size). A plain `Cell` of integers: readable from a signal handler (no lazy
+    /// initialization, no destructor).
+    static GUARD: Cell<(usize, usize, u64, usize)> = const { Cell::new((0, 0, 0, 0)) };
 }
-
-/// The usable stack size, for the message.
-static STACK_SIZE: AtomicUsize = AtomicUsize::new(0);
 
 /// The handlers that were installed before ours, for SIGSEGV and SIGBUS.
 static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
 
 /// Records the guard page of the goroutine about to run on this thread (`limit` is the lowest
-/// address of its stack mapping, where the guard page is).
+/// address of its stack, where the guard page is, whether the stack is a mapping of its own or
+/// a slot of a slab) and its usable stack size, for the message.
 #[inline]
-pub(crate) fn enter(limit: usize, id: u64) {
-    let _ = GUARD.try_with(|g| g.set((limit, limit + page_size(), id)));
+pub(crate) fn enter(limit: usize, id: u64, size: usize) {
+    let _ = GUARD.try_with(|g| g.set((limit, limit + page_size(), id, size)));
 }
 
 /// No goroutine runs on this thread any more.
 #[inline]
 pub(crate) fn leave() {
-    let _ = GUARD.try_with(|g| g.set((0, 0, 0)));
+    let _ = GUARD.try_with(|g| g.set((0, 0, 0, 0)));
 }
 
 fn page_size() -> usize {
@@ -52,8 +53,7 @@ fn page_size() -> usize {
 }
 
 /// Installs the handler once per process.
-pub(crate) fn install(stack_size: usize) {
-    STACK_SIZE.fetch_max(stack_size, Ordering::Relaxed);
+pub(crate) fn install() {
     page_size();
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -86,9 +86,9 @@ pub(crate) fn install(stack_size: usize) {
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid `siginfo_t` for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
-    let (lo, hi, id) = GUARD.try_with(Cell::get).unwrap_or((0, 0, 0));
+    let (lo, hi, id, size) = GUARD.try_with(Cell::get).unwrap_or((0, 0, 0, 0));
     if lo != 0 && (lo..hi).contains(&addr) {
-        report_and_exit(id);
+        report_and_exit(id, size);
     }
     // Not a goroutine's guard page: let the previous handler decide (the standard library's
     // reports its own threads' overflows), or die of the signal as before.
@@ -117,7 +117,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
 }
 
 /// Async-signal-safe: formats into a stack buffer and uses `write(2)` and `_exit(2)` only.
-fn report_and_exit(id: u64) -> ! {
+fn report_and_exit(id: u64, size: usize) -> ! {
     let mut buf = [0u8; 512];
     let mut n = 0;
     let mut put = |s: &[u8]| {
@@ -128,10 +128,7 @@ fn report_and_exit(id: u64) -> ! {
     put(b"fatal error: stack overflow\n\ngoroutine ");
     put(itoa(id, &mut [0u8; 20]));
     put(b" [running]:\n\tthe goroutine used all of its ");
-    put(itoa(
-        (STACK_SIZE.load(Ordering::Relaxed) / 1024) as u64,
-        &mut [0u8; 20],
-    ));
+    put(itoa((size / 1024) as u64, &mut [0u8; 20]));
     put(
         b" KiB stack; give goroutines more with gocsp::Builder::stack_size, or move deep \
           recursion and large values off the goroutine's stack\n",

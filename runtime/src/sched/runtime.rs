@@ -70,6 +70,7 @@ pub(crate) fn any_queued() -> bool {
 pub struct Builder {
     workers: Option<usize>,
     stack_size: usize,
+    max_goroutines: Option<usize>,
     panic_policy: PanicPolicy,
     name: String,
 }
@@ -81,6 +82,7 @@ impl Builder {
         Builder {
             workers: None,
             stack_size: DEFAULT_STACK_SIZE,
+            max_goroutines: None,
             panic_policy: PanicPolicy::Abort,
             name: "gocsp-worker".to_string(),
         }
@@ -95,6 +97,15 @@ impl Builder {
     /// The usable size of each goroutine stack, in bytes (a guard page is added below it).
     pub fn stack_size(&mut self, bytes: usize) -> &mut Self {
         self.stack_size = bytes.max(16 * 1024);
+        self
+    }
+
+    /// The most goroutines of this runtime alive at once; a spawn past it returns a
+    /// [`SpawnError`](crate::SpawnError) of kind [`SpawnLimit::Runtime`](crate::SpawnLimit)
+    /// (and `go`/`spawn` panic with its message). Unlimited by default: the process-wide
+    /// [`max_goroutines`](crate::max_goroutines) applies either way.
+    pub fn max_goroutines(&mut self, n: usize) -> &mut Self {
+        self.max_goroutines = Some(n);
         self
     }
 
@@ -136,6 +147,7 @@ impl Builder {
         let config = Config {
             workers: self.workers.unwrap_or_else(default_workers),
             stack_size: self.stack_size,
+            stacks: super::stack::RtStacks::new(self.stack_size, self.max_goroutines),
             panic_policy: self.panic_policy,
         };
         let (shared, deques) = RtShared::new(config);
@@ -180,6 +192,7 @@ impl fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("workers", &self.workers)
             .field("stack_size", &self.stack_size)
+            .field("max_goroutines", &self.max_goroutines)
             .field("panic_policy", &self.panic_policy)
             .finish()
     }

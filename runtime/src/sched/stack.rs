@@ -1,194 +1,524 @@
-//! Goroutine stacks: how many may exist, and what happens when the kernel says no.
+//! Goroutine stacks: how many goroutines may exist, where their stacks come from, and how a
+//! spawn is refused instead of the process dying later.
 //!
-//! Each stack is an `mmap` with a guard page below it (corosensei's `DefaultStack`), which
-//! costs the process two memory mappings. Linux caps mappings per process at
-//! `vm.max_map_count` (65530 on a default Debian), so guarded stacks run out at about 32k. We
-//! count live goroutines (spawned and not finished: each holds, or will hold, one stack) and
-//! refuse a spawn that would pass the budget, with an error that names the sysctl, instead of
-//! letting `mmap` fail later inside a worker.
+//! **Memory.** Stacks come from slabs with guard pages installed by `madvise` where the kernel
+//! can (Linux 6.13+), else from one `mmap` + `mprotect`ed guard per stack; `slab.rs` has both.
+//! `GOCSP_STACK_SLABS=0` forces the second path.
 //!
-//! Stacks are taken when a goroutine first runs and returned when it finishes: to its worker's
-//! cache (at most `POOL_PER_WORKER`), then to a process-wide pool. A new goroutine reuses a
-//! cached or pooled stack without a system call (a fresh stack costs an `mmap`, an `mprotect`
-//! and a page fault: several microseconds). Sysmon returns pooled stacks to the kernel that
-//! went unused for a whole `SCAVENGE_EVERY` period, so a burst's stacks do not stay mapped
-//! forever (Go's scavenger does the same with its heap).
+//! **Limits** a spawn is checked against, cheapest first (each a `SpawnLimit`; the numbers come
+//! from `limits.rs`):
+//! 1. the runtime's own limit (`Builder::max_goroutines`), if set;
+//! 2. the process-wide limit (`max_goroutines()`): on the slab path, memory (one stack page and
+//!    a control block per goroutine at least); on the fallback path, `vm.max_map_count` (two
+//!    mappings per stack, about 32k goroutines at the default 65530);
+//! 3. a stack for it is guaranteed: every spawn reserves one stack of its runtime's size
+//!    (below), mapping more slabs or stacks on the spawner's thread when needed. If the kernel
+//!    refuses, the spawn fails there, with the kernel's error; the goroutine's first run can
+//!    then always get its stack, so the process never dies of a failed stack allocation.
+//!
+//! **Pools, per stack size** (`Class`). A finished goroutine's stack goes to its worker's
+//! cache (`Cache`, at most `POOL_PER_WORKER`, no lock), the excess to its size class's shared
+//! pool. A first run takes a stack from the worker's cache, else from the class (pooled, else a
+//! fresh slot of the class's slab). Stacks are never handed to a runtime of another size.
+//!
+//! **The reservation count.** `Class::spare` is (stacks pooled in the class + slab slots not
+//! yet handed out) minus (reservations not yet used). A spawn decrements it; a result below
+//! zero means the spawner must map more (under the class lock) or give its reservation back.
+//! A first run served by the worker's cache gives its reservation back; one served by the class
+//! uses it. Stacks leave the shared pool otherwise only by a compare-and-swap that keeps
+//! `spare >= 0` (scavenging), so a reservation that succeeded always finds its stack. Stacks in
+//! worker caches are not counted (another worker's goroutine can't use them); the reservations
+//! a worker's cache made unnecessary go back in batches (`Cache::credit`): `spare` may read low,
+//! never high. In a burst the next slab is mapped ahead and warmed (`Class::grow_ahead`).
+//!
+//! **Scavenging.** Every `SCAVENGE_EVERY` sysmon has the `gocsp-stacks` thread return the memory
+//! of pooled stacks that went unused for a whole period, and of hot stacks beyond `HOT_KEEP`
+//! per class: `MADV_DONTNEED` on the slab path (the guard stays; the slot stays pooled),
+//! `munmap` on the fallback path.
 
-use std::fmt;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::limits::{SpawnError, SpawnLimit, limit, process_limit_kind};
+use super::slab::{self, GoStack, Slab};
 
 /// Stacks kept for reuse per worker.
 pub(crate) const POOL_PER_WORKER: usize = 64;
 
-/// Mappings left for everything else in the process (heap arenas, thread stacks, libraries).
-const OTHER_MAPPINGS: usize = 1024;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// How often sysmon returns unused pooled stacks to the kernel.
-pub(crate) const SCAVENGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Stacks moved between a worker's cache and the pool at a time.
+/// Stacks moved from a worker's cache to the shared pool at a time.
 pub(crate) const POOL_BATCH: usize = 16;
 
-struct Pool {
-    stacks: Vec<corosensei::stack::DefaultStack>,
-    /// The fewest stacks the pool held since the last scavenge: that many went unused.
+/// How often sysmon returns unused pooled stacks' memory to the kernel.
+pub(crate) const SCAVENGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Pooled stacks per class whose memory stays with the process across a scavenge.
+const HOT_KEEP: usize = 1024;
+
+/// Fallback path: stacks mapped at a time when a class runs out.
+const MAP_AHEAD: usize = 16;
+
+/// Goroutines alive in the process (spawned and not finished).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Every size class (never freed). Lock order: a class's `inner`, then `CLASSES` (`grow` on
+/// the fallback path reclaims from other classes); never a class's lock while holding this.
+static CLASSES: Mutex<Vec<&'static Class>> = Mutex::new(Vec::new());
+
+/// The stacks of one size: the shared pool, the current slab, the reservation count.
+pub(crate) struct Class {
+    /// Usable bytes per stack, whole pages.
+    size: usize,
+    /// Pooled + uncarved − reserved (module docs). Never below zero once a reservation is
+    /// settled.
+    spare: AtomicIsize,
+    /// Slab path: when a spawn takes `spare` down through this, the next slab is mapped (and
+    /// warmed) ahead of need; 0 on the fallback path.
+    ahead_mark: isize,
+    inner: Mutex<ClassInner>,
+}
+
+struct ClassInner {
+    /// Pooled stacks whose pages may be resident.
+    hot: Vec<GoStack>,
+    /// Pooled slab stacks whose memory was returned (`MADV_DONTNEED`).
+    cold: Vec<GoStack>,
+    /// The slab being carved (slab path only).
+    slab: Option<Slab>,
+    /// The fewest hot stacks pooled since the last scavenge: that many went unused.
     low_water: usize,
 }
 
-static POOL: std::sync::Mutex<Pool> = std::sync::Mutex::new(Pool {
-    stacks: Vec::new(),
-    low_water: 0,
-});
-
-fn pool() -> std::sync::MutexGuard<'static, Pool> {
-    POOL.lock().unwrap_or_else(|p| p.into_inner())
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Moves up to `n` pooled stacks into `cache`; returns how many.
-pub(crate) fn pool_take(cache: &mut Vec<corosensei::stack::DefaultStack>, n: usize) -> usize {
-    let mut p = pool();
-    let k = n.min(p.stacks.len());
-    let from = p.stacks.len() - k;
-    cache.extend(p.stacks.drain(from..));
-    p.low_water = p.low_water.min(p.stacks.len());
-    k
-}
-
-/// Gives stacks back to the pool.
-pub(crate) fn pool_give(stacks: impl Iterator<Item = corosensei::stack::DefaultStack>) {
-    pool().stacks.extend(stacks);
-}
-
-/// Unmaps the pooled stacks that stayed unused since the last call (sysmon, every
-/// `SCAVENGE_EVERY`), outside the pool's lock.
-pub(crate) fn scavenge() {
-    let freed: Vec<_> = {
-        let mut p = pool();
-        let k = p.low_water.min(p.stacks.len());
-        let keep = p.stacks.len() - k;
-        let freed = p.stacks.split_off(keep);
-        p.low_water = p.stacks.len();
-        freed
-    };
-    drop(freed);
-}
-
-/// The most goroutines that may be alive at once in this process.
-pub(crate) fn limit() -> usize {
-    static LIMIT: OnceLock<usize> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        let Some(max) = max_map_count() else {
-            return usize::MAX;
+impl Class {
+    /// The class for `size` usable bytes (rounded up to whole pages), made on first use.
+    fn of(size: usize) -> &'static Class {
+        let page = slab::page_size();
+        let size = size.div_ceil(page) * page;
+        let mut classes = lock(&CLASSES);
+        if let Some(c) = classes.iter().find(|c| c.size == size) {
+            return c;
+        }
+        let ahead_mark = if slab::guards() {
+            (Slab::per_slab(size) / 2) as isize
+        } else {
+            0
         };
-        let used = current_mappings().unwrap_or(0);
-        // Pooled stacks are mapped too; leave room for every worker's pool.
-        let pools = POOL_PER_WORKER * super::runtime::default_workers().max(2);
-        (max.saturating_sub(used + OTHER_MAPPINGS) / 2)
-            .saturating_sub(pools)
-            .max(1)
-    })
+        let c: &'static Class = Box::leak(Box::new(Class {
+            size,
+            spare: AtomicIsize::new(0),
+            ahead_mark,
+            inner: Mutex::new(ClassInner {
+                hot: Vec::new(),
+                cold: Vec::new(),
+                slab: None,
+                low_water: 0,
+            }),
+        }));
+        classes.push(c);
+        c
+    }
+
+    /// Reserves one stack for a goroutine about to be spawned (module docs).
+    fn reserve(&'static self) -> Result<(), SpawnError> {
+        let before = self.spare.fetch_sub(1, Ordering::AcqRel);
+        if before > 0 {
+            if before == self.ahead_mark {
+                self.grow_ahead();
+            }
+            return Ok(());
+        }
+        self.reserve_slow()
+    }
+
+    /// Slab path, in a burst of spawns: maps the next slab before it is needed and has its
+    /// slots' top pages allocated on the warmer thread. Best effort: the reservation that got
+    /// here is covered already, so a failure (or a busy lock) changes nothing.
+    #[cold]
+    fn grow_ahead(&self) {
+        let Ok(mut inner) = self.inner.try_lock() else {
+            return;
+        };
+        // Only in a burst that carves fresh slots: `spare` also crosses the mark when
+        // goroutines come and go around it, and that must not map (and warm) slab after slab.
+        // So: few pooled stacks, and the newest slab already carved from. Each slab mapped
+        // ahead then follows real demand for half a slab at least.
+        let pooled = inner.hot.len() + inner.cold.len();
+        let carving = inner
+            .slab
+            .as_ref()
+            .is_some_and(|s| s.left() < Slab::per_slab(self.size));
+        if pooled > self.ahead_mark as usize || !carving {
+            return;
+        }
+        let Ok(s) = Slab::map(self.size) else {
+            return;
+        };
+        s.warm();
+        let n = s.left();
+        if let Some(mut old) = inner.slab.replace(s) {
+            inner.cold.extend(std::iter::from_fn(|| old.carve()));
+        }
+        drop(inner);
+        self.spare.fetch_add(n as isize, Ordering::AcqRel);
+    }
+
+    #[cold]
+    fn reserve_slow(&'static self) -> Result<(), SpawnError> {
+        let mut inner = lock(&self.inner);
+        while self.spare.load(Ordering::Acquire) < 0 {
+            match self.grow(&mut inner) {
+                Ok(n) => {
+                    self.spare.fetch_add(n as isize, Ordering::AcqRel);
+                }
+                Err(e) => {
+                    self.spare.fetch_add(1, Ordering::AcqRel);
+                    drop(inner);
+                    return Err(SpawnError::kernel(e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes more stacks available (the lock held); returns how many.
+    fn grow(&self, inner: &mut ClassInner) -> io::Result<usize> {
+        if slab::guards() {
+            let s = Slab::map(self.size)?;
+            let n = s.left();
+            // Slots left in the old slab are already counted: pool them.
+            if let Some(mut old) = inner.slab.replace(s) {
+                inner.cold.extend(std::iter::from_fn(|| old.carve()));
+            }
+            return Ok(n);
+        }
+        let mut mapped = 0;
+        let mut err = None;
+        for _ in 0..MAP_AHEAD {
+            match GoStack::mapped(self.size) {
+                Ok(s) => {
+                    inner.hot.push(s);
+                    mapped += 1;
+                }
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+            }
+        }
+        if mapped == 0 {
+            // Out of mappings: unmap what other sizes keep idle, then try once more.
+            if reclaim_others(self) > 0
+                && let Ok(s) = GoStack::mapped(self.size)
+            {
+                inner.hot.push(s);
+                return Ok(1);
+            }
+            return Err(err.unwrap_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory)));
+        }
+        Ok(mapped)
+    }
+
+    /// Takes the stack a reservation guaranteed: pooled, else a fresh slab slot.
+    fn take_reserved(&self) -> GoStack {
+        let mut inner = lock(&self.inner);
+        let s = match inner.hot.pop() {
+            Some(s) => {
+                inner.low_water = inner.low_water.min(inner.hot.len());
+                Some(s)
+            }
+            None => inner
+                .cold
+                .pop()
+                .or_else(|| inner.slab.as_mut().and_then(Slab::carve)),
+        };
+        drop(inner);
+        s.unwrap_or_else(|| {
+            // The reservation count says this cannot happen.
+            super::report("fatal error: gocsp: a reserved goroutine stack was missing\n");
+            std::process::exit(2)
+        })
+    }
+
+    /// Pools stacks that are no longer used.
+    fn give(&self, stacks: impl Iterator<Item = GoStack>) {
+        let mut inner = lock(&self.inner);
+        let before = inner.hot.len();
+        inner.hot.extend(stacks);
+        let n = inner.hot.len() - before;
+        drop(inner);
+        self.spare.fetch_add(n as isize, Ordering::AcqRel);
+    }
+
+    /// Takes up to `n` stacks out of the shared pool without breaking a reservation.
+    fn take_spare(&self, n: usize) -> usize {
+        let mut cur = self.spare.load(Ordering::Acquire);
+        loop {
+            let k = (n as isize).min(cur);
+            if k <= 0 {
+                return 0;
+            }
+            match self.spare.compare_exchange_weak(
+                cur,
+                cur - k,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return k as usize,
+                Err(c) => cur = c,
+            }
+        }
+    }
+
+    /// Returns the memory of stacks that went unused since the last call, and of hot stacks
+    /// beyond `HOT_KEEP`.
+    fn scavenge(&self) {
+        let (unused, hot) = {
+            let mut inner = lock(&self.inner);
+            let unused = inner.low_water.min(inner.hot.len());
+            inner.low_water = inner.hot.len();
+            (unused, inner.hot.len())
+        };
+        let n = unused.max(hot.saturating_sub(HOT_KEEP));
+        if slab::guards() {
+            // Cold stacks stay pooled: only their pages go. Work in chunks, outside the lock.
+            let mut left = n;
+            while left > 0 {
+                let k = self.take_spare(left.min(256));
+                if k == 0 {
+                    break;
+                }
+                let chunk: Vec<GoStack> = {
+                    let mut inner = lock(&self.inner);
+                    let from = inner.hot.len().saturating_sub(k);
+                    inner.hot.drain(from..).collect()
+                };
+                let got = chunk.len();
+                for s in &chunk {
+                    s.release_memory();
+                }
+                let mut inner = lock(&self.inner);
+                inner.cold.extend(chunk);
+                inner.low_water = inner.low_water.min(inner.hot.len());
+                drop(inner);
+                self.spare.fetch_add(k as isize, Ordering::AcqRel);
+                left -= k;
+                if got < k {
+                    break;
+                }
+            }
+        } else {
+            self.unmap_idle(n, true);
+        }
+    }
+
+    /// Fallback path: unmaps up to `n` pooled stacks; returns how many.
+    /// With `wait` false the class's lock is only tried (another class's `grow` calls this
+    /// while holding its own lock: two of them waiting for each other would deadlock).
+    fn unmap_idle(&self, n: usize, wait: bool) -> usize {
+        let k = self.take_spare(n);
+        if k == 0 {
+            return 0;
+        }
+        let freed: Vec<GoStack> = {
+            let mut inner = if wait {
+                lock(&self.inner)
+            } else {
+                match self.inner.try_lock() {
+                    Ok(g) => g,
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        self.spare.fetch_add(k as isize, Ordering::AcqRel);
+                        return 0;
+                    }
+                }
+            };
+            let from = inner.hot.len().saturating_sub(k);
+            let freed: Vec<GoStack> = inner.hot.drain(from..).collect();
+            inner.low_water = inner.low_water.min(inner.hot.len());
+            freed
+        };
+        // Fewer found than taken from `spare` (cannot happen: pooled stacks are part of it):
+        // give the difference back.
+        let got = freed.len();
+        if got < k {
+            self.spare.fetch_add((k - got) as isize, Ordering::AcqRel);
+        }
+        drop(freed);
+        got
+    }
 }
 
-/// The kernel's `vm.max_map_count`, where there is one.
-pub(crate) fn max_map_count() -> Option<usize> {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+/// Fallback path, out of mappings: unmaps every idle pooled stack of the other sizes.
+fn reclaim_others(me: &Class) -> usize {
+    let classes: Vec<&'static Class> = lock(&CLASSES).clone();
+    classes
+        .iter()
+        .filter(|c| !std::ptr::eq(**c, me))
+        .map(|c| c.unmap_idle(usize::MAX, false))
+        .sum()
 }
 
-fn current_mappings() -> Option<usize> {
-    Some(
-        std::fs::read_to_string("/proc/self/maps")
-            .ok()?
-            .lines()
-            .count(),
-    )
+/// Returns pooled stacks' memory (sysmon, every `SCAVENGE_EVERY`). The work (a system call
+/// per stack) runs on the stacks thread, so sysmon never waits for it.
+pub(crate) fn scavenge() {
+    // Lock order: never a class's lock while holding `CLASSES` (`grow` takes them the other
+    // way round).
+    let classes: Vec<&'static Class> = lock(&CLASSES).clone();
+    let idle = classes.iter().any(|c| !lock(&c.inner).hot.is_empty());
+    if !idle || SCAVENGING.swap(true, Ordering::AcqRel) {
+        return; // nothing to return, or the previous pass is still running
+    }
+    slab::in_background(Box::new(move || {
+        for c in classes {
+            c.scavenge();
+        }
+        SCAVENGING.store(false, Ordering::Release);
+    }));
+}
+
+static SCAVENGING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A runtime's side of the budget: its stack size class and its own goroutine limit.
+pub(crate) struct RtStacks {
+    class: &'static Class,
+    live: AtomicUsize,
+    max: usize,
+}
+
+impl RtStacks {
+    pub(crate) fn new(stack_size: usize, max_goroutines: Option<usize>) -> RtStacks {
+        RtStacks {
+            class: Class::of(stack_size),
+            live: AtomicUsize::new(0),
+            max: max_goroutines.unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Usable bytes of each of this runtime's stacks.
+    pub(crate) fn size(&self) -> usize {
+        self.class.size
+    }
+
+    /// Accounts for one more goroutine of this runtime and reserves its stack, or says which
+    /// limit stops it.
+    pub(crate) fn reserve(&self) -> Result<(), SpawnError> {
+        if self.limited() {
+            let n = self.live.fetch_add(1, Ordering::Relaxed);
+            if n >= self.max {
+                self.live.fetch_sub(1, Ordering::Relaxed);
+                return Err(SpawnError {
+                    live: n,
+                    limit: self.max,
+                    kind: SpawnLimit::Runtime,
+                    errno: None,
+                });
+            }
+        }
+        let total = LIVE.fetch_add(1, Ordering::Relaxed);
+        let limit = limit();
+        let result = if total >= limit {
+            Err(SpawnError {
+                live: total,
+                limit,
+                kind: process_limit_kind(),
+                errno: None,
+            })
+        } else {
+            self.class.reserve()
+        };
+        if result.is_err() {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+            if self.limited() {
+                self.live.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        result
+    }
+
+    /// The runtime counts its goroutines only when it has a limit of its own.
+    #[inline]
+    fn limited(&self) -> bool {
+        self.max != usize::MAX
+    }
+
+    /// A goroutine of this runtime finished.
+    pub(crate) fn finished(&self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+        if self.limited() {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A goroutine of this runtime will never run: its reserved stack goes back unused.
+    pub(crate) fn discarded(&self) {
+        self.class.spare.fetch_add(1, Ordering::AcqRel);
+        self.finished();
+    }
+}
+
+/// Reservations a worker gives back at a time (see `Cache::credit`).
+const CREDIT_BATCH: isize = 32;
+
+/// A worker's stacks kept for reuse: no lock on the way in or out.
+pub(crate) struct Cache {
+    class: &'static Class,
+    stacks: Vec<GoStack>,
+    /// Reservations not needed (their goroutines got a cached stack), not yet given back to
+    /// `class.spare`: batching keeps the shared counter off the common path. Holding them
+    /// back only makes `spare` smaller, never promises a stack that is not there.
+    credit: isize,
+}
+
+impl Cache {
+    pub(crate) fn new(rt: &RtStacks) -> Cache {
+        Cache {
+            class: rt.class,
+            stacks: Vec::new(),
+            credit: 0,
+        }
+    }
+
+    /// The stack for a goroutine's first run (it holds a reservation from its spawn).
+    #[inline]
+    pub(crate) fn take(&mut self) -> GoStack {
+        match self.stacks.pop() {
+            Some(s) => {
+                // The reservation was not needed.
+                self.credit += 1;
+                if self.credit >= CREDIT_BATCH {
+                    self.class.spare.fetch_add(self.credit, Ordering::AcqRel);
+                    self.credit = 0;
+                }
+                s
+            }
+            None => self.class.take_reserved(),
+        }
+    }
+
+    /// Keeps a finished goroutine's stack; the excess goes to the shared pool.
+    #[inline]
+    pub(crate) fn give(&mut self, s: GoStack) {
+        self.stacks.push(s);
+        if self.stacks.len() > POOL_PER_WORKER {
+            let from = self.stacks.len() - POOL_BATCH;
+            self.class.give(self.stacks.drain(from..));
+        }
+    }
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        // The worker exits: its stacks and unneeded reservations go to the shared pool.
+        self.class.spare.fetch_add(self.credit, Ordering::AcqRel);
+        self.class.give(self.stacks.drain(..));
+    }
 }
 
 /// The number of goroutines alive (spawned and not yet finished).
 pub(crate) fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
-
-/// Accounts for one more goroutine, or says why it cannot exist.
-pub(crate) fn reserve() -> Result<(), SpawnError> {
-    let n = LIVE.fetch_add(1, Ordering::Relaxed);
-    let limit = limit();
-    if n >= limit {
-        LIVE.fetch_sub(1, Ordering::Relaxed);
-        return Err(SpawnError {
-            live: n,
-            limit,
-            max_map_count: max_map_count(),
-        });
-    }
-    Ok(())
-}
-
-/// A goroutine finished.
-pub(crate) fn release() {
-    LIVE.fetch_sub(1, Ordering::Relaxed);
-}
-
-/// The kernel refused a stack that the budget said would fit (something else in the process
-/// used up mappings). There is no way to run the goroutine, so this ends the process, like
-/// Go's "out of memory".
-#[cold]
-pub(crate) fn fatal_no_stack(err: &std::io::Error) -> ! {
-    super::report(&format!(
-        "fatal error: cannot allocate a goroutine stack: {err}\n\
-         {} goroutines are alive; the kernel allows {} memory mappings per process \
-         (vm.max_map_count) and each guarded stack takes two.\n\
-         Raise the limit with `sysctl -w vm.max_map_count=1048576`, or run fewer goroutines at once.\n",
-        live(),
-        max_map_count().map_or_else(|| "a limited number of".to_string(), |m| m.to_string()),
-    ));
-    std::process::exit(2)
-}
-
-/// Returned by [`try_spawn`](crate::try_spawn) when no more goroutines can be started: every
-/// goroutine needs a stack with a guard page, and the kernel's `vm.max_map_count` caps how many
-/// the process may map.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpawnError {
-    live: usize,
-    limit: usize,
-    max_map_count: Option<usize>,
-}
-
-impl SpawnError {
-    /// Goroutines alive when the spawn was refused.
-    pub fn live(&self) -> usize {
-        self.live
-    }
-
-    /// The most goroutines this process may have alive at once.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-}
-
-impl fmt::Display for SpawnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot start another goroutine: {} are alive, the limit is {}",
-            self.live, self.limit
-        )?;
-        if let Some(m) = self.max_map_count {
-            write!(
-                f,
-                " (each goroutine stack takes two memory mappings and vm.max_map_count is {m}; \
-                 raise it with `sysctl -w vm.max_map_count=1048576`)"
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SpawnError {}

@@ -40,7 +40,6 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, Yielder};
 
 use super::worker::WorkerShared;
@@ -59,7 +58,7 @@ pub(crate) enum Suspend {
     Yield,
 }
 
-pub(crate) type Co = Coroutine<(), Suspend, (), DefaultStack>;
+pub(crate) type Co = Coroutine<(), Suspend, (), super::slab::GoStack>;
 pub(crate) type CoYielder = Yielder<(), Suspend>;
 
 pub(crate) enum Body {
@@ -101,7 +100,7 @@ pub(crate) struct Task {
     pub(crate) body: UnsafeCell<Body>,
     /// The coroutine's yielder, set by the coroutine itself when it starts. Thread-confined.
     pub(crate) yielder: Cell<*const CoYielder>,
-    /// The lowest address of the goroutine's stack mapping (its guard page), once started.
+    /// The lowest address of the goroutine's stack (its guard page), once started.
     /// Thread-confined.
     pub(crate) stack_limit: Cell<usize>,
 }

@@ -46,7 +46,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use corosensei::CoroutineResult;
-use corosensei::stack::DefaultStack;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
@@ -212,7 +211,7 @@ impl RtShared {
         for w in rt.workers.iter() {
             let _ = w.rt.set(rt);
         }
-        super::overflow::install(rt.config.stack_size);
+        super::overflow::install();
         sysmon_watch(rt);
         (rt, deques)
     }
@@ -328,7 +327,7 @@ pub(crate) struct Local {
     local: RefCell<VecDeque<Arc<Task>>>,
     /// Goroutines that called `yield_now`: they run after everything runnable now.
     later: RefCell<VecDeque<Arc<Task>>>,
-    stacks: RefCell<Vec<DefaultStack>>,
+    stacks: RefCell<stack::Cache>,
     tick: Cell<u32>,
     /// Per other worker: since when its queue of unstarted goroutines has looked non-empty.
     steal_seen: RefCell<Vec<Option<(Instant, usize)>>>,
@@ -652,33 +651,6 @@ impl Local {
         deadlock::worker_sleeping(false);
     }
 
-    fn take_stack(&self) -> DefaultStack {
-        let mut stacks = self.stacks.borrow_mut();
-        if let Some(s) = stacks.pop() {
-            return s;
-        }
-        if stack::pool_take(&mut stacks, stack::POOL_BATCH) > 0
-            && let Some(s) = stacks.pop()
-        {
-            return s;
-        }
-        drop(stacks);
-        match DefaultStack::new(self.rt.config.stack_size) {
-            Ok(s) => s,
-            Err(e) => stack::fatal_no_stack(&e),
-        }
-    }
-
-    fn return_stack(&self, s: DefaultStack) {
-        let mut stacks = self.stacks.borrow_mut();
-        stacks.push(s);
-        if stacks.len() > stack::POOL_PER_WORKER {
-            // Keep the cache small; the pool takes the rest for any worker to reuse.
-            let from = stacks.len() - stack::POOL_BATCH;
-            stack::pool_give(stacks.drain(from..));
-        }
-    }
-
     /// Runs `task` until it parks, yields or finishes.
     // Inlined into the worker loop: out of line (as a third call site, in `shut_down`, makes
     // it by default) an unbuffered ping-pong round trip costs ~15% more.
@@ -692,7 +664,7 @@ impl Local {
                 unreachable!()
             };
             task.set_home(self.shared);
-            let stack = self.take_stack();
+            let stack = self.stacks.borrow_mut().take();
             task.stack_limit
                 .set(corosensei::stack::Stack::limit(&stack).get());
             let co = Co::with_stack(stack, move |y, ()| {
@@ -709,7 +681,11 @@ impl Local {
             unreachable!("a queued goroutine that already finished")
         };
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
-        super::overflow::enter(task.stack_limit.get(), task.id());
+        super::overflow::enter(
+            task.stack_limit.get(),
+            task.id(),
+            self.rt.config.stacks.size(),
+        );
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
@@ -729,9 +705,9 @@ impl Local {
                     // SAFETY: taken exactly once; `body` is set to `Done` right after.
                     let co = unsafe { ManuallyDrop::take(co) };
                     *body = Body::Done;
-                    self.return_stack(co.into_stack());
+                    self.stacks.borrow_mut().give(co.into_stack());
                     registry::remove(&task);
-                    stack::release();
+                    self.rt.config.stacks.finished();
                     break;
                 }
             }
@@ -752,7 +728,7 @@ fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
     if matches!(body, Body::Unstarted(_)) {
         let job = std::mem::replace(body, Body::Done);
         registry::remove(&task);
-        stack::release();
+        rt.config.stacks.discarded();
         if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job))) {
             super::apply_panic_policy(
                 rt.config.panic_policy,
@@ -820,7 +796,7 @@ fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
         runnext_streak: Cell::new(0),
         local: RefCell::new(VecDeque::new()),
         later: RefCell::new(VecDeque::new()),
-        stacks: RefCell::new(Vec::new()),
+        stacks: RefCell::new(stack::Cache::new(&rt.config.stacks)),
         tick: Cell::new(0),
         steal_seen: RefCell::new(vec![None; rt.workers.len()]),
     };

@@ -1,0 +1,387 @@
+//! Goroutine stacks as memory: the `Stack` that corosensei runs a goroutine on.
+//!
+//! Two ways to get one, picked once per process (`guards()`):
+//!
+//! - **Slabs** (Linux 6.13+): one large `MAP_NORESERVE` mapping holds many stacks side by
+//!   side, each with a guard page below it installed by `madvise(MADV_GUARD_INSTALL)`. A guard
+//!   installed this way does not split the mapping (and neighbouring slabs merge), so a million
+//!   stacks add about 70 entries to `/proc/self/maps` instead of two million. Huge pages are turned off for slabs
+//!   (`MADV_NOHUGEPAGE`): a 64 KiB stack must not pull in a 2 MiB page. Slab memory is never
+//!   unmapped; an idle stack gives its pages back with `MADV_DONTNEED`, which keeps its guard.
+//! - **One mapping per stack** (older kernels, or `GOCSP_STACK_SLABS=0`): corosensei's
+//!   `DefaultStack`, an `mmap` with an `mprotect`ed guard page, two mappings per stack.
+//!
+//! Layout of a slab stack, addresses growing upwards:
+//!
+//! ```text
+//! limit            limit + page                          base = limit + stride
+//! | guard (1 page) | usable (size, whole pages) ...      | next stack's guard ...
+//! ```
+//!
+//! The guard is the lowest page of every stack, so the page below a stack's usable part is
+//! always a guard, also between two neighbours in one slab. Rust's stack probes touch every
+//! page of a frame larger than a page in order, so an overflow faults on the guard rather than
+//! stepping over it into the neighbour's stack.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use corosensei::stack::valgrind::ValgrindStackRegistration;
+use corosensei::stack::{DefaultStack, Stack, StackPointer};
+
+/// `madvise` advice that installs guard pages in a range (Linux 6.13+); not yet in `libc`.
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// `madvise` advice that allocates the pages of a range as a write would, without writing
+/// (Linux 5.14+): present pages are left as they are.
+const MADV_POPULATE_WRITE: libc::c_int = 23;
+
+/// The environment variable that, set to `0`, forces one mapping per stack.
+pub(crate) const SLABS_ENV: &str = "GOCSP_STACK_SLABS";
+
+/// Bytes of address space per slab (at least `MIN_PER_SLAB` stacks).
+const SLAB_BYTES: usize = 32 << 20;
+const MIN_PER_SLAB: usize = 16;
+
+pub(crate) fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    // SAFETY: `sysconf` has no preconditions.
+    *PAGE.get_or_init(|| (unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize).max(4096))
+}
+
+/// True if stacks come from slabs with `madvise` guard pages: the kernel supports
+/// `MADV_GUARD_INSTALL` and `GOCSP_STACK_SLABS` is not `0`. Decided once per process.
+pub(crate) fn guards() -> bool {
+    static GUARDS: OnceLock<bool> = OnceLock::new();
+    *GUARDS.get_or_init(|| {
+        if !cfg!(target_os = "linux") || std::env::var(SLABS_ENV).is_ok_and(|v| v.trim() == "0") {
+            return false;
+        }
+        let page = page_size();
+        // SAFETY: maps two fresh private pages, tries a guard install on the first, and
+        // unmaps them; nothing else refers to this memory.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return false;
+            }
+            let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0;
+            libc::munmap(p, 2 * page);
+            ok
+        }
+    })
+}
+
+/// A goroutine stack, owned: either a slot of a slab or a mapping of its own.
+pub(crate) enum GoStack {
+    Slab {
+        /// Lowest address: the guard page.
+        limit: usize,
+        /// Highest address (exclusive): where the stack starts.
+        base: usize,
+        _valgrind: ValgrindStackRegistration,
+    },
+    Mapped(DefaultStack),
+}
+
+impl GoStack {
+    /// A stack with its own mapping (the fallback path), at least `size` usable bytes.
+    pub(crate) fn mapped(size: usize) -> io::Result<GoStack> {
+        DefaultStack::new(size).map(GoStack::Mapped)
+    }
+
+    /// Gives the stack's memory back to the kernel, keeping its address range and guard
+    /// (slab stacks only; a mapped stack is unmapped by dropping it instead). The next use
+    /// finds zeroed pages.
+    pub(crate) fn release_memory(&self) {
+        if let GoStack::Slab { limit, base, .. } = *self {
+            let page = page_size();
+            // SAFETY: the usable part of a slab stack we own (no coroutine runs on an idle
+            // stack); `MADV_DONTNEED` on private anonymous memory only drops its contents,
+            // and the guard page below `limit + page` is not in the range.
+            unsafe {
+                libc::madvise(
+                    (limit + page) as *mut libc::c_void,
+                    base - limit - page,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+}
+
+impl Drop for GoStack {
+    fn drop(&mut self) {
+        // Slab memory is never unmapped: the slot's pages go back to the kernel, its address
+        // range stays reserved (its guard with it). A mapped stack unmaps itself.
+        self.release_memory();
+    }
+}
+
+// SAFETY: a slab stack is `size` usable bytes (at least one page, corosensei's
+// `MIN_STACK_SIZE`) between `limit + page` and `base`, both page-aligned and so aligned to
+// `STACK_ALIGNMENT`; the page at `limit` is a guard installed by `MADV_GUARD_INSTALL` when the
+// slab was mapped (`Slab::map`), before any slot is handed out, and nothing removes it
+// (`MADV_DONTNEED` and `MADV_POPULATE_WRITE` are only ever applied to usable pages), so any
+// access to it faults. Each slot is owned by at most one `GoStack` at a time (`Slab::carve`
+// hands each out once; pools move them), so no two coroutines share one, and a stack is only
+// reused after its coroutine returned (`into_stack`). The warmer's `MADV_POPULATE_WRITE` never
+// changes a present page. Slab memory is never unmapped, so `base` stays valid for as long as
+// the `GoStack` lives. `DefaultStack` upholds the same contract with an `mprotect`ed guard.
+unsafe impl Stack for GoStack {
+    #[inline]
+    fn base(&self) -> StackPointer {
+        match self {
+            GoStack::Slab { base, .. } => StackPointer::new(*base).expect("stack base"),
+            GoStack::Mapped(s) => s.base(),
+        }
+    }
+
+    #[inline]
+    fn limit(&self) -> StackPointer {
+        match self {
+            GoStack::Slab { limit, .. } => StackPointer::new(*limit).expect("stack limit"),
+            GoStack::Mapped(s) => s.limit(),
+        }
+    }
+}
+
+/// The stack slots of one slab not yet handed out.
+pub(crate) struct Slab {
+    next: usize,
+    left: usize,
+    /// Bytes per stack: guard page plus usable size.
+    stride: usize,
+}
+
+impl Slab {
+    /// Stacks per slab for `size` usable bytes.
+    pub(crate) fn per_slab(size: usize) -> usize {
+        (SLAB_BYTES / (size + page_size())).max(MIN_PER_SLAB)
+    }
+
+    /// Reserves a slab of `per_slab(size)` stacks of `size` usable bytes (a multiple of the
+    /// page size) and installs every stack's guard page.
+    pub(crate) fn map(size: usize) -> io::Result<Slab> {
+        let page = page_size();
+        debug_assert_eq!(size % page, 0);
+        let stride = size + page;
+        let count = Slab::per_slab(size);
+        let len = stride * count;
+        // SAFETY: a fresh private anonymous mapping; nothing else refers to it. On any error
+        // it is unmapped before returning, so no slot of it is ever handed out.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+            // Best effort: without transparent huge pages there is nothing to turn off.
+            #[cfg(target_os = "linux")]
+            libc::madvise(p, len, libc::MADV_NOHUGEPAGE);
+            let start = p as usize;
+            if let Err(err) = install_guards(start, stride, count) {
+                libc::munmap(p, len);
+                return Err(err);
+            }
+            Ok(Slab {
+                next: start,
+                left: count,
+                stride,
+            })
+        }
+    }
+
+    /// Slots not handed out yet.
+    pub(crate) fn left(&self) -> usize {
+        self.left
+    }
+
+    /// Asks the warmer thread to allocate the top page of every slot not handed out yet, so
+    /// that the goroutines that get them do not each take a page fault: the faults are taken
+    /// on another core while the workers run goroutines (a burst of spawns on a machine with a
+    /// core to spare). Only for slabs mapped ahead of a burst (`Class::reserve`): a program
+    /// with a handful of goroutines never pays for pages it will not use.
+    pub(crate) fn warm(&self) {
+        if self.left == 0 {
+            return;
+        }
+        let (start, stride, count) = (self.next, self.stride, self.left);
+        in_background(Box::new(move || {
+            let page = page_size();
+            // Top page of slot i: just below its base, `start + (i + 1) * stride`.
+            // SAFETY: every range is the top usable page of a slot of a slab, which is never
+            // unmapped; `MADV_POPULATE_WRITE` allocates missing pages as zeroed and leaves
+            // present ones (and their contents) alone, so a slot already handed out to a
+            // goroutine, even one running now, is unaffected. A failure only leaves the faults
+            // to the goroutines.
+            let _ = unsafe {
+                advise_each(
+                    start + stride - page,
+                    stride,
+                    count,
+                    page,
+                    MADV_POPULATE_WRITE,
+                )
+            };
+        }));
+    }
+
+    /// Hands out the next slot, if any is left.
+    pub(crate) fn carve(&mut self) -> Option<GoStack> {
+        if self.left == 0 {
+            return None;
+        }
+        let limit = self.next;
+        self.next += self.stride;
+        self.left -= 1;
+        let page = page_size();
+        Some(GoStack::Slab {
+            limit,
+            base: limit + self.stride,
+            _valgrind: ValgrindStackRegistration::new(
+                (limit + page) as *mut u8,
+                self.stride - page,
+            ),
+        })
+    }
+}
+
+/// Ranges advised per `process_madvise` call (the kernel takes up to 1024).
+const RANGES_PER_CALL: usize = 512;
+
+/// Installs a guard page at `start + i * stride` for `i < count`.
+///
+/// # Safety
+/// The ranges must lie in a private anonymous mapping of ours that nothing uses yet.
+unsafe fn install_guards(start: usize, stride: usize, count: usize) -> io::Result<()> {
+    // SAFETY: the caller's promise.
+    unsafe { advise_each(start, stride, count, page_size(), MADV_GUARD_INSTALL) }
+}
+
+/// `madvise(start + i * stride, len, advice)` for `i < count`: many ranges per system call
+/// with `process_madvise` on this process (for guard pages, half the cost of one `madvise`
+/// each, measured on Linux 6.18), one `madvise` each where that is refused. Stops at the first
+/// range `madvise` refuses.
+///
+/// # Safety
+/// `advice` applied to every range must be sound: the ranges lie in mappings of ours, and the
+/// advice must not change memory something else relies on.
+unsafe fn advise_each(
+    start: usize,
+    stride: usize,
+    count: usize,
+    len: usize,
+    advice: libc::c_int,
+) -> io::Result<()> {
+    let mut i = 0;
+    #[cfg(target_os = "linux")]
+    if let Some(fd) = self_pidfd() {
+        let mut iov = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; RANGES_PER_CALL];
+        while i < count {
+            let k = (count - i).min(RANGES_PER_CALL);
+            for (j, v) in iov[..k].iter_mut().enumerate() {
+                v.iov_base = (start + (i + j) * stride) as *mut libc::c_void;
+                v.iov_len = len;
+            }
+            // SAFETY: `iov` holds `k` valid entries describing ranges of our own mappings
+            // (the caller's promise); the kernel only reads them.
+            let done = unsafe {
+                libc::syscall(libc::SYS_process_madvise, fd, iov.as_ptr(), k, advice, 0u32)
+            };
+            if done != (k * len) as libc::c_long {
+                // Refused or partial: the per-range loop below does the rest (advising a
+                // range twice is harmless for the advice used here).
+                break;
+            }
+            i += k;
+        }
+    }
+    while i < count {
+        // SAFETY: a range of our own mappings (the caller's promise).
+        if unsafe { libc::madvise((start + i * stride) as *mut _, len, advice) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// A pidfd for this process, for `process_madvise`; opened once, kept for the process's life.
+/// `None` in a child forked after it was opened: there it names the parent (whose memory the
+/// kernel would not let us advise this way anyway).
+#[cfg(target_os = "linux")]
+fn self_pidfd() -> Option<libc::c_long> {
+    static FD: OnceLock<Option<(libc::c_long, libc::pid_t)>> = OnceLock::new();
+    // SAFETY: `getpid` has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let (fd, owner) = (*FD.get_or_init(|| {
+        // SAFETY: `pidfd_open` on our own pid with no flags returns a new close-on-exec
+        // descriptor, or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
+        (fd >= 0).then_some((fd, pid))
+    }))?;
+    (owner == pid).then_some(fd)
+}
+
+/// Work for the stacks thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+static JOBS: Mutex<VecDeque<Job>> = Mutex::new(VecDeque::new());
+static JOBS_READY: Condvar = Condvar::new();
+
+fn lock_jobs() -> std::sync::MutexGuard<'static, VecDeque<Job>> {
+    JOBS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `job` on the `gocsp-stacks` thread (started on first use): stack work that costs a
+/// system call per page (warming a slab, returning pooled stacks' memory) and that no worker,
+/// and not sysmon, should wait for. Runs it here if that thread cannot be started.
+pub(crate) fn in_background(job: Job) {
+    static STARTED: OnceLock<bool> = OnceLock::new();
+    let started = *STARTED.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("gocsp-stacks".into())
+            .spawn(stacks_thread)
+            .is_ok()
+    });
+    if !started {
+        job();
+        return;
+    }
+    lock_jobs().push_back(job);
+    JOBS_READY.notify_one();
+}
+
+fn stacks_thread() {
+    let _own = super::deadlock::OwnThread::enter();
+    loop {
+        let job = {
+            let mut q = lock_jobs();
+            loop {
+                if let Some(job) = q.pop_front() {
+                    break job;
+                }
+                q = JOBS_READY.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        job();
+    }
+}
