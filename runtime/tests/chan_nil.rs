@@ -92,7 +92,7 @@ fn try_ops_on_nil_would_block() {
 fn nil_cases_in_select_never_fire() {
     let nil: Chan<i32> = Chan::nil();
     let ready: Chan<i32> = Chan::new(1);
-    for i in 0..200 {
+    for i in 0..common::scaled(200, 200) as i32 {
         ready.send(i);
         let mut sel = Select::new();
         let r_nil = sel.recv(&nil);

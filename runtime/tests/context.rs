@@ -270,7 +270,7 @@ fn a_cancelled_child_is_detached_from_its_parent() {
     assert_eq!(child.err(), Some(Error::Canceled));
     // Many short-lived children of one long-lived parent come and go.
     let (long_lived, _c) = context::with_cancel(&context::background());
-    for _ in 0..10_000 {
+    for _ in 0..common::scaled(10_000, 10_000) {
         let (c, cancel) = context::with_timeout(&long_lived, Duration::from_secs(3600));
         cancel();
         assert!(is_done(&c));

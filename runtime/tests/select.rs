@@ -296,7 +296,7 @@ fn a_closed_channel_receive_is_always_ready() {
     let open: Chan<String> = Chan::new(0);
     let buffered_closed: Chan<String> = Chan::new(3);
     buffered_closed.close();
-    for _ in 0..100 {
+    for _ in 0..scaled(100, 100) {
         let mut sel = Select::new();
         let _ro = sel.recv(&open);
         let rc = sel.recv(&closed);
@@ -472,7 +472,7 @@ fn biased_picks_the_first_ready_case_in_order() {
     let nil: Chan<i32> = Chan::nil();
     let empty: Chan<i32> = Chan::new(1);
     let chans: Vec<Chan<i32>> = (0..3).map(|_| Chan::new(1)).collect();
-    for _ in 0..500 {
+    for _ in 0..scaled(500, 500) {
         for c in &chans {
             if c.is_empty() {
                 c.send(1);
@@ -738,7 +738,7 @@ fn a_spent_send_case_never_fires_again_unbuffered() {
 fn the_same_channel_in_two_cases() {
     // Buffered, ready: one of the two cases takes the one value.
     let a: Chan<i32> = Chan::new(2);
-    for _ in 0..100 {
+    for _ in 0..scaled(100, 100) {
         a.send(5);
         let mut sel = Select::new();
         let r1 = sel.recv(&a);
