@@ -169,11 +169,13 @@ pub use sync::WaitGroup;
 /// ```
 pub use gocsp_macros::__owner_impl as owner;
 
-/// Everything a Go-style program needs, in one import.
+/// Everything a Go-style program needs, in one import: the macros, the channel handles,
+/// `Context` and `WaitGroup`, and the `context`, `time` and `sync` modules (so Go's
+/// `sync.Mutex` is `sync::Mutex`, `time.Now()` is `time::now()`).
 pub mod prelude {
     pub use crate::{Chan, Receiver, Sender, owner};
     #[cfg(not(loom))]
-    pub use crate::{Context, WaitGroup, context, time};
+    pub use crate::{Context, WaitGroup, context, sync, time};
     pub use crate::{defer, go, go_syntax, make, select};
 }
 
@@ -187,6 +189,12 @@ const _: () = {
     send_sync::<Context>();
     send_sync::<WaitGroup>();
     send_sync::<sync::Mutex<i32>>();
+    send_sync::<sync::RWMutex<i32>>();
+    send_sync::<sync::Once>();
+    send_sync::<sync::Cond>();
+    send_sync::<sync::Semaphore>();
+    send_sync::<sync::errgroup::Group>();
+    send_sync::<time::Time>();
     send_sync::<time::Timer>();
     send_sync::<time::Ticker>();
     send_sync::<Runtime>();

@@ -84,6 +84,10 @@ pub(crate) enum BlockReason {
     Mutex,
     Join,
     Blocking,
+    RWMutexRLock,
+    RWMutexLock,
+    Once,
+    Cond,
 }
 
 impl BlockReason {
@@ -101,6 +105,10 @@ impl BlockReason {
             9 => Mutex,
             10 => Join,
             11 => Blocking,
+            12 => RWMutexRLock,
+            13 => RWMutexLock,
+            14 => Once,
+            15 => Cond,
             _ => return None,
         })
     }
@@ -120,6 +128,10 @@ impl fmt::Display for BlockReason {
             BlockReason::Mutex => "sync.Mutex.Lock",
             BlockReason::Join => "join",
             BlockReason::Blocking => "blocking call",
+            BlockReason::RWMutexRLock => "sync.RWMutex.RLock",
+            BlockReason::RWMutexLock => "sync.RWMutex.Lock",
+            BlockReason::Once => "sync.Once.Do",
+            BlockReason::Cond => "sync.Cond.Wait",
         })
     }
 }
