@@ -43,8 +43,9 @@ pub struct Group<E = BoxError> {
 
 struct Inner<E> {
     wg: WaitGroup,
-    /// The first error, until `wait` takes it.
-    err: Mutex<Option<E>>,
+    /// The first error (only the first is ever kept, as Go's `errOnce`), until `wait` takes
+    /// it; `failed` stays set.
+    err: Mutex<(bool, Option<E>)>,
     cancel: Option<CancelFunc>,
     /// With a limit: a token per running subtask (Go's `sem chan token`).
     sem: Mutex<Option<Chan<()>>>,
@@ -74,7 +75,7 @@ impl<E: Send + 'static> Group<E> {
         Group {
             inner: Arc::new(Inner {
                 wg: WaitGroup::new(),
-                err: Mutex::new(None),
+                err: Mutex::new((false, None)),
                 cancel,
                 sem: Mutex::new(None),
             }),
@@ -147,8 +148,8 @@ impl<E: Send + 'static> Group<E> {
             let done = Done(inner, sem);
             if let Err(e) = f() {
                 let mut first = Self::lock(&done.0.err);
-                if first.is_none() {
-                    *first = Some(e);
+                if !first.0 {
+                    *first = (true, Some(e));
                     drop(first);
                     if let Some(cancel) = &done.0.cancel {
                         cancel();
@@ -159,15 +160,16 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// Waits for every subtask started so far, cancels the group's context, and returns the
-    /// first error (Go's `g.Wait()`). The error is handed to the first `wait` that returns it;
-    /// a later `wait` returns `Ok(())` unless a new error came.
+    /// first error (Go's `g.Wait()`). Only the group's first error is ever kept, as in Go; it
+    /// is moved out to the first `wait` that returns it (Go returns it again from every later
+    /// `Wait`; Rust's errors need not be `Clone`), and later calls return `Ok(())`.
     #[track_caller]
     pub fn wait(&self) -> Result<(), E> {
         self.inner.wg.wait();
         if let Some(cancel) = &self.inner.cancel {
             cancel();
         }
-        match Self::lock(&self.inner.err).take() {
+        match Self::lock(&self.inner.err).1.take() {
             Some(e) => Err(e),
             None => Ok(()),
         }
