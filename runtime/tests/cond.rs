@@ -125,6 +125,9 @@ fn broadcast_wakes_every_waiter() {
     assert!(exit.try_recv().is_err(), "too many goroutines awake");
 }
 
+/// One goroutine's part in the race test.
+type Turn = Box<dyn FnOnce(&Mutex<i32>, &Cond) + Send>;
+
 #[test]
 fn race_three_goroutines_take_turns() {
     // Go's TestRace: three goroutines hand a counter around with wait/signal.
@@ -132,7 +135,7 @@ fn race_three_goroutines_take_turns() {
     for _ in 0..rounds / 100 {
         let state = Arc::new((Mutex::new(0), Cond::new()));
         let done: Chan<bool> = Chan::new(3);
-        let spawn = |f: Box<dyn FnOnce(&Mutex<i32>, &Cond) + Send>| {
+        let spawn = |f: Turn| {
             let (state, done) = (state.clone(), done.clone());
             gocsp::go(move || {
                 f(&state.0, &state.1);

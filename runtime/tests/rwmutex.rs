@@ -93,7 +93,7 @@ fn hammer(readers: usize, rounds: usize, spawn: impl Fn(Box<dyn FnOnce() + Send>
     let m = Arc::new(RWMutex::new(()));
     let activity = Arc::new(AtomicI64::new(0));
     let wg = WaitGroup::new();
-    let mut start = |writer: bool| {
+    let start = |writer: bool| {
         let (m, activity, wg) = (m.clone(), activity.clone(), wg.clone());
         wg.add(1);
         spawn(Box::new(move || {

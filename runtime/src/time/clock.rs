@@ -246,6 +246,45 @@ impl Time {
     }
 }
 
+/// Go's `Duration.String()`: `1.5s`, `1m30s`, `1h0m0s`, `250ms`, `1.5µs`, `10ns`, `0s`, with a
+/// leading `-` for a negative duration.
+pub(crate) fn go_duration(d: Duration, negative: bool) -> String {
+    let n = d.as_nanos();
+    if n == 0 {
+        return "0s".to_string();
+    }
+    /// `n / unit` with its fraction, trailing zeros trimmed (`unit` a power of ten).
+    fn with_fraction(n: u128, unit: u128) -> String {
+        let (int, rem) = (n / unit, n % unit);
+        if rem == 0 {
+            return int.to_string();
+        }
+        let width = unit.ilog10() as usize;
+        let frac = format!("{rem:0width$}");
+        format!("{int}.{}", frac.trim_end_matches('0'))
+    }
+    let sign = if negative { "-" } else { "" };
+    let body = if n < 1_000 {
+        format!("{n}ns")
+    } else if n < 1_000_000 {
+        format!("{}µs", with_fraction(n, 1_000))
+    } else if n < 1_000_000_000 {
+        format!("{}ms", with_fraction(n, 1_000_000))
+    } else {
+        let secs = n / 1_000_000_000;
+        let (h, m) = (secs / 3600, secs / 60 % 60);
+        let s = with_fraction(n % 60_000_000_000, 1_000_000_000);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else if m > 0 {
+            format!("{m}m{s}s")
+        } else {
+            format!("{s}s")
+        }
+    };
+    format!("{sign}{body}")
+}
+
 /// Year, month, day of the proleptic Gregorian calendar for `days` since 1970-01-01
 /// (the era arithmetic: 400-year cycles of 146,097 days, years counted from March).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -346,6 +385,30 @@ mod tests {
         assert_eq!(Time::unix(ZERO_UNIX, 0), Time::default());
         let t = now().to_string();
         assert!(t.contains(" +0000 UTC m=+"), "{t}");
+    }
+
+    #[test]
+    fn durations_print_as_gos() {
+        let ns = Duration::from_nanos;
+        let cases = [
+            (ns(0), "0s"),
+            (ns(1), "1ns"),
+            (ns(1_100), "1.1µs"),
+            (ns(2_200_000), "2.2ms"),
+            (ns(3_300_000_000), "3.3s"),
+            (ns(1_500_000_000), "1.5s"),
+            (Duration::from_secs(90), "1m30s"),
+            (Duration::from_secs(3600), "1h0m0s"),
+            (
+                ns(4 * 3_600_000_000_000 + 5 * 60_000_000_000 + 6_700_000_000),
+                "4h5m6.7s",
+            ),
+            (ns(499_870_632), "499.870632ms"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(go_duration(d, false), want);
+        }
+        assert_eq!(go_duration(ns(1_500_000_000), true), "-1.5s");
     }
 
     #[test]

@@ -43,6 +43,7 @@
 mod clock;
 pub(crate) mod heap;
 
+pub(crate) use clock::go_duration;
 pub use clock::{
     HOUR, MICROSECOND, MILLISECOND, MINUTE, NANOSECOND, SECOND, Time, now, since, until,
 };
