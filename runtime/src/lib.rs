@@ -100,10 +100,37 @@
 //! that, [`try_spawn`] returns a [`SpawnError`] that names the sysctl to raise (1,048,576 gives
 //! about 500,000).
 //!
-//! # Context and time
+//! # Context, time and sync
 //!
-//! [`context`] is Go's `context` package (cancellation trees, deadlines, values) and [`time`]
-//! has `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics.
+//! [`context`] is Go's `context` package (cancellation trees, deadlines, values, Go's
+//! `String()` as `Display`, and [`context::Custom`] for contexts of your own). [`time`] has
+//! `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics,
+//! [`time::now`], [`time::since`], Go's [`time::Time`] (what timer channels carry) and the
+//! constants `time::MILLISECOND` ... so that `100 * time::MILLISECOND` reads like Go.
+//!
+//! [`sync`] is Go's `sync` plus `x/sync`: [`WaitGroup`], [`sync::Mutex`], [`sync::RWMutex`],
+//! [`sync::Once`], [`sync::Cond`], [`sync::errgroup::Group`] and [`sync::Semaphore`], each
+//! parking a blocked goroutine rather than its worker.
+//!
+//! ```
+//! use gocsp::prelude::*;
+//!
+//! let (g, ctx) = sync::errgroup::Group::with_context(&context::background());
+//! let start = time::now();
+//! for i in 0..3u32 {
+//!     g.go(move || -> Result<(), String> {
+//!         time::sleep(i * time::MILLISECOND);
+//!         Ok(())
+//!     });
+//! }
+//! g.wait().unwrap();
+//! assert!(time::since(start) >= 2 * time::MILLISECOND);
+//! assert_eq!(ctx.err(), Some(context::Error::Canceled)); // wait() cancels the group's context
+//! ```
+//!
+//! Misuse panics with Go's message and names the caller's line: "send on closed channel",
+//! "close of closed channel", "close of nil channel", "sync: negative WaitGroup counter",
+//! "sync: unlock of unlocked mutex".
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(loom, allow(dead_code))]
