@@ -55,7 +55,7 @@ fn send_on_closed_channel_in_go_syntax_names_the_statement() {
     for cap in [0, 1] {
         let ch: Chan<i32> = Chan::new(cap);
         ch.close();
-        let here = next_line!();
+        let here = format!("{}:{}", file!(), line!() + 2);
         let (msg, site) = panic_site_of(|| {
             go_syntax! { ch <- 1 }
         });
@@ -75,7 +75,7 @@ fn close_of_closed_or_nil_channel_names_the_closers_line() {
     let (msg, site) = panic_site_of(|| nil.close());
     assert_eq!((msg.as_str(), site), ("close of nil channel", here));
     let tx = ch.sender();
-    let here = next_line!();
+    let here = format!("{}:{}", file!(), line!() + 2);
     let (msg, site) = panic_site_of(|| {
         go_syntax! { close(tx) }
     });
