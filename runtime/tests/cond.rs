@@ -86,34 +86,35 @@ fn signal_wakes_waiters_in_the_order_they_waited() {
 
 #[test]
 fn broadcast_wakes_every_waiter() {
-    // Go's TestCondBroadcast, with goroutines and threads waiting together.
+    // Go's TestCondBroadcast, with goroutines and threads waiting together: each reports
+    // `running` while it holds the mutex, so once this thread has taken the mutex after all
+    // the reports, every waiter is registered (`wait` registers before it unlocks).
     let n = 20;
     let s = shared();
+    let running: Chan<usize> = Chan::new(n);
     let exit: Chan<usize> = Chan::new(n);
-    let mut ids = Vec::new();
     for i in 0..n {
-        let (s, exit) = (s.clone(), exit.clone());
+        let (s, running, exit) = (s.clone(), running.clone(), exit.clone());
         let body = move || {
             let g = s.m.lock();
+            running.send(i);
             let _g = s.c.wait(g);
             exit.send(i);
         };
         if i % 4 == 0 {
             std::thread::spawn(body);
         } else {
-            ids.push(gocsp::spawn(body).id());
+            gocsp::go(body);
         }
     }
-    for id in &ids {
-        wait_blocked(*id, "sync.Cond.Wait");
+    for _ in 0..n {
+        running.recv();
     }
-    // Threads cannot be observed parking: let them reach `wait` (they hold the mutex until
-    // they are registered, so taking it here orders this broadcast after them).
-    common::wait_until("the threads to wait", || {
-        let _g = s.m.lock();
-        Arc::strong_count(&s) == n + 1
-    });
     let g = s.m.lock();
+    assert!(
+        exit.try_recv().is_err(),
+        "a waiter woke before the broadcast"
+    );
     s.c.broadcast();
     drop(g);
     let mut seen = vec![false; n];

@@ -102,13 +102,17 @@ impl Time {
         }
     }
 
-    /// The time of the monotonic reading `at`, with the wall clock read now and moved back by
-    /// the time since `at` (how timers stamp what they deliver).
+    /// The time of the monotonic reading `at`, with the wall clock read now and moved by the
+    /// time between now and `at` (how timers stamp what they deliver; how a context shows its
+    /// deadline).
     pub(crate) fn from_instant(at: Instant) -> Time {
         origin();
         let (wall, mono_now) = (SystemTime::now(), Instant::now());
-        let back = mono_now.saturating_duration_since(at);
-        Time::from_parts(wall.checked_sub(back).unwrap_or(wall), at)
+        let wall_at = match at.checked_duration_since(mono_now) {
+            Some(ahead) => wall.checked_add(ahead),
+            None => wall.checked_sub(mono_now.duration_since(at)),
+        };
+        Time::from_parts(wall_at.unwrap_or(wall), at)
     }
 
     /// The time `sec` seconds and `nsec` nanoseconds after the Unix epoch, UTC (Go's
@@ -409,6 +413,16 @@ mod tests {
             assert_eq!(go_duration(d, false), want);
         }
         assert_eq!(go_duration(ns(1_500_000_000), true), "-1.5s");
+    }
+
+    #[test]
+    fn from_instant_moves_the_wall_clock_with_it() {
+        let (t, i) = (now(), Instant::now());
+        let later = Time::from_instant(i + HOUR).strip_mono();
+        let earlier = Time::from_instant(i.checked_sub(SECOND).unwrap_or(i)).strip_mono();
+        assert!(later.sub(t.strip_mono()) >= HOUR - SECOND, "{later} vs {t}");
+        assert!(later.sub(t.strip_mono()) <= HOUR + MINUTE, "{later} vs {t}");
+        assert!(!earlier.after(t.strip_mono()));
     }
 
     #[test]
