@@ -106,22 +106,9 @@ fn try_go_respects_the_limit() {
         !g.try_go(hold(ch.clone())),
         "TryGo is expected to fail at the limit"
     );
-    // Let one finish; then one more fits.
+    // Let one finish; then one more fits (once the finished one has returned its token).
     ch.send(());
-    assert!(
-        g.try_go(hold(ch.clone())) || {
-            // The finished one may not have released its token yet: wait for it.
-            let mut ok = false;
-            for _ in 0..10_000 {
-                gocsp::yield_now();
-                if g.try_go(hold(ch.clone())) {
-                    ok = true;
-                    break;
-                }
-            }
-            ok
-        }
-    );
+    common::wait_until("a finished subtask's token", || g.try_go(hold(ch.clone())));
     for _ in 0..n {
         ch.send(());
     }
