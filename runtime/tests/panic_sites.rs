@@ -1,7 +1,7 @@
 //! Runtime misuse panics with Go's message at the user's line, not a line of gocsp: send on a
 //! closed channel (buffered and unbuffered, method and `go_syntax!`/`select!` forms), close of
 //! a closed or nil channel, a negative `WaitGroup` counter, unlock of an unlocked mutex, a
-//! semaphore released more than held. Threads only, so Miri can run it.
+//! semaphore released more than held, a ticker with a zero period. Threads only, so Miri can run it.
 #![cfg(not(loom))]
 
 mod common;
@@ -140,5 +140,15 @@ fn semaphore_released_more_than_held_names_the_callers_line() {
     assert_eq!(
         (msg.as_str(), site),
         ("semaphore: released more than held", here)
+    );
+}
+
+#[test]
+fn a_ticker_with_a_zero_period_names_the_callers_line() {
+    let here = next_line!();
+    let (msg, site) = panic_site_of(|| time::Ticker::new(std::time::Duration::ZERO));
+    assert_eq!(
+        (msg.as_str(), site),
+        ("non-positive interval for NewTicker", here)
     );
 }

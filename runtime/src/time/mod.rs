@@ -340,7 +340,8 @@ impl Ticker {
     /// A ticker with period `d`.
     ///
     /// # Panics
-    /// "non-positive interval for NewTicker" if `d` is zero, as in Go.
+    /// "non-positive interval for NewTicker" if `d` is zero, as in Go, naming the caller's line.
+    #[track_caller]
     pub fn new(d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for NewTicker");
         let ch = Chan::new(1);
@@ -370,7 +371,8 @@ impl Ticker {
     /// Stops the ticker and restarts it with period `d`.
     ///
     /// # Panics
-    /// "non-positive interval for Ticker.Reset" if `d` is zero.
+    /// "non-positive interval for Ticker.Reset" if `d` is zero, naming the caller's line.
+    #[track_caller]
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker.Reset");
         let mut st = lock(&self.shared.state);
