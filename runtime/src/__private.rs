@@ -52,7 +52,11 @@ impl Ops {
         match crate::chan::raw_of(ch) {
             Some(c) => {
                 let site = std::panic::Location::caller();
-                drop(crate::chan::packet::with_sent(v, |p| c.send(p, site)))
+                let (sent, unsent) = crate::chan::packet::with_sent(v, |p| c.send(p, site));
+                if !sent {
+                    drop(unsent);
+                    crate::chan::panic_send_on_closed();
+                }
             }
             None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanSendNil),
         }

@@ -23,7 +23,20 @@
 //!   is dropped uncancelled while nobody holds its `done()` channel or a child of it;
 //! - a `done()` channel closes on cancellation even if the context it came from was dropped;
 //! - a deadline costs a timer entry, not a thread; a child's deadline never extends its
-//!   parent's.
+//!   parent's;
+//! - a context displays as Go's `String()` does: `context.Background.WithCancel`,
+//!   `context.Background.WithDeadline(2026-01-02 03:04:05.5 +0000 UTC m=+0.5 [1.5s])`,
+//!   `context.Background.WithValue(my_crate::Key, req-42)`.
+//!
+//! # Contexts of your own
+//!
+//! Go lets a program implement the `Context` interface itself. Here that is the [`Custom`]
+//! trait (`done`, `err`, and optionally `deadline`, `value` and a name), turned into an
+//! ordinary [`Context`] by [`from_custom`]: it can be passed wherever a `Context` goes, and
+//! `with_cancel`, `with_deadline` and `with_value` derive children from it. A child learns of
+//! the custom parent's cancellation as in Go, from a goroutine that waits on the parent's
+//! `done()` channel (started only if that channel is not nil; it ends when either side is
+//! cancelled, so call the child's cancel function when done with it).
 
 use std::any::Any;
 use std::fmt;
@@ -46,6 +59,19 @@ pub enum Error {
     Canceled,
     /// Its deadline (or an ancestor's) passed. Displays as Go's "context deadline exceeded".
     DeadlineExceeded,
+}
+
+impl Error {
+    /// True for [`Error::DeadlineExceeded`], as Go's `DeadlineExceeded` reports `Timeout()`
+    /// (the `net.Error` convention): code that retries on timeouts can ask any error.
+    pub fn timeout(&self) -> bool {
+        matches!(self, Error::DeadlineExceeded)
+    }
+
+    /// True for [`Error::DeadlineExceeded`], as Go's `Temporary()` says.
+    pub fn temporary(&self) -> bool {
+        self.timeout()
+    }
 }
 
 impl fmt::Display for Error {
@@ -79,9 +105,90 @@ enum Kind {
     Value {
         key: Box<dyn Any + Send + Sync>,
         value: Arc<dyn Any + Send + Sync>,
+        /// Go's `stringify` of the key and the value, for `Display`.
+        shown: String,
     },
-    /// `with_cancel` / `with_deadline`: owns a cancellation state.
-    Cancel(Arc<Core>),
+    /// `with_cancel` / `with_deadline`: owns a cancellation state. `true` if this context set
+    /// its own deadline (`with_deadline`), for `Display`.
+    Cancel(Arc<Core>, bool),
+    /// A context implemented by the program ([`from_custom`]).
+    Custom(Arc<dyn Custom>),
+}
+
+/// A context implemented by the program: Go's custom `Context` implementations. Wrap one with
+/// [`from_custom`] to use it as a [`Context`].
+///
+/// ```
+/// use gocsp::context::{self, Custom};
+/// use gocsp::{Chan, Receiver, TryRecvError};
+///
+/// /// Cancelled when its channel is closed, say by a shutdown signal handler.
+/// struct Shutdown(Chan<()>);
+///
+/// impl Custom for Shutdown {
+///     fn done(&self) -> Receiver<()> {
+///         self.0.receiver()
+///     }
+///     fn err(&self) -> Option<context::Error> {
+///         let closed = self.0.try_recv() == Err(TryRecvError::Closed);
+///         closed.then_some(context::Error::Canceled)
+///     }
+/// }
+///
+/// let signal = Chan::new(0);
+/// let root = context::from_custom(Shutdown(signal.clone()));
+/// let (child, _cancel) = context::with_cancel(&root);
+/// assert!(child.to_string().ends_with("Shutdown.WithCancel"), "{child}");
+/// signal.close();
+/// child.done().recv(); // the child follows its custom parent
+/// assert_eq!(child.err(), Some(context::Error::Canceled));
+/// ```
+pub trait Custom: Send + Sync + 'static {
+    /// A channel closed when this context is cancelled; the nil channel if it never is.
+    fn done(&self) -> Receiver<()>;
+
+    /// `None` while live; why it was cancelled once `done()` is closed.
+    fn err(&self) -> Option<Error>;
+
+    /// When this context will be cancelled, if it has a deadline.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+
+    /// The value for `key` (a reference to the key passed to [`Context::value`]), if this
+    /// context carries one. Compare with `key.downcast_ref::<MyKey>()`.
+    fn value(&self, key: &dyn Any) -> Option<Arc<dyn Any + Send + Sync>> {
+        let _ = key;
+        None
+    }
+
+    /// How the context displays, as the start of its children's names (Go's `String()`);
+    /// by default the type's name.
+    fn name(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
+}
+
+/// Makes a [`Context`] of a program's own [`Custom`] implementation.
+pub fn from_custom(custom: impl Custom) -> Context {
+    let custom: Arc<dyn Custom> = Arc::new(custom);
+    Context {
+        node: Arc::new(Node_ {
+            deadline: custom.deadline(),
+            kind: Kind::Custom(custom),
+            parent: None,
+        }),
+    }
+}
+
+/// Where a context's cancellation comes from.
+enum Anchor<'a> {
+    /// A gocsp cancellable context's core.
+    Core(&'a Arc<Core>),
+    /// A program's own context.
+    Custom(&'a Arc<dyn Custom>),
+    /// Nothing: never cancelled.
+    Never,
 }
 
 /// The cancellation state of one cancellable context.
@@ -181,7 +288,7 @@ pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFun
     }
     let ctx = Context::new_cancel(parent, Some(deadline));
     let cancel = ctx.cancel_func();
-    let Kind::Cancel(core) = &ctx.node.kind else {
+    let Kind::Cancel(core, _) = &ctx.node.kind else {
         unreachable!()
     };
     let core = core.clone();
@@ -227,11 +334,13 @@ where
     K: PartialEq + Send + Sync + 'static,
     V: Send + Sync + 'static,
 {
+    let shown = format!("{}, {}", stringify(&key), stringify(&value));
     Context {
         node: Arc::new(Node_ {
             kind: Kind::Value {
                 key: Box::new(key),
                 value: Arc::new(value),
+                shown,
             },
             parent: Some(parent.clone()),
             deadline: parent.deadline(),
@@ -251,7 +360,12 @@ impl Context {
     }
 
     fn new_cancel(parent: &Context, deadline: Option<Instant>) -> Context {
-        let parent_core = parent.core();
+        let own_deadline = deadline.is_some() && deadline != parent.deadline();
+        let (parent_core, custom) = match parent.anchor() {
+            Anchor::Core(c) => (Some(c), None),
+            Anchor::Custom(c) => (None, Some(c.clone())),
+            Anchor::Never => (None, None),
+        };
         let core = Arc::new(Core {
             parent: parent_core.map(Arc::downgrade),
             state: Mutex::new(CancelState {
@@ -272,9 +386,12 @@ impl Context {
                 None => pst.children.push(core.clone()),
             }
         }
+        if let Some(custom) = custom {
+            follow_custom(custom, &core);
+        }
         Context {
             node: Arc::new(Node_ {
-                kind: Kind::Cancel(core),
+                kind: Kind::Cancel(core, own_deadline),
                 parent: Some(parent.clone()),
                 deadline,
             }),
@@ -290,14 +407,28 @@ impl Context {
         })
     }
 
-    /// The cancellation core of the nearest cancellable ancestor-or-self.
+    /// The cancellation core of the nearest cancellable ancestor-or-self (`None` also under a
+    /// custom context: see [`anchor`](Context::anchor)).
     fn core(&self) -> Option<&Arc<Core>> {
+        match self.anchor() {
+            Anchor::Core(core) => Some(core),
+            _ => None,
+        }
+    }
+
+    /// Where this context's cancellation comes from: the nearest cancellable or custom
+    /// ancestor-or-self.
+    fn anchor(&self) -> Anchor<'_> {
         let mut c = self;
         loop {
             match &c.node.kind {
-                Kind::Cancel(core) => return Some(core),
-                Kind::Root(_) => return None,
-                Kind::Value { .. } => c = c.node.parent.as_ref()?,
+                Kind::Cancel(core, _) => return Anchor::Core(core),
+                Kind::Custom(custom) => return Anchor::Custom(custom),
+                Kind::Root(_) => return Anchor::Never,
+                Kind::Value { .. } => match c.node.parent.as_ref() {
+                    Some(p) => c = p,
+                    None => return Anchor::Never,
+                },
             }
         }
     }
@@ -306,18 +437,24 @@ impl Context {
     /// context that can never be cancelled it is the nil channel, which never fires in
     /// `select!`.
     pub fn done(&self) -> Receiver<()> {
-        let Some(core) = self.core() else {
-            return Receiver::default();
-        };
-        core.lock()
-            .done
-            .get_or_insert_with(|| Chan::new(0))
-            .receiver()
+        match self.anchor() {
+            Anchor::Core(core) => core
+                .lock()
+                .done
+                .get_or_insert_with(|| Chan::new(0))
+                .receiver(),
+            Anchor::Custom(custom) => custom.done(),
+            Anchor::Never => Receiver::default(),
+        }
     }
 
     /// `None` while the context is live; why it was cancelled afterwards (Go's `ctx.Err()`).
     pub fn err(&self) -> Option<Error> {
-        self.core()?.lock().err
+        match self.anchor() {
+            Anchor::Core(core) => core.lock().err,
+            Anchor::Custom(custom) => custom.err(),
+            Anchor::Never => None,
+        }
     }
 
     /// The time at which this context will be cancelled, if any (Go's `ctx.Deadline()`).
@@ -334,10 +471,13 @@ impl Context {
     {
         let mut c = self;
         loop {
-            if let Kind::Value { key: k, value } = &c.node.kind
+            if let Kind::Value { key: k, value, .. } = &c.node.kind
                 && k.downcast_ref::<K>().is_some_and(|k| k == key)
             {
                 return value.clone().downcast::<V>().ok();
+            }
+            if let Kind::Custom(custom) = &c.node.kind {
+                return custom.value(key).and_then(|v| v.downcast::<V>().ok());
             }
             c = c.node.parent.as_ref()?;
         }
@@ -354,7 +494,11 @@ impl fmt::Debug for Context {
         match &self.node.kind {
             Kind::Root(name) => f.write_str(name),
             Kind::Value { .. } => f.debug_struct("Context").field("kind", &"value").finish(),
-            Kind::Cancel(_) => f
+            Kind::Custom(c) => f
+                .debug_struct("Context")
+                .field("custom", &c.name())
+                .finish(),
+            Kind::Cancel(..) => f
                 .debug_struct("Context")
                 .field("deadline", &self.deadline())
                 .field("err", &self.err())
@@ -363,13 +507,85 @@ impl fmt::Debug for Context {
     }
 }
 
+impl fmt::Display for Context {
+    /// Go's `ctx.String()`: the chain from the root, e.g.
+    /// `context.Background.WithValue(my_crate::Key, req-42).WithCancel`; a deadline shows as
+    /// `.WithDeadline(<time> [<time left>])`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(parent) = &self.node.parent {
+            fmt::Display::fmt(parent, f)?;
+        }
+        match &self.node.kind {
+            Kind::Root(name) => f.write_str(name),
+            Kind::Custom(c) => f.write_str(&c.name()),
+            Kind::Value { shown, .. } => write!(f, ".WithValue({shown})"),
+            Kind::Cancel(_, false) => f.write_str(".WithCancel"),
+            Kind::Cancel(_, true) => {
+                let d = self.node.deadline.expect("a context with its own deadline");
+                let now = Instant::now();
+                let left = match d.checked_duration_since(now) {
+                    Some(left) => crate::time::go_duration(left, false),
+                    None => crate::time::go_duration(now.duration_since(d), true),
+                };
+                write!(
+                    f,
+                    ".WithDeadline({} [{left}])",
+                    crate::time::Time::from_instant(d)
+                )
+            }
+        }
+    }
+}
+
+/// Go's `stringify` for `WithValue`'s key and value: the text of a string, else the type's
+/// name (Go prints a `Stringer`'s `String()`; Rust has no run-time `Display` check).
+fn stringify<T: Any>(v: &T) -> String {
+    let any = v as &dyn Any;
+    if let Some(s) = any.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = any.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else {
+        std::any::type_name::<T>().to_string()
+    }
+}
+
+/// Cancels `core` when the custom parent is cancelled (Go's `propagateCancel` for a parent it
+/// does not know): at once if it already is, else from a goroutine that waits for either side.
+fn follow_custom(parent: Arc<dyn Custom>, core: &Arc<Core>) {
+    if let Some(err) = parent.err() {
+        core.cancel(err);
+        return;
+    }
+    let parent_done = parent.done();
+    if parent_done.is_nil() {
+        return;
+    }
+    let child_done = core
+        .lock()
+        .done
+        .get_or_insert_with(|| Chan::new(0))
+        .receiver();
+    let child = Arc::downgrade(core);
+    crate::sched::go(move || {
+        let mut sel = crate::select::Select::new();
+        let from_parent = sel.recv(&parent_done);
+        let _from_child = sel.recv(&child_done);
+        if sel.select() == from_parent.index()
+            && let Some(core) = child.upgrade()
+        {
+            core.cancel(parent.err().unwrap_or(Error::Canceled));
+        }
+    });
+}
+
 impl Drop for Node_ {
     fn drop(&mut self) {
         // A cancellable context dropped uncancelled, whose cancellation nobody can observe any
         // more (no `done()` receiver outstanding, no child), leaves its parent's child list and
         // stops its timer, so forgotten cancel functions do not accumulate. One that can still
         // be observed stays registered and is cancelled with its parent or at its deadline.
-        if let Kind::Cancel(core) = &self.kind {
+        if let Kind::Cancel(core, _) = &self.kind {
             let mut st = core.lock();
             let observed = st.done.as_ref().is_some_and(|d| d.handle_count() > 1);
             if st.err.is_some() || observed || !st.children.is_empty() {

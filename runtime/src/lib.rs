@@ -104,10 +104,37 @@
 //! hit ([`SpawnLimit`]); a spawn either succeeds or returns it, the process never dies of a
 //! failed stack allocation.
 //!
-//! # Context and time
+//! # Context, time and sync
 //!
-//! [`context`] is Go's `context` package (cancellation trees, deadlines, values) and [`time`]
-//! has `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics.
+//! [`context`] is Go's `context` package (cancellation trees, deadlines, values, Go's
+//! `String()` as `Display`, and [`context::Custom`] for contexts of your own). [`time`] has
+//! `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics,
+//! [`time::now`], [`time::since`], Go's [`time::Time`] (what timer channels carry) and the
+//! constants `time::MILLISECOND` ... so that `100 * time::MILLISECOND` reads like Go.
+//!
+//! [`sync`] is Go's `sync` plus `x/sync`: [`WaitGroup`], [`sync::Mutex`], [`sync::RWMutex`],
+//! [`sync::Once`], [`sync::Cond`], [`sync::errgroup::Group`] and [`sync::Semaphore`], each
+//! parking a blocked goroutine rather than its worker.
+//!
+//! ```
+//! use gocsp::prelude::*;
+//!
+//! let (g, ctx) = sync::errgroup::Group::with_context(&context::background());
+//! let start = time::now();
+//! for i in 0..3u32 {
+//!     g.go(move || -> Result<(), String> {
+//!         time::sleep(i * time::MILLISECOND);
+//!         Ok(())
+//!     });
+//! }
+//! g.wait().unwrap();
+//! assert!(time::since(start) >= 2 * time::MILLISECOND);
+//! assert_eq!(ctx.err(), Some(context::Error::Canceled)); // wait() cancels the group's context
+//! ```
+//!
+//! Misuse panics with Go's message and names the caller's line: "send on closed channel",
+//! "close of closed channel", "close of nil channel", "sync: negative WaitGroup counter",
+//! "sync: unlock of unlocked mutex".
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(loom, allow(dead_code))]
@@ -175,11 +202,13 @@ pub use sync::WaitGroup;
 /// ```
 pub use gocsp_macros::__owner_impl as owner;
 
-/// Everything a Go-style program needs, in one import.
+/// Everything a Go-style program needs, in one import: the macros, the channel handles,
+/// `Context` and `WaitGroup`, and the `context`, `time` and `sync` modules (so Go's
+/// `sync.Mutex` is `sync::Mutex`, `time.Now()` is `time::now()`).
 pub mod prelude {
     pub use crate::{Chan, Receiver, Sender, owner};
     #[cfg(not(loom))]
-    pub use crate::{Context, WaitGroup, context, time};
+    pub use crate::{Context, WaitGroup, context, sync, time};
     pub use crate::{defer, go, go_syntax, make, select};
 }
 
@@ -193,6 +222,12 @@ const _: () = {
     send_sync::<Context>();
     send_sync::<WaitGroup>();
     send_sync::<sync::Mutex<i32>>();
+    send_sync::<sync::RWMutex<i32>>();
+    send_sync::<sync::Once>();
+    send_sync::<sync::Cond>();
+    send_sync::<sync::Semaphore>();
+    send_sync::<sync::errgroup::Group>();
+    send_sync::<time::Time>();
     send_sync::<time::Timer>();
     send_sync::<time::Ticker>();
     send_sync::<Runtime>();

@@ -95,6 +95,10 @@ pub(crate) enum BlockReason {
     Join,
     Blocking,
     NetIo,
+    RWMutexRLock,
+    RWMutexLock,
+    Once,
+    Cond,
 }
 
 impl BlockReason {
@@ -113,6 +117,10 @@ impl BlockReason {
             10 => Join,
             11 => Blocking,
             12 => NetIo,
+            13 => RWMutexRLock,
+            14 => RWMutexLock,
+            15 => Once,
+            16 => Cond,
             _ => return None,
         })
     }
@@ -133,6 +141,10 @@ impl fmt::Display for BlockReason {
             BlockReason::Join => "join",
             BlockReason::Blocking => "blocking call",
             BlockReason::NetIo => "IO wait",
+            BlockReason::RWMutexRLock => "sync.RWMutex.RLock",
+            BlockReason::RWMutexLock => "sync.RWMutex.Lock",
+            BlockReason::Once => "sync.Once.Do",
+            BlockReason::Cond => "sync.Cond.Wait",
         })
     }
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::{HANG_GUARD, wait_blocked};
 use gocsp::context::{self, Error};
-use gocsp::{Context, Select, TryRecvError};
+use gocsp::time;
+use gocsp::{Chan, Context, Select, TryRecvError};
 
 /// True if `ctx.done()` is closed now.
 fn is_done(ctx: &Context) -> bool {
@@ -399,4 +400,120 @@ fn a_timeout_too_long_to_represent_never_fires() {
     assert!(child.deadline().is_some());
     cancel();
     assert_eq!(child.err(), Some(Error::Canceled));
+}
+
+#[test]
+fn display_is_gos_string() {
+    let bg = context::background();
+    assert_eq!(bg.to_string(), "context.Background");
+    assert_eq!(context::todo().to_string(), "context.TODO");
+    let (c, cancel) = context::with_cancel(&bg);
+    assert_eq!(c.to_string(), "context.Background.WithCancel");
+    cancel();
+    #[derive(PartialEq)]
+    struct Key;
+    let v = context::with_value(&c, Key, "req-42".to_string());
+    assert_eq!(
+        v.to_string(),
+        format!(
+            "context.Background.WithCancel.WithValue({}, req-42)",
+            std::any::type_name::<Key>()
+        )
+    );
+    let v2 = context::with_value(&bg, "k", 7u8);
+    assert_eq!(v2.to_string(), "context.Background.WithValue(k, u8)");
+    // Go: context.Background.WithDeadline(2009-11-10 23:00:01.5 +0000 UTC m=+1.5 [1.5s])
+    let (d, cancel) = context::with_timeout(&bg, time::HOUR);
+    let s = d.to_string();
+    let inner = s
+        .strip_prefix("context.Background.WithDeadline(")
+        .and_then(|r| r.strip_suffix("])"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let (when, left) = inner.split_once(" [").unwrap_or_else(|| panic!("{s}"));
+    assert!(when.contains(" +0000 UTC m=+"), "{s}");
+    assert!(left.starts_with("59m59.") && left.ends_with('s'), "{s}");
+    // A child of a deadline context without its own deadline is a WithCancel.
+    let (child, _c) = context::with_cancel(&d);
+    assert!(child.to_string().ends_with("]).WithCancel"), "{child}");
+    // A later deadline than the parent's is just a cancellable child, as in Go.
+    let (later, _c) = context::with_timeout(&d, 2 * time::HOUR);
+    assert!(later.to_string().ends_with("]).WithCancel"), "{later}");
+    cancel();
+    // A deadline that passed shows a negative time left.
+    let (past, _c) = context::with_deadline(&bg, Instant::now());
+    let s = past.to_string();
+    assert!(s.contains(" [-") || s.contains(" [0s]"), "{s}");
+}
+
+#[test]
+fn error_timeout_is_true_for_deadline_exceeded_only() {
+    assert!(context::Error::DeadlineExceeded.timeout());
+    assert!(context::Error::DeadlineExceeded.temporary());
+    assert!(!context::Error::Canceled.timeout());
+    assert!(!context::Error::Canceled.temporary());
+}
+
+/// A program's own context: cancelled by closing its channel; carries one value.
+struct Shutdown {
+    signal: Chan<()>,
+}
+
+#[derive(PartialEq)]
+struct Tenant;
+
+impl context::Custom for Shutdown {
+    fn done(&self) -> gocsp::Receiver<()> {
+        self.signal.receiver()
+    }
+    fn err(&self) -> Option<context::Error> {
+        (self.signal.try_recv() == Err(gocsp::TryRecvError::Closed))
+            .then_some(context::Error::Canceled)
+    }
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn value(&self, key: &dyn std::any::Any) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        key.downcast_ref::<Tenant>()
+            .map(|_| Arc::new("acme".to_string()) as Arc<dyn std::any::Any + Send + Sync>)
+    }
+    fn name(&self) -> String {
+        "shutdown".into()
+    }
+}
+
+#[cfg(not(miri))]
+#[test]
+fn custom_contexts_cancel_their_children() {
+    let signal = Chan::new(0);
+    let root = context::from_custom(Shutdown {
+        signal: signal.clone(),
+    });
+    assert_eq!(root.err(), None);
+    assert_eq!(
+        root.value::<_, String>(&Tenant).as_deref(),
+        Some(&"acme".to_string())
+    );
+    let (child, cancel_child) = context::with_cancel(&root);
+    let valued = context::with_value(&child, "k", "v");
+    let (grandchild, _c) = context::with_timeout(&valued, time::HOUR);
+    assert_eq!(child.to_string(), "shutdown.WithCancel");
+    assert_eq!(
+        grandchild.value::<_, String>(&Tenant).as_deref(),
+        Some(&"acme".to_string()),
+        "values are looked up through the custom context"
+    );
+    // A sibling cancelled on its own leaves the custom parent alone.
+    let (sibling, cancel_sibling) = context::with_cancel(&root);
+    cancel_sibling();
+    assert_eq!(sibling.err(), Some(context::Error::Canceled));
+    assert_eq!(root.err(), None);
+    // Cancelling the custom root reaches every descendant.
+    signal.close();
+    grandchild.done().recv();
+    assert_eq!(grandchild.err(), Some(context::Error::Canceled));
+    assert_eq!(child.err(), Some(context::Error::Canceled));
+    cancel_child();
+    // A child made after the custom parent was cancelled is cancelled at once.
+    let (late, _c) = context::with_cancel(&root);
+    assert_eq!(late.err(), Some(context::Error::Canceled));
 }

@@ -28,15 +28,15 @@
 //! }
 //! ```
 //!
-//! `#[owner]` writes the boilerplate: the annotated function names its `Sender<Instant>`
+//! `#[owner]` writes the boilerplate: the annotated function names its `Sender<time::Time>`
 //! parameter; the generated `new_time(ctx)` makes the channel, runs the body as a goroutine
 //! holding the send side, closes the channel when the body returns (also if it panics), and
-//! hands the caller a `Receiver<Instant>`. `ticks.send(..)` or `ticks.close()` on it is a
+//! hands the caller a `Receiver<time::Time>`. `ticks.send(..)` or `ticks.close()` on it is a
 //! compile error ("cannot send to receive-only channel"), pinned by the ui-tests in
 //! `ui-tests/tests/ui/owner/`.
 #![forbid(unsafe_code)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gocsp::prelude::*;
 
@@ -44,14 +44,13 @@ const INTERVAL: Duration = Duration::from_millis(2);
 
 /// Sends the time every `INTERVAL` until `ctx` is cancelled.
 #[owner]
-fn new_time(ctx: Context, out: Sender<Instant>) {
+fn new_time(ctx: Context, out: Sender<time::Time>) {
     let ticker = time::Ticker::new(INTERVAL);
     defer!(ticker.stop());
     loop {
-        // `Instant` has no zero value, so the tick is received as `Some(now)`.
         select! {
             <-ctx.done() => return,
-            Some(now) = <-ticker.c() => select! {
+            now = <-ticker.c() => select! {
                 out <- now => {}
                 <-ctx.done() => return,
             },
@@ -60,15 +59,15 @@ fn new_time(ctx: Context, out: Sender<Instant>) {
 }
 
 fn main() {
-    let start = Instant::now();
+    let start = time::now();
     let (ctx, cancel) = context::with_cancel(&context::background());
-    let ticks: Receiver<Instant> = new_time(ctx.clone());
-    // ticks.send(Instant::now());  // error: cannot send to receive-only channel
+    let ticks: Receiver<time::Time> = new_time(ctx.clone());
+    // ticks.send(time::now());  // error: cannot send to receive-only channel
     // ticks.close();               // error: cannot close receive-only channel
 
     let mut seen = Vec::new();
     for now in &ticks {
-        println!("tick {} at +{:?}", seen.len() + 1, now - start);
+        println!("tick {} at +{:?}", seen.len() + 1, now.sub(start));
         seen.push(now);
         if seen.len() == 5 {
             println!("caller: enough, cancel()");
@@ -87,11 +86,11 @@ fn main() {
         "the loop ended before the caller cancelled"
     );
     assert!(
-        seen.windows(2).all(|w| w[0] < w[1]),
+        seen.windows(2).all(|w| w[0].before(w[1])),
         "ticks arrive in time order"
     );
     assert!(
-        seen[4] - start >= 5 * INTERVAL,
+        seen[4].sub(start) >= 5 * INTERVAL,
         "five ticks take at least five intervals"
     );
     assert_eq!(ticks.recv(), None, "a closed channel stays closed");

@@ -53,11 +53,10 @@ fn requests(n: u32) -> Chan<u32> {
 
 go_syntax! {
     /// Puts a token in `bucket` on every tick, until `ctx` is done.
-    fn refill(ctx: Context, ticks: Receiver<Instant>, bucket: chan<- Instant) {
+    fn refill(ctx: Context, ticks: <-chan time::Time, bucket: chan<- time::Time) {
         for {
-            // `Instant` has no zero value: the tick is received as `Some(t)`.
             select {
-            case Some(t) := <-ticks:
+            case t := <-ticks:
                 select {
                 case bucket <- t:
                 case <-ctx.done():
@@ -84,9 +83,9 @@ fn steady() -> Duration {
 fn bursty() -> Duration {
     println!("2. a bucket of {BURST} tokens, refilled every {INTERVAL:?}:");
     let start = Instant::now();
-    let bucket = make!(chan Instant, BURST);
+    let bucket = make!(chan time::Time, BURST);
     for _ in 0..BURST {
-        bucket.send(Instant::now());
+        bucket.send(time::now());
     }
     let (ctx, cancel) = context::with_cancel(&context::background());
     go!(refill(ctx, time::tick(INTERVAL), bucket.sender()));

@@ -235,12 +235,14 @@ impl<T> Array<T> {
         Ok(())
     }
 
-    /// Blocking send. Panics with Go's message if the channel is (or becomes) closed.
-    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) {
+    /// Blocking send; `false` if the channel is (or becomes) closed, the value unsent (the
+    /// caller panics with Go's message, at the user's line).
+    #[must_use]
+    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) -> bool {
         loop {
             match self.try_send(p) {
-                Ok(()) => return,
-                Err(SendFail::Closed) => super::panic_send_on_closed(),
+                Ok(()) => return true,
+                Err(SendFail::Closed) => return false,
                 Err(SendFail::Full) => {}
             }
             // A short spin before parking: a receiver on another core may be about to free a slot.

@@ -24,7 +24,11 @@ mod ops {
         match raw {
             Some(c) => {
                 let site = Location::caller();
-                drop(with_sent(v, |p| c.send(p, site)))
+                let (sent, unsent) = with_sent(v, |p| c.send(p, site));
+                if !sent {
+                    drop(unsent);
+                    crate::chan::panic_send_on_closed();
+                }
             }
             None => {
                 drop(v);

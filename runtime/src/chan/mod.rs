@@ -50,8 +50,11 @@ impl<T> Channel<T> {
     }
 
     /// Blocking send of the packet's value; `site` is the user's call, for goroutine dumps.
+    /// `false` if the channel is closed: the caller, a `#[track_caller]` function outside any
+    /// closure, panics with "send on closed channel" so the panic names the user's line.
     #[inline]
-    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) {
+    #[must_use]
+    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) -> bool {
         match self {
             Channel::Array(c) => c.send(p, site),
             Channel::Zero(c) => c.send(p, site),

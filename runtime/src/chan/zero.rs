@@ -112,7 +112,9 @@ impl<T> Zero<T> {
     }
 
     /// Blocking send of the packet's value: completes only when a receiver has taken it.
-    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) {
+    /// `false` if the channel is (or becomes) closed, the value unsent (the caller panics).
+    #[must_use]
+    pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) -> bool {
         let mut inner = self.inner.lock();
         if let Some(e) = inner.receivers.select_other(usize::MAX) {
             self.update_hints(&inner);
@@ -121,11 +123,11 @@ impl<T> Zero<T> {
             // `Packet<T>`, and ours is full.
             unsafe { Packet::put_into(e.packet, p) };
             e.waiter.unpark();
-            return;
+            return true;
         }
         if inner.closed {
             drop(inner);
-            super::panic_send_on_closed();
+            return false;
         }
         let closed = waiter::with_current(|w| {
             let oper = waiter::oper_of(p);
@@ -143,9 +145,7 @@ impl<T> Zero<T> {
                 s => unreachable!("a blocking send is only completed or closed, got {s:?}"),
             }
         });
-        if closed {
-            super::panic_send_on_closed();
-        }
+        !closed
     }
 
     /// Blocking receive into the (empty) packet: `false` if the channel is closed.

@@ -108,13 +108,50 @@ impl<T: ?Sized> Mutex<T> {
         self.data.get_mut()
     }
 
-    fn unlock(&self) {
+    /// Releases the lock (a guard's drop, or `Mutex<()>::unlock`).
+    #[track_caller]
+    fn release(&self) {
         let mut q = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.locked.load(Ordering::Relaxed) {
+            drop(q);
+            panic!("sync: unlock of unlocked mutex");
+        }
         // Hand the lock straight to the first waiter; release it only if nobody waits.
         if !q.wake_one() {
             self.locked.store(false, Ordering::Release);
         }
         drop(q);
+    }
+}
+
+/// Go's data-less `sync.Mutex`, which guards other fields and is locked and unlocked by explicit
+/// calls: `mu.lock_unguarded(); ...; mu.unlock()`. (Sound because a `Mutex<()>` guards no data
+/// of its own; a `Mutex<T>` unlocks only through its guard.)
+///
+/// ```
+/// use gocsp::sync::Mutex;
+///
+/// let mu = Mutex::new(());
+/// mu.lock_unguarded();
+/// assert!(mu.try_lock().is_none());
+/// mu.unlock();
+/// assert!(mu.try_lock().is_some());
+/// ```
+impl Mutex<()> {
+    /// Locks and keeps it locked until [`unlock`](Mutex::unlock) (Go's `mu.Lock()`).
+    #[track_caller]
+    pub fn lock_unguarded(&self) {
+        std::mem::forget(self.lock());
+    }
+
+    /// Unlocks (Go's `mu.Unlock()`); a waiting goroutine or thread takes the lock at once.
+    ///
+    /// # Panics
+    /// "sync: unlock of unlocked mutex" if it is not locked, naming the caller's line (Go
+    /// reports this as a fatal error).
+    #[track_caller]
+    pub fn unlock(&self) {
+        self.release();
     }
 }
 
@@ -162,7 +199,14 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.unlock();
+        self.mutex.release();
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The mutex this guard holds (for `Cond::wait`, which unlocks and relocks it).
+    pub(super) fn mutex(&self) -> &'a Mutex<T> {
+        self.mutex
     }
 }
 

@@ -1,4 +1,5 @@
-//! A FIFO of parked waiters, the building block of `WaitGroup` and `Mutex`.
+//! A FIFO of parked waiters, the building block of `WaitGroup`, `Mutex`, `RWMutex`, `Once` and
+//! `Cond`.
 
 use std::collections::VecDeque;
 use std::panic::Location;
@@ -33,13 +34,22 @@ impl WaitQueue {
         false
     }
 
-    /// Wakes every waiter.
-    pub(crate) fn wake_all(&mut self) {
+    /// Wakes every waiter; returns how many were woken.
+    pub(crate) fn wake_all(&mut self) -> usize {
+        let mut woken = 0;
         for (oper, w) in self.waiters.drain(..) {
             if w.try_select(Selected::Operation(oper)).is_ok() {
                 w.unpark();
+                woken += 1;
             }
         }
+        woken
+    }
+
+    /// True if nobody waits. (A registered waiter never leaves the queue by itself: it waits
+    /// until woken through it, so every entry is a live waiter.)
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
     }
 }
 

@@ -1,5 +1,7 @@
-//! Go's `time` package, the channel-and-timer part: [`sleep`], [`after`], [`tick`],
-//! [`after_func`], [`Timer`] and [`Ticker`].
+//! Go's `time` package, the concurrency part: [`sleep`], [`after`], [`tick`], [`after_func`],
+//! [`Timer`] and [`Ticker`], whose channels carry [`Time`] values (Go's `time.Time`), plus
+//! [`now`], [`since`] and the `Duration` constants [`NANOSECOND`] ... [`HOUR`]
+//! (`100 * time::MILLISECOND`).
 //!
 //! # Go 1.23 semantics
 //!
@@ -19,23 +21,32 @@
 //!
 //! ```
 //! use gocsp::prelude::*;
-//! use std::time::Duration;
 //!
-//! let ticker = time::Ticker::new(Duration::from_millis(5));
-//! let done = time::after(Duration::from_millis(28));
+//! let start = time::now();
+//! let ticker = time::Ticker::new(5 * time::MILLISECOND);
+//! let timeout = time::after(time::MINUTE);
+//! let mut last = time::Time::default(); // Go's zero time
 //! let mut ticks = 0;
-//! loop {
+//! while ticks < 3 {
 //!     select! {
-//!         <-ticker.c() => ticks += 1,
-//!         <-done => break,
+//!         case t := <-ticker.c():
+//!             last = t;
+//!             ticks += 1
+//!         case <-timeout:
+//!             panic!("no ticks")
 //!     }
 //! }
 //! ticker.stop();
-//! assert!(ticks >= 3, "{ticks} ticks");
+//! assert!(last.after(start) && time::since(start) >= 15 * time::MILLISECOND);
 //! ```
 
+mod clock;
 pub(crate) mod heap;
 
+pub(crate) use clock::go_duration;
+pub use clock::{
+    HOUR, MICROSECOND, MILLISECOND, MINUTE, NANOSECOND, SECOND, Time, now, since, until,
+};
 use std::fmt;
 use std::panic::Location;
 use std::sync::{Arc, Mutex};
@@ -108,21 +119,23 @@ pub fn sleep(d: Duration) {
 /// A channel that receives the current time once, after `d` (Go's `time.After`).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// let start = Instant::now();
-/// let fired = gocsp::time::after(Duration::from_millis(5)).recv().unwrap();
-/// assert!(fired >= start + Duration::from_millis(5));
+/// use gocsp::time;
+///
+/// let start = time::now();
+/// let fired = time::after(5 * time::MILLISECOND).recv().unwrap();
+/// assert!(fired.sub(start) >= 5 * time::MILLISECOND);
 /// ```
-pub fn after(d: Duration) -> Receiver<Instant> {
+pub fn after(d: Duration) -> Receiver<Time> {
     Timer::new(d).c
 }
 
 /// A channel that receives the time every `d` (Go's `time.Tick`). The ticker behind it stops
-/// once the channel is no longer referenced.
-///
-/// # Panics
-/// If `d` is zero.
-pub fn tick(d: Duration) -> Receiver<Instant> {
+/// once the channel is no longer referenced. For a zero `d` it is the nil channel, which never
+/// delivers (Go's `Tick` returns nil for a non-positive duration).
+pub fn tick(d: Duration) -> Receiver<Time> {
+    if d.is_zero() {
+        return Receiver::nil();
+    }
     Ticker::new(d).c
 }
 
@@ -180,7 +193,7 @@ enum Kind {
 }
 
 struct Shared {
-    chan: WeakChan<Instant>,
+    chan: WeakChan<Time>,
     state: Arc<Mutex<TimerState>>,
     kind: Kind,
 }
@@ -213,7 +226,7 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
         }
         Kind::Once => {
             if let Some(ch) = shared.chan.upgrade() {
-                let _ = ch.try_send(now);
+                let _ = ch.try_send(Time::from_instant(now));
             }
         }
         Kind::Every(period) => {
@@ -221,7 +234,7 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
                 return;
             };
             // A slow receiver misses ticks rather than getting a backlog (Go's rule).
-            let _ = ch.try_send(now);
+            let _ = ch.try_send(Time::from_instant(now));
             let period = *period.lock().unwrap_or_else(|p| p.into_inner());
             arm(shared, &mut st, next_tick(when, period, now));
         }
@@ -248,18 +261,21 @@ fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
 
 /// A single event: its channel receives the time once, when it expires (Go's `time.Timer`).
 ///
-/// ```
-/// use gocsp::time::Timer;
-/// use std::time::Duration;
+/// A `Timer` is a handle: clones share one timer (stop one, and every clone is stopped), so
+/// a goroutine can own a clone, as Go code shares a `*Timer`.
 ///
-/// let t = Timer::new(Duration::from_secs(3600));
+/// ```
+/// use gocsp::time::{self, Timer};
+///
+/// let t = Timer::new(time::HOUR);
 /// assert!(t.stop());                    // stopped before it fired
 /// assert!(t.c().try_recv().is_err());   // and nothing will arrive
-/// t.reset(Duration::from_millis(1));
+/// t.reset(time::MILLISECOND);
 /// assert!(t.c().recv().is_some());
 /// ```
+#[derive(Clone)]
 pub struct Timer {
-    c: Receiver<Instant>,
+    c: Receiver<Time>,
     shared: Arc<Shared>,
 }
 
@@ -279,9 +295,10 @@ impl Timer {
         }
     }
 
-    /// The channel on which the time is delivered (Go's `t.C`).
-    pub fn c(&self) -> &Receiver<Instant> {
-        &self.c
+    /// The channel on which the time is delivered (Go's `t.C`): a handle to it, cheap to
+    /// clone, so `<-timer.c()` and `go!` closures that own it both work.
+    pub fn c(&self) -> Receiver<Time> {
+        self.c.clone()
     }
 
     /// Stops the timer. Returns `true` if it had not fired yet, or had fired but its value was
@@ -312,9 +329,10 @@ impl fmt::Debug for Timer {
 }
 
 /// Delivers the time on its channel every period (Go's `time.Ticker`). Ticks that a slow
-/// receiver misses are dropped, not queued.
+/// receiver misses are dropped, not queued. Clones share one ticker, as [`Timer`]'s do.
+#[derive(Clone)]
 pub struct Ticker {
-    c: Receiver<Instant>,
+    c: Receiver<Time>,
     shared: Arc<Shared>,
 }
 
@@ -322,7 +340,8 @@ impl Ticker {
     /// A ticker with period `d`.
     ///
     /// # Panics
-    /// "non-positive interval for NewTicker" if `d` is zero, as in Go.
+    /// "non-positive interval for NewTicker" if `d` is zero, as in Go, naming the caller's line.
+    #[track_caller]
     pub fn new(d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for NewTicker");
         let ch = Chan::new(1);
@@ -338,9 +357,9 @@ impl Ticker {
         }
     }
 
-    /// The channel on which ticks are delivered (Go's `t.C`).
-    pub fn c(&self) -> &Receiver<Instant> {
-        &self.c
+    /// The channel on which ticks are delivered (Go's `t.C`): a handle to it, cheap to clone.
+    pub fn c(&self) -> Receiver<Time> {
+        self.c.clone()
     }
 
     /// Stops the ticker; an undelivered tick is discarded.
@@ -352,7 +371,8 @@ impl Ticker {
     /// Stops the ticker and restarts it with period `d`.
     ///
     /// # Panics
-    /// "non-positive interval for Ticker.Reset" if `d` is zero.
+    /// "non-positive interval for Ticker.Reset" if `d` is zero, naming the caller's line.
+    #[track_caller]
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker.Reset");
         let mut st = lock(&self.shared.state);

@@ -294,3 +294,31 @@ pub(crate) fn run_tests(tests: &[(&str, fn())]) {
         std::process::exit(1);
     }
 }
+
+std::thread_local! {
+    static LAST_PANIC_SITE: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, which must panic, and returns the panic's message and its location as
+/// `file:line` (recorded by a panic hook on the panicking thread; the previous hook still runs).
+#[track_caller]
+pub(crate) fn panic_site_of<R>(f: impl FnOnce() -> R) -> (String, String) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let site = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            let _ = LAST_PANIC_SITE.try_with(|s| *s.borrow_mut() = site);
+            previous(info);
+        }));
+    });
+    LAST_PANIC_SITE.with(|s| s.borrow_mut().take());
+    let msg = panic_of(f);
+    let site = LAST_PANIC_SITE
+        .with(|s| s.borrow_mut().take())
+        .unwrap_or_else(|| "<no location>".to_string());
+    (msg, site)
+}
