@@ -36,7 +36,8 @@ use crate::waiter::{self, BlockReason, Selected, WaiterRef};
 /// only; expanded `select!` code builds those and passes them to [`select`] as
 /// `&mut dyn SelectCase`. The methods are the engine's plumbing, not an API.
 pub trait SelectCase: sealed::Sealed {
-    /// Tries to complete without blocking. Panics on a send to a closed channel.
+    /// Tries to complete without blocking. A send to a closed channel reports
+    /// [`Poll::SendClosed`]; the engine panics for it, at the caller's line.
     #[doc(hidden)]
     fn __poll(&mut self) -> Poll;
     /// Registers the waiter (see [`Registered`]).
@@ -44,9 +45,10 @@ pub trait SelectCase: sealed::Sealed {
     fn __register(&mut self, cx: Cx<'_>) -> Registered;
     #[doc(hidden)]
     fn __unregister(&mut self);
-    /// The select was woken for this case; finishes it. False means "poll again".
+    /// The select was woken for this case; finishes it: `Done`, `NotReady` ("poll again") or
+    /// `SendClosed`.
     #[doc(hidden)]
-    fn __accept(&mut self, closed: bool) -> bool;
+    fn __accept(&mut self, closed: bool) -> Poll;
     /// The case's token (its packet's address).
     #[doc(hidden)]
     fn __oper(&self) -> usize;
@@ -70,7 +72,13 @@ pub enum Poll {
     NotReady,
     /// Completed.
     Done,
+    /// A send case whose channel is closed: the select panics "send on closed channel".
+    SendClosed,
 }
+
+/// A select chose a send case whose channel is closed; `run` turns it into Go's panic, so that
+/// the panic names the line of the `select!` (every caller up to it is `#[track_caller]`).
+struct SendOnClosed;
 
 /// What registering a case tells the engine (engine plumbing).
 ///
@@ -263,10 +271,15 @@ impl<T> SelectCase for RecvCase<'_, T> {
         }
     }
 
-    fn __accept(&mut self, closed: bool) -> bool {
-        let Some(c) = self.chan else { return false };
+    fn __accept(&mut self, closed: bool) -> Poll {
+        let Some(c) = self.chan else {
+            return Poll::NotReady;
+        };
         match &**c {
-            Channel::Array(_) => self.__poll() == Poll::Done,
+            Channel::Array(_) => match self.__poll() {
+                Poll::Done => Poll::Done,
+                _ => Poll::NotReady,
+            },
             Channel::Zero(_) => {
                 if closed {
                     self.outcome = Outcome::Closed;
@@ -274,7 +287,7 @@ impl<T> SelectCase for RecvCase<'_, T> {
                     self.packet.wait_ready();
                     self.outcome = Outcome::Value;
                 }
-                true
+                Poll::Done
             }
         }
     }
@@ -370,7 +383,7 @@ impl<T> SelectCase for SendCase<'_, T> {
         match r {
             Ok(()) => Poll::Done,
             Err(SendFail::Full) => Poll::NotReady,
-            Err(SendFail::Closed) => panic_send_on_closed(),
+            Err(SendFail::Closed) => Poll::SendClosed,
         }
     }
 
@@ -414,16 +427,18 @@ impl<T> SelectCase for SendCase<'_, T> {
         }
     }
 
-    fn __accept(&mut self, closed: bool) -> bool {
-        let Some(c) = self.chan else { return false };
+    fn __accept(&mut self, closed: bool) -> Poll {
+        let Some(c) = self.chan else {
+            return Poll::NotReady;
+        };
         match &**c {
-            Channel::Array(_) => self.__poll() == Poll::Done,
+            Channel::Array(_) => self.__poll(),
             Channel::Zero(_) => {
                 if closed {
-                    panic_send_on_closed();
+                    return Poll::SendClosed;
                 }
                 self.packet.wait_ready();
-                true
+                Poll::Done
             }
         }
     }
@@ -458,12 +473,16 @@ pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -
     let site = Location::caller();
     let n = cases.len();
     // The poll order lives on the stack for the usual sizes (no zeroing of a big buffer).
-    if n <= 8 {
+    let r = if n <= 8 {
         run_with(cases, biased, mode, site, &mut [0u32; 8][..n])
     } else if n <= 64 {
         run_with(cases, biased, mode, site, &mut [0u32; 64][..n])
     } else {
         run_with(cases, biased, mode, site, &mut vec![0u32; n])
+    };
+    match r {
+        Ok(chosen) => chosen,
+        Err(SendOnClosed) => panic_send_on_closed(),
     }
 }
 
@@ -474,7 +493,7 @@ fn run_with(
     mode: Mode,
     site: &'static Location<'static>,
     order: &mut [u32],
-) -> Option<usize> {
+) -> Result<Option<usize>, SendOnClosed> {
     let n = cases.len();
     loop {
         for (i, o) in order.iter_mut().enumerate() {
@@ -488,13 +507,14 @@ fn run_with(
         let mut live = 0;
         for &i in order.iter() {
             match cases[i as usize].__poll() {
-                Poll::Done => return Some(i as usize),
+                Poll::Done => return Ok(Some(i as usize)),
                 Poll::NotReady => live += 1,
                 Poll::Nil => {}
+                Poll::SendClosed => return Err(SendOnClosed),
             }
         }
         if mode == Mode::Default {
-            return None;
+            return Ok(None);
         }
         if live == 0 {
             let reason = if n == 0 {
@@ -518,8 +538,8 @@ fn run_with(
             regs.resize_with(n, || Registered::NOTHING);
             block(cases, order, &mut regs, site)
         };
-        if chosen.is_some() {
-            return chosen;
+        if let Some(i) = chosen? {
+            return Ok(Some(i));
         }
     }
 }
@@ -532,7 +552,7 @@ fn block(
     order: &[u32],
     regs: &mut [Registered],
     site: &'static Location<'static>,
-) -> Option<usize> {
+) -> Result<Option<usize>, SendOnClosed> {
     waiter::with_current(|w| {
         let mut registered = 0;
         for &i in order.iter() {
@@ -575,9 +595,16 @@ fn block(
         for &i in order[..registered].iter() {
             cases[i as usize].__unregister();
         }
-        let i = order[won?] as usize;
+        let Some(k) = won else {
+            return Ok(None);
+        };
+        let i = order[k] as usize;
         let closed = matches!(sel, Selected::Closed(_));
-        cases[i].__accept(closed).then_some(i)
+        match cases[i].__accept(closed) {
+            Poll::Done => Ok(Some(i)),
+            Poll::SendClosed => Err(SendOnClosed),
+            Poll::NotReady | Poll::Nil => Ok(None),
+        }
     })
 }
 
