@@ -58,7 +58,7 @@ impl Row {
     pub fn met(&self) -> Option<bool> {
         self.workload
             .goal
-            .met(self.median(0), self.median(1), self.median(3))
+            .met(self.median(0), self.median(1), self.median(2), self.median(3))
     }
 }
 
