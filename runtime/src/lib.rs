@@ -169,6 +169,65 @@ pub use sync::WaitGroup;
 /// ```
 pub use gocsp_macros::__owner_impl as owner;
 
+/// Runs `fn main` as the main goroutine, as Go does.
+///
+/// The body runs as a goroutine on the global runtime; the process's main thread only waits
+/// for it. Talking to goroutines from the main goroutine is a goroutine-to-goroutine hand-off
+/// (no thread wake-up), and nothing it calls needs to worry about blocking a worker more than
+/// any other goroutine does.
+///
+/// - `fn main() -> Result<(), E>` works as Rust's `main` does: an `Err` prints
+///   `Error: {e:?}` and the process exits with code 1 (any `Termination` type works).
+/// - An unrecovered panic in main prints Go's report and exits with code 2.
+/// - When main returns, the process exits, whatever other goroutines are doing (Go's rule).
+/// - When the main goroutine blocks and every goroutine is asleep, the process reports
+///   `fatal error: all goroutines are asleep - deadlock!` with a dump, and exits with code 2
+///   (under the rule in the crate docs: never while a thread gocsp doesn't know exists).
+/// - Options: `#[gocsp::main(workers = 4)]` (the global runtime's worker count, Go's
+///   `GOMAXPROCS`), `stack_size = bytes`, and `crate = path` for a renamed `gocsp`.
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// #[gocsp::main]
+/// fn main() {
+///     let ch: Chan<&str> = make!(chan &str);
+///     let tx = ch.sender();
+///     go!(move || tx.send("ping"));
+///     assert_eq!(ch.recv(), Some("ping"));
+///     assert!(gocsp::goroutine_id().is_some()); // main is a goroutine
+/// }
+/// ```
+///
+/// Inside [`go_syntax!`], `fn main() { ... }` is the main goroutine without the attribute.
+#[cfg(not(loom))]
+pub use gocsp_macros::__main_impl as main;
+
+/// A `#[test]` whose body runs as a goroutine.
+///
+/// The test fails when its body panics (the message is the panic's, so `#[should_panic]`
+/// works) or returns an `Err`. `#[gocsp::test(check_leaks)]` also fails it when goroutines it
+/// started are still alive half a second after the body returns, naming their spawn sites
+/// (see [`check_leaks`]). `#[gocsp::test(workers = n)]` runs it on a runtime of its own.
+///
+/// A panic in another goroutine the test started ends the test process with Go's report,
+/// as `go test` does.
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// #[gocsp::test(check_leaks)]
+/// fn pipeline_works() {
+///     let ch: Chan<i32> = make!(chan i32);
+///     let tx = ch.sender();
+///     go!(move || for i in 1..=3 { tx.send(i) });
+///     assert_eq!((0..3).map(|_| ch.recv().unwrap()).sum::<i32>(), 6);
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(not(loom))]
+pub use gocsp_macros::__test_impl as test;
+
 /// Everything a Go-style program needs, in one import.
 pub mod prelude {
     pub use crate::{Chan, Receiver, Sender, owner};

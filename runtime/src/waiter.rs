@@ -84,6 +84,8 @@ pub(crate) enum BlockReason {
     Mutex,
     Join,
     Blocking,
+    /// The main thread waiting for the main goroutine (`#[gocsp::main]`).
+    MainGoroutine,
 }
 
 impl BlockReason {
@@ -101,6 +103,7 @@ impl BlockReason {
             9 => Mutex,
             10 => Join,
             11 => Blocking,
+            12 => MainGoroutine,
             _ => return None,
         })
     }
@@ -120,6 +123,7 @@ impl fmt::Display for BlockReason {
             BlockReason::Mutex => "sync.Mutex.Lock",
             BlockReason::Join => "join",
             BlockReason::Blocking => "blocking call",
+            BlockReason::MainGoroutine => "main goroutine",
         })
     }
 }

@@ -9,6 +9,7 @@
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
+mod entry;
 mod job;
 mod overflow;
 mod registry;
@@ -24,6 +25,7 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use entry::{MainOptions, TestOptions, run_main, run_test};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
 pub use stack::SpawnError;
@@ -247,7 +249,13 @@ impl<T> JoinHandle<T> {
     /// unstarted because its runtime shut down.
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        match self.rx.recv_for(crate::waiter::BlockReason::Join) {
+        self.join_for(crate::waiter::BlockReason::Join)
+    }
+
+    /// [`join`](Self::join), blocked for `reason` in dumps and deadlock reports.
+    #[track_caller]
+    pub(crate) fn join_for(self, reason: crate::waiter::BlockReason) -> std::thread::Result<T> {
+        match self.rx.recv_for(reason) {
             Some(r) => r,
             None => Err(Box::new("goroutine never ran: its runtime was shut down")),
         }
