@@ -113,6 +113,8 @@ mod loom;
 mod macros;
 mod rng;
 mod select;
+#[cfg(not(loom))]
+mod spin;
 mod waiter;
 
 #[cfg(not(loom))]

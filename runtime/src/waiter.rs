@@ -245,19 +245,30 @@ impl WaiterRef {
     /// waiter's own thread or goroutine.
     pub(crate) fn wait(&self, reason: BlockReason, site: &'static Location<'static>) -> Selected {
         // A thread spins briefly first: a counterparty on another core often answers within
-        // microseconds, and a futex sleep and wake-up costs tens of them. (A goroutine never
-        // spins: its worker has other goroutines to run.)
+        // microseconds, and a futex sleep and wake-up costs tens of them. The spin is bounded
+        // and adapts to how well it does (see `spin.rs`), so a busy machine makes it park at
+        // once. (A goroutine never spins: its worker has other goroutines to run.)
         #[cfg(not(loom))]
         if let WaiterRef::Thread(_) = self {
-            let mut backoff = crate::loom::Backoff::new();
-            for _ in 0..THREAD_SPINS {
-                let s = self.selected();
-                if s != Selected::Waiting {
-                    return s;
-                }
-                backoff.snooze();
+            let poll = || Some(self.selected()).filter(|s| *s != Selected::Waiting);
+            let spun = THREAD_SPIN.try_with(|b| b.spin(THREAD_PAUSE, poll));
+            if let Ok(Some(s)) = spun {
+                return s;
             }
+            let parked = std::time::Instant::now();
+            let s = self.park_until_selected(reason, site);
+            let _ = THREAD_SPIN.try_with(|b| b.slept(parked.elapsed()));
+            return s;
         }
+        self.park_until_selected(reason, site)
+    }
+
+    #[inline]
+    fn park_until_selected(
+        &self,
+        reason: BlockReason,
+        site: &'static Location<'static>,
+    ) -> Selected {
         loop {
             let s = self.selected();
             if s != Selected::Waiting {
@@ -280,9 +291,19 @@ impl WaiterRef {
     }
 }
 
-/// Checks a blocked thread makes before it parks (spinning, then yielding, with backoff).
+/// The longest a blocked thread spins before it parks, and the spin-loop hints between two
+/// looks at its selection word.
 #[cfg(not(loom))]
-const THREAD_SPINS: u32 = 16;
+const THREAD_SPIN_MAX: std::time::Duration = std::time::Duration::from_micros(20);
+#[cfg(not(loom))]
+const THREAD_PAUSE: u32 = 16;
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// This thread's spin budget (see `spin.rs`).
+    static THREAD_SPIN: crate::spin::SpinBudget =
+        const { crate::spin::SpinBudget::new(THREAD_SPIN_MAX) };
+}
 
 #[cfg(not(loom))]
 fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {

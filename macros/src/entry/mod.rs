@@ -69,27 +69,28 @@ fn entry(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
         EntryArgs::default()
     });
     let krate = args.krate();
-    let not_a_fn = |span: Span| {
-        let e = syn::Error::new(
-            span,
-            format!("`{}` goes on a function: {}", kind.attr(), kind.example()),
-        )
-        .to_compile_error();
+    let not_a_fn = || {
+        let msg = format!("`{}` goes on a function: {}", kind.attr(), kind.example());
+        let e = if item.is_empty() {
+            syn::Error::new(Span::call_site(), msg)
+        } else {
+            syn::Error::new_spanned(&item, msg)
+        };
+        let e = e.to_compile_error();
         quote!(#e #item)
     };
     // Only the signature is parsed; the body is passed through as written.
     let ts = to_vec(item.clone());
     let Some((TokenTree::Group(body), head)) = ts.split_last() else {
-        return not_a_fn(Span::call_site());
+        return not_a_fn();
     };
     if body.delimiter() != Delimiter::Brace {
-        return not_a_fn(body.span());
+        return not_a_fn();
     }
     let mut sig_only = stream(head);
     sig_only.extend(quote!({}));
-    let f = match syn::parse2::<syn::ItemFn>(sig_only) {
-        Ok(f) => f,
-        Err(e) => return not_a_fn(e.span()),
+    let Ok(f) = syn::parse2::<syn::ItemFn>(sig_only) else {
+        return not_a_fn();
     };
     let body = TokenStream::from(TokenTree::Group(body.clone()));
     let out = match validate::validate(kind, &f) {

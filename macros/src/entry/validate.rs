@@ -27,10 +27,10 @@ pub(crate) fn validate(kind: Kind, f: &ItemFn) -> Result<(), Errors> {
         );
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.at(
-            sig.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
             format!("`{attr}` can't be used on a generic function"),
-        );
+        ));
     }
     if !sig.inputs.is_empty() {
         let what = match kind {
@@ -39,7 +39,10 @@ pub(crate) fn validate(kind: Kind, f: &ItemFn) -> Result<(), Errors> {
             }
             Kind::Test => "a test function takes no parameters",
         };
-        errors.at(sig.inputs.span(), format!("{what}; remove them"));
+        errors.push(syn::Error::new_spanned(
+            &sig.inputs,
+            format!("{what}; remove them"),
+        ));
     }
     if kind == Kind::Main && sig.ident != "main" {
         errors.at(
@@ -53,10 +56,10 @@ pub(crate) fn validate(kind: Kind, f: &ItemFn) -> Result<(), Errors> {
     if kind == Kind::Test
         && let Some(a) = f.attrs.iter().find(|a| a.path().is_ident("test"))
     {
-        errors.at(
-            a.span(),
+        errors.push(syn::Error::new_spanned(
+            a,
             "`#[gocsp::test]` already makes this a `#[test]`; remove this `#[test]` (it would run the test twice)",
-        );
+        ));
     }
     if errors.is_empty() {
         Ok(())
