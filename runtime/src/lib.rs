@@ -1,20 +1,25 @@
 //! Go's concurrency model, written as Go-style Rust.
 //!
 //! gocsp gives Rust programs goroutines, channels and `select` with Go's exact semantics, on an
-//! M:N scheduler of stackful coroutines:
+//! M:N scheduler of stackful coroutines. As in Go, `main` is a goroutine ([`main`]):
 //!
 //! ```
 //! use gocsp::prelude::*;
 //!
-//! let results = make!(chan i32, 3);
-//! for id in 1..=3 {
-//!     let results = results.sender();
-//!     go!(move || results.send(id * id));
+//! #[gocsp::main]
+//! fn main() {
+//!     let results = make!(chan i32, 3);
+//!     for id in 1..=3 {
+//!         let results = results.sender();
+//!         go!(move || results.send(id * id));
+//!     }
+//!     let mut squares: Vec<i32> = (0..3).map(|_| results.recv().unwrap()).collect();
+//!     squares.sort();
+//!     assert_eq!(squares, [1, 4, 9]);
 //! }
-//! let mut squares: Vec<i32> = (0..3).map(|_| results.recv().unwrap()).collect();
-//! squares.sort();
-//! assert_eq!(squares, [1, 4, 9]);
 //! ```
+//!
+//! Tests do the same with [`test`] (`#[gocsp::test]`, with a leak check on request).
 //!
 //! # Channels
 //!
@@ -32,7 +37,10 @@
 //! - the nil channel ([`Chan::nil`], also `Chan::default()`) blocks forever, and its `select!`
 //!   case never fires.
 //!
-//! Channels work the same from goroutines and from plain threads (the main thread included).
+//! Channels work the same from goroutines and from plain threads (the main thread included),
+//! but a hand-off between goroutines is a few atomic operations and a stack switch, while one
+//! with a thread may cost a futex wake-up: start from a goroutine `main` ([`main`]), and keep
+//! plain threads for what needs one (FFI callbacks, an existing thread pool).
 //!
 //! # Select
 //!
@@ -86,7 +94,8 @@
 //!
 //! ## Deadlocks
 //!
-//! When the main thread is blocked in a gocsp operation, every goroutine is blocked, no timer
+//! When the main thread is blocked in a gocsp operation (or waits for the main goroutine of
+//! [`main`], which is then blocked like the rest), every goroutine is blocked, no timer
 //! is pending, no [`blocking`] call is in flight and the process has no thread besides main and
 //! gocsp's own, the program can never make progress: gocsp prints
 //! `fatal error: all goroutines are asleep - deadlock!` with each goroutine's state, spawn site

@@ -59,6 +59,7 @@ fn new_time(ctx: Context, out: Sender<Instant>) {
     }
 }
 
+#[gocsp::main]
 fn main() {
     let start = Instant::now();
     let (ctx, cancel) = context::with_cancel(&context::background());
