@@ -2,7 +2,7 @@
 //! with its message; `check_leaks` fails a test that leaves goroutines behind; a panic in a
 //! goroutine the test started ends the test process with Go's report (checked in a child
 //! process, this binary re-run on that one test).
-#![cfg(not(miri))]
+#![cfg(not(any(loom, miri)))]
 
 use std::process::Command;
 
