@@ -9,14 +9,18 @@
 //! parks; a process can't see other processes' load cheaply, so the spin here judges by its
 //! own results instead:
 //!
+//! - at most half of the cores' worth of threads spin at once (at least one), blocked threads
+//!   and idle workers together: Go's "a handful of spinners" rule; the others park at once;
 //! - it is bounded in time by a per-thread **budget** (at most `max`);
 //! - a spin that ends without an answer halves the budget; one that gets its answer keeps a
-//!   budget of at least twice the time it took;
+//!   budget of at least twice the time it took (and an eighth of `max`);
 //! - a spin that lost its core (a check that took far longer than spinning can: the thread was
 //!   descheduled) drops the budget to nothing at once: the machine is busy;
-//! - a sleep that ended soon after it began (within a few `max`: a futex wake-up itself takes
-//!   tens of microseconds on a VM) says a spin might have caught it, so the budget doubles
-//!   again, starting from a sixteenth of `max`.
+//! - a sleep that ended soon after it began (within `max`) says a longer spin would have caught
+//!   it, so the budget doubles again, starting from a sixteenth of `max`;
+//! - with no budget, every `PROBE_EVERY`th wait still spins for a sixteenth of `max`, so a
+//!   machine that has become idle again is noticed even where a futex wake-up alone takes
+//!   longer than `max` (tens of microseconds on a VM).
 //!
 //! So on an idle machine a ping-pong keeps spinning, and under load the budget falls to zero
 //! within a few waits and the thread parks at once, leaving the core to whoever can use it.
@@ -24,10 +28,49 @@
 //! time slice.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A spin longer than this between two clock reads means the thread lost its core.
 const DESCHEDULED: Duration = Duration::from_micros(50);
+/// With no budget left, one wait in this many probes with a short spin.
+const PROBE_EVERY: u32 = 8;
+
+/// Threads spinning now, and how many may (0: not computed yet).
+static SPINNERS: AtomicUsize = AtomicUsize::new(0);
+static MAX_SPINNERS: AtomicUsize = AtomicUsize::new(0);
+
+fn max_spinners() -> usize {
+    match MAX_SPINNERS.load(Ordering::Relaxed) {
+        0 => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let n = (cores / 2).max(1);
+            MAX_SPINNERS.store(n, Ordering::Relaxed);
+            n
+        }
+        n => n,
+    }
+}
+
+/// A slot among the spinners, released on drop.
+struct Spinner;
+
+impl Spinner {
+    fn enter() -> Option<Spinner> {
+        if SPINNERS.fetch_add(1, Ordering::Relaxed) < max_spinners() {
+            Some(Spinner)
+        } else {
+            SPINNERS.fetch_sub(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        SPINNERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// One thread's spin budget (it lives in a thread-local or in a worker's private state).
 #[derive(Debug)]
@@ -35,6 +78,8 @@ pub(crate) struct SpinBudget {
     /// Nanoseconds the next spin may last.
     ns: Cell<u32>,
     max: u32,
+    /// Waits that found no budget since the last probe.
+    skipped: Cell<u32>,
 }
 
 impl SpinBudget {
@@ -44,6 +89,7 @@ impl SpinBudget {
         SpinBudget {
             ns: Cell::new(max),
             max,
+            skipped: Cell::new(0),
         }
     }
 
@@ -60,9 +106,15 @@ impl SpinBudget {
         if let Some(v) = poll() {
             return Some(v);
         }
-        let budget = self.ns.get();
+        let mut budget = self.ns.get();
         if budget == 0 {
-            return None;
+            let skipped = self.skipped.get() + 1;
+            if skipped < PROBE_EVERY {
+                self.skipped.set(skipped);
+                return None;
+            }
+            self.skipped.set(0);
+            budget = self.max / 16;
         }
         self.spin_slow(budget, pause, &mut poll)
     }
@@ -74,6 +126,9 @@ impl SpinBudget {
         pause: u32,
         poll: &mut impl FnMut() -> Option<T>,
     ) -> Option<T> {
+        let Some(_spinner) = Spinner::enter() else {
+            return None;
+        };
         let budget = Duration::from_nanos(budget as u64);
         let start = Instant::now();
         let mut last = start;
@@ -84,8 +139,8 @@ impl SpinBudget {
                 }
                 if let Some(v) = poll() {
                     let took = start.elapsed().as_nanos().min(u32::MAX as u128) as u32;
-                    self.ns
-                        .set(self.ns.get().max(took.saturating_mul(2)).min(self.max));
+                    let keep = took.saturating_mul(2).max(self.max / 8);
+                    self.ns.set(self.ns.get().max(keep).min(self.max));
                     return Some(v);
                 }
             }
@@ -105,7 +160,7 @@ impl SpinBudget {
     /// Tells the budget how long the sleep after a failed spin lasted.
     #[inline]
     pub(crate) fn slept(&self, slept: Duration) {
-        if slept.as_nanos() < 4 * self.max as u128 {
+        if slept.as_nanos() < self.max as u128 {
             let grown = self.ns.get().saturating_mul(2).max(self.max / 16);
             self.ns.set(grown.min(self.max));
         }
@@ -127,18 +182,30 @@ mod tests {
         while b.current() > Duration::ZERO {
             b.spin(1, || None::<()>);
         }
-        // With no budget, a spin is one poll.
+        // With no budget, a spin is one poll, but every `PROBE_EVERY`th one spins a little.
         let mut polls = 0;
-        assert_eq!(
-            b.spin(1, || {
-                polls += 1;
-                None::<()>
-            }),
-            None
-        );
-        assert_eq!(polls, 1);
+        for _ in 1..PROBE_EVERY {
+            assert_eq!(
+                b.spin(1, || {
+                    polls += 1;
+                    None::<()>
+                }),
+                None
+            );
+        }
+        assert_eq!(polls, PROBE_EVERY - 1);
+        // (The first few polls of a spin come before any look at the clock.)
+        let probed = b.spin(1, || {
+            polls += 1;
+            (polls == PROBE_EVERY + 2).then_some(polls)
+        });
+        assert_eq!(probed, Some(PROBE_EVERY + 2));
+        assert!(b.current() > Duration::ZERO);
+        while b.current() > Duration::ZERO {
+            b.spin(1, || None::<()>);
+        }
         // A short sleep regrows it; a long one doesn't.
-        b.slept(Duration::from_micros(65));
+        b.slept(Duration::from_micros(25));
         assert_eq!(b.current(), Duration::ZERO);
         b.slept(Duration::from_micros(3));
         assert_eq!(b.current(), Duration::from_micros(1));
