@@ -9,8 +9,11 @@
 //! parks; a process can't see other processes' load cheaply, so the spin here judges by its
 //! own results instead:
 //!
-//! - at most half of the cores' worth of threads spin at once (at least one), blocked threads
-//!   and idle workers together: Go's "a handful of spinners" rule; the others park at once;
+//! - no more threads spin at once than there are cores, blocked threads and idle workers
+//!   together (idle workers also keep Go's own rule: fewer spinners than half the busy
+//!   workers); the others park at once. (Half the cores, Go's number, is too few here: a
+//!   thread in a ping-pong with a goroutine spins while the goroutine's worker starts its
+//!   own spin, and with one slot on two cores the worker would sleep every time);
 //! - it is bounded in time by a per-thread **budget** (at most `max`);
 //! - a spin that ends without an answer halves the budget; one that gets its answer keeps a
 //!   budget of at least twice the time it took (and an eighth of `max`);
@@ -44,7 +47,7 @@ fn max_spinners() -> usize {
     match MAX_SPINNERS.load(Ordering::Relaxed) {
         0 => {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let n = (cores / 2).max(1);
+            let n = cores.max(1);
             MAX_SPINNERS.store(n, Ordering::Relaxed);
             n
         }

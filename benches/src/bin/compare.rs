@@ -280,10 +280,17 @@ impl Drop for Neighbour {
     }
 }
 
-/// `compare __busy`: spins until killed.
+/// `compare __busy`: spins until killed, or until its parent is gone (so a `compare` that was
+/// interrupted leaves no busy process behind).
 fn busy_loop() -> ! {
+    let parent = std::os::unix::process::parent_id();
     let mut x = 0u64;
     loop {
-        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        for _ in 0..1u32 << 24 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(0);
+        }
     }
 }

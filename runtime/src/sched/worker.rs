@@ -36,8 +36,9 @@
 //! **Sleeping.** A worker with nothing to do spins briefly (only on a multi-core machine, only
 //! while fewer than half of the busy workers spin (Go's rule), with `spin_loop` hints, never
 //! `sched_yield`, and for an adaptive budget that drops to nothing when the spin loses its
-//! core: see `spin.rs`), then registers in the runtime's idle list and parks. A goroutine woken onto a sleeping worker unparks that worker; at most one idle worker
-//! is woken for stealable work while none is already searching.
+//! core: see `spin.rs`), then registers in the runtime's idle list and parks. A goroutine
+//! woken onto a sleeping worker unparks that worker; at most one idle worker is woken for
+//! stealable work while none is already searching.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -598,7 +599,7 @@ impl Local {
     /// Spins for a short while looking for work: on a multi-core machine, while fewer than
     /// half of the busy workers spin (Go's rule), for at most the adaptive budget.
     fn search(&self) -> Option<Arc<Task>> {
-        let busy = self.rt.workers.len() - self.rt.n_idle.load(Ordering::Relaxed);
+        let busy = (self.rt.workers.len()).saturating_sub(self.rt.n_idle.load(Ordering::Relaxed));
         if !self.rt.can_spin || 2 * self.rt.n_searching.load(Ordering::Relaxed) >= busy {
             return self.find_elsewhere();
         }
