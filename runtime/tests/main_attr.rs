@@ -94,6 +94,24 @@ mod scenarios {
         }
     }
 
+    pub(super) mod fed_by_a_thread {
+        use gocsp::prelude::*;
+        use std::time::Duration;
+
+        #[gocsp::main]
+        pub(crate) fn main() {
+            let ch: Chan<i32> = make!(chan i32);
+            let tx = ch.sender();
+            // A thread gocsp has never seen: every goroutine is asleep meanwhile, but this
+            // thread will send, so it is no deadlock.
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(400));
+                tx.send(9);
+            });
+            println!("got={}", ch.recv().unwrap());
+        }
+    }
+
     pub(super) mod go_syntax_main {
         gocsp::go_syntax! {
             pub(crate) fn main() {
@@ -183,6 +201,12 @@ mod tests {
         assert!(run.stdout.contains("got=7"), "{run:?}");
     }
 
+    pub(super) fn a_thread_feeding_main_is_no_deadlock() {
+        let run = run("fed_by_a_thread");
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(run.stdout.contains("got=9"), "{run:?}");
+    }
+
     pub(super) fn go_syntax_main_is_a_goroutine() {
         let run = run("go_syntax_main");
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -201,6 +225,7 @@ fn main() -> std::process::ExitCode {
             "panics" => scenarios::panics::main(),
             "deadlock" => scenarios::deadlock::main(),
             "waits_for_a_sleeper" => scenarios::waits_for_a_sleeper::main(),
+            "fed_by_a_thread" => scenarios::fed_by_a_thread::main(),
             "go_syntax_main" => scenarios::go_syntax_main::main(),
             other => panic!("unknown scenario {other:?}"),
         };
@@ -229,6 +254,10 @@ fn main() -> std::process::ExitCode {
         (
             "waiting_for_a_sleeper_is_no_deadlock",
             tests::waiting_for_a_sleeper_is_no_deadlock,
+        ),
+        (
+            "a_thread_feeding_main_is_no_deadlock",
+            tests::a_thread_feeding_main_is_no_deadlock,
         ),
         (
             "go_syntax_main_is_a_goroutine",
