@@ -14,7 +14,7 @@ pub use crate::select::{RecvCase, SelectCase, SendCase, select, try_select};
 #[cfg(not(loom))]
 pub use crate::sched::go;
 #[cfg(not(loom))]
-pub use crate::sched::{MainOptions, TestOptions, run_main, run_test};
+pub use crate::sched::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 
 /// Proc macros, re-exported for the `macro_rules!` wrappers.
 pub use gocsp_macros::{

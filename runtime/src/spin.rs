@@ -129,9 +129,7 @@ impl SpinBudget {
         pause: u32,
         poll: &mut impl FnMut() -> Option<T>,
     ) -> Option<T> {
-        let Some(_spinner) = Spinner::enter() else {
-            return None;
-        };
+        let _spinner = Spinner::enter()?;
         let budget = Duration::from_nanos(budget as u64);
         let start = Instant::now();
         let mut last = start;

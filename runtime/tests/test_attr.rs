@@ -30,6 +30,13 @@ fn a_panic_in_the_body_fails_the_test() {
     panic!("boom in the test body");
 }
 
+#[gocsp::test]
+#[should_panic(expected = "the test returned Error: ParseIntError")]
+fn returning_err_fails_the_test() -> Result<(), std::num::ParseIntError> {
+    "seven".parse::<i32>()?;
+    Ok(())
+}
+
 #[gocsp::test(check_leaks)]
 fn no_leak_passes_the_leak_check() {
     let ch: Chan<i32> = make!(chan i32);

@@ -30,14 +30,16 @@ pub(crate) fn return_type(output: &ReturnType) -> Option<TokenStream> {
     }
 }
 
-/// The body as a closure that returns what the function returned. An `impl Trait` return
-/// type can't be a closure's; there the closure's type is inferred.
+/// The body as a closure that returns what the function returned (`()` when it names no
+/// type, so that a body that only panics is not inferred as `!`). An `impl Trait` return type
+/// can't be a closure's; there the closure's type is inferred.
 fn closure(ret: Option<&TokenStream>, body: &TokenStream) -> TokenStream {
     match ret {
-        Some(ty) if !matches!(syn::parse2::<Type>(ty.clone()), Ok(Type::ImplTrait(_))) => {
-            quote!(move || -> #ty #body)
+        Some(ty) if matches!(syn::parse2::<Type>(ty.clone()), Ok(Type::ImplTrait(_))) => {
+            quote!(move || #body)
         }
-        _ => quote!(move || #body),
+        Some(ty) => quote!(move || -> #ty #body),
+        None => quote!(move || -> () #body),
     }
 }
 

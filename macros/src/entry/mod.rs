@@ -161,7 +161,7 @@ mod tests {
             out.contains("workers : :: core :: option :: Option :: None"),
             "{out}"
         );
-        assert!(out.contains("move || { run () }"), "{out}");
+        assert!(out.contains("move || -> () { run () }"), "{out}");
         let out = main_out(
             "workers = 4, crate = my::rt",
             "fn main() -> Result<(), Error> { run()?; Ok(()) }",

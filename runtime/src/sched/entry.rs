@@ -78,7 +78,7 @@ where
 pub fn run_test<R, F>(opts: TestOptions, f: F)
 where
     F: FnOnce() -> R + Send + 'static,
-    R: Termination,
+    R: TestReturn,
 {
     let own = opts.workers.map(|n| {
         Runtime::builder()
@@ -92,18 +92,43 @@ where
         let id = super::goroutine_id().unwrap_or(0);
         let run = || {
             if check {
-                crate::check_leaks(LEAK_GRACE, f).report()
+                crate::check_leaks(LEAK_GRACE, f).into_outcome()
             } else {
-                f().report()
+                f().into_outcome()
             }
         };
         catch_unwind(AssertUnwindSafe(run)).map_err(|p| (panic_message(p.as_ref()).to_string(), id))
     };
     let h = spawn_on(Some(rt), body).unwrap_or_else(|e| panic!("{e}"));
     match h.join() {
-        Ok(Ok(code)) if code == ExitCode::SUCCESS => {}
-        Ok(Ok(_)) => panic!("the test returned an error (printed above)"),
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => panic!("the test returned {e}"),
         Ok(Err((msg, id))) => panic!("{msg}\n\ngoroutine {id} [running]: the body of this test"),
         Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
+/// What a `#[gocsp::test]` function may return, as with `#[test]`: `()`, or a `Result` whose
+/// error is `Debug` (an `Err` fails the test with `Error: {e:?}`).
+#[diagnostic::on_unimplemented(
+    message = "a `#[gocsp::test]` function returns `()` or `Result<(), E>` with `E: Debug`, not `{Self}`"
+)]
+pub trait TestReturn {
+    /// `Err` with the message that fails the test.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl TestReturn for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<T: TestReturn, E: std::fmt::Debug> TestReturn for Result<T, E> {
+    fn into_outcome(self) -> Result<(), String> {
+        match self {
+            Ok(v) => v.into_outcome(),
+            Err(e) => Err(format!("Error: {e:?}")),
+        }
     }
 }

@@ -25,7 +25,7 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub use entry::{MainOptions, TestOptions, run_main, run_test};
+pub use entry::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
 pub use stack::SpawnError;
