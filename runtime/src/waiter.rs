@@ -251,9 +251,20 @@ impl WaiterRef {
         #[cfg(not(loom))]
         if let WaiterRef::Thread(_) = self {
             let poll = || Some(self.selected()).filter(|s| *s != Selected::Waiting);
-            let spun = THREAD_SPIN.try_with(|b| b.spin(THREAD_PAUSE, poll));
-            if let Ok(Some(s)) = spun {
-                return s;
+            let spun = THREAD_SPIN.try_with(|b| (b.spin(THREAD_PAUSE, poll), b.spins()));
+            match spun {
+                Ok((Some(s), _)) => return s,
+                // While spinning pays, one yield before the futex (Go's "passive spin"): a
+                // counterparty waiting for a core on this one runs now. Not once the budget
+                // is spent: on a busy machine a yield hands the core to whoever competes.
+                Ok((None, true)) => {
+                    std::thread::yield_now();
+                    let s = self.selected();
+                    if s != Selected::Waiting {
+                        return s;
+                    }
+                }
+                _ => {}
             }
             let parked = std::time::Instant::now();
             let s = self.park_until_selected(reason, site);
