@@ -39,6 +39,7 @@ var workloads = map[string]workload{
 	"buf1x1":        {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
 	"buf4x4":        {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
 	"unbuf4x4":      {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
+	"main":          {100_000, mainRoundTrip},
 	"select4":       {1_000_000, select4},
 	"selectdefault": {10_000_000, selectDefault},
 	"context":       {100, contextTree},
@@ -118,6 +119,13 @@ func pingpong(n int) []result {
 	d := time.Since(start)
 	close(ping)
 	return perOp("pingpong", d, n)
+}
+
+// mainRoundTrip: n round trips between main (a goroutine, as always in Go) and an echo.
+func mainRoundTrip(n int) []result {
+	r := pingpong(n)
+	r[0].name = "main"
+	return r
 }
 
 // mpmc: p producers send n/p values each into one channel of capacity c, and q consumers

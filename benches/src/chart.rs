@@ -98,7 +98,7 @@ pub fn draw(path: &std::path::Path, rows: &[Row], subtitle: &str) -> Result<(), 
             .map_err(|e| e.to_string())?;
         }
         let goal = match row.workload.goal {
-            Goal::TimesGo(k) => Some((k, y + 0.5..y + 0.9)),
+            Goal::TimesGo(k) | Goal::MainRoundTrip(k) => Some((k, y + 0.5..y + 0.9)),
             Goal::AtMostCrossbeam => Some((1.0, y + 0.1..y + 0.5)),
             _ => None,
         };

@@ -84,6 +84,30 @@ pub fn ping_pong(world: World, n: usize) -> Duration {
     })
 }
 
+/// `n` round trips between "main" and an echo goroutine over two unbuffered channels: main
+/// is a goroutine (`World::Goroutines`, what `#[gocsp::main]` gives) or the calling OS thread
+/// (`World::Threads`); the echo is a goroutine either way.
+pub fn main_round_trip(main: World, n: usize) -> Duration {
+    main.run(move || {
+        let ping: Chan<usize> = Chan::new(0);
+        let pong: Chan<usize> = Chan::new(0);
+        let (rx, tx) = (ping.receiver(), pong.sender());
+        gocsp::go(move || {
+            for v in &rx {
+                tx.send(v);
+            }
+        });
+        let start = Instant::now();
+        for i in 0..n {
+            ping.send(i);
+            sink(pong.recv());
+        }
+        let elapsed = start.elapsed();
+        ping.close();
+        elapsed
+    })
+}
+
 /// `p` producers send `n / p` values each into one channel of capacity `cap`, `q` consumers
 /// receive `n / q` each, and the caller waits for all of them.
 pub fn mpmc(world: World, p: usize, q: usize, cap: usize, n: usize) -> Duration {

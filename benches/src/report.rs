@@ -56,9 +56,12 @@ impl Row {
 
     /// Whether gocsp meets the row's goal.
     pub fn met(&self) -> Option<bool> {
-        self.workload
-            .goal
-            .met(self.median(0), self.median(1), self.median(3))
+        self.workload.goal.met(
+            self.median(0),
+            self.median(1),
+            self.median(2),
+            self.median(3),
+        )
     }
 }
 

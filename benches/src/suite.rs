@@ -83,6 +83,9 @@ pub enum Goal {
     AtMostCrossbeam,
     /// At most this many bytes (absolute).
     AtMostBytes(f64),
+    /// The main-to-goroutine rows: gocsp's main goroutine at most this multiple of Go, and
+    /// gocsp's main thread at most crossbeam's thread-to-thread round trip.
+    MainRoundTrip(f64),
 }
 
 impl Goal {
@@ -94,18 +97,26 @@ impl Goal {
             Goal::TimesGo(k) => format!("<= {k}x Go"),
             Goal::AtMostCrossbeam => "<= crossbeam".to_string(),
             Goal::AtMostBytes(b) => format!("<= {} KB", b / 1000.0),
+            Goal::MainRoundTrip(k) => format!("<= {k}x Go; threads <= crossbeam"),
         }
     }
 
     /// `Some(true)` if met, `Some(false)` if missed, `None` if there is no goal or a number is
-    /// missing.
-    pub fn met(self, go: Option<f64>, gocsp: Option<f64>, crossbeam: Option<f64>) -> Option<bool> {
+    /// missing. The arguments are the medians of the four columns, in table order.
+    pub fn met(
+        self,
+        go: Option<f64>,
+        gocsp: Option<f64>,
+        threads: Option<f64>,
+        crossbeam: Option<f64>,
+    ) -> Option<bool> {
         let gocsp = gocsp?;
         match self {
             Goal::None => None,
             Goal::TimesGo(k) => Some(gocsp <= k * go?),
             Goal::AtMostCrossbeam => Some(gocsp <= crossbeam?),
             Goal::AtMostBytes(b) => Some(gocsp <= b),
+            Goal::MainRoundTrip(k) => Some(gocsp <= k * go? && threads? <= crossbeam?),
         }
     }
 }
@@ -131,6 +142,8 @@ pub struct Workload {
     pub goal: Goal,
     /// A note on sizes that differ between columns.
     pub note: &'static str,
+    /// Measured with one busy-loop process competing for a core (every column, Go's too).
+    pub busy: bool,
 }
 
 fn per_op(d: Duration, ops: usize) -> f64 {
@@ -179,6 +192,10 @@ pub mod sizes {
     pub const SIEVE: usize = 5_000;
     /// Primes of the thread-world `sieve` (one thread per filter).
     pub const SIEVE_THREADS: usize = 200;
+    /// Round trips of `main` (main goroutine) and of Go's twin.
+    pub const MAIN_ROUND_TRIP: usize = 100_000;
+    /// Round trips of `main` from the main thread (a thread wake-up may cost microseconds).
+    pub const MAIN_ROUND_TRIP_THREAD: usize = 20_000;
     /// Goroutines of `blocked`.
     pub const BLOCKED: usize = 10_000;
     /// Threads of the thread-world `blocked`.
@@ -201,6 +218,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(SPAWN_THREADS, |n| per_op(cb::spawn(n), n)),
             goal: Goal::TimesGo(0.5),
             note: "threads: 2,000 std threads",
+            busy: false,
         },
         Workload {
             key: "pingpong",
@@ -212,6 +230,35 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(PING_PONG_THREADS, |n| per_op(cb::ping_pong(n), n)),
             goal: Goal::TimesGo(0.5),
             note: "threads: 10k round trips",
+            busy: false,
+        },
+        Workload {
+            key: "main",
+            title: "main <-> goroutine round trip",
+            unit: Unit::Ns,
+            go: go("main", MAIN_ROUND_TRIP),
+            gocsp: local(MAIN_ROUND_TRIP, |n| per_op(g::main_round_trip(GR, n), n)),
+            gocsp_threads: local(MAIN_ROUND_TRIP_THREAD, |n| {
+                per_op(g::main_round_trip(TH, n), n)
+            }),
+            crossbeam: local(MAIN_ROUND_TRIP_THREAD, |n| per_op(cb::ping_pong(n), n)),
+            goal: Goal::MainRoundTrip(0.5),
+            note: "gocsp: main goroutine; gocsp (threads): main thread, echo goroutine; crossbeam: two threads, 20k",
+            busy: false,
+        },
+        Workload {
+            key: "main-busy",
+            title: "main <-> goroutine round trip, busy neighbour",
+            unit: Unit::Ns,
+            go: go("main", MAIN_ROUND_TRIP),
+            gocsp: local(MAIN_ROUND_TRIP, |n| per_op(g::main_round_trip(GR, n), n)),
+            gocsp_threads: local(MAIN_ROUND_TRIP_THREAD, |n| {
+                per_op(g::main_round_trip(TH, n), n)
+            }),
+            crossbeam: local(MAIN_ROUND_TRIP_THREAD, |n| per_op(cb::ping_pong(n), n)),
+            goal: Goal::MainRoundTrip(0.5),
+            note: "one busy-loop process competes for a core in every column",
+            busy: true,
         },
         Workload {
             key: "buf1x1",
@@ -223,6 +270,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(BUFFERED, |n| per_op(cb::mpmc(1, 1, BUFFER, n), n)),
             goal: Goal::AtMostCrossbeam,
             note: "",
+            busy: false,
         },
         Workload {
             key: "buf4x4",
@@ -234,6 +282,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(BUFFERED, |n| per_op(cb::mpmc(4, 4, BUFFER, n), n)),
             goal: Goal::AtMostCrossbeam,
             note: "",
+            busy: false,
         },
         Workload {
             key: "unbuf4x4",
@@ -245,6 +294,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(UNBUFFERED_THREADS, |n| per_op(cb::mpmc(4, 4, 0, n), n)),
             goal: Goal::TimesGo(0.5),
             note: "threads: 40k messages",
+            busy: false,
         },
         Workload {
             key: "select4",
@@ -260,6 +310,23 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(SELECT4, |n| per_op(cb::select4(n), n)),
             goal: Goal::TimesGo(0.5),
             note: "cap 1024 each",
+            busy: false,
+        },
+        Workload {
+            key: "select4-busy",
+            title: "select over 4 busy channels, busy neighbour",
+            unit: Unit::Ns,
+            go: go("select4", SELECT4),
+            gocsp: local(SELECT4, |n| {
+                per_op(g::select4(GR, SelectForm::Static, n), n)
+            }),
+            gocsp_threads: local(SELECT4, |n| {
+                per_op(g::select4(TH, SelectForm::Static, n), n)
+            }),
+            crossbeam: local(SELECT4, |n| per_op(cb::select4(n), n)),
+            goal: Goal::TimesGo(0.5),
+            note: "",
+            busy: true,
         },
         Workload {
             key: "select4-builder",
@@ -273,6 +340,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: None,
             goal: Goal::TimesGo(0.5),
             note: "",
+            busy: false,
         },
         Workload {
             key: "selectdefault",
@@ -288,6 +356,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(SELECT_DEFAULT, |n| per_op(cb::select_default(n), n)),
             goal: Goal::TimesGo(1.0),
             note: "",
+            busy: false,
         },
         Workload {
             key: "selectdefault-builder",
@@ -301,6 +370,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: None,
             goal: Goal::TimesGo(1.0),
             note: "gocsp: 2M selects",
+            busy: false,
         },
         Workload {
             key: "context",
@@ -314,6 +384,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: None,
             goal: Goal::None,
             note: "",
+            busy: false,
         },
         Workload {
             key: "timers",
@@ -325,6 +396,7 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(TIMERS, |n| per_op(cb::timers(n), n)),
             goal: Goal::None,
             note: "",
+            busy: false,
         },
         Workload {
             key: "sieve",
@@ -342,6 +414,25 @@ pub fn workloads() -> Vec<Workload> {
             }),
             goal: Goal::TimesGo(0.5),
             note: "threads: 200 primes",
+            busy: false,
+        },
+        Workload {
+            key: "sieve-busy",
+            title: "prime sieve to 5,000 primes (ns/hop), busy neighbour",
+            unit: Unit::Ns,
+            go: go("sieve", SIEVE),
+            gocsp: local(SIEVE, |n| {
+                per_op(g::sieve(GR, n), common::sieve_hops(n) as usize)
+            }),
+            gocsp_threads: local(SIEVE_THREADS, |n| {
+                per_op(g::sieve(TH, n), common::sieve_hops(n) as usize)
+            }),
+            crossbeam: local(SIEVE_THREADS, |n| {
+                per_op(cb::sieve(n), common::sieve_hops(n) as usize)
+            }),
+            goal: Goal::TimesGo(0.5),
+            note: "",
+            busy: true,
         },
     ]
     .into_iter()
@@ -433,6 +524,7 @@ fn blocked_rows() -> Vec<Workload> {
                 },
                 goal,
                 note: if small { "threads: 1,000" } else { "" },
+                busy: false,
             });
         }
     }

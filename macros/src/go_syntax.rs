@@ -15,6 +15,7 @@ pub(crate) fn go_syntax_macro(krate: &TokenStream, input: TokenStream) -> TokenS
     let ts = to_vec(input);
     let mut rw = Rewriter::new(krate, Mode::Go);
     rw.collect_fns(&ts);
+    rw.main_goroutine();
     let mut out = rw.block(&ts, false);
     out.extend(rw.finish().to_compile_errors());
     out
@@ -43,6 +44,24 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn main_is_a_goroutine() {
+        let out = expand("fn main() {\n ch := make(chan i32, 1)\n ch <- 1\n}");
+        assert!(
+            out.starts_with(
+                "fn main () -> :: std :: process :: ExitCode { :: gocsp :: __private :: run_main"
+            ),
+            "{out}"
+        );
+        let out = expand("fn main() -> Result<(), String> {\n Ok(())\n}");
+        assert!(out.contains("move || -> Result < () , String > {"), "{out}");
+        // Not at the top level, or with parameters: an ordinary function.
+        let out = expand("mod m {\n fn main() {}\n}");
+        assert!(!out.contains("run_main"), "{out}");
+        let out = expand("fn f() {\n fn main() {}\n}");
+        assert!(!out.contains("run_main"), "{out}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! `gocsp::select!` expands to `$crate::__private::__select_impl!($crate; ...)`, so expanded
 //! code names the runtime through whatever path the user reached it by (a renamed or
-//! re-exported crate works). Attributes cannot receive `$crate`; `#[owner]` uses `::gocsp`
-//! or its `crate = path` option instead.
+//! re-exported crate works). Attributes cannot receive `$crate`; `#[owner]`, `#[gocsp::main]`
+//! and `#[gocsp::test]` use `::gocsp` or their `crate = path` option instead.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote_spanned;

@@ -8,12 +8,14 @@
 //! - [`tokens`], [`diag`]: token helpers (Go's `<-` and `:=`, line numbers), error wording;
 //! - [`rewrite`]: the Go-statement rewriter (`go_syntax!`, and the `<-` forms in `go!`
 //!   blocks, `select!` bodies and `defer!`);
-//! - [`select`], [`go`], [`owner`], [`make`], [`defer`], [`go_syntax`]: one module per
-//!   macro, each parse → validate → expand.
+//! - [`select`], [`go`], [`owner`], [`make`], [`defer`], [`go_syntax`], [`entry`]
+//!   (`#[gocsp::main]`, `#[gocsp::test]`): one module per macro, each parse → validate →
+//!   expand.
 #![forbid(unsafe_code)]
 
 mod defer;
 mod diag;
+mod entry;
 mod go;
 mod go_syntax;
 mod krate;
@@ -67,6 +69,20 @@ pub fn __owner_impl(args: TokenStream, item: TokenStream) -> TokenStream {
     owner::owner_attr(args.into(), item.into()).into()
 }
 
+/// `#[gocsp::main]`: see `gocsp::main`.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn __main_impl(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::main_attr(args.into(), item.into()).into()
+}
+
+/// `#[gocsp::test]`: see `gocsp::test`.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn __test_impl(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::test_attr(args.into(), item.into()).into()
+}
+
 #[cfg(test)]
 mod tests {
     //! Every entry point on malformed input: errors, never a panic.
@@ -108,6 +124,8 @@ mod tests {
                 let _ = crate::owner::owner_attr(TokenStream::new(), ts.clone());
                 let _ =
                     crate::owner::owner_attr(ts.clone(), "fn f(o: Sender<u8>) {}".parse().unwrap());
+                let _ = crate::entry::main_attr(TokenStream::new(), ts.clone());
+                let _ = crate::entry::test_attr(ts.clone(), "fn t() {}".parse().unwrap());
             }
         }
     }
@@ -164,6 +182,8 @@ mod corpus {
                     let _ = crate::go_syntax::go_syntax_macro(&krate, ts.clone());
                     let _ = crate::make::make_macro(&krate, ts.clone());
                     let _ = crate::defer::defer_macro(&krate, ts.clone());
+                    let _ = crate::entry::main_attr(TokenStream::new(), ts.clone());
+                    let _ = crate::entry::test_attr(TokenStream::new(), ts.clone());
                     let _ = crate::owner::owner_attr(TokenStream::new(), ts);
                 }
             }

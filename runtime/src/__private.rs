@@ -13,10 +13,13 @@ pub use crate::select::{RecvCase, SelectCase, SendCase, select, try_select};
 
 #[cfg(not(loom))]
 pub use crate::sched::go;
+#[cfg(not(loom))]
+pub use crate::sched::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 
 /// Proc macros, re-exported for the `macro_rules!` wrappers.
 pub use gocsp_macros::{
-    __defer_impl, __go_impl, __go_syntax_impl, __make_impl, __owner_impl, __select_impl,
+    __defer_impl, __go_impl, __go_syntax_impl, __main_impl, __make_impl, __owner_impl,
+    __select_impl, __test_impl,
 };
 
 /// The runtime calls whose caller location is recorded: spawn sites (`go`), blocking sites

@@ -1,20 +1,25 @@
 //! Go's concurrency model, written as Go-style Rust.
 //!
 //! gocsp gives Rust programs goroutines, channels and `select` with Go's exact semantics, on an
-//! M:N scheduler of stackful coroutines:
+//! M:N scheduler of stackful coroutines. As in Go, `main` is a goroutine ([`main`]):
 //!
 //! ```
 //! use gocsp::prelude::*;
 //!
-//! let results = make!(chan i32, 3);
-//! for id in 1..=3 {
-//!     let results = results.sender();
-//!     go!(move || results.send(id * id));
+//! #[gocsp::main]
+//! fn main() {
+//!     let results = make!(chan i32, 3);
+//!     for id in 1..=3 {
+//!         let results = results.sender();
+//!         go!(move || results.send(id * id));
+//!     }
+//!     let mut squares: Vec<i32> = (0..3).map(|_| results.recv().unwrap()).collect();
+//!     squares.sort();
+//!     assert_eq!(squares, [1, 4, 9]);
 //! }
-//! let mut squares: Vec<i32> = (0..3).map(|_| results.recv().unwrap()).collect();
-//! squares.sort();
-//! assert_eq!(squares, [1, 4, 9]);
 //! ```
+//!
+//! Tests do the same with [`test`] (`#[gocsp::test]`, with a leak check on request).
 //!
 //! # Channels
 //!
@@ -32,7 +37,10 @@
 //! - the nil channel ([`Chan::nil`], also `Chan::default()`) blocks forever, and its `select!`
 //!   case never fires.
 //!
-//! Channels work the same from goroutines and from plain threads (the main thread included).
+//! Channels work the same from goroutines and from plain threads (the main thread included),
+//! but a hand-off between goroutines is a few atomic operations and a stack switch, while one
+//! with a thread may cost a futex wake-up: start from a goroutine `main` ([`main`]), and keep
+//! plain threads for what needs one (FFI callbacks, an existing thread pool).
 //!
 //! # Select
 //!
@@ -86,7 +94,8 @@
 //!
 //! ## Deadlocks
 //!
-//! When the main thread is blocked in a gocsp operation, every goroutine is blocked, no timer
+//! When the main thread is blocked in a gocsp operation (or waits for the main goroutine of
+//! [`main`], which is then blocked like the rest), every goroutine is blocked, no timer
 //! is pending, no [`blocking`] call is in flight and the process has no thread besides main and
 //! gocsp's own, the program can never make progress: gocsp prints
 //! `fatal error: all goroutines are asleep - deadlock!` with each goroutine's state, spawn site
@@ -144,6 +153,8 @@ mod loom;
 mod macros;
 mod rng;
 mod select;
+#[cfg(not(loom))]
+mod spin;
 mod waiter;
 
 #[cfg(not(loom))]
@@ -201,6 +212,65 @@ pub use sync::WaitGroup;
 /// assert_eq!(numbers.iter().collect::<Vec<_>>(), [1, 2, 3]);
 /// ```
 pub use gocsp_macros::__owner_impl as owner;
+
+/// Runs `fn main` as the main goroutine, as Go does.
+///
+/// The body runs as a goroutine on the global runtime; the process's main thread only waits
+/// for it. Talking to goroutines from the main goroutine is a goroutine-to-goroutine hand-off
+/// (no thread wake-up), and nothing it calls needs to worry about blocking a worker more than
+/// any other goroutine does.
+///
+/// - `fn main() -> Result<(), E>` works as Rust's `main` does: an `Err` prints
+///   `Error: {e:?}` and the process exits with code 1 (any `Termination` type works).
+/// - An unrecovered panic in main prints Go's report and exits with code 2.
+/// - When main returns, the process exits, whatever other goroutines are doing (Go's rule).
+/// - When the main goroutine blocks and every goroutine is asleep, the process reports
+///   `fatal error: all goroutines are asleep - deadlock!` with a dump, and exits with code 2
+///   (under the rule in the crate docs: never while a thread gocsp doesn't know exists).
+/// - Options: `#[gocsp::main(workers = 4)]` (the global runtime's worker count, Go's
+///   `GOMAXPROCS`), `stack_size = bytes`, and `crate = path` for a renamed `gocsp`.
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// #[gocsp::main]
+/// fn main() {
+///     let ch: Chan<&str> = make!(chan &str);
+///     let tx = ch.sender();
+///     go!(move || tx.send("ping"));
+///     assert_eq!(ch.recv(), Some("ping"));
+///     assert!(gocsp::goroutine_id().is_some()); // main is a goroutine
+/// }
+/// ```
+///
+/// Inside [`go_syntax!`], `fn main() { ... }` is the main goroutine without the attribute.
+#[cfg(not(loom))]
+pub use gocsp_macros::__main_impl as main;
+
+/// A `#[test]` whose body runs as a goroutine.
+///
+/// The test fails when its body panics (the message is the panic's, so `#[should_panic]`
+/// works) or returns an `Err`. `#[gocsp::test(check_leaks)]` also fails it when goroutines it
+/// started are still alive half a second after the body returns, naming their spawn sites
+/// (see [`check_leaks`]). `#[gocsp::test(workers = n)]` runs it on a runtime of its own.
+///
+/// A panic in another goroutine the test started ends the test process with Go's report,
+/// as `go test` does.
+///
+/// ```
+/// use gocsp::prelude::*;
+///
+/// #[gocsp::test(check_leaks)]
+/// fn pipeline_works() {
+///     let ch: Chan<i32> = make!(chan i32);
+///     let tx = ch.sender();
+///     go!(move || for i in 1..=3 { tx.send(i) });
+///     assert_eq!((0..3).map(|_| ch.recv().unwrap()).sum::<i32>(), 6);
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(not(loom))]
+pub use gocsp_macros::__test_impl as test;
 
 /// Everything a Go-style program needs, in one import: the macros, the channel handles,
 /// `Context` and `WaitGroup`, and the `context`, `time` and `sync` modules (so Go's

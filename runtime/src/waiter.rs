@@ -99,6 +99,8 @@ pub(crate) enum BlockReason {
     RWMutexLock,
     Once,
     Cond,
+    /// The main thread waiting for the main goroutine (`#[gocsp::main]`).
+    MainGoroutine,
 }
 
 impl BlockReason {
@@ -121,6 +123,7 @@ impl BlockReason {
             14 => RWMutexLock,
             15 => Once,
             16 => Cond,
+            17 => MainGoroutine,
             _ => return None,
         })
     }
@@ -145,6 +148,7 @@ impl fmt::Display for BlockReason {
             BlockReason::RWMutexLock => "sync.RWMutex.Lock",
             BlockReason::Once => "sync.Once.Do",
             BlockReason::Cond => "sync.Cond.Wait",
+            BlockReason::MainGoroutine => "main goroutine",
         })
     }
 }
@@ -276,19 +280,41 @@ impl WaiterRef {
     /// waiter's own thread or goroutine.
     pub(crate) fn wait(&self, reason: BlockReason, site: &'static Location<'static>) -> Selected {
         // A thread spins briefly first: a counterparty on another core often answers within
-        // microseconds, and a futex sleep and wake-up costs tens of them. (A goroutine never
-        // spins: its worker has other goroutines to run.)
+        // microseconds, and a futex sleep and wake-up costs tens of them. The spin is bounded
+        // and adapts to how well it does (see `spin.rs`), so a busy machine makes it park at
+        // once. (A goroutine never spins: its worker has other goroutines to run.)
         #[cfg(not(loom))]
         if let WaiterRef::Thread(_) = self {
-            let mut backoff = crate::loom::Backoff::new();
-            for _ in 0..THREAD_SPINS {
-                let s = self.selected();
-                if s != Selected::Waiting {
-                    return s;
+            let poll = || Some(self.selected()).filter(|s| *s != Selected::Waiting);
+            let spun = THREAD_SPIN.try_with(|b| (b.spin(THREAD_PAUSE, poll), b.spins()));
+            match spun {
+                Ok((Some(s), _)) => return s,
+                // While spinning pays, one yield before the futex (Go's "passive spin"): a
+                // counterparty waiting for a core on this one runs now. Not once the budget
+                // is spent: on a busy machine a yield hands the core to whoever competes.
+                Ok((None, true)) => {
+                    std::thread::yield_now();
+                    let s = self.selected();
+                    if s != Selected::Waiting {
+                        return s;
+                    }
                 }
-                backoff.snooze();
+                _ => {}
             }
+            let parked = std::time::Instant::now();
+            let s = self.park_until_selected(reason, site);
+            let _ = THREAD_SPIN.try_with(|b| b.slept(parked.elapsed()));
+            return s;
         }
+        self.park_until_selected(reason, site)
+    }
+
+    #[inline]
+    fn park_until_selected(
+        &self,
+        reason: BlockReason,
+        site: &'static Location<'static>,
+    ) -> Selected {
         loop {
             let s = self.selected();
             if s != Selected::Waiting {
@@ -311,9 +337,19 @@ impl WaiterRef {
     }
 }
 
-/// Checks a blocked thread makes before it parks (spinning, then yielding, with backoff).
+/// The longest a blocked thread spins before it parks, and the spin-loop hints between two
+/// looks at its selection word.
 #[cfg(not(loom))]
-const THREAD_SPINS: u32 = 16;
+const THREAD_SPIN_MAX: std::time::Duration = std::time::Duration::from_micros(20);
+#[cfg(not(loom))]
+const THREAD_PAUSE: u32 = 16;
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// This thread's spin budget (see `spin.rs`).
+    static THREAD_SPIN: crate::spin::SpinBudget =
+        const { crate::spin::SpinBudget::new(THREAD_SPIN_MAX) };
+}
 
 #[cfg(not(loom))]
 fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {

@@ -77,6 +77,9 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some("__child") {
         return child(&args[2..]);
     }
+    if args.get(1).map(String::as_str) == Some("__busy") {
+        busy_loop();
+    }
     let opts = match parse_args() {
         Ok(o) => o,
         Err(code) => return code,
@@ -125,12 +128,13 @@ fn main() -> ExitCode {
             eprintln!("time budget reached: stopping after {rounds_done} rounds");
             break;
         }
-        let mut go_cache: HashMap<(&str, usize), HashMap<String, f64>> = HashMap::new();
+        let mut go_cache: HashMap<(&str, usize, bool), HashMap<String, f64>> = HashMap::new();
         let mut child_cache: HashMap<(&str, usize), (f64, f64, f64)> = HashMap::new();
         for row in &mut rows {
             let w = row.workload.clone();
             let probes = [w.go, w.gocsp, w.gocsp_threads, w.crossbeam];
             let mut line = format!("round {round}/{} {:22}", opts.rounds, w.key);
+            let neighbour = if w.busy { Neighbour::start() } else { None };
             for (col, probe) in probes.iter().enumerate() {
                 let Some(probe) = probe else { continue };
                 let value = match *probe {
@@ -143,7 +147,7 @@ fn main() -> ExitCode {
                         size,
                         line,
                     } => twin.as_ref().and_then(|t| {
-                        let lines = go_cache.entry((workload, size)).or_insert_with(|| {
+                        let lines = go_cache.entry((workload, size, w.busy)).or_insert_with(|| {
                             t.run(workload, size).unwrap_or_else(|e| {
                                 eprintln!("{e}");
                                 HashMap::new()
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
                     ));
                 }
             }
+            drop(neighbour);
             eprintln!("{line}");
         }
         rounds_done = round;
@@ -244,5 +249,49 @@ fn child(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => usage(),
+    }
+}
+
+/// A busy-loop process competing for a core while a `busy` row is measured: this program
+/// re-run as `compare __busy`, killed by its process id when the row is done.
+struct Neighbour(std::process::Child);
+
+impl Neighbour {
+    fn start() -> Option<Neighbour> {
+        let exe = std::env::current_exe().ok()?;
+        match Command::new(exe).arg("__busy").spawn() {
+            Ok(c) => {
+                // Let it get going before the row starts.
+                std::thread::sleep(Duration::from_millis(20));
+                Some(Neighbour(c))
+            }
+            Err(e) => {
+                eprintln!("cannot start the busy neighbour: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Neighbour {
+    fn drop(&mut self) {
+        // `Child::kill` sends SIGKILL to this child's pid, and `wait` reaps it.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `compare __busy`: spins until killed, or until its parent is gone (so a `compare` that was
+/// interrupted leaves no busy process behind).
+fn busy_loop() -> ! {
+    let parent = std::os::unix::process::parent_id();
+    let mut x = 0u64;
+    loop {
+        for _ in 0..1u32 << 24 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(0);
+        }
     }
 }

@@ -208,6 +208,7 @@ fn tree() {
     }
 }
 
+#[gocsp::main]
 fn main() {
     gocsp::check_leaks(Duration::from_secs(2), tree);
     println!("ok: cancellation flowed down each subtree, exits went bottom-up, nothing leaked");

@@ -129,6 +129,7 @@ go_syntax! {
     }
 }
 
+#[gocsp::main]
 fn main() {
     let grace = Duration::from_secs(2);
     let lines = gocsp::check_leaks(grace, with_done_channel);

@@ -161,6 +161,7 @@ fn some_pattern() {
     assert_eq!(after_cancel, None);
 }
 
+#[gocsp::main]
 fn main() {
     let grace = Duration::from_secs(2);
     gocsp::check_leaks(grace, naive);

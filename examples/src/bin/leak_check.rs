@@ -74,6 +74,7 @@ fn source_line<'a>(report: &str, label: &str) -> &'a str {
         .trim()
 }
 
+#[gocsp::main]
 fn main() {
     let grace = Duration::from_millis(50);
 

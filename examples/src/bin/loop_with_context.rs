@@ -94,6 +94,7 @@ fn run(
     result
 }
 
+#[gocsp::main]
 fn main() {
     let grace = Duration::from_secs(2);
     let background = context::background();

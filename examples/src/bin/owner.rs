@@ -58,6 +58,7 @@ fn new_time(ctx: Context, out: Sender<time::Time>) {
     }
 }
 
+#[gocsp::main]
 fn main() {
     let start = time::now();
     let (ctx, cancel) = context::with_cancel(&context::background());

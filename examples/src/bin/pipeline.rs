@@ -132,6 +132,7 @@ go_syntax! {
     }
 }
 
+#[gocsp::main]
 fn main() {
     let grace = Duration::from_secs(2);
     let mut all = gocsp::check_leaks(grace, || run(20, None));

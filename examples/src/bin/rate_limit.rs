@@ -97,6 +97,7 @@ fn bursty() -> Duration {
     start.elapsed()
 }
 
+#[gocsp::main]
 fn main() {
     let grace = Duration::from_secs(2);
     let took = gocsp::check_leaks(grace, steady);

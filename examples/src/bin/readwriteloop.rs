@@ -108,6 +108,7 @@ go_syntax! {
     }
 }
 
+#[gocsp::main]
 fn main() {
     let (ctx, cancel) = context::with_cancel(&context::background());
     let reads: Chan<ReadOp> = make!(chan ReadOp);

@@ -96,7 +96,7 @@ const CHILD: &str = "--unrecovered-panic";
 /// Run as a child process: a goroutine panics and nothing recovers it.
 fn child() {
     go!(|| panic!("nobody recovers this"));
-    std::thread::sleep(Duration::from_secs(10));
+    gocsp::time::sleep(Duration::from_secs(10));
     eprintln!("the process outlived an unrecovered goroutine panic");
 }
 
@@ -123,6 +123,7 @@ fn abort_by_default() {
     );
 }
 
+#[gocsp::main]
 fn main() {
     if std::env::args().any(|a| a == CHILD) {
         child();

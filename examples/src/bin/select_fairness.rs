@@ -87,6 +87,7 @@ fn histogram(counts: &[u32; CASES]) {
     }
 }
 
+#[gocsp::main]
 fn main() {
     // Selects run inside a goroutine, where programs usually run them.
     let counts = gocsp::spawn(|| fair(ready_channels()))

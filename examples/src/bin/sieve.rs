@@ -98,6 +98,7 @@ fn trial_division(n: usize) -> Vec<u32> {
         .collect()
 }
 
+#[gocsp::main]
 fn main() {
     let primes = gocsp::check_leaks(Duration::from_secs(2), || sieve(N));
     println!("the first {N} primes, each found at the end of a chain of goroutines:");

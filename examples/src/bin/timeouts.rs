@@ -65,6 +65,7 @@ go_syntax! {
     }
 }
 
+#[gocsp::main]
 fn main() {
     // Work of 200 ms against a 10 ms timeout. Both are timers on the one timer heap, which
     // fires them in deadline order: a busy machine delays both, it does not reorder them.

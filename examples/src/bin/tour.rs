@@ -19,8 +19,10 @@ fn check(claim: bool, what: &str) {
     println!("  ok: {what}");
 }
 
+#[gocsp::main]
 fn main() {
     println!("gocsp tour: Go's concurrency model, written as Go-style Rust.");
+    println!("`#[gocsp::main]` makes main the main goroutine, as in Go.");
     println!("Each section says what it shows, does it, and checks the result.");
     let start = Instant::now();
     // Wrapping the tour in a leak check proves that every goroutine it starts also ends.
@@ -86,7 +88,7 @@ fn unbuffered() {
         tx <- "ping".to_string()    // blocks until main receives
         report <- true
     }
-    std::thread::sleep(Duration::from_millis(20));
+    time::sleep(Duration::from_millis(20));
     check(
         sent.try_recv().is_err(),
         "20 ms later the send still waits: nobody has received",

@@ -96,6 +96,7 @@ go_syntax! {
     }
 }
 
+#[gocsp::main]
 fn main() {
     let start = Instant::now();
     let (mut results, max_running) = gocsp::check_leaks(Duration::from_secs(2), pool);

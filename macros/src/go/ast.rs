@@ -38,6 +38,9 @@ impl Parse for GoInput {
         if is_call(&ts) {
             return Ok(GoInput::Call(ts));
         }
+        if let Some(e) = not_a_call(&ts) {
+            return Err(e);
+        }
         Ok(GoInput::Block(ts))
     }
 }
@@ -81,6 +84,29 @@ fn is_call(ts: &[TokenTree]) -> bool {
     )
 }
 
+/// Go's "expression in go must be function call": `go!(f)` with a closure variable, a path
+/// or a field would otherwise be a block that evaluates `f` and never calls it.
+fn not_a_call(ts: &[TokenTree]) -> Option<syn::Error> {
+    fn named(e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Path(_) | syn::Expr::Field(_) | syn::Expr::Index(_) => true,
+            syn::Expr::Paren(p) => named(&p.expr),
+            syn::Expr::Reference(r) => named(&r.expr),
+            _ => false,
+        }
+    }
+    let e = syn::parse2::<syn::Expr>(ts.iter().cloned().collect()).ok()?;
+    named(&e).then(|| {
+        let text = quote::ToTokens::to_token_stream(&e).to_string();
+        syn::Error::new_spanned(
+            &e,
+            format!(
+                "expression in go must be function call: `go!({text})` would only evaluate `{text}`, never call it; write `go!({text}())`, or `go!(move || ...)` for a closure literal"
+            ),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +132,16 @@ mod tests {
         assert_eq!(form("for i in 0..3 { f(i) }"), "block");
         assert_eq!(form("let x = 1; f(x)"), "block");
         assert_eq!(form("loop { f() }"), "block");
+    }
+
+    #[test]
+    fn a_closure_variable_is_not_a_call() {
+        for src in ["f", "self.f", "a::b", "(f)", "&f", "fs[0]"] {
+            let e = syn::parse_str::<GoInput>(src).unwrap_err().to_string();
+            assert!(
+                e.contains("expression in go must be function call"),
+                "{src}: {e}"
+            );
+        }
     }
 }

@@ -27,7 +27,9 @@ impl Rewriter {
             Some("impl" | "trait" | "mod" | "extern") => match group(ts.last(), Delimiter::Brace) {
                 Some(body) => {
                     let mut out = self.types_if_go(&ts[..ts.len() - 1]);
+                    let outer = std::mem::replace(&mut self.main_goroutine, false);
                     out.extend([self.block_group(body, false)]);
+                    self.main_goroutine = outer;
                     out
                 }
                 None => self.types_if_go(ts),
@@ -52,17 +54,42 @@ impl Rewriter {
         } else {
             ts.len()
         };
+        // Only a top-level, plain `fn main()` is the main goroutine; nested items are not.
+        let is_main = self.main_goroutine
+            && is_ident(ts.get(kw + 1), "main")
+            && p == kw + 2
+            && params.stream().is_empty()
+            && body.is_some()
+            && !ts[..kw]
+                .iter()
+                .any(|t| is_ident(Some(t), "async") || is_ident(Some(t), "const"));
+        let outer = std::mem::replace(&mut self.main_goroutine, false);
         let mut out = self.types_if_go(&ts[..p]);
+        let ret = self.types_if_go(&ts[p + 1..sig_end]);
+        let body = body.map(|body| {
+            let returns = is_thin_arrow(ts, p + 1);
+            self.block_group(body, returns)
+        });
+        self.main_goroutine = outer;
+        if is_main && let Some(body) = body {
+            let ret = to_vec(ret);
+            let ret = (ret.len() > 2 && is_thin_arrow(&ret, 0)).then(|| stream(&ret[2..]));
+            let span = ts[kw + 1].span();
+            return crate::entry::go_syntax_main(
+                &self.krate,
+                out,
+                ret.as_ref(),
+                &TokenStream::from(body),
+                span,
+            );
+        }
         out.extend([wrap(
             Delimiter::Parenthesis,
             self.fn_params(&to_vec(params.stream())),
             params.span(),
         )]);
-        out.extend(self.types_if_go(&ts[p + 1..sig_end]));
-        if let Some(body) = body {
-            let returns = is_thin_arrow(ts, p + 1);
-            out.extend([self.block_group(body, returns)]);
-        }
+        out.extend(ret);
+        out.extend(body);
         out
     }
 

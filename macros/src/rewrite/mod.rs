@@ -76,6 +76,8 @@ pub(crate) struct Rewriter {
     /// Functions declared in a `go_syntax!` block: for each parameter, the channel kind it
     /// expects (for Go's implicit `chan T` to `chan<- T` / `<-chan T` conversion).
     fns: HashMap<String, Vec<Option<ChanKind>>>,
+    /// A `fn main()` met at this level runs as the main goroutine (`go_syntax!`'s top level).
+    main_goroutine: bool,
     errors: Errors,
 }
 
@@ -86,8 +88,14 @@ impl Rewriter {
             krate: krate.clone(),
             mode,
             fns: HashMap::new(),
+            main_goroutine: false,
             errors: Errors::default(),
         }
+    }
+
+    /// Makes a top-level `fn main()` run as the main goroutine (`go_syntax!`).
+    pub(crate) fn main_goroutine(&mut self) {
+        self.main_goroutine = true;
     }
 
     /// Whether Go-only forms (types, builtins, `go`, `defer`, `select`, `for range`) apply.

@@ -4,7 +4,8 @@
 //! have threads gocsp has never seen, holding a channel they will send on later, so gocsp only
 //! judges when it can know. The rule (documented in the crate docs):
 //!
-//! 1. the process's **main thread** is blocked in a gocsp operation;
+//! 1. the process's **main thread** is blocked in a gocsp operation, or waits for the **main
+//!    goroutine** (`#[gocsp::main]`: then the main goroutine is asleep like every other);
 //! 2. every worker of every runtime is asleep with nothing queued;
 //! 3. no timer is pending (a sleeping goroutine, a ticker, a context deadline will wake
 //!    something) and no [`blocking`](crate::blocking) call is in flight;
@@ -39,6 +40,14 @@ static EPOCH: AtomicU64 = AtomicU64::new(0);
 /// Where the main thread is blocked (for the report).
 static MAIN_REASON: AtomicU8 = AtomicU8::new(0);
 static MAIN_SITE: AtomicPtr<Location<'static>> = AtomicPtr::new(std::ptr::null_mut());
+/// The main goroutine's id (`#[gocsp::main]`), or 0.
+static MAIN_GOROUTINE: AtomicU64 = AtomicU64::new(0);
+
+/// Records the main goroutine (`#[gocsp::main]`); the main thread then waits for it with
+/// `BlockReason::MainGoroutine`.
+pub(crate) fn main_goroutine(id: u64) {
+    MAIN_GOROUTINE.store(id, Ordering::Relaxed);
+}
 
 pub(crate) fn worker_started() {
     WORKERS.fetch_add(1, Ordering::SeqCst);
@@ -162,20 +171,26 @@ fn only_own_threads() -> bool {
 #[cold]
 fn report() -> ! {
     use std::fmt::Write;
-    let mut out = String::from("fatal error: all goroutines are asleep - deadlock!\n\n");
+    let mut out = String::from("fatal error: all goroutines are asleep - deadlock!\n");
     let reason = BlockReason::from_u8(MAIN_REASON.load(Ordering::Relaxed));
-    let site = MAIN_SITE.load(Ordering::Relaxed);
-    // SAFETY: `MAIN_SITE` only holds null or a `&'static Location`.
-    let site = unsafe { site.as_ref() };
-    let _ = writeln!(
-        out,
-        "main thread [{}]:",
-        reason.map_or_else(|| "blocked".to_string(), |r| r.to_string())
-    );
-    if let Some(site) = site {
-        let _ = writeln!(out, "\tblocked at {site}");
+    let main = MAIN_GOROUTINE.load(Ordering::Relaxed);
+    if reason != Some(BlockReason::MainGoroutine) {
+        let site = MAIN_SITE.load(Ordering::Relaxed);
+        // SAFETY: `MAIN_SITE` only holds null or a `&'static Location`.
+        let site = unsafe { site.as_ref() };
+        let _ = writeln!(
+            out,
+            "\nmain thread [{}]:",
+            reason.map_or_else(|| "blocked".to_string(), |r| r.to_string())
+        );
+        if let Some(site) = site {
+            let _ = writeln!(out, "\tblocked at {site}");
+        }
     }
-    for g in super::registry::snapshot(None) {
+    // The main goroutine first, as in Go's report (where it is goroutine 1).
+    let mut all = super::registry::snapshot(None);
+    all.sort_by_key(|g| (g.id != main, g.id));
+    for g in all {
         let _ = write!(out, "\n{g}\n");
     }
     super::report(&out);

@@ -11,6 +11,7 @@
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
+mod entry;
 mod job;
 mod limits;
 mod overflow;
@@ -29,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use limits::{SpawnError, SpawnLimit};
+pub use entry::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
 use task::JoinSlot;
@@ -322,7 +324,13 @@ impl<T> JoinHandle<T> {
     /// never ran, or it died blocked (see [`Runtime`]'s drop).
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        match self.rx.recv_for(crate::waiter::BlockReason::Join) {
+        self.join_for(crate::waiter::BlockReason::Join)
+    }
+
+    /// [`join`](Self::join), blocked for `reason` in dumps and deadlock reports.
+    #[track_caller]
+    pub(crate) fn join_for(self, reason: crate::waiter::BlockReason) -> std::thread::Result<T> {
+        match self.rx.recv_for(reason) {
             Some(r) => r,
             None => Err(Box::new("goroutine never ran: its runtime was shut down")),
         }

@@ -247,6 +247,11 @@ impl Runtime {
         Builder::new().build()
     }
 
+    /// The shared state its workers run on.
+    pub(crate) fn shared(&self) -> &'static RtShared {
+        self.shared
+    }
+
     /// The number of workers.
     pub fn workers(&self) -> usize {
         self.shared.workers.len()

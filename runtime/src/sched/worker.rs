@@ -33,10 +33,12 @@
 //! ping-ponging cannot starve the rest), and every `GLOBAL_CHECK` ticks the shared queues are
 //! looked at first.
 //!
-//! **Sleeping.** A worker with nothing to do spins briefly (only on a multi-core machine, and
-//! with `spin_loop` hints, never `sched_yield`), then registers in the runtime's idle list and
-//! parks. A goroutine woken onto a sleeping worker unparks that worker; at most one idle worker
-//! is woken for stealable work while none is already searching.
+//! **Sleeping.** A worker with nothing to do spins briefly (only on a multi-core machine, only
+//! while fewer than half of the busy workers spin (Go's rule), with `spin_loop` hints, never
+//! `sched_yield`, and for an adaptive budget that drops to nothing when the spin loses its
+//! core: see `spin.rs`), then registers in the runtime's idle list and parks. A goroutine
+//! woken onto a sleeping worker unparks that worker; at most one idle worker is woken for
+//! stealable work while none is already searching.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -51,6 +53,7 @@ use crossbeam_utils::CachePadded;
 
 use super::task::{Body, Co, Suspend, Task};
 use super::{Config, deadlock, registry, stack};
+use crate::spin::SpinBudget;
 
 const RUNNEXT_BUDGET: u32 = 64;
 /// Goroutines in the injector past which a spawn from outside wakes another worker.
@@ -69,6 +72,7 @@ const LONG_BACKLOG: usize = 64;
 /// Tag bit in `runnext`: the goroutine there has not started (so it may be stolen).
 const UNSTARTED: usize = 1;
 const GLOBAL_CHECK: u32 = 61;
+/// The longest an idle worker spins looking for work before it sleeps.
 const SPIN_TIME: Duration = Duration::from_micros(30);
 
 /// State of a runtime shared by its workers. Leaked (`&'static`) when built.
@@ -331,6 +335,8 @@ pub(crate) struct Local {
     tick: Cell<u32>,
     /// Per other worker: since when its queue of unstarted goroutines has looked non-empty.
     steal_seen: RefCell<Vec<Option<(Instant, usize)>>>,
+    /// How long the next idle spin may last.
+    spin: SpinBudget,
 }
 
 std::thread_local! {
@@ -598,24 +604,23 @@ impl Local {
             || self.rt.stealers.iter().any(|s| !s.is_empty())
     }
 
-    /// Spins for a short while looking for work (multi-core machines only).
+    /// Spins for a short while looking for work: on a multi-core machine, while fewer than
+    /// half of the busy workers spin (Go's rule), for at most the adaptive budget.
     fn search(&self) -> Option<Arc<Task>> {
-        if !self.rt.can_spin {
+        let busy = (self.rt.workers.len()).saturating_sub(self.rt.n_idle.load(Ordering::Relaxed));
+        if !self.rt.can_spin || 2 * self.rt.n_searching.load(Ordering::Relaxed) >= busy {
             return self.find_elsewhere();
         }
         self.rt.n_searching.fetch_add(1, Ordering::SeqCst);
-        let start = Instant::now();
-        let found = loop {
-            if let Some(t) = self.find_elsewhere() {
-                break Some(t);
-            }
-            if self.rt.shutdown.load(Ordering::Relaxed) || start.elapsed() > SPIN_TIME {
-                break None;
-            }
-            for _ in 0..64 {
-                std::hint::spin_loop();
-            }
-        };
+        let found = self
+            .spin
+            .spin(64, || {
+                if self.rt.shutdown.load(Ordering::Relaxed) {
+                    return Some(None);
+                }
+                self.find_elsewhere().map(Some)
+            })
+            .flatten();
         self.rt.n_searching.fetch_sub(1, Ordering::SeqCst);
         if found.is_some() && !self.deque.is_empty() {
             // We stole a batch: let another idle worker help with the rest.
@@ -643,11 +648,13 @@ impl Local {
             return;
         }
         deadlock::worker_sleeping(true);
+        let slept = Instant::now();
         while self.shared.sleeping.load(Ordering::SeqCst)
             && !self.rt.shutdown.load(Ordering::SeqCst)
         {
             std::thread::park();
         }
+        self.spin.slept(slept.elapsed());
         deadlock::worker_sleeping(false);
     }
 
@@ -799,6 +806,7 @@ fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
         stacks: RefCell::new(stack::Cache::new(&rt.config.stacks)),
         tick: Cell::new(0),
         steal_seen: RefCell::new(vec![None; rt.workers.len()]),
+        spin: SpinBudget::new(SPIN_TIME),
     };
     LOCAL.with(|l| l.set(&local));
     let _clear = LocalGuard;

@@ -1,0 +1,2 @@
+#[gocsp::main]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[gocsp::main]
+struct App;
+
+fn main() {}

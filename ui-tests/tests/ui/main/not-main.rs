@@ -1,0 +1,6 @@
+#[gocsp::main]
+fn start() {}
+
+fn main() {
+    start();
+}

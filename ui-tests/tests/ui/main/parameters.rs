@@ -1,0 +1,4 @@
+#[gocsp::main]
+fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -1,0 +1,4 @@
+#[gocsp::test]
+async fn pipeline_works() {}
+
+fn main() {}

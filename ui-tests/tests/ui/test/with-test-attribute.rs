@@ -1,0 +1,5 @@
+#[gocsp::test]
+#[test]
+fn pipeline_works() {}
+
+fn main() {}
