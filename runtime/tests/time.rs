@@ -222,7 +222,7 @@ fn timer_stop_returns_true_whenever_the_value_was_not_received() {
     // moment (Go's runtime handles the send in progress). We never receive here, so every
     // stop of a fresh timer must return true, and no value may arrive afterwards.
     let mut rng = Rng::new(test_seed(0x7173));
-    let rounds = 20_000;
+    let rounds = common::scaled(20_000, 20_000);
     let mut failures = Vec::new();
     for i in 0..rounds {
         let t = Timer::new(Duration::from_micros(rng.below(60)));
