@@ -29,8 +29,8 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub use limits::{SpawnError, SpawnLimit};
 pub use entry::{MainOptions, TestOptions, TestReturn, run_main, run_test};
+pub use limits::{SpawnError, SpawnLimit};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
 use task::JoinSlot;
