@@ -106,6 +106,33 @@ impl Registered {
         oper: 0,
         handoff: std::ptr::null(),
     };
+
+    /// A case registered on a buffered channel: a counterparty only wakes it.
+    fn buffered(oper: usize, ready_now: bool) -> Registered {
+        Registered {
+            ready_now,
+            oper,
+            handoff: std::ptr::null(),
+        }
+    }
+
+    /// A case about to register `packet` on an unbuffered channel; `register` does it and says
+    /// whether the case is ready now.
+    fn unbuffered<T>(
+        oper: usize,
+        packet: &mut Packet<T>,
+        register: impl FnOnce(*mut Packet<T>) -> bool,
+    ) -> Registered {
+        let p: *mut Packet<T> = packet;
+        // SAFETY: `p` points at the case's packet, which stays put while registered; the flag
+        // is reached through the same pointer the channel is given.
+        let handoff = unsafe { Packet::ready_flag(p) };
+        Registered {
+            ready_now: register(p),
+            oper,
+            handoff,
+        }
+    }
 }
 
 /// The blocked party a case registers (engine plumbing).
@@ -242,21 +269,10 @@ impl<T> SelectCase for RecvCase<'_, T> {
             Channel::Array(a) => {
                 a.receivers.register(oper, w);
                 fence(Ordering::SeqCst);
-                Registered {
-                    ready_now: !a.is_empty() || a.is_closed(),
-                    oper,
-                    handoff: std::ptr::null(),
-                }
+                Registered::buffered(oper, !a.is_empty() || a.is_closed())
             }
             Channel::Zero(z) => {
-                let p: *mut Packet<T> = &mut self.packet;
-                // SAFETY: `p` points at this case's packet, which stays put while registered.
-                let handoff = unsafe { Packet::ready_flag(p) };
-                Registered {
-                    ready_now: z.register_recv(oper, p, w),
-                    oper,
-                    handoff,
-                }
+                Registered::unbuffered(oper, &mut self.packet, |p| z.register_recv(oper, p, w))
             }
         }
     }
@@ -398,21 +414,10 @@ impl<T> SelectCase for SendCase<'_, T> {
             Channel::Array(a) => {
                 a.senders.register(oper, w);
                 fence(Ordering::SeqCst);
-                Registered {
-                    ready_now: !a.is_full() || a.is_closed(),
-                    oper,
-                    handoff: std::ptr::null(),
-                }
+                Registered::buffered(oper, !a.is_full() || a.is_closed())
             }
             Channel::Zero(z) => {
-                let p: *mut Packet<T> = &mut self.packet;
-                // SAFETY: as in `RecvCase::__register`.
-                let handoff = unsafe { Packet::ready_flag(p) };
-                Registered {
-                    ready_now: z.register_send(oper, p, w),
-                    oper,
-                    handoff,
-                }
+                Registered::unbuffered(oper, &mut self.packet, |p| z.register_send(oper, p, w))
             }
         }
     }
