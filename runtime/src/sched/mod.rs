@@ -11,6 +11,7 @@
 pub(crate) mod deadlock;
 mod job;
 mod overflow;
+mod placement;
 mod registry;
 mod runtime;
 mod stack;

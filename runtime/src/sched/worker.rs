@@ -51,7 +51,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
 use super::task::{Body, Co, Suspend, Task};
-use super::{Config, deadlock, registry, stack};
+use super::{Config, deadlock, placement, registry, stack};
 
 const RUNNEXT_BUDGET: u32 = 64;
 /// Goroutines in the injector past which a spawn from outside wakes another worker.
@@ -286,7 +286,8 @@ impl RtShared {
         }
         for w in self.workers.iter() {
             while let Some(t) = steal_one(|| w.inbox.steal()) {
-                drop(t);
+                // A goroutine dealt to this worker may not have started yet.
+                discard_unstarted(self, t);
             }
             if let Some((t, true)) = w.take_runnext() {
                 discard_unstarted(self, t);
@@ -310,12 +311,26 @@ impl RtShared {
     /// thread that starts a handful of goroutines gets them all on one worker (they usually
     /// talk to each other), one that starts thousands gets every worker.
     pub(crate) fn inject(&self, task: Arc<Task>) {
+        if let Some(i) = placement::deal(task.spawn_site(), 0, self.workers.len()) {
+            self.deal_to(i, task);
+            return;
+        }
         self.injector.push(task);
         fence(Ordering::SeqCst);
         let idle = self.n_idle.load(Ordering::SeqCst);
         if idle == self.workers.len() || self.injector.len() > INJECT_WAKE {
             self.wake_any();
         }
+    }
+}
+
+impl RtShared {
+    /// Starts a new goroutine on worker `i`, chosen by `placement`: in its inbox, which no
+    /// thief reads, so the goroutine starts there.
+    fn deal_to(&self, i: usize, task: Arc<Task>) {
+        let w = &self.workers[i];
+        w.inbox.push(task);
+        self.wake_worker(w);
     }
 }
 
@@ -445,7 +460,10 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
 pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
     let task = with_local(|l| match l {
         Some(l) if rt.is_none_or(|rt| std::ptr::eq(rt, l.rt)) => {
-            l.push_runnext(task, true);
+            match placement::deal(task.spawn_site(), l.tick.get(), l.rt.workers.len()) {
+                Some(i) if i != l.shared.index => l.rt.deal_to(i, task),
+                _ => l.push_runnext(task, true),
+            }
             None
         }
         _ => Some(task),
@@ -687,6 +705,7 @@ impl Local {
         // SAFETY: we popped `task` from one of our queues, so this thread owns its body: it is
         // either unstarted (any thread may start it; it becomes ours) or homed here.
         let body = unsafe { &mut *task.body.get() };
+        let fresh = matches!(body, Body::Unstarted(_));
         if let Body::Unstarted(_) = body {
             let Body::Unstarted(f) = std::mem::replace(body, Body::Done) else {
                 unreachable!()
@@ -709,6 +728,8 @@ impl Local {
             unreachable!("a queued goroutine that already finished")
         };
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
+        // Learn how long goroutines from this site run between parks (`placement`).
+        let timed = placement::sample(task.spawn_site(), self.tick.get()).then(Instant::now);
         super::overflow::enter(task.stack_limit.get(), task.id());
         loop {
             match co.resume(()) {
@@ -737,6 +758,14 @@ impl Local {
             }
         }
         super::overflow::leave();
+        if let Some(t0) = timed {
+            placement::ran(
+                task.spawn_site(),
+                t0.elapsed(),
+                fresh,
+                matches!(body, Body::Done),
+            );
+        }
         CURRENT.with(|c| c.set(std::ptr::null()));
     }
 }
@@ -864,7 +893,13 @@ impl Local {
                 }
                 let woken = self.local.borrow_mut().pop_front();
                 if let Some(t) = woken.or_else(|| steal_one(|| self.shared.inbox.steal())) {
-                    self.run_task(t);
+                    // SAFETY: we popped `t` from our own queue, so this thread owns its body.
+                    if matches!(unsafe { &*t.body.get() }, Body::Unstarted(_)) {
+                        // Dealt here by `placement`, never run.
+                        discard_unstarted(self.rt, t);
+                    } else {
+                        self.run_task(t);
+                    }
                     continue;
                 }
                 let unstarted = self
