@@ -6,6 +6,7 @@
 //! - [`crossbeam_threads`]: the same workloads on crossbeam-channel and `std::thread`;
 //! - [`suite`]: the table the compare command runs, with the goals from DESIGN.md section 5;
 //! - [`common`]: sizes, the seeded generator, the sieve's arithmetic, `/proc` readings;
+//! - [`parallel`]: the parallel suite (CPU-bound jobs over 1, 2, ... workers, with Go twins);
 //! - [`gotwin`], [`report`], [`chart`]: the compare command's Go runner, table and chart.
 #![forbid(unsafe_code)]
 
@@ -14,5 +15,6 @@ pub mod common;
 pub mod crossbeam_threads;
 pub mod gocsp_world;
 pub mod gotwin;
+pub mod parallel;
 pub mod report;
 pub mod suite;
