@@ -3,8 +3,10 @@
 //! --parallel` runs them on runtimes of 1, 2, ... workers next to Go at the same GOMAXPROCS
 //! and prints how each scales.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use gocsp::{Chan, Runtime, WaitGroup};
@@ -73,8 +75,25 @@ pub fn workloads() -> Vec<ParWorkload> {
     ]
 }
 
+/// Threads that ran jobs (or sieve filters) since the last [`threads_used`]: how many
+/// workers a workload kept busy, whatever the machine's load does to its times.
+static USED: Mutex<Option<HashSet<ThreadId>>> = Mutex::new(None);
+
+fn note_thread() {
+    let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
+    used.get_or_insert_with(HashSet::new)
+        .insert(std::thread::current().id());
+}
+
+/// How many threads ran jobs since the last call; starts counting afresh.
+pub fn threads_used() -> usize {
+    let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
+    used.take().map_or(0, |s| s.len())
+}
+
 /// The CPU-bound job: `steps` xorshift steps from `seed`.
 pub fn job(seed: u64, steps: usize) -> u64 {
+    note_thread();
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     for _ in 0..steps {
         x ^= x << 13;
@@ -84,21 +103,25 @@ pub fn job(seed: u64, steps: usize) -> u64 {
     x
 }
 
-/// `n` jobs through a pool of [`POOL_SIZE`] goroutines. `spawn` starts a goroutine: from the
-/// calling thread (`Runtime::spawn`) or from inside a goroutine (`gocsp::go`).
-fn pool(n: usize, spawn: &dyn Fn(Box<dyn FnOnce() + Send>)) -> u64 {
+/// A way to start a goroutine: from the calling thread (`Runtime::spawn`) or from inside a
+/// goroutine (`gocsp::go`).
+type Spawn<'a> = &'a dyn Fn(Box<dyn FnOnce() + Send>);
+
+/// `n` jobs through a pool of [`POOL_SIZE`] goroutines started with `member`, fed by one
+/// started with `feeder` (two spawn sites, as the Go twin's two `go` statements are).
+fn pool(n: usize, member: Spawn, feeder: Spawn) -> u64 {
     let jobs: Chan<u64> = Chan::new(0);
     let results: Chan<u64> = Chan::new(0);
     for _ in 0..POOL_SIZE {
         let (jobs, results) = (jobs.receiver(), results.sender());
-        spawn(Box::new(move || {
+        member(Box::new(move || {
             for j in &jobs {
                 results.send(job(j, JOB_STEPS));
             }
         }));
     }
     let feed = jobs.sender();
-    spawn(Box::new(move || {
+    feeder(Box::new(move || {
         for i in 0..n as u64 {
             feed.send(i);
         }
@@ -110,15 +133,21 @@ fn pool(n: usize, spawn: &dyn Fn(Box<dyn FnOnce() + Send>)) -> u64 {
 
 fn pool_main(rt: &'static Runtime, n: usize) -> (Duration, u64) {
     let start = Instant::now();
-    let sum = pool(n, &|f| {
-        rt.spawn(f);
-    });
+    let sum = pool(
+        n,
+        &|f| {
+            rt.spawn(f);
+        },
+        &|f| {
+            rt.spawn(f);
+        },
+    );
     (start.elapsed(), sum % MODULUS)
 }
 
 fn pool_go(rt: &'static Runtime, n: usize) -> (Duration, u64) {
     let start = Instant::now();
-    let sum = rt.block_on(move || pool(n, &|f| gocsp::go(f)));
+    let sum = rt.block_on(move || pool(n, &|f| gocsp::go(f), &|f| gocsp::go(f)));
     (start.elapsed(), sum % MODULUS)
 }
 
@@ -212,6 +241,7 @@ fn sieve(rt: &'static Runtime, n: usize) -> (Duration, u64) {
             let next: Chan<u64> = Chan::new(0);
             let (input, out) = (ch.receiver(), next.sender());
             gocsp::go(move || {
+                note_thread();
                 for v in &input {
                     if v % p != 0 {
                         out.send(v);
@@ -261,13 +291,17 @@ pub fn compare(twin: Option<&crate::gotwin::GoTwin>, counts: &[usize], rounds: u
         head.push_str(&format!(" Go 1→{c} | gocsp 1→{c} |"));
         rule.push_str(" ---: | ---: |");
     }
-    head.push_str(&format!(" gocsp/Go at {top} | checksum |"));
-    rule.push_str(" ---: | ---: |");
+    head.push_str(&format!(
+        " gocsp/Go at {top} | gocsp workers used at {top} | checksum |"
+    ));
+    rule.push_str(" ---: | ---: | ---: |");
     let mut table = vec![head, rule];
     for w in workloads() {
         // times[side][count][round], side 0 = Go, 1 = gocsp.
         let mut times = vec![vec![Vec::new(); counts.len()]; 2];
         let mut checksum: Option<u64> = None;
+        // Per round, at the top count: threads that ran jobs in the measured run.
+        let mut used = Vec::new();
         let mut check = |side: &str, c: u64| match checksum {
             None => checksum = Some(c),
             Some(want) => assert_eq!(c, want, "{}: {side} checksum differs", w.key),
@@ -288,7 +322,11 @@ pub fn compare(twin: Option<&crate::gotwin::GoTwin>, counts: &[usize], rounds: u
                     }
                 }
                 let _ = (w.run)(rts[ci], w.size);
+                threads_used();
                 let (d, sum) = (w.run)(rts[ci], w.size);
+                if c == top {
+                    used.push(threads_used());
+                }
                 check("gocsp", sum);
                 let ns = d.as_nanos() as f64;
                 times[1][ci].push(ns);
@@ -319,6 +357,12 @@ pub fn compare(twin: Option<&crate::gotwin::GoTwin>, counts: &[usize], rounds: u
         row.push_str(&match ratio {
             Some(r) => format!(" {r:.2}x |"),
             None => " — |".to_string(),
+        });
+        let (lo, hi) = (used.iter().min(), used.iter().max());
+        row.push_str(&match (lo, hi) {
+            (Some(lo), Some(hi)) if lo == hi => format!(" {lo} |"),
+            (Some(lo), Some(hi)) => format!(" {lo}–{hi} |"),
+            _ => " — |".to_string(),
         });
         row.push_str(&format!(
             " {} |",

@@ -40,6 +40,11 @@ const SATURATE: i8 = 8;
 /// A goroutine that computes this long without talking is worth a core of its own: a
 /// hand-off to another worker costs a few microseconds at most.
 const LONG_RUN: Duration = Duration::from_micros(20);
+/// A long run outweighs this many short ones: a site that mixes long runners with talkers
+/// (one `spawn` helper for a pool and its feeder) is spread, because a long runner kept on a
+/// busy worker idles a core for its whole run, while a talker dealt away costs a cross-worker
+/// hand-off (microseconds) per message.
+const LONG_WEIGHT: i8 = 2;
 /// Once a site's class is known, one run in this many (per worker) is still timed.
 const SETTLED_SAMPLE: u32 = 16;
 /// Slots in the site table (a power of two). Sites that share a slot evict each other.
@@ -49,17 +54,18 @@ struct Slot {
     /// The site's `Location` address, or 0.
     site: AtomicUsize,
     score: AtomicI8,
+    /// Round-robin cursor for the site's dealt goroutines: per site, so that two sites
+    /// dealing at once each spread evenly.
+    next: AtomicUsize,
 }
 
 static TABLE: [Slot; SLOTS] = [const {
     Slot {
         site: AtomicUsize::new(0),
         score: AtomicI8::new(0),
+        next: AtomicUsize::new(0),
     }
 }; SLOTS];
-
-/// Round-robin cursor for dealt goroutines.
-static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 std::thread_local! {
     /// The spawner's current burst: (site, tick of the spawner's worker, spawns so far).
@@ -116,7 +122,7 @@ pub(crate) fn deal(site: &'static Location<'static>, tick: u32, workers: usize) 
     if !spread {
         return None;
     }
-    Some(NEXT.fetch_add(1, Ordering::Relaxed) % workers)
+    Some(slot(key).next.fetch_add(1, Ordering::Relaxed) % workers)
 }
 
 /// Whether the worker should time this run of a goroutine from `site`: every run while the
@@ -131,7 +137,7 @@ pub(crate) fn sample(site: &'static Location<'static>, tick: u32) -> bool {
 /// A goroutine from `site` ran for `took` before it parked, yielded or finished. `fresh`: this
 /// was its first run; `finished`: it returned. A first run that ends in a park says nothing
 /// (a pool member starts and waits for its first job); any other run scores the site up if
-/// it was long, down if it was short.
+/// it was long (by `LONG_WEIGHT`), down if it was short.
 pub(crate) fn ran(site: &'static Location<'static>, took: Duration, fresh: bool, finished: bool) {
     let long = took >= LONG_RUN;
     if fresh && !finished && !long {
@@ -148,7 +154,7 @@ pub(crate) fn ran(site: &'static Location<'static>, took: Duration, fresh: bool,
         0
     };
     let new = if long {
-        (old + 1).min(SATURATE)
+        (old + LONG_WEIGHT).min(SATURATE)
     } else {
         (old - 1).max(-SATURATE)
     };
