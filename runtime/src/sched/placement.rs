@@ -98,6 +98,8 @@ fn score(key: usize) -> i8 {
 /// Where a goroutine spawned at `site` should start: `Some(worker)` to deal it out, `None` to
 /// keep it with the spawner. `tick` identifies the spawner's current run on its worker (the
 /// worker's schedule counter; 0 on a plain thread), so a burst ends when the spawner parks.
+/// Dealt goroutines go round-robin over every worker, the spawner's own included, each into
+/// the worker's inbox, where no thief takes it: the deal is exact.
 #[inline]
 pub(crate) fn deal(site: &'static Location<'static>, tick: u32, workers: usize) -> Option<usize> {
     if workers < 2 {

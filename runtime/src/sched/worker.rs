@@ -461,8 +461,8 @@ pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
     let task = with_local(|l| match l {
         Some(l) if rt.is_none_or(|rt| std::ptr::eq(rt, l.rt)) => {
             match placement::deal(task.spawn_site(), l.tick.get(), l.rt.workers.len()) {
-                Some(i) if i != l.shared.index => l.rt.deal_to(i, task),
-                _ => l.push_runnext(task, true),
+                Some(i) => l.rt.deal_to(i, task),
+                None => l.push_runnext(task, true),
             }
             None
         }
