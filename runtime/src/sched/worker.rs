@@ -6,7 +6,7 @@
 //! |-----------|--------------------------------------------|-----------------------|----------|
 //! | `runnext` | the goroutine to run next                  | this worker           | this worker; a thief if unstarted and the worker is stuck |
 //! | `local`   | started goroutines woken on this worker    | this worker           | this worker |
-//! | `inbox`   | started goroutines woken from elsewhere    | any thread            | this worker |
+//! | `inbox`   | started goroutines woken from elsewhere; new ones dealt here | any thread | this worker |
 //! | `deque`   | unstarted goroutines                       | this worker           | this worker, thieves |
 //! | `later`   | goroutines that called `yield_now`         | this worker           | this worker |
 //!
@@ -14,7 +14,9 @@
 //!
 //! **Placement is decided once, at first run**, because started goroutines never move: a
 //! started one has its stack, thread-locals and possibly `!Send` values tied to its home
-//! thread. So placement favours locality. A spawned goroutine goes to its spawner's `runnext`
+//! thread. So placement favours locality, except for parallel work that `placement` deals out
+//! (bursts from one spawn site, sites learned to run long; into the chosen worker's `inbox`).
+//! Otherwise a spawned goroutine goes to its spawner's `runnext`
 //! (Go's trick: a goroutine and the ones it starts usually talk, so they should share a core);
 //! whatever was in `runnext` moves back to `local` or, if it never ran, to the stealable
 //! `deque`. A woken goroutine goes to `runnext` when the waker runs on its home worker, else to
