@@ -46,7 +46,7 @@ const LONG_RUN: Duration = Duration::from_micros(20);
 /// hand-off (microseconds) per message.
 const LONG_WEIGHT: i8 = 2;
 /// Once a site's class is known, one run in this many (per worker) is still timed.
-const SETTLED_SAMPLE: u32 = 16;
+const SETTLED_SAMPLE: u32 = 64;
 /// Slots in the site table (a power of two). Sites that share a slot evict each other.
 const SLOTS: usize = 1024;
 
