@@ -162,3 +162,77 @@ pub(crate) fn ran(site: &'static Location<'static>, took: Duration, fresh: bool,
     };
     s.score.store(new, Ordering::Relaxed);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn a_burst_past_the_local_share_is_dealt_round_robin() {
+        let site = here();
+        let dealt: Vec<Option<usize>> = (0..BURST_LOCAL + 8).map(|_| deal(site, 7, 4)).collect();
+        assert!(dealt[..BURST_LOCAL as usize].iter().all(Option::is_none));
+        let rest: Vec<usize> = dealt[BURST_LOCAL as usize..]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        assert_eq!(rest.len(), 8, "every spawn past the local share is dealt");
+        for w in 0..4 {
+            assert_eq!(rest.iter().filter(|&&i| i == w).count(), 2, "{rest:?}");
+        }
+    }
+
+    #[test]
+    fn a_new_run_of_the_spawner_starts_a_new_burst() {
+        let site = here();
+        for tick in 0..20 {
+            for _ in 0..BURST_LOCAL {
+                assert_eq!(deal(site, tick, 4), None);
+            }
+        }
+    }
+
+    #[test]
+    fn one_worker_deals_nothing() {
+        let site = here();
+        assert!((0..20).all(|_| deal(site, 1, 1).is_none()));
+    }
+
+    #[test]
+    fn long_runners_are_dealt_at_once_and_talkers_never() {
+        let long = here();
+        ran(long, LONG_RUN, true, true);
+        assert!(
+            deal(long, 1, 4).is_some(),
+            "one long run makes a long runner"
+        );
+
+        let talker = here();
+        ran(talker, Duration::ZERO, false, false);
+        ran(talker, Duration::ZERO, false, false);
+        assert!(
+            (0..20).all(|_| deal(talker, 2, 4).is_none()),
+            "a talker's bursts stay local"
+        );
+        assert!(
+            !sample(talker, 1) && sample(talker, 0),
+            "settled: one run in 64 is timed"
+        );
+    }
+
+    #[test]
+    fn a_first_run_that_parks_at_once_says_nothing() {
+        let site = here();
+        for _ in 0..10 {
+            ran(site, Duration::ZERO, true, false);
+        }
+        assert_eq!(score(key(site)), 0);
+        assert!(sample(site, 1), "still unknown, so every run is timed");
+    }
+}
