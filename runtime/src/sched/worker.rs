@@ -439,7 +439,8 @@ const INJECT_BACKLOG: usize = 4096;
 /// Slows a spawner down when goroutines pile up unstarted: a goroutine yields; a thread
 /// waits (briefly) for the workers to catch up.
 pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
-    let backlog = with_local(|l| l.map(|l| l.deque.len()));
+    // Goroutines `placement` dealt to this worker wait in its inbox.
+    let backlog = with_local(|l| l.map(|l| l.deque.len() + l.shared.inbox.len()));
     match backlog {
         Some(n) => {
             if n > SPAWN_BACKLOG && in_goroutine() {
