@@ -46,6 +46,13 @@ var workloads = map[string]workload{
 	"timers":        {10_000, timers},
 	"sieve":         {5_000, sieve},
 	"blocked":       {10_000, blocked},
+	// The parallel suite (parallel.go).
+	"par-pool-main": {400, parPoolMain},
+	"par-pool-go":   {400, parPoolGo},
+	"par-fanout":    {400, parFanout},
+	"par-pipeline":  {400, parPipeline},
+	"par-dispatch":  {400, parDispatch},
+	"par-sieve":     {1_000, parSieve},
 }
 
 func main() {

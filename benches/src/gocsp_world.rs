@@ -20,6 +20,9 @@ pub enum World {
 
 impl World {
     /// Runs `f` where this world's "main" runs: in a goroutine (joined), or right here.
+    /// (`track_caller`: the goroutine's spawn site is the workload's line, as a `go`
+    /// statement's would be, so the scheduler learns each workload's goroutines apart.)
+    #[track_caller]
     pub fn run<T, F>(self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'static,
@@ -34,6 +37,7 @@ impl World {
     }
 
     /// Starts `f` concurrently: Go's `go` statement, or a detached thread.
+    #[track_caller]
     pub fn go<F>(self, f: F)
     where
         F: FnOnce() + Send + 'static,

@@ -55,7 +55,21 @@ impl GoTwin {
     /// Runs one workload (one warm-up run, then one measured run, in a fresh process) and
     /// returns its result lines as name → value.
     pub fn run(&self, workload: &str, size: usize) -> Result<HashMap<String, f64>, String> {
-        let out = Command::new(&self.bin)
+        self.run_procs(workload, size, None)
+    }
+
+    /// [`run`](Self::run) with `GOMAXPROCS` set to `procs` (left alone when `None`).
+    pub fn run_procs(
+        &self,
+        workload: &str,
+        size: usize,
+        procs: Option<usize>,
+    ) -> Result<HashMap<String, f64>, String> {
+        let mut cmd = Command::new(&self.bin);
+        if let Some(p) = procs {
+            cmd.env("GOMAXPROCS", p.to_string());
+        }
+        let out = cmd
             .args(["-warmup", "1", workload, &size.to_string()])
             .output()
             .map_err(|e| format!("running the Go twin: {e}"))?;

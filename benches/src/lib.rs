@@ -7,6 +7,7 @@
 //! - [`suite`]: the table the compare command runs, with the goals from DESIGN.md section 5;
 //! - [`net_echo`]: the echo servers (gocsp, tokio) and the load generator of `netbench`;
 //! - [`common`]: sizes, the seeded generator, the sieve's arithmetic, `/proc` readings;
+//! - [`parallel`]: the parallel suite (CPU-bound jobs over 1, 2, ... workers, with Go twins);
 //! - [`gotwin`], [`report`], [`chart`]: the compare command's Go runner, table and chart.
 #![forbid(unsafe_code)]
 
@@ -16,5 +17,6 @@ pub mod crossbeam_threads;
 pub mod gocsp_world;
 pub mod gotwin;
 pub mod net_echo;
+pub mod parallel;
 pub mod report;
 pub mod suite;

@@ -3,6 +3,10 @@
 //!
 //! Options: `--rounds N` (default 5), `--only KEY,KEY` (see `--list`), `--no-go`,
 //! `--out DIR` (default `benches/results`). Writes `latest.md` and `latest.svg` there.
+//!
+//! `--parallel` runs the parallel suite instead (`gocsp_benches::parallel`) at the worker
+//! counts of `--workers 1,2,...` (default 1, 2, and 4, 8, 16 where the machine has the cores),
+//! and writes `parallel.md`.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use gocsp_benches::report::{self, COLUMNS, Machine, Row};
 use gocsp_benches::suite::{self, Pick, Probe};
-use gocsp_benches::{chart, gotwin};
+use gocsp_benches::{chart, gotwin, parallel};
 
 /// Stop starting new rounds past this, so the command stays well under ten minutes.
 const BUDGET: Duration = Duration::from_secs(8 * 60);
@@ -22,11 +26,14 @@ struct Options {
     only: Option<Vec<String>>,
     go: bool,
     out: PathBuf,
+    parallel: bool,
+    workers: Vec<usize>,
 }
 
 fn usage() -> ExitCode {
     eprintln!(
         "usage: compare [--rounds N] [--only KEY,KEY] [--no-go] [--out DIR] [--list]\n\
+         \x20      compare --parallel [--workers 1,2,4] [--rounds N] [--no-go] [--out DIR]\n\
          Runs every workload on Go, gocsp and crossbeam side by side and prints the ratios."
     );
     ExitCode::from(2)
@@ -38,6 +45,8 @@ fn parse_args() -> Result<Options, ExitCode> {
         only: None,
         go: true,
         out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"),
+        parallel: false,
+        workers: parallel::default_counts(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -59,6 +68,18 @@ fn parse_args() -> Result<Options, ExitCode> {
                 )
             }
             "--no-go" => o.go = false,
+            "--parallel" => o.parallel = true,
+            "--workers" => {
+                let list: Option<Vec<usize>> = args
+                    .next()
+                    .ok_or_else(usage)?
+                    .split(',')
+                    .map(|v| v.parse().ok().filter(|&n| n > 0))
+                    .collect();
+                o.workers = list
+                    .filter(|l| l.first() == Some(&1) && l.is_sorted())
+                    .ok_or_else(usage)?;
+            }
             "--out" => o.out = PathBuf::from(args.next().ok_or_else(usage)?),
             "--list" => {
                 for w in suite::workloads() {
@@ -107,6 +128,32 @@ fn main() -> ExitCode {
         "{} | {} | {} | {}",
         machine.cpu, machine.os, machine.rustc, machine.go
     );
+
+    if opts.parallel {
+        let table = parallel::compare(twin.as_ref(), &opts.workers, opts.rounds);
+        let md = format!(
+            "- date: {}\n- machine: {}\n- OS: {}\n- Rust: {}\n- Go: {}\n- method: worker counts \
+             {:?}; per count and round one warm-up, then one measured run; speedup = the \
+             1-worker time over the time at the count, in the worst round of {}\n\n{table}\n",
+            machine.date,
+            machine.cpu,
+            machine.os,
+            machine.rustc,
+            machine.go,
+            opts.workers,
+            opts.rounds
+        );
+        println!("\n{md}");
+        let _ = std::fs::remove_dir_all(&tmp);
+        let path = opts.out.join("parallel.md");
+        if let Err(e) = std::fs::create_dir_all(&opts.out).and_then(|()| std::fs::write(&path, &md))
+        {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!("wrote {}", path.display());
+        return ExitCode::SUCCESS;
+    }
 
     let mut rows: Vec<Row> = suite::workloads()
         .into_iter()

@@ -15,6 +15,7 @@ mod entry;
 mod job;
 mod limits;
 mod overflow;
+mod placement;
 mod registry;
 mod runtime;
 mod slab;

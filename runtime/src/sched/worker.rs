@@ -6,7 +6,7 @@
 //! |-----------|--------------------------------------------|-----------------------|----------|
 //! | `runnext` | the goroutine to run next                  | this worker           | this worker; a thief if unstarted and the worker is stuck |
 //! | `local`   | started goroutines woken on this worker    | this worker           | this worker |
-//! | `inbox`   | started goroutines woken from elsewhere    | any thread            | this worker |
+//! | `inbox`   | started goroutines woken from elsewhere; new ones dealt here | any thread | this worker |
 //! | `deque`   | unstarted goroutines                       | this worker           | this worker, thieves |
 //! | `later`   | goroutines that called `yield_now`         | this worker           | this worker |
 //!
@@ -14,7 +14,9 @@
 //!
 //! **Placement is decided once, at first run**, because started goroutines never move: a
 //! started one has its stack, thread-locals and possibly `!Send` values tied to its home
-//! thread. So placement favours locality. A spawned goroutine goes to its spawner's `runnext`
+//! thread. So placement favours locality, except for parallel work that `placement` deals out
+//! (bursts from one spawn site, sites learned to run long; into the chosen worker's `inbox`).
+//! Otherwise a spawned goroutine goes to its spawner's `runnext`
 //! (Go's trick: a goroutine and the ones it starts usually talk, so they should share a core);
 //! whatever was in `runnext` moves back to `local` or, if it never ran, to the stealable
 //! `deque`. A woken goroutine goes to `runnext` when the waker runs on its home worker, else to
@@ -52,7 +54,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
 use super::task::{Body, Co, Suspend, Task};
-use super::{Config, deadlock, registry, stack};
+use super::{Config, deadlock, placement, registry, stack};
 use crate::spin::SpinBudget;
 
 const RUNNEXT_BUDGET: u32 = 64;
@@ -289,7 +291,8 @@ impl RtShared {
         }
         for w in self.workers.iter() {
             while let Some(t) = steal_one(|| w.inbox.steal()) {
-                drop(t);
+                // A goroutine dealt to this worker may not have started yet.
+                discard_unstarted(self, t);
             }
             if let Some((t, true)) = w.take_runnext() {
                 discard_unstarted(self, t);
@@ -313,12 +316,26 @@ impl RtShared {
     /// thread that starts a handful of goroutines gets them all on one worker (they usually
     /// talk to each other), one that starts thousands gets every worker.
     pub(crate) fn inject(&self, task: Arc<Task>) {
+        if let Some(i) = placement::deal(task.spawn_site(), 0, self.workers.len()) {
+            self.deal_to(i, task);
+            return;
+        }
         self.injector.push(task);
         fence(Ordering::SeqCst);
         let idle = self.n_idle.load(Ordering::SeqCst);
         if idle == self.workers.len() || self.injector.len() > INJECT_WAKE {
             self.wake_any();
         }
+    }
+}
+
+impl RtShared {
+    /// Starts a new goroutine on worker `i`, chosen by `placement`: in its inbox, which no
+    /// thief reads, so the goroutine starts there.
+    fn deal_to(&self, i: usize, task: Arc<Task>) {
+        let w = &self.workers[i];
+        w.inbox.push(task);
+        self.wake_worker(w);
     }
 }
 
@@ -427,7 +444,8 @@ const INJECT_BACKLOG: usize = 4096;
 /// Slows a spawner down when goroutines pile up unstarted: a goroutine yields; a thread
 /// waits (briefly) for the workers to catch up.
 pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
-    let backlog = with_local(|l| l.map(|l| l.deque.len()));
+    // Goroutines `placement` dealt to this worker wait in its inbox.
+    let backlog = with_local(|l| l.map(|l| l.deque.len() + l.shared.inbox.len()));
     match backlog {
         Some(n) => {
             if n > SPAWN_BACKLOG && in_goroutine() {
@@ -450,7 +468,10 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
 pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
     let task = with_local(|l| match l {
         Some(l) if rt.is_none_or(|rt| std::ptr::eq(rt, l.rt)) => {
-            l.push_runnext(task, true);
+            match placement::deal(task.spawn_site(), l.tick.get(), l.rt.workers.len()) {
+                Some(i) => l.rt.deal_to(i, task),
+                None => l.push_runnext(task, true),
+            }
             None
         }
         _ => Some(task),
@@ -666,6 +687,7 @@ impl Local {
         // SAFETY: we popped `task` from one of our queues, so this thread owns its body: it is
         // either unstarted (any thread may start it; it becomes ours) or homed here.
         let body = unsafe { &mut *task.body.get() };
+        let fresh = matches!(body, Body::Unstarted(_));
         if let Body::Unstarted(_) = body {
             let Body::Unstarted(f) = std::mem::replace(body, Body::Done) else {
                 unreachable!()
@@ -688,6 +710,8 @@ impl Local {
             unreachable!("a queued goroutine that already finished")
         };
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
+        // Learn how long goroutines from this site run between parks (`placement`).
+        let timed = placement::sample(task.spawn_site(), self.tick.get()).then(Instant::now);
         super::overflow::enter(
             task.stack_limit.get(),
             task.id(),
@@ -720,6 +744,14 @@ impl Local {
             }
         }
         super::overflow::leave();
+        if let Some(t0) = timed {
+            placement::ran(
+                task.spawn_site(),
+                t0.elapsed(),
+                fresh,
+                matches!(body, Body::Done),
+            );
+        }
         CURRENT.with(|c| c.set(std::ptr::null()));
     }
 }
@@ -848,7 +880,13 @@ impl Local {
                 }
                 let woken = self.local.borrow_mut().pop_front();
                 if let Some(t) = woken.or_else(|| steal_one(|| self.shared.inbox.steal())) {
-                    self.run_task(t);
+                    // SAFETY: we popped `t` from our own queue, so this thread owns its body.
+                    if matches!(unsafe { &*t.body.get() }, Body::Unstarted(_)) {
+                        // Dealt here by `placement`, never run.
+                        discard_unstarted(self.rt, t);
+                    } else {
+                        self.run_task(t);
+                    }
                     continue;
                 }
                 let unstarted = self
