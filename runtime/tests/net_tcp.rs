@@ -171,16 +171,27 @@ fn a_peer_closing_with_unread_data_resets_the_connection() {
 /// A listener (std's, backlog 128) that never accepts, with its queue filled so that the next
 /// connect hangs (the kernel drops its SYN). Returns the listener, its address and the held
 /// connections.
+///
+/// The queue counts as full after three connects in a row have timed out: on a loaded machine
+/// a single connect to a listener with room can take longer than the timeout, and a dial that
+/// then succeeds would break the tests that need it to hang.
 fn full_listener() -> (std::net::TcpListener, SocketAddr, Vec<TcpStream>) {
     let ln = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = ln.local_addr().unwrap();
     let mut held = Vec::new();
+    let mut timeouts = 0;
     for _ in 0..2000 {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
-            Ok(c) => held.push(c),
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(c) => {
+                held.push(c);
+                timeouts = 0;
+            }
             Err(e) => {
                 assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
-                return (ln, addr, held);
+                timeouts += 1;
+                if timeouts == 3 {
+                    return (ln, addr, held);
+                }
             }
         }
     }
