@@ -144,11 +144,17 @@ fn a_runtime_limit_set_by_the_builder_refuses_spawns_past_it() {
     let text = err.to_string();
     assert!(text.contains("Builder::max_goroutines"), "{text}");
     assert!(!text.contains("sysctl"), "{text}");
-    // `Runtime::spawn` panics with the same text.
-    let blocked = rt.spawn({
+    // `block_on` returns as soon as its closure has; its goroutine may count for a moment
+    // longer, so the next spawn is retried until that one is gone.
+    let mut blocked = None;
+    wait_until("the block_on goroutine to finish", || {
         let rx = gate.receiver();
-        move || rx.recv()
+        let spawn = std::panic::AssertUnwindSafe(|| rt.spawn(move || rx.recv()));
+        blocked = std::panic::catch_unwind(spawn).ok();
+        blocked.is_some()
     });
+    let blocked = blocked.expect("checked above");
+    // `Runtime::spawn` panics with the same text.
     assert_eq!(panic_of(|| rt.spawn(|| ())), text);
     // The process-wide budget is not this runtime's: the global runtime still spawns.
     assert_eq!(gocsp::spawn(|| 3).join().unwrap(), 3);
