@@ -277,7 +277,15 @@ fn check_leaks_inside_a_goroutine() {
     let msg = gocsp::spawn(|| {
         panic_of(|| {
             check_leaks(Duration::from_millis(20), || {
-                gocsp::go(block_forever);
+                // Returns once the leaked goroutine runs, so the report can show where it
+                // blocks however slowly it is scheduled (under valgrind, say).
+                let started: Chan<()> = Chan::new(0);
+                let tx = started.sender();
+                gocsp::go(move || {
+                    tx.close();
+                    block_forever()
+                });
+                started.recv();
             })
         })
     })
