@@ -150,8 +150,38 @@ macro_rules! go {
 /// - `biased;` as the first token takes the first ready case in source order instead of a
 ///   random one.
 /// - Arm bodies may use Go's `<-` statements (`tx <- v`, `<-rx`, `v := <-rx`), also in nested
-///   blocks. `break`, `continue`, `return` and `?` in a body act on the code around the
-///   `select!`. The select is an expression: its value is the chosen arm's. (Go clauses are
+///   blocks. `continue`, `return` and `?` in a body act on the code around the `select!`.
+///   `break` follows the syntax the arm is written in:
+///
+///   | arm written as       | `break`                          | `break 'l` / `continue`     |
+///   |----------------------|----------------------------------|-----------------------------|
+///   | `case v := <-rx:`    | leaves the select (Go's rule)    | act on the loops around it  |
+///   | `v = <-rx => { .. }` | leaves the loop around (Rust's)  | act on the loops around it  |
+///
+///   A `break` inside a loop or closure of the body acts on that loop, as everywhere. Go's
+///   `select { }` in [`go_syntax!`](crate::go_syntax!) follows Go's rule.
+///
+///   ```
+///   use gocsp::prelude::*;
+///
+///   let ch: Chan<i32> = make!(chan i32, 3);
+///   for v in [1, 0, 2] {
+///       ch.send(v);
+///   }
+///   let mut runs = 0;
+///   for _ in 0..3 {
+///       runs += 1;
+///       select! {
+///       case v := <-ch:
+///           if v == 0 {
+///               break; // leaves the select: the loop runs 3 times, as in Go
+///           }
+///       }
+///   }
+///   assert_eq!(runs, 3);
+///   ```
+///
+///   The select is an expression: its value is the chosen arm's. (Go clauses are
 ///   statement lists here, of type `()`; inside [`go_syntax!`](crate::go_syntax!), where the
 ///   macro sees whether the select is a block's value, they give their last expression.)
 /// - `select! {}` blocks forever (its type is `!`), as Go's `select {}`.
@@ -351,8 +381,10 @@ macro_rules! defer {
 /// assert_eq!(first_or_zero(ch.receiver()), 7);
 /// ```
 ///
-/// The [`select!`](crate::select!) macro works here too, in either arm style, and its arm
-/// bodies take every Go form of the block (`close(ch)`, `x := e`, `go f()`, ...).
+/// As in Go, `break` in a clause leaves the select, and `break 'label` / `continue` act on
+/// the loops around it. The [`select!`](crate::select!) macro works here too, in either arm
+/// style (its `=>` arms keep Rust's `break`, which leaves the loop), and its arm bodies take
+/// every Go form of the block (`close(ch)`, `x := e`, `go f()`, ...).
 ///
 /// # Statements end at the end of a line
 ///

@@ -16,7 +16,8 @@
 //! ```
 //!
 //! Arm bodies run after the engine returns, outside any loop the expansion adds, so `break`,
-//! `continue`, `return` and `?` in them mean what they mean around the `select!`. With a
+//! `continue`, `return` and `?` in them mean what they mean around the `select!` (Go clauses
+//! scope `break` to the select first, see `breaks`). With a
 //! `Some(v) = <-rx` arm the selection runs in a loop: a closed channel fails the pattern, its
 //! case is disabled and the engine runs again. One case plus `default` skips the engine: a
 //! single non-blocking attempt.
