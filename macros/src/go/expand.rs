@@ -73,10 +73,15 @@ fn args(
 
 fn fn_call(krate: &TokenStream, c: &ExprCall, at: Span) -> TokenStream {
     let mut lets = TokenStream::new();
-    let func = if matches!(&*c.func, Expr::Path(_)) {
-        c.func.to_token_stream()
+    // `(f)(args)`: the parentheses go, or `let f = (f);` is linted on the user's code.
+    let mut func = &*c.func;
+    while let Expr::Paren(p) = func {
+        func = &p.expr;
+    }
+    let func = if matches!(func, Expr::Path(_)) {
+        func.to_token_stream()
     } else {
-        eval(krate, "__gocsp_func", &c.func, &mut lets).to_token_stream()
+        eval(krate, "__gocsp_func", func, &mut lets).to_token_stream()
     };
     let args = args(krate, &c.args, &mut lets);
     let span = c.span();
@@ -85,7 +90,11 @@ fn fn_call(krate: &TokenStream, c: &ExprCall, at: Span) -> TokenStream {
 
 fn method_call(krate: &TokenStream, m: &ExprMethodCall, at: Span) -> TokenStream {
     let mut lets = TokenStream::new();
-    let recv = eval(krate, "__gocsp_recv", &m.receiver, &mut lets);
+    let mut receiver = &*m.receiver;
+    while let Expr::Paren(p) = receiver {
+        receiver = &p.expr;
+    }
+    let recv = eval(krate, "__gocsp_recv", receiver, &mut lets);
     let args = args(krate, &m.args, &mut lets);
     let method = &m.method;
     let turbofish = &m.turbofish;
