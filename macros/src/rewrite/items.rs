@@ -104,12 +104,29 @@ impl Rewriter {
         if rust_style {
             return self.types(ts);
         }
-        let params = self.func_params(ts);
+        // A method's receiver (`&self`, `mut self`, `self: Box<Self>`) stays as written; the
+        // parameters after it may be Go's (`fn inc(&self, key &str)`).
+        let parts = split_commas(ts, true);
+        let receiver = parts
+            .first()
+            .filter(|p| p.iter().any(|t| is_ident(Some(t), "self")))
+            .map(|p| self.types(p));
+        let rest = match &receiver {
+            Some(_) => {
+                let skip = parts[0].len() + usize::from(ts.len() > parts[0].len());
+                &ts[skip..]
+            }
+            None => ts,
+        };
+        let params = self.func_params(rest);
         let parts = params.iter().map(|p| {
             let (pat, ty) = (&p.pat, &p.ty);
             quote!(#pat: #ty)
         });
-        quote!(#(#parts),*)
+        match receiver {
+            Some(r) => quote!(#r, #(#parts),*),
+            None => quote!(#(#parts),*),
+        }
     }
 
     /// Records the channel parameters of every free function declared in `ts` (at any
