@@ -349,10 +349,15 @@ macro_rules! defer {
 /// | `for { }`                            | `loop { }`                                       |
 /// | `for v := range ch { }`              | until `ch` is closed and drained                 |
 /// | `make(chan T[, n])`                  | a `Chan<T>`                                      |
-/// | `close(ch)`, `len(ch)`, `cap(ch)`    | the channel builtins                             |
+/// | `close(ch)`                          | closes a `Chan` or `Sender`                      |
+/// | `len(x)`, `cap(x)`                   | `x.len()` (channels, slices, strings, maps, ...); the capacity of a channel, `Vec`, `String`, `VecDeque`, array or slice |
+/// | `s[a:b]`, `s[:n]`, `s[n:]`, `s[:]`   | `&s[a..b]`: a slice of `s`; as a `go` argument, a copy the goroutine owns |
 /// | `chan T`, `chan<- T`, `<-chan T`     | `Chan<T>`, `Sender<T>`, `Receiver<T>`, wherever a type goes |
+/// | `fn m(&self, key &str)`              | Go-style parameters after a method's receiver    |
+/// | `in` as a name                       | `r#in` (Rust's `for x in e` keeps its `in`)      |
 ///
-/// Everything else is Rust. `<-` written without a space is Go's operator; `a < -b` stays a
+/// Everything else is Rust (the [`go!`](crate::go!) and [`select!`](crate::select!) macros
+/// included). `<-` written without a space is Go's operator; `a < -b` stays a
 /// comparison.
 ///
 /// # `select`
