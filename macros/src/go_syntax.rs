@@ -15,6 +15,7 @@ pub(crate) fn go_syntax_macro(krate: &TokenStream, input: TokenStream) -> TokenS
     let ts = to_vec(raw_in(input));
     let mut rw = Rewriter::new(krate, Mode::Go);
     rw.collect_fns(&ts);
+    rw.share_top_level(&ts);
     rw.main_goroutine();
     let mut out = rw.block(&ts, false);
     out.extend(rw.finish().to_compile_errors());

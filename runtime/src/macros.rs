@@ -343,7 +343,7 @@ macro_rules! defer {
 /// | `<-ch` as a statement                | receive and discard (no `Default` needed)        |
 /// | `v, ok := <-ch`                      | receive with ok                                  |
 /// | `go f(args)`, `go obj.m(args)`       | as [`go!`](crate::go!)'s call form               |
-/// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type` |
+/// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type`; shares the gocsp handles it captures (below) |
 /// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!)                     |
 /// | `select { case ...: ... default: }`  | as [`select!`](crate::select!); see below        |
 /// | `for { }`                            | `loop { }`                                       |
@@ -357,7 +357,17 @@ macro_rules! defer {
 /// | `in` as a name                       | `r#in` (Rust's `for x in e` keeps its `in`)      |
 ///
 /// Everything else is Rust (the [`go!`](crate::go!) and [`select!`](crate::select!) macros
-/// included). `<-` written without a space is Go's operator; `a < -b` stays a
+/// included).
+///
+/// A `go func` literal shares what it captures, as Go's closure does, where the macro can
+/// tell a capture is a gocsp handle: a name whose declaration in the enclosing function (a
+/// parameter's type, or the initializer of `x := e` / `let x = e`) names `chan`,
+/// `make(chan ..)`, `Chan`, `Sender`, `Receiver`, `WaitGroup`, `Context` (or
+/// `context::background`, `with_cancel`, ...), `Arc`, `Semaphore`, `errgroup`, `Timer` or
+/// `Ticker` is cloned into the goroutine (clones share state), so it can still be used after
+/// the `go` line. Every other capture moves, as with [`go!`](crate::go!); a handle whose
+/// declaration does not show it (`x := new_pipeline()`) moves too: clone it by hand or pass
+/// it as an argument. `<-` written without a space is Go's operator; `a < -b` stays a
 /// comparison.
 ///
 /// # `select`

@@ -66,10 +66,16 @@ impl Rewriter {
         let outer = std::mem::replace(&mut self.main_goroutine, false);
         let mut out = self.types_if_go(&ts[..p]);
         let ret = self.types_if_go(&ts[p + 1..sig_end]);
+        let shared =
+            body.map(|b| super::share::handles(&to_vec(params.stream()), &to_vec(b.stream())));
+        self.shared.extend(shared.clone());
         let body = body.map(|body| {
             let returns = is_thin_arrow(ts, p + 1);
             self.block_group(body, returns)
         });
+        if shared.is_some() {
+            self.shared.pop();
+        }
         self.main_goroutine = outer;
         if is_main && let Some(body) = body {
             let ret = to_vec(ret);
