@@ -248,11 +248,6 @@ impl<T> std::fmt::Debug for Range<'_, T> {
     }
 }
 
-/// `len(ch)`.
-pub fn len<C: AnyChan>(ch: &C) -> usize {
-    crate::chan::raw_of(ch).map_or(0, |c| c.len())
-}
-
 /// `cap(x)` in `go_syntax!`: a channel's capacity, or a container's.
 pub fn cap<C: GoCap + ?Sized>(x: &C) -> usize {
     x.go_cap()

@@ -136,9 +136,38 @@ pub(super) fn captures(
     body: &[TokenTree],
     params: &HashSet<String>,
 ) -> Vec<Ident> {
+    // A name the body declares again is left alone (its clone could go unused).
+    let mut own = params.clone();
+    declared(body, &mut own);
     let mut out: Vec<Ident> = Vec::new();
-    uses(shared, body, params, &mut out);
+    uses(shared, body, &own, &mut out);
     out
+}
+
+/// Every name `ts` declares with `x := e`, `a, b := e` or `let [mut] x`.
+fn declared(ts: &[TokenTree], out: &mut HashSet<String>) {
+    for (i, t) in ts.iter().enumerate() {
+        if let TokenTree::Group(g) = t {
+            declared(&to_vec(g.stream()), out);
+        } else if is_colon_eq(ts, i) {
+            let mut k = i;
+            while k > 0 {
+                match &ts[k - 1] {
+                    TokenTree::Ident(id) => {
+                        out.insert(id.to_string());
+                    }
+                    TokenTree::Punct(p) if p.as_char() == ',' => {}
+                    _ => break,
+                }
+                k -= 1;
+            }
+        } else if is_ident(Some(t), "let") {
+            let k = i + 1 + usize::from(is_ident(ts.get(i + 1), "mut"));
+            if let Some(TokenTree::Ident(id)) = ts.get(k) {
+                out.insert(id.to_string());
+            }
+        }
+    }
 }
 
 fn uses(
@@ -166,5 +195,50 @@ fn uses(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(src: &str) -> Vec<TokenTree> {
+        to_vec(src.parse().unwrap())
+    }
+
+    fn sorted(set: HashSet<String>) -> Vec<String> {
+        let mut v: Vec<String> = set.into_iter().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn declarations_that_name_a_handle() {
+        let params = toks("a, b chan<- i32, n usize, ctx: Context, r &Receiver<i32>");
+        let body = toks(
+            "wg := WaitGroup::new()\nc := make(chan i32, 1)\nv := make(chan i32)\nx := compute()\n\
+             let s = Arc::new(1);\nlet mut t: Timer = f();\nlet q = 5;\n\
+             cx, cancel := context::with_cancel(&ctx)\nif true { inner := make(chan u8) }",
+        );
+        assert_eq!(
+            sorted(handles(&params, &body)),
+            [
+                "a", "b", "c", "cancel", "ctx", "cx", "inner", "s", "t", "v", "wg"
+            ]
+        );
+    }
+
+    #[test]
+    fn captures_skip_fields_paths_and_own_parameters() {
+        let shared: HashSet<String> = ["wg", "ch", "out", "q"].map(String::from).into();
+        let own: HashSet<String> = ["out".to_string()].into();
+        let body = toks(
+            "defer wg.done()\n self.ch <- 1\n ch::f()\n out <- 2\n ch <- 3\n wg.add(1)\n if c { q := 1 }",
+        );
+        let got: Vec<String> = captures(&shared, &body, &own)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(got, ["wg", "ch"]);
     }
 }

@@ -2,6 +2,7 @@
 //! `in` as a name, Go slicing (`s[a:b]`, `s[:n]`, `s[n:]`, `s[:]`, also in `go` arguments,
 //! which get their own copy), `len`/`cap` on channels and containers alike (also after `..`),
 //! and the `go!` macro inside.
+#![deny(warnings)]
 #![allow(non_snake_case)]
 use gocsp::prelude::*;
 use std::sync::Mutex;
