@@ -5,24 +5,93 @@
 //! declared anywhere in it are collected first, for Go's implicit channel-direction
 //! conversion at their call sites.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
 
 use crate::rewrite::{Mode, Rewriter};
 use crate::tokens::to_vec;
 
 /// `go_syntax!(...)`: `input` is everything after the `$crate;` prefix.
 pub(crate) fn go_syntax_macro(krate: &TokenStream, input: TokenStream) -> TokenStream {
-    let ts = to_vec(input);
+    let ts = to_vec(raw_in(input));
     let mut rw = Rewriter::new(krate, Mode::Go);
     rw.collect_fns(&ts);
+    rw.share_top_level(&ts);
     rw.main_goroutine();
     let mut out = rw.block(&ts, false);
     out.extend(rw.finish().to_compile_errors());
     out
 }
 
+/// Go's `in` is a name (`func relay(in <-chan int)`), Rust's a keyword: every `in` that is
+/// not the one of a Rust `for pat in e` loop (or `pub(in path)`) becomes `r#in`.
+fn raw_in(ts: TokenStream) -> TokenStream {
+    let mut out = Vec::new();
+    // A Rust `for` whose `in` has not come yet.
+    let mut pending_for = false;
+    let mut prev: Option<TokenTree> = None;
+    for tt in ts {
+        let next = match &tt {
+            TokenTree::Group(g) => {
+                let vis = g.delimiter() == Delimiter::Parenthesis
+                    && matches!(&prev, Some(TokenTree::Ident(p)) if p == "pub");
+                let stream = if vis { g.stream() } else { raw_in(g.stream()) };
+                let mut new = Group::new(g.delimiter(), stream);
+                new.set_span(g.span());
+                // `for { }`: Go's endless loop has no `in`.
+                if g.delimiter() == Delimiter::Brace
+                    && matches!(&prev, Some(TokenTree::Ident(p)) if p == "for")
+                {
+                    pending_for = false;
+                }
+                TokenTree::Group(new)
+            }
+            TokenTree::Ident(id) if id == "in" => {
+                if pending_for {
+                    pending_for = false;
+                    tt
+                } else {
+                    TokenTree::Ident(Ident::new_raw("in", id.span()))
+                }
+            }
+            TokenTree::Ident(id) => {
+                if id == "for" {
+                    pending_for = true;
+                } else if id == "range" || id == "fn" || id == "impl" || id == "let" {
+                    // `for v := range in`: Go's loop; `impl T for U`: no `in` follows.
+                    pending_for = false;
+                }
+                tt
+            }
+            TokenTree::Punct(p) => {
+                if p.as_char() == ';' {
+                    pending_for = false;
+                }
+                tt
+            }
+            TokenTree::Literal(_) => tt,
+        };
+        prev = Some(next.clone());
+        out.push(next);
+    }
+    out.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn in_is_a_name_except_in_a_rust_for() {
+        let out = super::raw_in(
+            "fn f(in <-chan i32) { for v := range in { } for x in in.iter() { } for { in } }"
+                .parse()
+                .unwrap(),
+        )
+        .to_string();
+        assert_eq!(
+            out,
+            "fn f (r#in <- chan i32) { for v := range r#in { } for x in r#in . iter () { } for { r#in } }"
+        );
+    }
+
     use super::*;
 
     fn expand(src: &str) -> String {

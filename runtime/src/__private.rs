@@ -248,14 +248,81 @@ impl<T> std::fmt::Debug for Range<'_, T> {
     }
 }
 
-/// `len(ch)`.
-pub fn len<C: AnyChan>(ch: &C) -> usize {
-    crate::chan::raw_of(ch).map_or(0, |c| c.len())
+/// `cap(x)` in `go_syntax!`: a channel's capacity, or a container's.
+pub fn cap<C: GoCap + ?Sized>(x: &C) -> usize {
+    x.go_cap()
 }
 
-/// `cap(ch)`.
-pub fn cap<C: AnyChan>(ch: &C) -> usize {
-    crate::chan::raw_of(ch).map_or(0, |c| c.cap())
+/// What Go's `cap(x)` takes: channels, and containers with a capacity. (`len(x)` needs no
+/// trait: the macro calls `x.len()`, which every handle and container has.)
+#[diagnostic::on_unimplemented(
+    message = "invalid argument: `{Self}` has no capacity",
+    label = "`cap(x)` takes a channel, an array, a slice, a `Vec`, a `String` or a `VecDeque`"
+)]
+pub trait GoCap {
+    /// The capacity.
+    fn go_cap(&self) -> usize;
+}
+
+impl<T> GoCap for Chan<T> {
+    fn go_cap(&self) -> usize {
+        crate::chan::raw_of(self).map_or(0, |c| c.cap())
+    }
+}
+
+impl<T> GoCap for Sender<T> {
+    fn go_cap(&self) -> usize {
+        crate::chan::raw_of(self).map_or(0, |c| c.cap())
+    }
+}
+
+impl<T> GoCap for Receiver<T> {
+    fn go_cap(&self) -> usize {
+        crate::chan::raw_of(self).map_or(0, |c| c.cap())
+    }
+}
+
+impl<T> GoCap for Vec<T> {
+    fn go_cap(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl GoCap for String {
+    fn go_cap(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl<T> GoCap for std::collections::VecDeque<T> {
+    fn go_cap(&self) -> usize {
+        self.capacity()
+    }
+}
+
+/// A slice's capacity is its length: Rust slices cannot grow into their array.
+impl<T> GoCap for [T] {
+    fn go_cap(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T, const N: usize> GoCap for [T; N] {
+    fn go_cap(&self) -> usize {
+        N
+    }
+}
+
+impl<C: GoCap + ?Sized> GoCap for &C {
+    fn go_cap(&self) -> usize {
+        (**self).go_cap()
+    }
+}
+
+impl<C: GoCap + ?Sized> GoCap for &mut C {
+    fn go_cap(&self) -> usize {
+        (**self).go_cap()
+    }
 }
 
 /// Integer types a channel capacity can be given in (Go takes any integer type).

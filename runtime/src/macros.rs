@@ -150,8 +150,38 @@ macro_rules! go {
 /// - `biased;` as the first token takes the first ready case in source order instead of a
 ///   random one.
 /// - Arm bodies may use Go's `<-` statements (`tx <- v`, `<-rx`, `v := <-rx`), also in nested
-///   blocks. `break`, `continue`, `return` and `?` in a body act on the code around the
-///   `select!`. The select is an expression: its value is the chosen arm's. (Go clauses are
+///   blocks. `continue`, `return` and `?` in a body act on the code around the `select!`.
+///   `break` follows the syntax the arm is written in:
+///
+///   | arm written as       | `break`                          | `break 'l` / `continue`     |
+///   |----------------------|----------------------------------|-----------------------------|
+///   | `case v := <-rx:`    | leaves the select (Go's rule)    | act on the loops around it  |
+///   | `v = <-rx => { .. }` | leaves the loop around (Rust's)  | act on the loops around it  |
+///
+///   A `break` inside a loop or closure of the body acts on that loop, as everywhere. Go's
+///   `select { }` in [`go_syntax!`](crate::go_syntax!) follows Go's rule.
+///
+///   ```
+///   use gocsp::prelude::*;
+///
+///   let ch: Chan<i32> = make!(chan i32, 3);
+///   for v in [1, 0, 2] {
+///       ch.send(v);
+///   }
+///   let mut runs = 0;
+///   for _ in 0..3 {
+///       runs += 1;
+///       select! {
+///       case v := <-ch:
+///           if v == 0 {
+///               break; // leaves the select: the loop runs 3 times, as in Go
+///           }
+///       }
+///   }
+///   assert_eq!(runs, 3);
+///   ```
+///
+///   The select is an expression: its value is the chosen arm's. (Go clauses are
 ///   statement lists here, of type `()`; inside [`go_syntax!`](crate::go_syntax!), where the
 ///   macro sees whether the select is a block's value, they give their last expression.)
 /// - `select! {}` blocks forever (its type is `!`), as Go's `select {}`.
@@ -313,16 +343,31 @@ macro_rules! defer {
 /// | `<-ch` as a statement                | receive and discard (no `Default` needed)        |
 /// | `v, ok := <-ch`                      | receive with ok                                  |
 /// | `go f(args)`, `go obj.m(args)`       | as [`go!`](crate::go!)'s call form               |
-/// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type` |
+/// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type`; shares the gocsp handles it captures (below) |
 /// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!)                     |
 /// | `select { case ...: ... default: }`  | as [`select!`](crate::select!); see below        |
 /// | `for { }`                            | `loop { }`                                       |
 /// | `for v := range ch { }`              | until `ch` is closed and drained                 |
 /// | `make(chan T[, n])`                  | a `Chan<T>`                                      |
-/// | `close(ch)`, `len(ch)`, `cap(ch)`    | the channel builtins                             |
+/// | `close(ch)`                          | closes a `Chan` or `Sender`                      |
+/// | `len(x)`, `cap(x)`                   | `x.len()` (channels, slices, strings, maps, ...); the capacity of a channel, `Vec`, `String`, `VecDeque`, array or slice |
+/// | `s[a:b]`, `s[:n]`, `s[n:]`, `s[:]`   | `&s[a..b]`: a slice of `s`; as a `go` argument, a copy the goroutine owns |
 /// | `chan T`, `chan<- T`, `<-chan T`     | `Chan<T>`, `Sender<T>`, `Receiver<T>`, wherever a type goes |
+/// | `fn m(&self, key &str)`              | Go-style parameters after a method's receiver    |
+/// | `in` as a name                       | `r#in` (Rust's `for x in e` keeps its `in`)      |
 ///
-/// Everything else is Rust. `<-` written without a space is Go's operator; `a < -b` stays a
+/// Everything else is Rust (the [`go!`](crate::go!) and [`select!`](crate::select!) macros
+/// included).
+///
+/// A `go func` literal shares what it captures, as Go's closure does, where the macro can
+/// tell a capture is a gocsp handle: a name whose declaration in the enclosing function (a
+/// parameter's type, or the initializer of `x := e` / `let x = e`) names `chan`,
+/// `make(chan ..)`, `Chan`, `Sender`, `Receiver`, `WaitGroup`, `Context` (or
+/// `context::background`, `with_cancel`, ...), `Arc`, `Semaphore`, `errgroup`, `Timer` or
+/// `Ticker` is cloned into the goroutine (clones share state), so it can still be used after
+/// the `go` line. Every other capture moves, as with [`go!`](crate::go!); a handle whose
+/// declaration does not show it (`x := new_pipeline()`) moves too: clone it by hand or pass
+/// it as an argument. `<-` written without a space is Go's operator; `a < -b` stays a
 /// comparison.
 ///
 /// # `select`
@@ -351,8 +396,10 @@ macro_rules! defer {
 /// assert_eq!(first_or_zero(ch.receiver()), 7);
 /// ```
 ///
-/// The [`select!`](crate::select!) macro works here too, in either arm style, and its arm
-/// bodies take every Go form of the block (`close(ch)`, `x := e`, `go f()`, ...).
+/// As in Go, `break` in a clause leaves the select, and `break 'label` / `continue` act on
+/// the loops around it. The [`select!`](crate::select!) macro works here too, in either arm
+/// style (its `=>` arms keep Rust's `break`, which leaves the loop), and its arm bodies take
+/// every Go form of the block (`close(ch)`, `x := e`, `go f()`, ...).
 ///
 /// # Statements end at the end of a line
 ///

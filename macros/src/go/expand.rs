@@ -64,19 +64,51 @@ fn args(
     krate: &TokenStream,
     args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
     lets: &mut TokenStream,
-) -> Vec<proc_macro2::Ident> {
+) -> Vec<TokenStream> {
     args.iter()
         .enumerate()
-        .map(|(k, a)| eval(krate, &format!("__gocsp_arg{k}"), a, lets))
+        .map(|(k, a)| {
+            let name = format!("__gocsp_arg{k}");
+            match go_slice(a) {
+                // Go's `go sum(s[:n], c)`: the goroutine gets its own copy of the slice's
+                // elements (a borrow of `s` cannot outlive the caller's frame), passed as a
+                // slice. What the goroutine reads is what Go's would read; its writes stay in
+                // its copy.
+                Some(sliced) => {
+                    let span = a.span();
+                    let owned = syn::parse_quote_spanned!(span=> <[_]>::to_vec(#sliced));
+                    let tmp = eval(krate, &name, &owned, lets);
+                    quote_spanned!(span=> &#tmp[..])
+                }
+                None => eval(krate, &name, a, lets).to_token_stream(),
+            }
+        })
         .collect()
+}
+
+/// `(&s[a..b])`, what `go_syntax!` makes of Go's `s[a:b]`: the `&s[a..b]` inside.
+fn go_slice(e: &Expr) -> Option<&Expr> {
+    let Expr::Paren(p) = e else { return None };
+    let Expr::Reference(r) = &*p.expr else {
+        return None;
+    };
+    let Expr::Index(ix) = &*r.expr else {
+        return None;
+    };
+    (r.mutability.is_none() && matches!(&*ix.index, Expr::Range(_))).then_some(&*p.expr)
 }
 
 fn fn_call(krate: &TokenStream, c: &ExprCall, at: Span) -> TokenStream {
     let mut lets = TokenStream::new();
-    let func = if matches!(&*c.func, Expr::Path(_)) {
-        c.func.to_token_stream()
+    // `(f)(args)`: the parentheses go, or `let f = (f);` is linted on the user's code.
+    let mut func = &*c.func;
+    while let Expr::Paren(p) = func {
+        func = &p.expr;
+    }
+    let func = if matches!(func, Expr::Path(_)) {
+        func.to_token_stream()
     } else {
-        eval(krate, "__gocsp_func", &c.func, &mut lets).to_token_stream()
+        eval(krate, "__gocsp_func", func, &mut lets).to_token_stream()
     };
     let args = args(krate, &c.args, &mut lets);
     let span = c.span();
@@ -85,7 +117,11 @@ fn fn_call(krate: &TokenStream, c: &ExprCall, at: Span) -> TokenStream {
 
 fn method_call(krate: &TokenStream, m: &ExprMethodCall, at: Span) -> TokenStream {
     let mut lets = TokenStream::new();
-    let recv = eval(krate, "__gocsp_recv", &m.receiver, &mut lets);
+    let mut receiver = &*m.receiver;
+    while let Expr::Paren(p) = receiver {
+        receiver = &p.expr;
+    }
+    let recv = eval(krate, "__gocsp_recv", receiver, &mut lets);
     let args = args(krate, &m.args, &mut lets);
     let method = &m.method;
     let turbofish = &m.turbofish;

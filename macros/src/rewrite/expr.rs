@@ -3,14 +3,15 @@
 //! block (with Go's implicit channel-direction conversion). Blocks nested in expressions
 //! (`if`, `match` arms, closures, `loop`, ...) are rewritten as statement lists.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
 
 use super::Rewriter;
 use super::types::{starts_chan_type, type_end};
 use crate::tokens::{
     ends_operand, first_span, group, ident_str, is_fat_arrow, is_group, is_ident, is_joint,
-    is_keyword, is_larrow, is_path_sep, is_punct, is_thin_arrow, split_commas, to_vec, wrap,
+    is_keyword, is_larrow, is_lone_colon, is_path_sep, is_punct, is_thin_arrow, split_commas,
+    stream, to_vec, wrap,
 };
 
 /// Macros whose input is a DSL of their own: their tokens are left alone.
@@ -41,6 +42,15 @@ impl Rewriter {
     /// [`expr`](Self::expr) for the inside of a `match` body, whose arms' blocks carry the
     /// match's value.
     fn expr_in(&mut self, ts: &[TokenTree], value: bool, match_body: bool) -> TokenStream {
+        let sliced;
+        let ts = if self.go_mode()
+            && let Some(new) = self.go_slices(ts)
+        {
+            sliced = new;
+            &sliced[..]
+        } else {
+            ts
+        };
         let mut out = TokenStream::new();
         let mut header: Option<(Header, bool)> = None;
         let mut if_value = value;
@@ -258,7 +268,9 @@ impl Rewriter {
         };
         let args = group(ts.get(i + 1), Delimiter::Parenthesis)?;
         let prev = i.checked_sub(1).and_then(|p| ts.get(p));
-        if is_punct(prev, '.') || (i >= 2 && is_path_sep(ts, i - 2)) || is_ident(prev, "fn") {
+        // `x.len(..)` is a method; `0..len(s)` is Go's `len` after a range.
+        let method = is_punct(prev, '.') && !(i >= 2 && is_joint(ts.get(i - 2), '.'));
+        if method || (i >= 2 && is_path_sep(ts, i - 2)) || is_ident(prev, "fn") {
             return None;
         }
         let name = id.to_string();
@@ -386,11 +398,16 @@ impl Rewriter {
                 )
             };
             self.errors
-                .at(at, format!("{msg} {name}: `{name}(ch)` takes one channel"));
+                .at(at, format!("{msg} {name}: `{name}(x)` takes one argument"));
             return quote_spanned!(span=> ());
         }
         let at = first_span(parts[0], span);
         let arg = self.expr(parts[0], true);
+        if name == "len" {
+            // Every handle and container has `len()`: channels, slices, strings, maps, ...
+            let recv = quote::quote!((#arg));
+            return quote_spanned!(at=> #recv.len());
+        }
         let f = if name == "close" {
             self.op(name, span)
         } else {
@@ -398,6 +415,107 @@ impl Rewriter {
         };
         quote_spanned!(at=> #f(&(#arg)))
     }
+}
+
+impl Rewriter {
+    /// Go's slice expressions `s[a:b]`, `s[:n]`, `s[n:]`, `s[:]`: `(&s[a..b])`, a slice
+    /// borrowed from `s`, as Go's shares `s`'s array. `None` when `ts` has none.
+    fn go_slices(&mut self, ts: &[TokenTree]) -> Option<Vec<TokenTree>> {
+        let is_slice = |t: &TokenTree| match t {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => {
+                let inner = to_vec(g.stream());
+                (0..inner.len()).any(|k| is_lone_colon(&inner, k))
+            }
+            _ => false,
+        };
+        if !ts.iter().any(is_slice) {
+            return None;
+        }
+        let mut out: Vec<TokenTree> = Vec::new();
+        for tt in ts {
+            let TokenTree::Group(g) = tt else {
+                out.push(tt.clone());
+                continue;
+            };
+            let operand = out.last().is_some_and(|t| {
+                !matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
+                    && ends_operand(Some(t))
+            });
+            if !is_slice(tt) || !operand {
+                out.push(tt.clone());
+                continue;
+            }
+            let start = chain_start(&out);
+            let chain: Vec<TokenTree> = out.drain(start..).collect();
+            let inner = to_vec(g.stream());
+            let colons: Vec<usize> = (0..inner.len())
+                .filter(|&k| is_lone_colon(&inner, k))
+                .collect();
+            if colons.len() > 1 {
+                self.errors.at(
+                    inner[colons[1]].span(),
+                    "full slice expressions `s[a:b:max]` have no Rust counterpart: write `&s[a..b]` (a slice cannot grow in place; use a `Vec` for an owned copy)",
+                );
+            }
+            let c = colons[0];
+            let at = inner[c].span();
+            let mut range: Vec<TokenTree> = inner[..c].to_vec();
+            let mut d1 = Punct::new('.', Spacing::Joint);
+            d1.set_span(at);
+            let mut d2 = Punct::new('.', Spacing::Alone);
+            d2.set_span(at);
+            range.extend([TokenTree::Punct(d1), TokenTree::Punct(d2)]);
+            range.extend(
+                inner[c + 1..colons.get(1).copied().unwrap_or(inner.len())]
+                    .iter()
+                    .cloned(),
+            );
+            let mut amp = Punct::new('&', Spacing::Alone);
+            amp.set_span(chain.first().map_or(g.span(), TokenTree::span));
+            let mut sliced = vec![TokenTree::Punct(amp)];
+            sliced.extend(chain);
+            sliced.push(wrap(Delimiter::Bracket, stream(&range), g.span()));
+            // Parenthesized so that a method call after it applies to the slice; the
+            // parentheses are the macro's (Span::call_site), not linted as the user's.
+            out.push(TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                stream(&sliced),
+            )));
+        }
+        Some(out)
+    }
+}
+
+/// Where the postfix chain ending `out` starts (`a.b(c)[1]` in `x + a.b(c)[1]`): back over
+/// fields, method and function calls, indexes, paths and `?`.
+fn chain_start(out: &[TokenTree]) -> usize {
+    let mut j = out.len() - 1;
+    while j > 0 {
+        let cur = &out[j];
+        let prev = &out[j - 1];
+        let cur_is_group = matches!(cur, TokenTree::Group(g) if g.delimiter() != Delimiter::Brace);
+        j = match (cur, prev) {
+            // `f()?`: back to what `?` applies to.
+            (TokenTree::Punct(p), _) if p.as_char() == '?' => j - 1,
+            // `x.f`, `x.0`, `x.f()`.
+            (_, TokenTree::Punct(p)) if p.as_char() == '.' && j >= 2 => j - 2,
+            // `a::b`.
+            (_, TokenTree::Punct(p))
+                if p.as_char() == ':' && j >= 3 && is_punct(out.get(j - 2), ':') =>
+            {
+                j - 3
+            }
+            // `f(x)`, `a[i][k]`, `f()?(x)`.
+            (_, TokenTree::Group(g)) if cur_is_group && g.delimiter() != Delimiter::Brace => j - 1,
+            (_, TokenTree::Ident(_) | TokenTree::Punct(_))
+                if cur_is_group && ends_operand(Some(prev)) =>
+            {
+                j - 1
+            }
+            _ => return j,
+        };
+    }
+    0
 }
 
 /// `ts[i]` is the group of a macro call `name!(...)`.

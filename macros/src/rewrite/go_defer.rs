@@ -147,8 +147,25 @@ impl Rewriter {
             let m = if p.simple { quote!(mut) } else { quote!() };
             binds.extend(quote_spanned!(span=> #[allow(unused_mut)] let #m #pat: #ty = #tmp;));
         }
-        let body = self.block(&to_vec(body.stream()), false);
+        let body_toks = to_vec(body.stream());
+        let body = self.block(&body_toks, false);
         if spawn {
+            // Go's closure shares what it captures: the handles it uses are cloned in.
+            if self.go_mode()
+                && let Some(shared) = self.shared.last()
+            {
+                let own: std::collections::HashSet<String> = params
+                    .iter()
+                    .filter(|p| p.simple)
+                    .map(|p| p.pat.to_string())
+                    .collect();
+                for name in super::share::captures(shared, &body_toks, &own) {
+                    let span = name.span();
+                    lets.extend(
+                        quote_spanned!(span=> let #name = ::core::clone::Clone::clone(&#name);),
+                    );
+                }
+            }
             let go = self.op("go", kw);
             quote_spanned!(kw=> { #lets #go(move || { #binds #body }); })
         } else {

@@ -66,10 +66,16 @@ impl Rewriter {
         let outer = std::mem::replace(&mut self.main_goroutine, false);
         let mut out = self.types_if_go(&ts[..p]);
         let ret = self.types_if_go(&ts[p + 1..sig_end]);
+        let shared =
+            body.map(|b| super::share::handles(&to_vec(params.stream()), &to_vec(b.stream())));
+        self.shared.extend(shared.clone());
         let body = body.map(|body| {
             let returns = is_thin_arrow(ts, p + 1);
             self.block_group(body, returns)
         });
+        if shared.is_some() {
+            self.shared.pop();
+        }
         self.main_goroutine = outer;
         if is_main && let Some(body) = body {
             let ret = to_vec(ret);
@@ -104,12 +110,29 @@ impl Rewriter {
         if rust_style {
             return self.types(ts);
         }
-        let params = self.func_params(ts);
+        // A method's receiver (`&self`, `mut self`, `self: Box<Self>`) stays as written; the
+        // parameters after it may be Go's (`fn inc(&self, key &str)`).
+        let parts = split_commas(ts, true);
+        let receiver = parts
+            .first()
+            .filter(|p| p.iter().any(|t| is_ident(Some(t), "self")))
+            .map(|p| self.types(p));
+        let rest = match &receiver {
+            Some(_) => {
+                let skip = parts[0].len() + usize::from(ts.len() > parts[0].len());
+                &ts[skip..]
+            }
+            None => ts,
+        };
+        let params = self.func_params(rest);
         let parts = params.iter().map(|p| {
             let (pat, ty) = (&p.pat, &p.ty);
             quote!(#pat: #ty)
         });
-        quote!(#(#parts),*)
+        match receiver {
+            Some(r) => quote!(#r, #(#parts),*),
+            None => quote!(#(#parts),*),
+        }
     }
 
     /// Records the channel parameters of every free function declared in `ts` (at any

@@ -16,6 +16,7 @@
 mod expr;
 mod go_defer;
 mod items;
+mod share;
 pub(crate) mod split;
 mod stmt;
 mod types;
@@ -78,6 +79,8 @@ pub(crate) struct Rewriter {
     fns: HashMap<String, Vec<Option<ChanKind>>>,
     /// A `fn main()` met at this level runs as the main goroutine (`go_syntax!`'s top level).
     main_goroutine: bool,
+    /// The gocsp handles declared in the function being rewritten (see `share`).
+    shared: Vec<std::collections::HashSet<String>>,
     errors: Errors,
 }
 
@@ -89,8 +92,15 @@ impl Rewriter {
             mode,
             fns: HashMap::new(),
             main_goroutine: false,
+            shared: Vec::new(),
             errors: Errors::default(),
         }
+    }
+
+    /// Records the handles declared by statements at `go_syntax!`'s top level (statement
+    /// position), for `go func` literals there (see `share`).
+    pub(crate) fn share_top_level(&mut self, ts: &[proc_macro2::TokenTree]) {
+        self.shared = vec![share::handles(&[], ts)];
     }
 
     /// Makes a top-level `fn main()` run as the main goroutine (`go_syntax!`).

@@ -256,6 +256,8 @@ impl Rewriter {
         let rest = &ts[at..];
         match head.as_str() {
             "for" => Some(self.for_stmt(prefix, rest)),
+            // The `go!` macro is Rust: an expression (see `expr`).
+            "go" if is_punct(rest.get(1), '!') => None,
             "go" => Some(self.go_stmt(rest)),
             "defer" => Some(self.defer_stmt(rest)),
             "select" if is_group(rest.get(1), Delimiter::Brace) && rest.len() == 2 => {

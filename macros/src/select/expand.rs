@@ -16,7 +16,8 @@
 //! ```
 //!
 //! Arm bodies run after the engine returns, outside any loop the expansion adds, so `break`,
-//! `continue`, `return` and `?` in them mean what they mean around the `select!`. With a
+//! `continue`, `return` and `?` in them mean what they mean around the `select!` (Go clauses
+//! scope `break` to the select first, see `breaks`). With a
 //! `Some(v) = <-rx` arm the selection runs in a loop: a closed channel fails the pattern, its
 //! case is disabled and the engine runs again. One case plus `default` skips the engine: a
 //! single non-blocking attempt.
@@ -115,6 +116,7 @@ type PathFn<'a> = dyn Fn(&str, Span) -> TokenStream + 'a;
 /// runs in its own block, so operand temporaries are gone before the arm's body runs.
 fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream {
     let body = &case.body;
+    let body_tail = tail(body);
     match &case.op {
         ExpOp::Recv { chan, span, bind } => {
             let span = *span;
@@ -138,7 +140,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
                     #try_recv(#op)
                 };
                 match #got {
-                    ::core::option::Option::Some(#pat) => { #bind #body }
+                    ::core::option::Option::Some(#pat) => { #bind #body_tail }
                     _ => #default,
                 }
             }}
@@ -151,6 +153,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             let rejected = local("__gocsp_rejected", span);
             let dropped = local("_gocsp_dropped", span);
             let try_send = p("try_send_now", span);
+            let default_tail = tail(default);
             quote_spanned! {span=> {
                 let #sent = {
                     let #op = &(#chan);
@@ -164,7 +167,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
                         {
                             let #dropped = #rejected;
                         }
-                        #default
+                        #default_tail
                     }
                 }
             }}
@@ -261,6 +264,7 @@ fn general(
                 });
                 let value = quote_spanned!(cspan=> ::core::option::Option::unwrap_or_default(#got));
                 let b = bind_value(p, bind, value, cspan);
+                let body = tail(body);
                 arms.extend(quote!(#pat => { #b #body }));
             }
             ExpOp::Send { chan, value, .. } => {
@@ -335,6 +339,21 @@ fn general(
             _ => ::core::unreachable!(),
         }
     }}
+}
+
+/// The statements of a braced body, to end a block the expansion opens (`{ let v = ..;
+/// stmts }`): the user's braces kept there would be the block's tail, linted as
+/// unnecessary braces on the user's code.
+fn tail(body: &TokenStream) -> TokenStream {
+    let mut it = body.clone().into_iter();
+    match (it.next(), it.next()) {
+        (Some(proc_macro2::TokenTree::Group(g)), None)
+            if g.delimiter() == proc_macro2::Delimiter::Brace =>
+        {
+            g.stream()
+        }
+        _ => body.clone(),
+    }
 }
 
 /// A generated local, hygienic but located at the user's token.

@@ -3,6 +3,7 @@
 //! (`expand`).
 
 mod ast;
+mod breaks;
 mod expand;
 pub(crate) mod parse;
 mod validate;
@@ -97,9 +98,10 @@ fn expand_checked(rw: &mut Rewriter, sel: Select, span: Span, value: bool) -> To
 fn body(rw: &mut Rewriter, ts: &[TokenTree], kind: BodyKind, clause_value: bool) -> TokenStream {
     match (kind, group(ts.first(), Delimiter::Brace)) {
         (BodyKind::Block, Some(g)) => rw.block_group(g, true).into(),
+        // Go's rule: `break` leaves the select (`=>` arms keep Rust's).
         (BodyKind::Clause, _) => {
             let inner = rw.block(ts, clause_value);
-            quote!({ #inner })
+            breaks::scope(quote!({ #inner }), clause_value)
         }
         _ => {
             let inner = rw.block(ts, true);

@@ -34,7 +34,9 @@ pub struct RecvOnly;
     note = "a `Receiver<T>` is Go's `<-chan T`: it can only receive; send on the `Chan<T>` or a `Sender<T>`"
 )]
 pub trait AllowsSend: sealed::Sealed {}
+#[diagnostic::do_not_recommend]
 impl AllowsSend for Both {}
+#[diagnostic::do_not_recommend]
 impl AllowsSend for SendOnly {}
 
 /// Directions that allow receiving: [`Both`] and [`RecvOnly`].
@@ -44,7 +46,9 @@ impl AllowsSend for SendOnly {}
     note = "a `Sender<T>` is Go's `chan<- T`: it can only send; receive from the `Chan<T>` or a `Receiver<T>`"
 )]
 pub trait AllowsRecv: sealed::Sealed {}
+#[diagnostic::do_not_recommend]
 impl AllowsRecv for Both {}
+#[diagnostic::do_not_recommend]
 impl AllowsRecv for RecvOnly {}
 
 /// Directions that allow closing: [`Both`] and [`SendOnly`].
@@ -54,7 +58,9 @@ impl AllowsRecv for RecvOnly {}
     note = "in Go only the sending side closes a channel; close the `Chan<T>` or a `Sender<T>`"
 )]
 pub trait AllowsClose: sealed::Sealed {}
+#[diagnostic::do_not_recommend]
 impl AllowsClose for Both {}
+#[diagnostic::do_not_recommend]
 impl AllowsClose for SendOnly {}
 
 /// A channel handle of any direction: [`Chan`](crate::Chan), [`Sender`](crate::Sender) or
