@@ -191,7 +191,7 @@ pub use sched::{
 #[cfg(not(loom))]
 pub use sync::WaitGroup;
 
-/// The attribute behind Go's owner pattern; see the crate docs' example and DESIGN notes.
+/// The attribute behind Go's owner pattern (a goroutine that owns a channel and closes it).
 ///
 /// The annotated function names one `Sender<T>` parameter. The generated function drops that
 /// parameter, makes the channel (`#[owner(buffer = n)]` for a buffered one), starts the body
@@ -211,6 +211,7 @@ pub use sync::WaitGroup;
 /// let numbers: Receiver<u32> = count_to(3);
 /// assert_eq!(numbers.iter().collect::<Vec<_>>(), [1, 2, 3]);
 /// ```
+#[doc(inline)]
 pub use gocsp_macros::__owner_impl as owner;
 
 /// Runs `fn main` as the main goroutine, as Go does.
@@ -245,6 +246,7 @@ pub use gocsp_macros::__owner_impl as owner;
 ///
 /// Inside [`go_syntax!`], `fn main() { ... }` is the main goroutine without the attribute.
 #[cfg(not(loom))]
+#[doc(inline)]
 pub use gocsp_macros::__main_impl as main;
 
 /// A `#[test]` whose body runs as a goroutine.
@@ -270,6 +272,7 @@ pub use gocsp_macros::__main_impl as main;
 /// # fn main() {}
 /// ```
 #[cfg(not(loom))]
+#[doc(inline)]
 pub use gocsp_macros::__test_impl as test;
 
 /// Everything a Go-style program needs, in one import: the macros, the channel handles,
