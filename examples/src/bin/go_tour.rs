@@ -7,7 +7,7 @@
 //! becomes `50 * time::MILLISECOND`, and so on (each place says so). Every difference from the
 //! Tour's text that remains, and why, is in the table of `examples/README.md`.
 #![forbid(unsafe_code)]
-#![allow(non_snake_case)] // Go's exported names: `Walk`, `Same`, `Inc`, `Value`, `Crawl`, `Fetch`
+#![allow(nonstandard_style)] // Go's names: `fmt::Println`, `tree::New`, `Walk`, `Same`, `Inc`, `Crawl`, ...
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
