@@ -258,7 +258,7 @@ go_syntax! {
 
         <-done
 
-        _v, ok := <-jobs
+        _, ok := <-jobs
         fmt::Println(format!("received more jobs: {ok}"))
     }
 }
@@ -355,13 +355,13 @@ go_syntax! {
 
 // ---- Stateful Goroutines ------------------------------------------------------------------
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct readOp {
     key: u32,
     resp: Chan<u32>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct writeOp {
     key: u32,
     val: u32,
@@ -395,7 +395,7 @@ go_syntax! {
             go func() {
                 for {
                     read := readOp { key: rand::Intn(5), resp: make(chan u32) }
-                    reads <- readOp { resp: read.resp.clone(), ..read }
+                    reads <- read.clone()
                     <-read.resp
                     readOps.fetch_add(1, Ordering::SeqCst)
                     time::sleep(time::MILLISECOND)
@@ -407,7 +407,7 @@ go_syntax! {
             go func() {
                 for {
                     write := writeOp { key: rand::Intn(5), val: rand::Intn(100), resp: make(chan bool) }
-                    writes <- writeOp { resp: write.resp.clone(), ..write }
+                    writes <- write.clone()
                     <-write.resp
                     writeOps.fetch_add(1, Ordering::SeqCst)
                     time::sleep(time::MILLISECOND)
@@ -442,8 +442,12 @@ fn main() {
     assert_eq!(worker_pools(), 2 * (1 + 2 + 3 + 4 + 5));
     let lines = fmt::take();
     for j in 1..=5 {
-        let started = lines.iter().filter(|l| l.ends_with(&format!("started  job {j}")));
-        let finished = lines.iter().filter(|l| l.ends_with(&format!("finished job {j}")));
+        let started = lines
+            .iter()
+            .filter(|l| l.ends_with(&format!("started  job {j}")));
+        let finished = lines
+            .iter()
+            .filter(|l| l.ends_with(&format!("finished job {j}")));
         assert_eq!((started.count(), finished.count()), (1, 1), "{lines:?}");
     }
     println!("  ok: 3 workers did 5 jobs, each once, doubling each: 30 in all");
@@ -460,9 +464,17 @@ fn main() {
     section("Rate Limiting");
     let (steady, bursty) = rate_limiting();
     assert_eq!(fmt::take().len(), 10);
-    assert!(steady >= 10 * time::MILLISECOND, "5 ticks of 2 ms: {steady:?}");
-    assert!(bursty >= 4 * time::MILLISECOND, "2 ticks of 2 ms: {bursty:?}");
-    println!("  ok: one request per tick ({steady:?}); then a burst of 3 and 2 on ticks ({bursty:?})");
+    assert!(
+        steady >= 10 * time::MILLISECOND,
+        "5 ticks of 2 ms: {steady:?}"
+    );
+    assert!(
+        bursty >= 4 * time::MILLISECOND,
+        "2 ticks of 2 ms: {bursty:?}"
+    );
+    println!(
+        "  ok: one request per tick ({steady:?}); then a burst of 3 and 2 on ticks ({bursty:?})"
+    );
 
     section("Timeouts");
     timeouts();
@@ -502,7 +514,10 @@ fn main() {
     let ran = tickers();
     let lines = fmt::take();
     let ticks = lines.iter().filter(|l| l.starts_with("Tick at ")).count();
-    assert!(ticks as u128 <= ran.as_millis() / 5, "{ticks} ticks of 5 ms in {ran:?}");
+    assert!(
+        ticks as u128 <= ran.as_millis() / 5,
+        "{ticks} ticks of 5 ms in {ran:?}"
+    );
     assert_eq!(lines.last().map(String::as_str), Some("Ticker stopped"));
     println!("  ok: {ticks} ticks in {ran:?}, then the ticker stopped");
 
@@ -540,7 +555,9 @@ fn main() {
         [format!("readOps: {reads}"), format!("writeOps: {writes}")]
     );
     assert!(reads > 0 && writes > 0, "reads {reads}, writes {writes}");
-    println!("  ok: one goroutine owned the state; {reads} reads and {writes} writes went through it");
+    println!(
+        "  ok: one goroutine owned the state; {reads} reads and {writes} writes went through it"
+    );
 
     println!("ok: every Go by Example concurrency program behaved as in Go");
 }

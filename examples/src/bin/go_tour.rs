@@ -228,8 +228,8 @@ go_syntax! {
             v2, ok2 := <-ch2
             if v1 != v2 || ok1 != ok2 {
                 // Drain both, so that neither walker stays blocked on a send.
-                for _v := range ch1 {}
-                for _v := range ch2 {}
+                for range ch1 {}
+                for range ch2 {}
                 return false
             }
             if !ok1 {
@@ -412,7 +412,10 @@ fn main() {
     let mut worlds = lines.len() - hellos;
     let guard = time::now();
     while worlds < 5 {
-        assert!(time::since(guard) < 5 * time::SECOND, "say(\"world\") hangs");
+        assert!(
+            time::since(guard) < 5 * time::SECOND,
+            "say(\"world\") hangs"
+        );
         time::sleep(time::MILLISECOND);
         worlds += fmt::take().iter().filter(|l| *l == "world").count();
     }
