@@ -74,6 +74,8 @@ const TESTED: &[&str] = &[
     "echo",
     "chat",
     "http_server",
+    "go_tour",
+    "go_by_example",
 ];
 
 #[test]
@@ -280,6 +282,39 @@ example!(
         "HTTP/1.1 200 OK: hello from /b (request 2 on this connection)",
         "HTTP/1.1 200 OK: hello from /c (request 3 on this connection)",
         "the server closed the connection after `Connection: close`",
+    ]
+);
+
+example!(
+    go_tour,
+    [
+        "  ok: main said hello 5 times while a goroutine said world 5 times",
+        "  ok: two goroutines summed a half each: 17 and -5, 12 in all",
+        "  ok: two sends into a buffer of 2 did not block",
+        "  ok: range received cap(c) = 10 numbers, then the close ended the loop",
+        "  ok: select sent 10 numbers, then took the quit case",
+        "BOOM!",
+        "  ok: Walk sent 1..10 in order; Same told equal trees from different ones",
+        "  ok: 1000 goroutines incremented one key under a mutex: 1000",
+        "not found: https://golang.org/cmd/",
+        "  ok: 5 URLs fetched in parallel, each exactly once",
+    ]
+);
+
+example!(
+    go_by_example,
+    [
+        "  ok: 3 workers did 5 jobs, each once, doubling each: 30 in all",
+        "  ok: wg.wait() returned after all 5 workers were done",
+        "  ok: one request per tick (",
+        "timeout 1\nresult 2\n",
+        "no message received\nno message sent\nno activity\n",
+        "received more jobs: false",
+        "Timer 1 fired\nTimer 2 stopped\n",
+        "Ticker stopped",
+        "server: context deadline exceeded",
+        "client: hello",
+        "  ok: one goroutine owned the state;",
     ]
 );
 
