@@ -182,7 +182,11 @@ fn uses(
             TokenTree::Ident(id) => {
                 let s = id.to_string();
                 let prev = i.checked_sub(1).and_then(|p| ts.get(p));
-                let field = is_punct(prev, '.') || is_punct(prev, ':');
+                // After `.` or after a path's `::` it is a field or an item, not the variable;
+                // after a lone `:` (a `case ...:` clause, a type ascription) it still is.
+                let after_path =
+                    is_punct(prev, ':') && is_punct(i.checked_sub(2).and_then(|p| ts.get(p)), ':');
+                let field = is_punct(prev, '.') || after_path;
                 let path = is_punct(ts.get(i + 1), ':') && is_punct(ts.get(i + 2), ':');
                 if shared.contains(&s)
                     && !params.contains(&s)
@@ -240,5 +244,21 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(got, ["wg", "ch"]);
+    }
+
+    #[test]
+    fn a_capture_right_after_a_case_colon_is_shared() {
+        let shared: HashSet<String> = ["done", "ticks"].map(String::from).into();
+        let body = toks(
+            "select {
+ case <-done:
+ ticks <- 1
+ }",
+        );
+        let got: Vec<String> = captures(&shared, &body, &HashSet::new())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(got, ["done", "ticks"]);
     }
 }
