@@ -263,9 +263,12 @@ where
         //   `submit` (dropped on this thread, or leaked by a failed spawn: never run), before
         //   this frame goes; it is never queued without a thread to run it;
         // - once submitted, this goroutine parks until the job has written the result and
-        //   selected it, and only the job's own `try_select` moves the selection out of
-        //   WAITING; a parked goroutine's stack is never freed (a started goroutine that never
-        //   finishes is leaked), and `AwaitJob` keeps the frame through any unwinding.
+        //   selected it: only the job's own `try_select` completes the wait. The one other
+        //   way out of WAITING is `DEAD` (the goroutine's runtime was dropped): that state is
+        //   final, the goroutine never runs again, and its stack, this frame included, is
+        //   leaked, never freed, so the job's late write still lands in live memory. A
+        //   parked goroutine's stack is never freed, and `AwaitJob` keeps the frame through
+        //   any unwinding.
         let job: Job = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Job>(job) };
         deadlock::blocking_changed(true);
         if let Err(e) = submit(job) {

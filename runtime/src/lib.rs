@@ -184,9 +184,9 @@ pub use blocking::blocking;
 pub use context::Context;
 #[cfg(not(loom))]
 pub use sched::{
-    Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, JoinHandle, PanicPolicy, Runtime,
-    SpawnError, SpawnLimit, check_leaks, dump, go, goroutine_id, goroutines, max_goroutines,
-    num_goroutine, spawn, try_spawn, yield_now,
+    Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, JoinHandle, MAX_STACK_SIZE,
+    PanicPolicy, Runtime, SpawnError, SpawnLimit, check_leaks, dump, go, goroutine_id, goroutines,
+    max_goroutines, num_goroutine, spawn, try_spawn, yield_now,
 };
 #[cfg(not(loom))]
 pub use sync::WaitGroup;

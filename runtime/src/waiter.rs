@@ -371,10 +371,12 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&WaiterRef) -> R) -> R {
     {
         let task = crate::sched::current_task_ptr();
         if !task.is_null() {
-            // SAFETY: `task` is `Arc::as_ptr` of the `Arc<Task>` that the worker holds for as
-            // long as this goroutine runs, and `f` runs inside the goroutine, so the pointer is
-            // live and from an `Arc` for the whole call. `ManuallyDrop` keeps us from dropping a
-            // reference count we never took; clones made by `f` take their own.
+            // SAFETY: `task` is `Arc::as_ptr` of this goroutine's `Arc<Task>`, and `f` runs
+            // inside the goroutine, so the pointer is from an `Arc` and live for the whole call:
+            // while it runs the worker holds a reference, and while it is parked in `f` (the
+            // worker has dropped its own) the registry's entry, removed only after the
+            // coroutine returns, and any waker's clone keep it. `ManuallyDrop` keeps us from
+            // dropping a reference count we never took; clones made by `f` take their own.
             let w = std::mem::ManuallyDrop::new(WaiterRef::Task(unsafe { Arc::from_raw(task) }));
             if let WaiterRef::Task(t) = &*w {
                 t.reset_for_wait();

@@ -271,3 +271,16 @@ fn a_bigger_stack_size_allows_deep_recursion() {
     // About 3 MiB deep, far past the default 64 KiB.
     assert_eq!(rt.block_on(|| depth(3_000)), 3_000);
 }
+
+#[test]
+fn a_huge_stack_size_is_clamped_not_wrapped() {
+    // Rounding usize::MAX up to whole pages used to wrap to 0: stacks with no usable space,
+    // and a segfault on the goroutine's first write.
+    let rt = gocsp::Runtime::builder()
+        .workers(1)
+        .stack_size(usize::MAX)
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(|| 7), 7);
+    assert!(format!("{rt:?}").contains(&gocsp::MAX_STACK_SIZE.to_string()));
+}

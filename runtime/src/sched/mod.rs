@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 pub use entry::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 pub use limits::{SpawnError, SpawnLimit};
 pub use registry::{GoroutineInfo, GoroutineState};
-pub use runtime::{Builder, DEFAULT_STACK_SIZE, Runtime};
+pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
 use task::JoinSlot;
 pub(crate) use task::Task;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};

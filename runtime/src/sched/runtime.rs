@@ -8,6 +8,10 @@ use std::sync::atomic::Ordering;
 use super::worker::{RtShared, worker_main};
 use super::{Config, JoinHandle, PanicPolicy, deadlock};
 
+/// The largest stack [`Builder::stack_size`] gives a goroutine (1 GiB; larger requests are
+/// clamped): stacks are carved from reserved address space, and page rounding must not wrap.
+pub const MAX_STACK_SIZE: usize = 1 << 30;
+
 /// Default goroutine stack size, plus a guard page: 64 KiB in optimized builds, 256 KiB in
 /// debug builds (`debug_assertions`), where every move of a value is a copy on the stack and
 /// frames are several times larger. Only the pages a goroutine touches cost memory; the rest
@@ -94,9 +98,10 @@ impl Builder {
         self
     }
 
-    /// The usable size of each goroutine stack, in bytes (a guard page is added below it).
+    /// The usable size of each goroutine stack, in bytes (a guard page is added below it),
+    /// kept between 16 KiB and [`MAX_STACK_SIZE`] and rounded up to whole pages.
     pub fn stack_size(&mut self, bytes: usize) -> &mut Self {
-        self.stack_size = bytes.max(16 * 1024);
+        self.stack_size = bytes.clamp(16 * 1024, MAX_STACK_SIZE);
         self
     }
 

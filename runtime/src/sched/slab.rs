@@ -172,10 +172,17 @@ impl Slab {
     /// page size) and installs every stack's guard page.
     pub(crate) fn map(size: usize) -> io::Result<Slab> {
         let page = page_size();
-        debug_assert_eq!(size % page, 0);
+        // The `Stack` contract needs a usable size of whole pages, at least one; the builder
+        // keeps it well below anything that could wrap.
+        assert!(
+            size >= page && size.is_multiple_of(page),
+            "bad goroutine stack size {size}"
+        );
         let stride = size + page;
         let count = Slab::per_slab(size);
-        let len = stride * count;
+        let len = stride
+            .checked_mul(count)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
         // SAFETY: a fresh private anonymous mapping; nothing else refers to it. On any error
         // it is unmapped before returning, so no slot of it is ever handed out.
         unsafe {

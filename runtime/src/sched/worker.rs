@@ -761,8 +761,10 @@ impl Local {
 /// dropped is handled like a goroutine's panic (the runtime's panic policy), never unwound
 /// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
 fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
-    // SAFETY: the task was taken from a queue, so this thread owns its body; it never started,
-    // so the body is the closure, which is `Send` and may be dropped here.
+    // SAFETY: the task was taken from a queue, so this thread owns its body: on a worker, from
+    // its own queues; from `drain_after_shutdown`, after every worker has been joined, so
+    // nobody else touches it. Only an unstarted body (checked below) is touched: the closure,
+    // which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
         let job = std::mem::replace(body, Body::Done);
