@@ -51,6 +51,24 @@ pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
     quote_spanned!(span=> <#krate::__private::Ops>::#name)
 }
 
+/// Parses an attribute's `crate = path` option if it comes next (`Ok(true)`), into `slot`;
+/// a second one is an error. `#[owner]`, `#[gocsp::main]` and `#[gocsp::test]` share it.
+pub(crate) fn parse_crate_option(
+    input: syn::parse::ParseStream,
+    slot: &mut Option<syn::Path>,
+) -> syn::Result<bool> {
+    if !input.peek(syn::Token![crate]) {
+        return Ok(false);
+    }
+    let kw: syn::Token![crate] = input.parse()?;
+    input.parse::<syn::Token![=]>()?;
+    let path = input.call(syn::Path::parse_mod_style)?;
+    if slot.replace(path).is_some() {
+        return Err(syn::Error::new(kw.span, "`crate` is given twice"));
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,37 +159,30 @@ fn a_select_sending_on_a_closed_channel_names_the_selects_line() {
         let ch: Chan<i32> = Chan::new(cap);
         ch.close();
         let idle: Chan<i32> = Chan::new(0);
+        let expect = |(msg, site): (String, String), here: String| {
+            assert_eq!(
+                (msg.as_str(), site),
+                ("send on closed channel", here),
+                "cap {cap}"
+            );
+        };
         // Blocking `select!`: the send case is the only one that can be chosen.
         let here = format!("{}:{}", file!(), line!() + 2);
-        let (msg, site) = panic_site_of(|| {
+        let got = panic_site_of(|| {
             select! {
                 ch <- 1 => {}
                 v = <-idle => { let _ = v; }
             }
         });
-        assert_eq!(
-            (msg.as_str(), site),
-            ("send on closed channel", here),
-            "cap {cap}"
-        );
+        expect(got, here);
         // The `Select` builder, blocking and with default.
         let mut sel = gocsp::Select::new();
         sel.send(&ch, 1);
         let here = next_line!();
-        let (msg, site) = panic_site_of(|| sel.select());
-        assert_eq!(
-            (msg.as_str(), site),
-            ("send on closed channel", here),
-            "cap {cap}"
-        );
+        expect(panic_site_of(|| sel.select()), here);
         let mut sel = gocsp::Select::new();
         sel.send(&ch, 1);
         let here = next_line!();
-        let (msg, site) = panic_site_of(|| sel.try_select());
-        assert_eq!(
-            (msg.as_str(), site),
-            ("send on closed channel", here),
-            "cap {cap}"
-        );
+        expect(panic_site_of(|| sel.try_select()), here);
     }
 }

@@ -48,14 +48,7 @@ fn parse_args(kind: Kind, input: ParseStream) -> syn::Result<EntryArgs> {
     let mut args = EntryArgs::default();
     let attr = kind.attr();
     while !input.is_empty() {
-        if input.peek(Token![crate]) {
-            let kw: Token![crate] = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let path: Path = input.call(Path::parse_mod_style)?;
-            if args.krate.replace(path).is_some() {
-                return Err(syn::Error::new(kw.span, "`crate` is given twice"));
-            }
-        } else {
+        if !crate::krate::parse_crate_option(input, &mut args.krate)? {
             let key: Ident = input.parse().map_err(|e| {
                 syn::Error::new(
                     e.span(),
