@@ -12,9 +12,9 @@ pub use crate::chan::{Chan, Receiver, Sender};
 pub use crate::select::{RecvCase, SelectCase, SendCase, select, try_select};
 
 #[cfg(not(loom))]
-pub use crate::sched::go;
+pub use crate::goroutine::go;
 #[cfg(not(loom))]
-pub use crate::sched::{MainOptions, TestOptions, TestReturn, run_main, run_test};
+pub use crate::goroutine::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 
 /// Proc macros, re-exported for the `macro_rules!` wrappers.
 pub use gocsp_macros::{
@@ -41,7 +41,7 @@ impl Ops {
     where
         F: FnOnce() + Send + 'static,
     {
-        crate::sched::go(f)
+        crate::goroutine::go(f)
     }
 
     /// `ch <- v`: a send on any handle that allows it.
@@ -442,7 +442,7 @@ where
 {
     let ch = Chan::new(buffer.to_cap());
     let tx = ch.sender();
-    crate::sched::go(move || {
+    crate::goroutine::go(move || {
         let closer = tx.clone();
         let _close = Defer::new(move || closer.close());
         body(tx);

@@ -567,7 +567,7 @@ fn follow_custom(parent: Arc<dyn Custom>, core: &Arc<Core>) {
         .get_or_insert_with(|| Chan::new(0))
         .receiver();
     let child = Arc::downgrade(core);
-    crate::sched::go(move || {
+    crate::goroutine::go(move || {
         let mut sel = crate::select::Select::new();
         let from_parent = sel.recv(&parent_done);
         let _from_child = sel.recv(&child_done);

@@ -148,6 +148,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(loom, allow(dead_code))]
 
+mod block;
 mod chan;
 mod loom;
 mod macros;
@@ -161,8 +162,12 @@ mod waiter;
 mod blocking;
 #[cfg(not(loom))]
 pub mod context;
+#[cfg(not(loom))]
+mod goroutine;
 #[cfg(all(unix, not(loom)))]
 pub mod net;
+#[cfg(not(loom))]
+mod oneshot;
 #[cfg(not(loom))]
 mod sched;
 #[cfg(not(loom))]
@@ -183,10 +188,12 @@ pub use blocking::blocking;
 #[cfg(not(loom))]
 pub use context::Context;
 #[cfg(not(loom))]
+pub use goroutine::{JoinHandle, check_leaks, go, spawn, try_spawn};
+#[cfg(not(loom))]
 pub use sched::{
-    Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, JoinHandle, MAX_STACK_SIZE,
-    PanicPolicy, Runtime, SpawnError, SpawnLimit, check_leaks, dump, go, goroutine_id, goroutines,
-    max_goroutines, num_goroutine, spawn, try_spawn, yield_now,
+    Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, MAX_STACK_SIZE, PanicPolicy,
+    Runtime, SpawnError, SpawnLimit, dump, goroutine_id, goroutines, max_goroutines, num_goroutine,
+    yield_now,
 };
 #[cfg(not(loom))]
 pub use sync::WaitGroup;

@@ -24,17 +24,14 @@
 use std::fmt;
 use std::panic::Location;
 
+pub(crate) use crate::block::BlockReason;
+#[cfg(not(loom))]
+use crate::block::DEAD;
+use crate::block::{ABORTED, CLOSED_BIT, WAITING};
+
 #[cfg(not(loom))]
 use crate::loom::thread;
 use crate::loom::{Arc, AtomicUsize, Ordering};
-
-pub(crate) const WAITING: usize = 0;
-pub(crate) const ABORTED: usize = 1;
-pub(crate) const CLOSED_BIT: usize = 2;
-/// A goroutine killed by the drop of its runtime. 3 is free: every `oper` is at least 4, and
-/// `CLOSED_BIT` is only ever set together with an `oper`.
-#[cfg(not(loom))]
-pub(crate) const DEAD: usize = 3;
 
 /// The outcome of a blocking call, decoded from the selection word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,80 +74,6 @@ impl Selected {
 pub(crate) fn oper_of<P>(p: &P) -> usize {
     const { assert!(std::mem::align_of::<P>() >= 4) };
     p as *const P as usize
-}
-
-/// Why a waiter is blocked, in Go's words (shown in deadlock reports and goroutine dumps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum BlockReason {
-    ChanSend = 1,
-    ChanRecv,
-    ChanSendNil,
-    ChanRecvNil,
-    Select,
-    SelectNoCases,
-    Sleep,
-    WaitGroup,
-    Mutex,
-    Join,
-    Blocking,
-    NetIo,
-    RWMutexRLock,
-    RWMutexLock,
-    Once,
-    Cond,
-    /// The main thread waiting for the main goroutine (`#[gocsp::main]`).
-    MainGoroutine,
-}
-
-impl BlockReason {
-    pub(crate) fn from_u8(v: u8) -> Option<Self> {
-        use BlockReason::*;
-        Some(match v {
-            1 => ChanSend,
-            2 => ChanRecv,
-            3 => ChanSendNil,
-            4 => ChanRecvNil,
-            5 => Select,
-            6 => SelectNoCases,
-            7 => Sleep,
-            8 => WaitGroup,
-            9 => Mutex,
-            10 => Join,
-            11 => Blocking,
-            12 => NetIo,
-            13 => RWMutexRLock,
-            14 => RWMutexLock,
-            15 => Once,
-            16 => Cond,
-            17 => MainGoroutine,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for BlockReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            BlockReason::ChanSend => "chan send",
-            BlockReason::ChanRecv => "chan receive",
-            BlockReason::ChanSendNil => "chan send (nil chan)",
-            BlockReason::ChanRecvNil => "chan receive (nil chan)",
-            BlockReason::Select => "select",
-            BlockReason::SelectNoCases => "select (no cases)",
-            BlockReason::Sleep => "sleep",
-            BlockReason::WaitGroup => "sync.WaitGroup.Wait",
-            BlockReason::Mutex => "sync.Mutex.Lock",
-            BlockReason::Join => "join",
-            BlockReason::Blocking => "blocking call",
-            BlockReason::NetIo => "IO wait",
-            BlockReason::RWMutexRLock => "sync.RWMutex.RLock",
-            BlockReason::RWMutexLock => "sync.RWMutex.Lock",
-            BlockReason::Once => "sync.Once.Do",
-            BlockReason::Cond => "sync.Cond.Wait",
-            BlockReason::MainGoroutine => "main goroutine",
-        })
-    }
 }
 
 /// A parked OS thread.

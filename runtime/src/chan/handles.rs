@@ -532,22 +532,6 @@ impl<T> fmt::Debug for IntoIter<T> {
     }
 }
 
-#[cfg(not(loom))]
-impl<T> Receiver<T> {
-    /// A blocking receive that goroutine dumps list under `reason` (the runtime's own waits,
-    /// such as a join).
-    #[track_caller]
-    pub(crate) fn recv_for(&self, reason: BlockReason) -> Option<T> {
-        match &self.raw {
-            Some(c) => {
-                let site = Location::caller();
-                super::packet::with_received(|p| c.recv_for(p, site, reason)).1
-            }
-            None => waiter::block_forever(reason),
-        }
-    }
-}
-
 /// A handle that does not keep its channel alive (for timers: an unreferenced timer channel
 /// is freed even while its timer is pending, as in Go 1.23).
 #[cfg(not(loom))]

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::waiter::BlockReason;
+use crate::block::BlockReason;
 
 const CHECK_EVERY: Duration = Duration::from_millis(100);
 

@@ -1,4 +1,7 @@
-//! The M:N goroutine scheduler: spawning, joining, panics, introspection.
+//! The scheduler core: goroutines, the workers that run them, their stacks, parking and
+//! waking, panics and introspection. It implements park/unpark for the waiter layer above it
+//! and imports nothing from the layers above (channels, time, the spawn API): see
+//! ARCHITECTURE.md's layers. What users call to start and join goroutines is in `goroutine/`.
 //!
 //! Map of this module:
 //! - `task.rs`: the goroutine control block and its park/unpark state machine;
@@ -8,10 +11,12 @@
 //! - `stack.rs`: stack pools per size, the stack a spawn reserves;
 //! - `slab.rs`: the stacks themselves, from slabs with `madvise` guard pages or one mapping each;
 //! - `registry.rs`: live goroutines for dumps and the leak check;
+//! - `overflow.rs`: the SIGSEGV handler that reports a stack overflow;
+//! - `placement.rs`: where a new goroutine first runs;
+//! - `job.rs`: a goroutine's closure, boxed once;
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
-mod entry;
 mod job;
 mod limits;
 mod overflow;
@@ -25,22 +30,17 @@ mod worker;
 
 use std::any::Any;
 use std::cell::Cell;
-use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
-pub use entry::{MainOptions, TestOptions, TestReturn, run_main, run_test};
 pub use limits::{SpawnError, SpawnLimit};
 pub use registry::{GoroutineInfo, GoroutineState};
+pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
-use task::JoinSlot;
-pub(crate) use task::Task;
-pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
+pub(crate) use task::{DIED, JoinSlot, Task};
+pub(crate) use worker::{RtShared, current_task, current_task_ptr, in_goroutine};
 
-use crate::chan::{Chan, Channel, Receiver, Sender, packet};
 pub(crate) use job::Job;
-use worker::RtShared;
 
 /// Writes a runtime report straight to the process's standard error. Not `eprintln!`: a
 /// thread inherits the output capture of the thread that started it (libtest captures each
@@ -62,7 +62,7 @@ pub enum PanicPolicy {
     #[default]
     Abort,
     /// Print the same report and let the rest of the program go on; the goroutine ends, and a
-    /// [`JoinHandle::join`] on it returns the panic as `Err`.
+    /// [`JoinHandle::join`](crate::JoinHandle::join) on it returns the panic as `Err`.
     Continue,
 }
 
@@ -88,8 +88,11 @@ fn current_group() -> u64 {
     })
 }
 
+/// Starts the goroutine `f` on `rt` (else the caller's runtime, else the global one) and
+/// returns its id; `join` is told if it dies unfinished. The spawn API (`goroutine/`) is built
+/// on this.
 #[track_caller]
-fn spawn_raw(
+pub(crate) fn spawn_job(
     rt: Option<&'static RtShared>,
     f: Job,
     join: Option<std::sync::Weak<dyn JoinSlot>>,
@@ -97,7 +100,7 @@ fn spawn_raw(
     spawn_task(rt, f, join).map_err(|(e, _)| e)
 }
 
-/// Like `spawn_raw`, but hands the closure back when the goroutine cannot be started.
+/// Like [`spawn_job`], but hands the closure back when the goroutine cannot be started.
 #[track_caller]
 #[allow(clippy::type_complexity)]
 pub(crate) fn spawn_or_return(
@@ -129,106 +132,6 @@ fn spawn_task(
     Ok(id)
 }
 
-/// Starts `f` in a new goroutine and returns at once: Go's `go` statement, and what `go!`
-/// expands to. Use [`spawn`] to get a handle to join.
-///
-/// # Panics
-/// If no more goroutines can be started (see [`SpawnError`]).
-#[track_caller]
-pub fn go<F>(f: F)
-where
-    F: FnOnce() + Send + 'static,
-{
-    if let Err(e) = spawn_raw(None, Job::new(f), None) {
-        panic!("{e}")
-    }
-}
-
-/// Starts `f` in a new goroutine and returns a handle to join it.
-///
-/// Outside a goroutine this uses the global runtime (started on first use); inside one, that
-/// goroutine's runtime. The new goroutine starts on the spawner's worker and runs when the
-/// spawner blocks or yields; idle workers may steal it until it first runs, never after.
-///
-/// ```
-/// let h = gocsp::spawn(|| 6 * 7);
-/// assert_eq!(h.join().unwrap(), 42);
-/// ```
-///
-/// # Panics
-/// If no more goroutines can be started (see [`SpawnError`]; [`try_spawn`] returns it).
-#[track_caller]
-pub fn spawn<F, T>(f: F) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    spawn_on(None, f).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Like [`spawn`], but reports a refused spawn instead of panicking.
-#[track_caller]
-pub fn try_spawn<F, T>(f: F) -> Result<JoinHandle<T>, SpawnError>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    spawn_on(None, f)
-}
-
-impl<T: Send + 'static> JoinSlot for Channel<std::thread::Result<T>> {
-    fn abandon(&self) {
-        let died: std::thread::Result<T> = Err(Box::new(task::DIED));
-        // The channel has room: the goroutine never delivered its result.
-        let _ = packet::with_sent(died, |p| self.try_send(p));
-    }
-}
-
-/// Closes a join channel if the goroutine is dropped before it delivers its result.
-struct Deliver<T>(Option<Sender<std::thread::Result<T>>>);
-
-impl<T> Drop for Deliver<T> {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            tx.close();
-        }
-    }
-}
-
-#[track_caller]
-pub(crate) fn spawn_on<F, T>(
-    rt: Option<&'static RtShared>,
-    f: F,
-) -> Result<JoinHandle<T>, SpawnError>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let ch = Chan::new(1);
-    let mut deliver = Deliver(Some(ch.sender()));
-    let join = ch.raw.as_ref().map(|c| {
-        let weak: std::sync::Weak<dyn JoinSlot> = std::sync::Arc::<Channel<_>>::downgrade(c);
-        weak
-    });
-    let id = spawn_raw(
-        rt,
-        Job::new(move || {
-            let r = catch_unwind(AssertUnwindSafe(f));
-            if let Err(p) = &r {
-                goroutine_panicked(p.as_ref());
-            }
-            if let Some(tx) = deliver.0.take() {
-                let _ = tx.try_send(r);
-            }
-        }),
-        join,
-    )?;
-    Ok(JoinHandle {
-        rx: ch.receiver(),
-        id,
-    })
-}
-
 /// The body of every goroutine's coroutine. Nothing unwinds out of it: the goroutine's panic
 /// is caught and handled by the panic policy, and so is a panic raised while its payload is
 /// dropped (see [`drop_payload`]). A panic that reached the worker would end the worker
@@ -240,7 +143,7 @@ pub(crate) fn run_goroutine_body(f: Job) {
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -259,7 +162,7 @@ fn panicking_goroutine() -> (u64, String) {
 }
 
 /// Applies the panic policy to a goroutine's unrecovered panic.
-fn goroutine_panicked(payload: &(dyn Any + Send)) {
+pub(crate) fn goroutine_panicked(payload: &(dyn Any + Send)) {
     let (id, site) = panicking_goroutine();
     let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
     apply_panic_policy(policy, payload, id, &site, "");
@@ -304,55 +207,6 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
              payload is leaked)\n",
         );
         std::mem::forget(again);
-    }
-}
-
-/// A handle to a goroutine started with [`spawn`].
-///
-/// Dropping it detaches the goroutine (it keeps running).
-pub struct JoinHandle<T> {
-    rx: Receiver<std::thread::Result<T>>,
-    id: u64,
-}
-
-impl<T> JoinHandle<T> {
-    /// Waits for the goroutine to finish and returns its result. Blocks a thread, or parks the
-    /// calling goroutine.
-    ///
-    /// Returns `Err` with the panic payload if the goroutine panicked (possible only under
-    /// [`PanicPolicy::Continue`]; under `Abort` the process has ended). Also returns `Err`, with
-    /// a message saying so, if the goroutine's [`Runtime`] was dropped before it finished: it
-    /// never ran, or it died blocked (see [`Runtime`]'s drop).
-    #[track_caller]
-    pub fn join(self) -> std::thread::Result<T> {
-        self.join_for(crate::waiter::BlockReason::Join)
-    }
-
-    /// [`join`](Self::join), blocked for `reason` in dumps and deadlock reports.
-    #[track_caller]
-    pub(crate) fn join_for(self, reason: crate::waiter::BlockReason) -> std::thread::Result<T> {
-        match self.rx.recv_for(reason) {
-            Some(r) => r,
-            None => Err(Box::new("goroutine never ran: its runtime was shut down")),
-        }
-    }
-
-    /// True if the goroutine has finished.
-    pub fn is_finished(&self) -> bool {
-        !self.rx.is_empty()
-    }
-
-    /// The goroutine's id.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-}
-
-impl<T> fmt::Debug for JoinHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
     }
 }
 
@@ -401,61 +255,28 @@ pub fn max_goroutines() -> usize {
     limits::limit()
 }
 
-/// Runs `f` and fails if goroutines it started (directly or through goroutines they started)
-/// are still alive afterwards: the test helper Go users get from goleak.
-///
-/// After `f` returns, goroutines get up to `grace` to finish. If some are still alive the
-/// helper panics with a report naming each one's spawn site and what it is blocked on.
-///
-/// ```should_panic
-/// use gocsp::{Chan, check_leaks};
-/// use std::time::Duration;
-///
-/// check_leaks(Duration::from_millis(50), || {
-///     let ch: Chan<i32> = Chan::new(0);
-///     gocsp::go!(move || { ch.recv(); }); // nobody ever sends: leaked
-/// });
-/// ```
-#[track_caller]
-pub fn check_leaks<R>(grace: Duration, f: impl FnOnce() -> R) -> R {
+/// Starts a new leak-check group for the calling goroutine or thread: goroutines it spawns
+/// from now on (and theirs) belong to it. Returns the group and the one it replaces.
+pub(crate) fn enter_new_group() -> (u64, u64) {
     let group = NEXT_GROUP.fetch_add(1, Ordering::Relaxed);
-    let task = current_task();
-    let prev = match &task {
+    let prev = match current_task() {
         Some(t) => t.set_group(group),
         None => GROUP.with(|g| g.replace(group)),
     };
-    struct Restore<'a>(Option<&'a std::sync::Arc<Task>>, u64);
-    impl Drop for Restore<'_> {
-        fn drop(&mut self) {
-            match self.0 {
-                Some(t) => {
-                    t.set_group(self.1);
-                }
-                None => GROUP.with(|g| g.set(self.1)),
-            }
+    (group, prev)
+}
+
+/// Puts the caller back in `group` (undoes [`enter_new_group`]).
+pub(crate) fn restore_group(group: u64) {
+    match current_task() {
+        Some(t) => {
+            t.set_group(group);
         }
+        None => GROUP.with(|g| g.set(group)),
     }
-    let restore = Restore(task.as_ref(), prev);
-    let r = f();
-    drop(restore);
-    let deadline = crate::time::deadline_after(grace);
-    let mut pause = Duration::from_micros(100);
-    loop {
-        let alive = registry::snapshot(Some(group));
-        if alive.is_empty() {
-            return r;
-        }
-        if Instant::now() >= deadline {
-            let list: Vec<String> = alive.iter().map(|g| format!("{g}")).collect();
-            panic!(
-                "found {} leaked goroutine{} (still alive {:?} after the checked code returned):\n\n{}",
-                alive.len(),
-                if alive.len() == 1 { "" } else { "s" },
-                grace,
-                list.join("\n\n")
-            );
-        }
-        crate::time::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
-    }
+}
+
+/// The live goroutines of leak-check group `group`.
+pub(crate) fn group_snapshot(group: u64) -> Vec<GoroutineInfo> {
+    registry::snapshot(Some(group))
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
 use super::worker::{RtShared, worker_main};
-use super::{Config, JoinHandle, PanicPolicy, deadlock};
+use super::{Config, PanicPolicy, deadlock};
 
 /// The largest stack [`Builder::stack_size`] gives a goroutine (1 GiB; larger requests are
 /// clamped): stacks are carved from reserved address space, and page rounding must not wrap.
@@ -216,7 +216,7 @@ impl fmt::Debug for Builder {
 /// `Runtime` ends its goroutines where they stand, and waits until each is settled:
 ///
 /// - a goroutine that never ran is discarded: its closure is dropped, and
-///   [`JoinHandle::join`] returns `Err` ("goroutine never ran");
+///   [`JoinHandle::join`](crate::JoinHandle::join) returns `Err` ("goroutine never ran");
 /// - a running goroutine, or one already woken (say by a send that handed it a value), runs on
 ///   until it blocks, yields or finishes, so nothing handed to it is lost on the way;
 /// - a goroutine that is blocked then, or blocks or yields from then on, is **dead**: it never
@@ -260,30 +260,6 @@ impl Runtime {
     /// The number of workers.
     pub fn workers(&self) -> usize {
         self.shared.workers.len()
-    }
-
-    /// Spawns a goroutine on this runtime; see [`spawn`](crate::spawn).
-    #[track_caller]
-    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        super::spawn_on(Some(self.shared), f).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Runs `f` as a goroutine on this runtime and waits for its result (a panic in `f` is
-    /// resumed here when the panic policy lets the goroutine's panic be caught).
-    #[track_caller]
-    pub fn block_on<F, T>(&self, f: F) -> T
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        match self.spawn(f).join() {
-            Ok(v) => v,
-            Err(p) => std::panic::resume_unwind(p),
-        }
     }
 }
 

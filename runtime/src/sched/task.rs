@@ -43,7 +43,7 @@ use std::sync::{Arc, Weak};
 use corosensei::{Coroutine, Yielder};
 
 use super::worker::WorkerShared;
-use crate::waiter::{ABORTED, BlockReason, DEAD, WAITING};
+use crate::block::{ABORTED, BlockReason, DEAD, WAITING};
 
 const RUNNING: u8 = 0;
 const PARKED: u8 = 1;

@@ -134,7 +134,7 @@ impl<E: Send + 'static> Group<E> {
     {
         self.inner.wg.add(1);
         let inner = self.inner.clone();
-        crate::sched::go(move || {
+        crate::goroutine::go(move || {
             // Released also if `f` panics (under `PanicPolicy::Continue` the group goes on).
             struct Done<E>(Arc<Inner<E>>, Option<Chan<()>>);
             impl<E> Drop for Done<E> {

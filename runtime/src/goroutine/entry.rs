@@ -12,9 +12,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{ExitCode, Termination};
 use std::time::Duration;
 
-use super::runtime::global;
-use super::{Builder, Runtime, deadlock, panic_message, spawn_on};
-use crate::waiter::BlockReason;
+use super::spawn_on;
+use crate::block::BlockReason;
+use crate::sched::{Builder, Runtime, deadlock, global, panic_message};
 
 /// How long a `#[gocsp::test(check_leaks)]` test's goroutines get to finish after its body
 /// returns, before they count as leaked.
@@ -89,10 +89,10 @@ where
     let rt = own.as_ref().map_or_else(global, Runtime::shared);
     let check = opts.check_leaks;
     let body = move || {
-        let id = super::goroutine_id().unwrap_or(0);
+        let id = crate::sched::goroutine_id().unwrap_or(0);
         let run = || {
             if check {
-                crate::check_leaks(LEAK_GRACE, f).into_outcome()
+                super::check_leaks(LEAK_GRACE, f).into_outcome()
             } else {
                 f().into_outcome()
             }
