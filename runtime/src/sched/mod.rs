@@ -2,7 +2,13 @@
 //!
 //! Map of this module:
 //! - `task.rs`: the goroutine control block and its park/unpark state machine;
-//! - `worker.rs`: worker threads, their queues, placement, stealing, sleeping;
+//! - `worker.rs`: the worker thread: its run loop, running a goroutine, the current goroutine,
+//!   shutdown;
+//! - `queues.rs`: the runtime's and each worker's queues, and which queue a goroutine goes to;
+//! - `placement.rs`: where a new goroutine starts (its spawner's worker, or dealt out);
+//! - `steal.rs`: stealing unstarted goroutines once they waited past a grace period;
+//! - `idle.rs`: idle workers spinning, sleeping and being woken;
+//! - `sysmon.rs`: the system monitor thread, which wakes idle workers for a backlog;
 //! - `runtime.rs`: [`Runtime`] and [`Builder`], the lazily started global runtime;
 //! - `limits.rs`: how many goroutines may be alive, [`SpawnError`];
 //! - `stack.rs`: stack pools per size, the stack a spawn reserves;
@@ -12,14 +18,18 @@
 
 pub(crate) mod deadlock;
 mod entry;
+mod idle;
 mod job;
 mod limits;
 mod overflow;
 mod placement;
+mod queues;
 mod registry;
 mod runtime;
 mod slab;
 mod stack;
+mod steal;
+mod sysmon;
 mod task;
 mod worker;
 
@@ -40,7 +50,7 @@ pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 use crate::chan::{Chan, Channel, Receiver, Sender, packet};
 pub(crate) use job::Job;
-use worker::RtShared;
+use queues::RtShared;
 
 /// Writes a runtime report straight to the process's standard error. Not `eprintln!`: a
 /// thread inherits the output capture of the thread that started it (libtest captures each
@@ -124,8 +134,8 @@ fn spawn_task(
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let task = Task::new(id, current_group(), Location::caller(), f, join);
     registry::insert(&task);
-    worker::schedule_new(Some(rt), task);
-    worker::spawn_backpressure(Some(rt));
+    queues::schedule_new(Some(rt), task);
+    queues::spawn_backpressure(Some(rt));
     Ok(id)
 }
 
