@@ -124,6 +124,8 @@ impl WorkerShared {
     }
 
     /// A thief takes an unstarted `runnext`, if there is one.
+    // `inline`: called from `steal.rs`; inlined there as it was when both lived in one file.
+    #[inline]
     pub(super) fn steal_runnext(&self) -> Option<Arc<Task>> {
         let v = self.runnext.load(Ordering::Acquire);
         if v & UNSTARTED == 0 {
@@ -293,6 +295,9 @@ impl Local {
         }
     }
 
+    // `inline`: shared with `next_task` in `worker.rs`, it would otherwise stay a call on the
+    // spawn and wake paths here, where it was inlined when both lived in one file.
+    #[inline]
     pub(super) fn requeue(&self, task: Arc<Task>, unstarted: bool) {
         if unstarted {
             // No wake-up here: idle workers are woken for a backlog (by sysmon), not per spawn.
@@ -315,6 +320,9 @@ impl Local {
 }
 
 /// Takes one goroutine with `f` (a crossbeam steal), retrying while it loses a race.
+// `inline`: called from the worker loop in `worker.rs`, which inlined it when both lived in
+// one file; without the hint the split would turn it into a call on that path.
+#[inline]
 pub(super) fn steal_one(mut f: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Task>> {
     loop {
         match f() {
