@@ -5,7 +5,13 @@
 //!
 //! Map of this module:
 //! - `task.rs`: the goroutine control block and its park/unpark state machine;
-//! - `worker.rs`: worker threads, their queues, placement, stealing, sleeping;
+//! - `worker.rs`: the worker thread: its run loop, running a goroutine, the current goroutine,
+//!   shutdown;
+//! - `queues.rs`: the runtime's and each worker's queues, and which queue a goroutine goes to;
+//! - `placement.rs`: where a new goroutine starts (its spawner's worker, or dealt out);
+//! - `steal.rs`: stealing unstarted goroutines once they waited past a grace period;
+//! - `idle.rs`: idle workers spinning, sleeping and being woken;
+//! - `sysmon.rs`: the system monitor thread, which wakes idle workers for a backlog;
 //! - `runtime.rs`: [`Runtime`] and [`Builder`], the lazily started global runtime;
 //! - `limits.rs`: how many goroutines may be alive, [`SpawnError`];
 //! - `stack.rs`: stack pools per size, the stack a spawn reserves;
@@ -17,14 +23,18 @@
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
+mod idle;
 mod job;
 mod limits;
 mod overflow;
 mod placement;
+mod queues;
 mod registry;
 mod runtime;
 mod slab;
 mod stack;
+mod steal;
+mod sysmon;
 mod task;
 mod worker;
 
@@ -38,7 +48,8 @@ pub use registry::{GoroutineInfo, GoroutineState};
 pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
 pub(crate) use task::{DIED, JoinSlot, Task};
-pub(crate) use worker::{RtShared, current_task, current_task_ptr, in_goroutine};
+pub(crate) use queues::RtShared;
+pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 pub(crate) use job::Job;
 
@@ -127,8 +138,8 @@ fn spawn_task(
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let task = Task::new(id, current_group(), Location::caller(), f, join);
     registry::insert(&task);
-    worker::schedule_new(Some(rt), task);
-    worker::spawn_backpressure(Some(rt));
+    queues::schedule_new(Some(rt), task);
+    queues::spawn_backpressure(Some(rt));
     Ok(id)
 }
 

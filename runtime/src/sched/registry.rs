@@ -9,8 +9,8 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+use super::queues::WorkerShared;
 use super::task::Task;
-use super::worker::WorkerShared;
 
 const SHARDS: usize = 32;
 

@@ -5,7 +5,8 @@ use std::io;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use super::worker::{RtShared, worker_main};
+use super::queues::RtShared;
+use super::worker::worker_main;
 use super::{Config, PanicPolicy, deadlock};
 
 /// The largest stack [`Builder::stack_size`] gives a goroutine (1 GiB; larger requests are

@@ -42,7 +42,7 @@ use std::sync::{Arc, Weak};
 
 use corosensei::{Coroutine, Yielder};
 
-use super::worker::WorkerShared;
+use super::queues::WorkerShared;
 use crate::block::{ABORTED, BlockReason, DEAD, WAITING};
 
 const RUNNING: u8 = 0;
@@ -250,7 +250,7 @@ impl Task {
             }
         }
         if s == PARKED {
-            super::worker::schedule_woken(self);
+            super::queues::schedule_woken(self);
         }
     }
 

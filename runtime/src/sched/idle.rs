@@ -1,0 +1,127 @@
+//! Idle workers: how a worker with nothing to do spins, sleeps, and is woken.
+//!
+//! A worker with nothing to do spins briefly (only on a multi-core machine, only while fewer
+//! than half of the busy workers spin (Go's rule), with `spin_loop` hints, never `sched_yield`,
+//! and for an adaptive budget that drops to nothing when the spin loses its core: see
+//! `spin.rs`), then registers in the runtime's idle list and parks. A goroutine woken onto a
+//! sleeping worker unparks that worker; at most one idle worker is woken for stealable work
+//! while none is already searching.
+
+use std::sync::Arc;
+use std::sync::atomic::{Ordering, fence};
+use std::time::{Duration, Instant};
+
+use super::deadlock;
+use super::queues::{RtShared, WorkerShared};
+use super::task::Task;
+use super::worker::Local;
+
+/// The longest an idle worker spins looking for work before it sleeps.
+pub(super) const SPIN_TIME: Duration = Duration::from_micros(30);
+
+impl RtShared {
+    /// Wakes one idle worker if stealable work appeared and nobody is searching for it.
+    #[inline]
+    pub(crate) fn wake_any(&self) {
+        fence(Ordering::SeqCst);
+        if self.n_searching.load(Ordering::SeqCst) != 0 || self.n_idle.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        self.wake_any_slow();
+    }
+
+    #[cold]
+    fn wake_any_slow(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(i) = idle.pop() else { return };
+        self.n_idle.fetch_sub(1, Ordering::SeqCst);
+        let w = &self.workers[i];
+        w.sleeping.store(false, Ordering::SeqCst);
+        drop(idle);
+        if let Some(t) = w.thread.get() {
+            t.unpark();
+        }
+    }
+
+    /// Wakes worker `w` if it sleeps (it has work in its inbox).
+    #[inline]
+    pub(super) fn wake_worker(&self, w: &WorkerShared) {
+        fence(Ordering::SeqCst);
+        if !w.sleeping.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if w.sleeping.swap(false, Ordering::SeqCst)
+            && let Some(pos) = idle.iter().position(|&i| i == w.index)
+        {
+            idle.swap_remove(pos);
+            self.n_idle.fetch_sub(1, Ordering::SeqCst);
+        }
+        drop(idle);
+        if let Some(t) = w.thread.get() {
+            t.unpark();
+        }
+    }
+}
+
+impl Local {
+    fn has_visible_work(&self) -> bool {
+        !self.shared.inbox.is_empty()
+            || !self.rt.injector.is_empty()
+            || self.rt.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Spins for a short while looking for work: on a multi-core machine, while fewer than
+    /// half of the busy workers spin (Go's rule), for at most the adaptive budget.
+    pub(super) fn search(&self) -> Option<Arc<Task>> {
+        let busy = (self.rt.workers.len()).saturating_sub(self.rt.n_idle.load(Ordering::Relaxed));
+        if !self.rt.can_spin || 2 * self.rt.n_searching.load(Ordering::Relaxed) >= busy {
+            return self.find_elsewhere();
+        }
+        self.rt.n_searching.fetch_add(1, Ordering::SeqCst);
+        let found = self
+            .spin
+            .spin(64, || {
+                if self.rt.shutdown.load(Ordering::Relaxed) {
+                    return Some(None);
+                }
+                self.find_elsewhere().map(Some)
+            })
+            .flatten();
+        self.rt.n_searching.fetch_sub(1, Ordering::SeqCst);
+        if found.is_some() && !self.deque.is_empty() {
+            // We stole a batch: let another idle worker help with the rest.
+            self.rt.wake_any();
+        }
+        found
+    }
+
+    pub(super) fn sleep(&self) {
+        {
+            let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.push(self.shared.index);
+            self.shared.sleeping.store(true, Ordering::SeqCst);
+            self.rt.n_idle.fetch_add(1, Ordering::SeqCst);
+        }
+        fence(Ordering::SeqCst);
+        if self.has_visible_work() || self.rt.shutdown.load(Ordering::SeqCst) {
+            let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if self.shared.sleeping.swap(false, Ordering::SeqCst)
+                && let Some(pos) = idle.iter().position(|&i| i == self.shared.index)
+            {
+                idle.swap_remove(pos);
+                self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
+            }
+            return;
+        }
+        deadlock::worker_sleeping(true);
+        let slept = Instant::now();
+        while self.shared.sleeping.load(Ordering::SeqCst)
+            && !self.rt.shutdown.load(Ordering::SeqCst)
+        {
+            std::thread::park();
+        }
+        self.spin.slept(slept.elapsed());
+        deadlock::worker_sleeping(false);
+    }
+}
