@@ -4,13 +4,13 @@
 //! Each entry point here is a thin wrapper over a `proc_macro2` function, so the logic is
 //! unit-tested on plain token streams:
 //!
-//! - [`krate`]: the `$crate;` prefix;
-//! - [`tokens`], [`diag`]: token helpers (Go's `<-` and `:=`, line numbers), error wording;
-//! - [`rewrite`]: the Go-statement rewriter (`go_syntax!`, and the `<-` forms in `go!`
+//! - `krate`: the `$crate;` prefix;
+//! - `tokens`, `diag`: token helpers (Go's `<-` and `:=`, line numbers), error wording;
+//! - `rewrite`: the Go-statement rewriter (`go_syntax!`, and the `<-` forms in `go!`
 //!   blocks, `select!` bodies and `defer!`);
-//! - [`select`], [`go`], [`owner`], [`make`], [`defer`], [`go_syntax`], [`entry`]
-//!   (`#[gocsp::main]`, `#[gocsp::test]`): one module per macro, each parse → validate →
-//!   expand.
+//! - `select`, `go`, `owner`, `make`, `defer`, `go_syntax`, `entry`
+//!   (`#[gocsp::main]`, `#[gocsp::test]`): one private module per macro, each parse →
+//!   validate → expand.
 #![forbid(unsafe_code)]
 
 mod defer;

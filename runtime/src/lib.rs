@@ -1,25 +1,33 @@
 //! Go's concurrency model, written as Go-style Rust.
 //!
 //! gocsp gives Rust programs goroutines, channels and `select` with Go's exact semantics, on an
-//! M:N scheduler of stackful coroutines. As in Go, `main` is a goroutine ([`main`]):
+//! M:N scheduler of stackful coroutines, with Go's `context`, `time`, `sync` and `net` on top.
+//!
+//! # A first program
+//!
+//! In Go, `main` is a goroutine; with [`#[gocsp::main]`](main) it is one here too. [`go!`]
+//! starts a goroutine and [`make!`] makes a channel:
 //!
 //! ```
 //! use gocsp::prelude::*;
 //!
+//! fn square(n: i32, out: Sender<i32>) {
+//!     out.send(n * n);
+//! }
+//!
 //! #[gocsp::main]
 //! fn main() {
-//!     let results = make!(chan i32, 3);
-//!     for id in 1..=3 {
-//!         let results = results.sender();
-//!         go!(move || results.send(id * id));
+//!     let results = make!(chan i32); // unbuffered, Go's make(chan int)
+//!     for n in 1..=3 {
+//!         go!(square(n, results.sender())); // the arguments are evaluated now, as in Go
 //!     }
-//!     let mut squares: Vec<i32> = (0..3).map(|_| results.recv().unwrap()).collect();
-//!     squares.sort();
-//!     assert_eq!(squares, [1, 4, 9]);
+//!     let sum: i32 = (0..3).map(|_| results.recv().unwrap()).sum();
+//!     assert_eq!(sum, 1 + 4 + 9);
 //! }
 //! ```
 //!
-//! Tests do the same with [`test`] (`#[gocsp::test]`, with a leak check on request).
+//! `go!` also takes a closure (`go!(move || ...)`) or a block (`go! { ... }`). Tests run as
+//! goroutines with [`#[gocsp::test]`](test), which can also fail a test that leaks goroutines.
 //!
 //! # Channels
 //!
@@ -34,32 +42,94 @@
 //! - [`close`](Chan::close) wakes every blocked receiver (they drain the buffer, then get
 //!   `None`, or the zero value from [`recv_ok`](Chan::recv_ok)) and every blocked sender (they
 //!   panic with "send on closed channel"); closing twice panics "close of closed channel";
+//!   `for v in &rx` receives until the channel is closed and drained;
 //! - the nil channel ([`Chan::nil`], also `Chan::default()`) blocks forever, and its `select!`
 //!   case never fires.
 //!
 //! Channels work the same from goroutines and from plain threads (the main thread included),
 //! but a hand-off between goroutines is a few atomic operations and a stack switch, while one
-//! with a thread may cost a futex wake-up: start from a goroutine `main` ([`main`]), and keep
-//! plain threads for what needs one (FFI callbacks, an existing thread pool).
+//! with a thread may cost a futex wake-up: start from a goroutine `main`, and keep plain
+//! threads for what needs one (FFI callbacks, an existing thread pool).
 //!
 //! # Select
 //!
 //! [`select!`] waits on several operations; when several are ready it picks one uniformly at
-//! random, and `default` makes it non-blocking. [`Select`] is the same engine with cases chosen
+//! random (`biased;` picks the first in source order), and `default` makes it non-blocking.
+//! Go's `case v := <-ch:` arm syntax works too. [`Select`] is the same engine with cases chosen
 //! at run time.
 //!
 //! ```
 //! use gocsp::prelude::*;
-//! use std::time::Duration;
 //!
-//! let ch: Chan<i32> = make!(chan i32);
-//! select! {
-//!     v = <-ch => unreachable!("nobody sent {v}"),
-//!     <-time::after(Duration::from_millis(10)) => println!("timed out"),
+//! #[gocsp::main]
+//! fn main() {
+//!     let ch: Chan<i32> = make!(chan i32);
+//!     select! {
+//!         v = <-ch => unreachable!("nobody sent {v}"),
+//!         <-time::after(10 * time::MILLISECOND) => println!("timed out"),
+//!     }
+//!     select! {
+//!         ch <- 1 => unreachable!("nobody receives"),
+//!         default => println!("no receiver ready"),
+//!     }
 //! }
 //! ```
 //!
-//! # Goroutines and the runtime
+//! # Waiting and stopping: WaitGroup and context
+//!
+//! A [`WaitGroup`] waits for a group of goroutines; a [`Context`] tells them to stop. Clones
+//! of either share one state, as Go shares a pointer.
+//!
+//! ```
+//! use gocsp::prelude::*;
+//!
+//! #[gocsp::main]
+//! fn main() {
+//!     let (ctx, cancel) = context::with_cancel(&context::background());
+//!     let jobs: Chan<u32> = make!(chan u32);
+//!     let wg = WaitGroup::new();
+//!     for _ in 0..2 {
+//!         wg.add(1);
+//!         let (ctx, jobs, wg) = (ctx.clone(), jobs.receiver(), wg.clone());
+//!         go!(move || {
+//!             defer!(wg.done());
+//!             loop {
+//!                 select! {
+//!                     job = <-jobs => println!("job {job}"),
+//!                     <-ctx.done() => return,
+//!                 }
+//!             }
+//!         });
+//!     }
+//!     for job in 1..=4 {
+//!         jobs.send(job);
+//!     }
+//!     cancel(); // closes ctx.done(): every worker returns
+//!     wg.wait();
+//!     assert_eq!(ctx.err(), Some(context::Error::Canceled));
+//! }
+//! ```
+//!
+//! # Where to go next
+//!
+//! - [`go_syntax!`]: Go's statements inside Rust items (`x := e`, `ch <- v`, `go f(x)`,
+//!   `select { case ...: }`, `for v := range ch`, `chan<- T`), down to `fn main` as the main
+//!   goroutine.
+//! - [`owner`]: Go's owner pattern as an attribute; [`defer!`]: Go's `defer`.
+//! - [`context`]: Go's `context` package (cancellation trees, deadlines, values, Go's
+//!   `String()` as `Display`, [`context::Custom`] for contexts of your own).
+//! - [`time`]: `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's
+//!   semantics, Go's [`time::Time`], and `100 * time::MILLISECOND`.
+//! - [`sync`]: Go's `sync` plus `x/sync`: [`sync::Mutex`], [`sync::RWMutex`], [`sync::Once`],
+//!   [`sync::Cond`], [`sync::errgroup::Group`] and [`sync::Semaphore`], each parking a blocked
+//!   goroutine rather than its worker.
+//! - [`net`]: `std::net`'s names with Go's behaviour: blocking-style calls that park the
+//!   goroutine on a netpoller, and Go's deadlines.
+//! - The runtime: [`spawn`] and [`JoinHandle`], [`Runtime`] and [`Builder`] (workers, stack
+//!   size, limits), [`blocking`], [`yield_now`]; introspection with [`num_goroutine`],
+//!   [`goroutines`], [`dump`] and [`check_leaks`].
+//!
+//! # The runtime
 //!
 //! [`go!`] starts a goroutine; [`spawn`] does the same and returns a [`JoinHandle`]. The
 //! runtime starts on first use with `GOMAXPROCS` worker threads (default: one per core); a
@@ -92,6 +162,10 @@
 //! panic, the goroutine id and its spawn site, as Go does. [`PanicPolicy::Continue`] turns this
 //! into log-and-continue.
 //!
+//! Misuse panics with Go's message and names the caller's line: "send on closed channel",
+//! "close of closed channel", "close of nil channel", "sync: negative WaitGroup counter",
+//! "sync: unlock of unlocked mutex".
+//!
 //! ## Deadlocks
 //!
 //! When the main thread is blocked in a gocsp operation (or waits for the main goroutine of
@@ -112,38 +186,6 @@
 //! goroutines. Past the limit, [`try_spawn`] returns a [`SpawnError`] saying which limit was
 //! hit ([`SpawnLimit`]); a spawn either succeeds or returns it, the process never dies of a
 //! failed stack allocation.
-//!
-//! # Context, time and sync
-//!
-//! [`context`] is Go's `context` package (cancellation trees, deadlines, values, Go's
-//! `String()` as `Display`, and [`context::Custom`] for contexts of your own). [`time`] has
-//! `after`, `tick`, `sleep`, [`time::Timer`] and [`time::Ticker`] with Go 1.23's semantics,
-//! [`time::now`], [`time::since`], Go's [`time::Time`] (what timer channels carry) and the
-//! constants `time::MILLISECOND` ... so that `100 * time::MILLISECOND` reads like Go.
-//!
-//! [`sync`] is Go's `sync` plus `x/sync`: [`WaitGroup`], [`sync::Mutex`], [`sync::RWMutex`],
-//! [`sync::Once`], [`sync::Cond`], [`sync::errgroup::Group`] and [`sync::Semaphore`], each
-//! parking a blocked goroutine rather than its worker.
-//!
-//! ```
-//! use gocsp::prelude::*;
-//!
-//! let (g, ctx) = sync::errgroup::Group::with_context(&context::background());
-//! let start = time::now();
-//! for i in 0..3u32 {
-//!     g.go(move || -> Result<(), String> {
-//!         time::sleep(i * time::MILLISECOND);
-//!         Ok(())
-//!     });
-//! }
-//! g.wait().unwrap();
-//! assert!(time::since(start) >= 2 * time::MILLISECOND);
-//! assert_eq!(ctx.err(), Some(context::Error::Canceled)); // wait() cancels the group's context
-//! ```
-//!
-//! Misuse panics with Go's message and names the caller's line: "send on closed channel",
-//! "close of closed channel", "close of nil channel", "sync: negative WaitGroup counter",
-//! "sync: unlock of unlocked mutex".
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(loom, allow(dead_code))]
