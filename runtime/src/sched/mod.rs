@@ -18,8 +18,7 @@
 //! - `slab.rs`: the stacks themselves, from slabs with `madvise` guard pages or one mapping each;
 //! - `registry.rs`: live goroutines for dumps and the leak check;
 //! - `overflow.rs`: the SIGSEGV handler that reports a stack overflow;
-//! - `placement.rs`: where a new goroutine first runs;
-//! - `job.rs`: a goroutine's closure, boxed once;
+//! - `job.rs`: a goroutine's closure before it runs, inline when small;
 //! - `deadlock.rs`: the "all goroutines are asleep" detector.
 
 pub(crate) mod deadlock;
@@ -44,11 +43,11 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use limits::{SpawnError, SpawnLimit};
+pub(crate) use queues::RtShared;
 pub use registry::{GoroutineInfo, GoroutineState};
 pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
 pub(crate) use task::{DIED, JoinSlot, Task};
-pub(crate) use queues::RtShared;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 pub(crate) use job::Job;
