@@ -131,7 +131,7 @@ impl<T> JoinHandle<T> {
     /// calling goroutine.
     ///
     /// Returns `Err` with the panic payload if the goroutine panicked (possible only under
-    /// [`PanicPolicy::Continue`]; under `Abort` the process has ended). Also returns `Err`, with
+    /// [`PanicPolicy::Continue`](crate::PanicPolicy::Continue); under `Abort` the process has ended). Also returns `Err`, with
     /// a message saying so, if the goroutine's [`Runtime`] was dropped before it finished: it
     /// never ran, or it died blocked (see [`Runtime`]'s drop).
     #[track_caller]
