@@ -91,18 +91,14 @@ fn code_only(src: &str) -> String {
                 .map_or(rest.len(), |p| start + p + close.len());
             blank(&mut out, &rest[..end]);
             i += end;
-        } else if rest[0] == b'"' {
+        } else if rest[0] == b'"'
+            || (rest[0] == b'\'' && (rest.get(1) == Some(&b'\\') || rest.get(2) == Some(&b'\'')))
+        {
+            // A string, or a char literal ('x' or an escape; a lifetime ('a) has no closing
+            // quote there): up to the same quote, not escaped.
+            let quote = rest[0];
             let mut j = 1;
-            while j < rest.len() && rest[j] != b'"' {
-                j += if rest[j] == b'\\' { 2 } else { 1 };
-            }
-            let end = (j + 1).min(rest.len());
-            blank(&mut out, &rest[..end]);
-            i += end;
-        } else if rest[0] == b'\'' && (rest.get(1) == Some(&b'\\') || rest.get(2) == Some(&b'\'')) {
-            // A char literal ('x' or an escape); a lifetime ('a) has no closing quote there.
-            let mut j = 1;
-            while j < rest.len() && rest[j] != b'\'' {
+            while j < rest.len() && rest[j] != quote {
                 j += if rest[j] == b'\\' { 2 } else { 1 };
             }
             let end = (j + 1).min(rest.len());
