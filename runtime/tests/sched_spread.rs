@@ -141,3 +141,114 @@ fn long_running_goroutines_from_a_dispatcher_spread_over_every_worker() {
         workers.len()
     );
 }
+
+/// Counts the workers in `ran` and the neighbours (consecutive entries) that ran on different
+/// workers.
+fn workers_and_crossings(ran: &[ThreadId]) -> (usize, usize) {
+    let workers: std::collections::HashSet<ThreadId> = ran.iter().copied().collect();
+    let crossings = ran.windows(2).filter(|w| w[0] != w[1]).count();
+    (workers.len(), crossings)
+}
+
+/// The prime sieve: each filter is started by the goroutine that then reads from it, one per
+/// prime found, and parks between messages, so neither a burst nor a long run ever spreads
+/// it. The chain is split into segments over the workers: it reaches most of them, and a
+/// number crosses workers once per segment, not at every hop.
+#[test]
+fn a_chain_started_by_its_reader_is_split_into_segments_over_the_workers() {
+    let _w = Watchdog::new("sieve chain", HANG_GUARD);
+    let rt = runtime();
+    let ran = rt.block_on(|| {
+        let first: Chan<u64> = Chan::new(0);
+        let tx = first.sender();
+        gocsp::go(move || {
+            for i in 2..2_000 {
+                tx.send(i);
+            }
+            tx.close();
+        });
+        let mut ch = first.receiver();
+        let mut filters = Vec::new();
+        while let Some(prime) = ch.recv() {
+            let next: Chan<u64> = Chan::new(0);
+            let (input, output) = (ch, next.sender());
+            filters.push(gocsp::spawn(move || {
+                for v in &input {
+                    if v % prime != 0 {
+                        output.send(v);
+                    }
+                }
+                output.close();
+                std::thread::current().id()
+            }));
+            ch = next.receiver();
+        }
+        filters
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<ThreadId>>()
+    });
+    assert_eq!(ran.len(), 303, "the primes below 2,000");
+    let (workers, crossings) = workers_and_crossings(&ran);
+    assert!(
+        workers >= WORKERS / 2,
+        "the chain should reach most workers; it ran on {workers} of {WORKERS}"
+    );
+    assert!(
+        crossings <= ran.len() / 3,
+        "neighbouring filters should mostly share a worker: {crossings} of {} hops cross",
+        ran.len() - 1
+    );
+}
+
+/// A server: a dispatcher (an accept loop) starts one handler per connection and parks between
+/// connections; each handler talks (answers a few requests, parking between them). Handlers
+/// that live on reach every worker once there are a few per worker.
+#[test]
+fn talking_handlers_from_an_accept_loop_spread_over_every_worker() {
+    let _w = Watchdog::new("accept loop", HANG_GUARD);
+    let rt = runtime();
+    const CONNECTIONS: usize = 256;
+    let accept: Chan<Receiver<u64>> = Chan::new(0);
+    let listener = accept.receiver();
+    let dispatcher = rt.spawn(move || {
+        let mut handlers: Vec<JoinHandle<(ThreadId, u64)>> = Vec::new();
+        for conn in &listener {
+            handlers.push(gocsp::spawn(move || {
+                let sum = conn.iter().sum();
+                (std::thread::current().id(), sum)
+            }));
+        }
+        handlers
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let conns: Vec<Chan<u64>> = (0..CONNECTIONS)
+        .map(|_| {
+            let c: Chan<u64> = Chan::new(0);
+            accept.send(c.receiver());
+            c
+        })
+        .collect();
+    accept.close();
+    for round in 1..=3 {
+        for c in &conns {
+            c.send(round);
+        }
+    }
+    for c in &conns {
+        c.close();
+    }
+    let ran = dispatcher.join().unwrap();
+    assert!(
+        ran.iter().all(|&(_, sum)| sum == 6),
+        "each handler got its 3 requests"
+    );
+    let threads: Vec<ThreadId> = ran.iter().map(|&(t, _)| t).collect();
+    let (workers, _) = workers_and_crossings(&threads);
+    assert_eq!(
+        workers, WORKERS,
+        "the handlers should reach every worker; they ran on {workers} of {WORKERS}"
+    );
+}

@@ -9,12 +9,24 @@
 //! | **long runners**: its goroutines run `LONG_RUN` or more between parks | dealt out, every spawn |
 //! | **talkers**: its goroutines park (or finish) sooner | the spawner's worker |
 //! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out |
+//! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, whatever the class |
 //!
 //! The burst rule is what spreads a worker pool the first time: its goroutines block on their
 //! job channel as soon as they start, so no queue ever looks like a backlog to steal from, and
 //! once started they cannot move. A pair or a handful of goroutines that talk (ping-pong, 4
 //! producers and 4 consumers) stays below `BURST_LOCAL` and on one worker, where a hand-off
 //! costs no cross-thread wake-up.
+//!
+//! The crowd rule is what spreads a Go server and a chain. An accept loop starts one handler
+//! per connection and parks between accepts; the prime sieve's reader starts one filter per
+//! prime and parks between them. Neither makes a burst, and their goroutines talk (park
+//! within microseconds), so the class rules would keep thousands of them on one worker. Once a
+//! site has `CROWD` goroutines alive that have parked at least once, its next spawns are dealt
+//! out in segments: consecutive spawns go to one worker, then the next worker, and a segment
+//! grows with the crowd (`live / workers`, from `SEGMENT_MIN` to `SEGMENT_MAX`). A chain whose
+//! stages talk to their neighbours crosses workers once per segment, not at every hop; the
+//! handlers of a server reach every worker once there are a few per worker. Goroutines that
+//! finish without parking (spawn-and-finish, a burst of short tasks) never count in a crowd.
 //!
 //! The learning (`ran`): the worker times a goroutine's run (from resume to park, yield or
 //! return) while its site's class is unknown, and one run in `SETTLED_SAMPLE` after that. A
@@ -25,7 +37,7 @@
 
 use std::cell::Cell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicI8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI8, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Spawns from one site, in one run of the spawner, that start on the spawner's worker before
@@ -49,6 +61,14 @@ const LONG_WEIGHT: i8 = 2;
 const SETTLED_SAMPLE: u32 = 64;
 /// Slots in the site table (a power of two). Sites that share a slot evict each other.
 const SLOTS: usize = 1024;
+/// Goroutines of one site alive and parked at least once, from which on its spawns are dealt
+/// out in segments. Above the handful of talkers that share a worker well (ping-pong, 4
+/// producers and 4 consumers), and above `SPAWN_BACKLOG`, so a spawner that a backlog holds
+/// back does not make a crowd.
+const CROWD: u32 = 16;
+/// The shortest and longest segment of a crowd's spawns dealt to one worker.
+const SEGMENT_MIN: u32 = 4;
+const SEGMENT_MAX: u32 = 64;
 
 struct Slot {
     /// The site's `Location` address, or 0.
@@ -57,6 +77,11 @@ struct Slot {
     /// Round-robin cursor for the site's dealt goroutines: per site, so that two sites
     /// dealing at once each spread evenly.
     next: AtomicUsize,
+    /// The site's goroutines alive that have parked at least once (`parked_first`,
+    /// `finished`): its crowd.
+    live: AtomicU32,
+    /// Spawns left in the crowd's current segment.
+    segment_left: AtomicU32,
 }
 
 static TABLE: [Slot; SLOTS] = [const {
@@ -64,6 +89,8 @@ static TABLE: [Slot; SLOTS] = [const {
         site: AtomicUsize::new(0),
         score: AtomicI8::new(0),
         next: AtomicUsize::new(0),
+        live: AtomicU32::new(0),
+        segment_left: AtomicU32::new(0),
     }
 }; SLOTS];
 
@@ -106,6 +133,13 @@ pub(crate) fn deal(site: &'static Location<'static>, tick: u32, workers: usize) 
         return None;
     }
     let key = key(site);
+    let s = slot(key);
+    if s.site.load(Ordering::Relaxed) == key {
+        let live = s.live.load(Ordering::Relaxed);
+        if live >= CROWD {
+            return Some(segment(s, live, workers));
+        }
+    }
     let score = score(key);
     let spread = if score >= HOT {
         true
@@ -127,6 +161,56 @@ pub(crate) fn deal(site: &'static Location<'static>, tick: u32, workers: usize) 
     Some(slot(key).next.fetch_add(1, Ordering::Relaxed) % workers)
 }
 
+/// The worker a crowd's spawn goes to: the current segment's, or the next worker's once the
+/// segment is full. Spawners of one site on several workers race on the two words; a lost
+/// update only makes a segment a little longer or shorter.
+#[inline]
+fn segment(s: &Slot, live: u32, workers: usize) -> usize {
+    let left = s.segment_left.load(Ordering::Relaxed);
+    if left == 0 {
+        let len = (live / workers as u32).clamp(SEGMENT_MIN, SEGMENT_MAX);
+        s.segment_left.store(len - 1, Ordering::Relaxed);
+        s.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1) % workers
+    } else {
+        s.segment_left.store(left - 1, Ordering::Relaxed);
+        s.next.load(Ordering::Relaxed) % workers
+    }
+}
+
+/// The slot of `key`, taken from whatever site had it (its learning is lost; a race with
+/// another worker only loses a sample).
+#[inline]
+fn claim(key: usize) -> &'static Slot {
+    let s = slot(key);
+    if s.site.load(Ordering::Relaxed) != key {
+        s.score.store(0, Ordering::Relaxed);
+        s.live.store(0, Ordering::Relaxed);
+        s.segment_left.store(0, Ordering::Relaxed);
+        s.site.store(key, Ordering::Relaxed);
+    }
+    s
+}
+
+/// A goroutine from `site` parked for the first time: it joins its site's crowd. Called by
+/// the worker on runtimes of two workers or more (as `finished` is).
+#[inline]
+pub(crate) fn parked_first(site: &'static Location<'static>) {
+    claim(key(site)).live.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A goroutine from `site` that had parked finished: it leaves its site's crowd.
+#[inline]
+pub(crate) fn finished(site: &'static Location<'static>) {
+    let key = key(site);
+    let s = slot(key);
+    if s.site.load(Ordering::Relaxed) == key {
+        // Saturating: the slot may have been taken and given back since the goroutine joined.
+        let _ = s
+            .live
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+}
+
 /// Whether the worker should time this run of a goroutine from `site`: every run while the
 /// site's class is unknown, one run in `SETTLED_SAMPLE` (by the worker's tick) once it is known,
 /// so a site can change its class while a settled one costs nearly nothing.
@@ -145,16 +229,8 @@ pub(crate) fn ran(site: &'static Location<'static>, took: Duration, fresh: bool,
     if fresh && !finished && !long {
         return;
     }
-    let key = key(site);
-    let s = slot(key);
-    let old = if s.site.load(Ordering::Relaxed) == key {
-        s.score.load(Ordering::Relaxed)
-    } else {
-        // Evict whatever site had this slot (a race with another worker only loses a sample).
-        s.score.store(0, Ordering::Relaxed);
-        s.site.store(key, Ordering::Relaxed);
-        0
-    };
+    let s = claim(key(site));
+    let old = s.score.load(Ordering::Relaxed);
     let new = if long {
         (old + LONG_WEIGHT).min(SATURATE)
     } else {
@@ -234,5 +310,60 @@ mod tests {
         }
         assert_eq!(score(key(site)), 0);
         assert!(sample(site, 1), "still unknown, so every run is timed");
+    }
+
+    #[test]
+    fn a_crowd_of_talkers_is_dealt_in_segments_that_grow_with_it() {
+        let site = here();
+        // Talkers: kept local while few of them live.
+        ran(site, Duration::ZERO, false, false);
+        ran(site, Duration::ZERO, false, false);
+        for _ in 0..CROWD - 1 {
+            parked_first(site);
+        }
+        assert_eq!(deal(site, 1, 2), None, "one short of a crowd stays local");
+        parked_first(site);
+        // A crowd of 16 on 2 workers: segments of 8 (16 / 2), then each to the next worker.
+        let dealt: Vec<usize> = (0..24).map(|_| deal(site, 1, 2).unwrap()).collect();
+        assert!(dealt[..8].iter().all(|&w| w == dealt[0]), "{dealt:?}");
+        assert!(dealt[8..16].iter().all(|&w| w != dealt[0]), "{dealt:?}");
+        assert!(dealt[16..].iter().all(|&w| w == dealt[0]), "{dealt:?}");
+        // Goroutines that finish leave the crowd; below it the site's class rules again.
+        for _ in 0..CROWD {
+            finished(site);
+        }
+        finished(site); // one more than joined: saturates at zero
+        assert_eq!(deal(site, 1, 2), None, "talkers stay local again");
+        parked_first(site);
+        assert_eq!(deal(site, 1, 2), None, "the count restarted from zero");
+    }
+
+    #[test]
+    fn segments_are_at_least_segment_min_and_at_most_segment_max() {
+        let small = here();
+        for _ in 0..CROWD {
+            parked_first(small);
+        }
+        // 16 on 16 workers: one each would be a hop per spawn; SEGMENT_MIN together instead.
+        let dealt: Vec<usize> = (0..2 * SEGMENT_MIN)
+            .map(|_| deal(small, 1, 16).unwrap())
+            .collect();
+        let first = SEGMENT_MIN as usize;
+        assert!(dealt[..first].iter().all(|&w| w == dealt[0]), "{dealt:?}");
+        assert!(
+            dealt[first..].iter().all(|&w| w == (dealt[0] + 1) % 16),
+            "{dealt:?}"
+        );
+
+        let big = here();
+        for _ in 0..10_000 {
+            parked_first(big);
+        }
+        let dealt: Vec<usize> = (0..2 * SEGMENT_MAX)
+            .map(|_| deal(big, 1, 2).unwrap())
+            .collect();
+        let first = SEGMENT_MAX as usize;
+        assert!(dealt[..first].iter().all(|&w| w == dealt[0]), "{dealt:?}");
+        assert!(dealt[first..].iter().all(|&w| w != dealt[0]), "{dealt:?}");
     }
 }

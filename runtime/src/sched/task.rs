@@ -103,10 +103,13 @@ pub(crate) struct Task {
     /// The lowest address of the goroutine's stack (its guard page), once started.
     /// Thread-confined.
     pub(crate) stack_limit: Cell<usize>,
+    /// Counted in its spawn site's crowd (it has parked; see `placement.rs`). Thread-confined
+    /// to its home worker.
+    pub(crate) in_crowd: Cell<bool>,
 }
 
-// SAFETY: the atomics are shared freely; `body` and `yielder` are confined to one thread at a
-// time as the module docs explain (the unstarted closure is `Send`; a started coroutine is
+// SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit` and `in_crowd` are
+// confined to one thread at a time as the module docs explain (the unstarted closure is `Send`; a started coroutine is
 // only resumed, and only dropped, by its home worker, or leaked). So handing `Arc<Task>` to
 // other threads (wakers, queues) is sound.
 unsafe impl Send for Task {}
@@ -138,6 +141,7 @@ impl Task {
             body: UnsafeCell::new(Body::Unstarted(f)),
             yielder: Cell::new(std::ptr::null()),
             stack_limit: Cell::new(0),
+            in_crowd: Cell::new(false),
         })
     }
 

@@ -262,6 +262,12 @@ impl Local {
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
+                    // Its first park makes it one of its site's crowd (`placement`); deals
+                    // matter only where there is more than one worker.
+                    if !task.in_crowd.get() && self.rt.workers.len() > 1 {
+                        task.in_crowd.set(true);
+                        placement::parked_first(task.spawn_site());
+                    }
                     if self.rt.shutdown.load(Ordering::Relaxed) {
                         // The runtime is being dropped: a goroutine that blocks now dies.
                         task.kill_if_unclaimed();
@@ -281,6 +287,9 @@ impl Local {
                     self.stacks.borrow_mut().give(co.into_stack());
                     registry::remove(&task);
                     self.rt.config.stacks.finished();
+                    if task.in_crowd.get() {
+                        placement::finished(task.spawn_site());
+                    }
                     break;
                 }
             }
