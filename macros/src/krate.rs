@@ -51,6 +51,73 @@ pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
     quote_spanned!(span=> <#krate::__private::Ops>::#name)
 }
 
+/// A direction-checked channel operation on a plain variable, or `None` when `chan` is not
+/// one: `<_ as krate::__private::SendTo<_, name, _>>::send(Operand::operand(&chan), args)`
+/// with `name` a unit struct named after the variable, declared beside the call, so that a
+/// direction mistake reads as Go's does: "cannot send to receive-only channel `out`
+/// (variable of type `Receiver<i32>`)", with no note pointing into gocsp (see
+/// `runtime/src/__private/named.rs`). `chan` is the operand's tokens; `borrowed`: `chan`
+/// is already a reference to the handle (a `select!` operand evaluated beforehand), else it
+/// is borrowed here. Located at `span`, as [`op`] is.
+pub(crate) fn named_op(
+    krate: &TokenStream,
+    method: &str,
+    name: &Ident,
+    chan: &TokenStream,
+    borrowed: bool,
+    args: &[TokenStream],
+    span: Span,
+) -> TokenStream {
+    let which = match method {
+        "send" | "try_send_now" | "send_case" => "SendTo",
+        "close" => "CloseOn",
+        _ => "RecvFrom",
+    };
+    let which = Ident::new(which, span);
+    let method = Ident::new(method, span);
+    let module = Ident::new("__gocsp_name", span);
+    let mut name = name.clone();
+    name.set_span(span);
+    let operand = if borrowed {
+        quote_spanned!(span=> #chan)
+    } else {
+        quote_spanned!(span=> &#chan)
+    };
+    quote_spanned! {span=> {
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        mod #module {
+            pub(super) struct #name;
+        }
+        <_ as #krate::__private::#which<_, #module::#name, _>>::#method(
+            <_ as #krate::__private::Operand>::operand(#operand) #(, #args)*
+        )
+    }}
+}
+
+/// The variable a channel operand names, if it is one plain identifier (`out`, not
+/// `self.out`, `chans[0]` or `self`): the name [`named_op`] puts in a direction error.
+pub(crate) fn operand_name(chan: &TokenStream) -> Option<Ident> {
+    let mut it = chan.clone().into_iter();
+    let first = it.next()?;
+    if it.next().is_some() {
+        return None;
+    }
+    match first {
+        proc_macro2::TokenTree::Ident(id)
+            if !matches!(
+                id.to_string().as_str(),
+                "self" | "Self" | "super" | "crate" | "_"
+            ) =>
+        {
+            Some(id)
+        }
+        proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::None => {
+            operand_name(&g.stream())
+        }
+        _ => None,
+    }
+}
+
 /// Parses an attribute's `crate = path` option if it comes next (`Ok(true)`), into `slot`;
 /// a second one is an error. `#[owner]`, `#[gocsp::main]` and `#[gocsp::test]` share it.
 pub(crate) fn parse_crate_option(
@@ -69,9 +136,44 @@ pub(crate) fn parse_crate_option(
     Ok(true)
 }
 
+/// What [`named_op`] expands to under `::gocsp`, as text, for the expansion tests:
+/// `operand` is `var` borrowed, or the evaluated operand `op` (a `select!` case) when given.
+#[cfg(test)]
+pub(crate) fn named_text(method: &str, var: &str, op: Option<&str>, args: &[&str]) -> String {
+    let krate: TokenStream = "::gocsp".parse().unwrap();
+    let name = Ident::new(var, Span::call_site());
+    let chan: TokenStream = op.unwrap_or(var).parse().unwrap();
+    let args: Vec<TokenStream> = args.iter().map(|a| a.parse().unwrap()).collect();
+    named_op(
+        &krate,
+        method,
+        &name,
+        &chan,
+        op.is_some(),
+        &args,
+        Span::call_site(),
+    )
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_variable_is_a_named_operand() {
+        let name = |s: &str| operand_name(&s.parse().unwrap()).map(|i| i.to_string());
+        assert_eq!(name("out").as_deref(), Some("out"));
+        assert_eq!(name("self"), None);
+        assert_eq!(name("self.out"), None);
+        assert_eq!(name("chans[0]"), None);
+        let text = named_text("send", "out", None, &["1"]);
+        assert!(text.contains("struct out ;"), "{text}");
+        assert!(
+            text.contains("< _ as :: gocsp :: __private :: SendTo < _ , __gocsp_name :: out , _ >> :: send (< _ as :: gocsp :: __private :: Operand > :: operand (& out) , 1)"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn splits_prefix() {

@@ -11,6 +11,9 @@ pub use crate::chan::{
 pub use crate::chan::{Chan, Receiver, Sender};
 pub use crate::select::{RecvCase, SelectCase, SendCase, select, try_select};
 
+mod named;
+pub use named::{CloseOn, Operand, Operation, RecvFrom, SendTo};
+
 #[cfg(not(loom))]
 pub use crate::sched::go;
 #[cfg(not(loom))]

@@ -253,9 +253,8 @@ mod tests {
     fn go_statements() {
         let out = rw("go worker(1, <-jobs)");
         assert!(
-            out.contains(
-                "let __gocsp_arg1 = < :: gocsp :: __private :: Ops > :: recv (& (jobs)) ;"
-            ),
+            out.contains("let __gocsp_arg1 = {")
+                && out.contains("RecvFrom < _ , __gocsp_name :: jobs , _ > > :: recv"),
             "{out}"
         );
         assert!(
@@ -275,7 +274,10 @@ mod tests {
         let out = rw("defer close(ch)");
         assert_eq!(
             out,
-            "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { < :: gocsp :: __private :: Ops > :: close (& (ch)) ; }) ;"
+            format!(
+                "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| {{ {} ; }}) ;",
+                crate::krate::named_text("close", "ch", None, &[])
+            )
         );
     }
 }

@@ -136,6 +136,25 @@ impl Rewriter {
         crate::krate::op(&self.krate, name, span)
     }
 
+    /// A channel operation on `chan` (`send`, `recv`, `recv_option`, `recv_ok`, `range`,
+    /// `close`), located at `span`: direction-checked by name when `chan` is a plain variable
+    /// (see [`crate::krate::named_op`]), else through `Ops`.
+    pub(crate) fn chan_op(
+        &self,
+        name: &str,
+        chan: &TokenStream,
+        args: &[TokenStream],
+        span: Span,
+    ) -> TokenStream {
+        match crate::krate::operand_name(chan) {
+            Some(var) => crate::krate::named_op(&self.krate, name, &var, chan, false, args, span),
+            None => {
+                let f = self.op(name, span);
+                quote_spanned!(span=> #f(&(#chan) #(, #args)*))
+            }
+        }
+    }
+
     /// The crate path.
     pub(crate) fn krate(&self) -> &TokenStream {
         &self.krate

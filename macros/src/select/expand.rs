@@ -105,8 +105,8 @@ pub(crate) fn expand(
             quote_spanned!(span=> #f())
         }
         ([], Some(d)) => d.clone(),
-        ([one], Some(d)) => fast_path(&p, one, d),
-        _ => general(&p, biased, cases, default, span),
+        ([one], Some(d)) => fast_path(krate, &p, one, d),
+        _ => general(krate, &p, biased, cases, default, span),
     }
 }
 
@@ -114,7 +114,12 @@ type PathFn<'a> = dyn Fn(&str, Span) -> TokenStream + 'a;
 
 /// One case and `default`: a single non-blocking attempt, without the engine. The attempt
 /// runs in its own block, so operand temporaries are gone before the arm's body runs.
-fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream {
+fn fast_path(
+    krate: &TokenStream,
+    p: &PathFn<'_>,
+    case: &Case,
+    default: &TokenStream,
+) -> TokenStream {
     let body = &case.body;
     let body_tail = tail(body);
     match &case.op {
@@ -122,7 +127,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             let span = *span;
             let op = user_local("__gocsp_op", span);
             let got = user_local("__gocsp_got", span);
-            let try_recv = p("try_recv_now", span);
+            let try_recv = case_op(krate, p, "try_recv_now", chan, &op, &[], span);
             let (pat, bind) = match bind {
                 // Closed (`Some(None)`): the case is disabled, so `default` runs.
                 ExpBind::Option(inner) => {
@@ -137,7 +142,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             quote_spanned! {span=> {
                 let #got = {
                     let #op = &(#chan);
-                    #try_recv(#op)
+                    #try_recv
                 };
                 match #got {
                     ::core::option::Option::Some(#pat) => { #bind #body_tail }
@@ -152,13 +157,13 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             let sent = local("__gocsp_sent", span);
             let rejected = local("__gocsp_rejected", span);
             let dropped = local("_gocsp_dropped", span);
-            let try_send = p("try_send_now", span);
+            let try_send = case_op(krate, p, "try_send_now", chan, &op, &[quote!(#val)], span);
             let default_tail = tail(default);
             quote_spanned! {span=> {
                 let #sent = {
                     let #op = &(#chan);
                     let #val = #value;
-                    #try_send(#op, #val)
+                    #try_send
                 };
                 match #sent {
                     ::core::result::Result::Ok(()) => #body,
@@ -173,6 +178,36 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             }}
         }
     }
+}
+
+/// A case's channel operation on its evaluated operand `op` (a reference to `chan`'s
+/// handle): direction-checked by name when `chan` is a plain variable (see
+/// [`crate::krate::named_op`]), else through `Ops` (`try_recv_now`, `try_send_now`) or the
+/// case constructors.
+fn case_op(
+    krate: &TokenStream,
+    p: &PathFn<'_>,
+    method: &str,
+    chan: &TokenStream,
+    op: &proc_macro2::Ident,
+    args: &[TokenStream],
+    span: Span,
+) -> TokenStream {
+    if let Some(name) = crate::krate::operand_name(chan) {
+        return crate::krate::named_op(krate, method, &name, &quote!(#op), true, args, span);
+    }
+    let f = match method {
+        "recv_case" => {
+            let ty = p("RecvCase", span);
+            quote_spanned!(span=> #ty::new)
+        }
+        "send_case" => {
+            let ty = p("SendCase", span);
+            quote_spanned!(span=> #ty::new)
+        }
+        _ => p(method, span),
+    };
+    quote_spanned!(span=> #f(#op #(, #args)*))
 }
 
 /// Binds a received `Option<T>` (`got`) as the case says.
@@ -204,6 +239,7 @@ fn bind_value(p: &PathFn<'_>, bind: &ExpBind, got: TokenStream, span: Span) -> T
 /// losing cases, their send values and the operands' temporaries are dropped there, before
 /// the chosen arm's body runs outside it.
 fn general(
+    krate: &TokenStream,
     p: &PathFn<'_>,
     biased: bool,
     cases: &[Case],
@@ -234,9 +270,9 @@ fn general(
         let body = &case.body;
         match &case.op {
             ExpOp::Recv { chan, bind, .. } => {
-                let new = p("RecvCase", cspan);
+                let new = case_op(krate, p, "recv_case", chan, &op, &[], cspan);
                 evals.extend(quote_spanned!(cspan=> let #op = &(#chan);));
-                news.extend(quote_spanned!(cspan=> let mut #c = #new::new(#op);));
+                news.extend(quote_spanned!(cspan=> let mut #c = #new;));
                 // What the chosen receive got: `Some(Some(v))`, `Some(None)` if closed.
                 let got = user_local(&format!("__gocsp_got{k}"), cspan);
                 slots.extend(quote_spanned!(cspan=> let mut #got = ::core::option::Option::None;));
@@ -268,10 +304,10 @@ fn general(
                 arms.extend(quote!(#pat => { #b #body }));
             }
             ExpOp::Send { chan, value, .. } => {
-                let new = p("SendCase", cspan);
                 let val = user_local(&format!("__gocsp_val{k}"), cspan);
+                let new = case_op(krate, p, "send_case", chan, &op, &[quote!(#val)], cspan);
                 evals.extend(quote_spanned!(cspan=> let #op = &(#chan); let #val = #value;));
-                news.extend(quote_spanned!(cspan=> let mut #c = #new::new(#op, #val);));
+                news.extend(quote_spanned!(cspan=> let mut #c = #new;));
                 arms.extend(quote!(#pat => #body,));
             }
         }
