@@ -51,9 +51,9 @@ pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
     quote_spanned!(span=> <#krate::__private::Ops>::#name)
 }
 
-/// A direction-checked channel operation on a plain variable, or `None` when `chan` is not
-/// one: `<_ as krate::__private::SendTo<_, name, _>>::send(Operand::operand(&chan), args)`
-/// with `name` a unit struct named after the variable, declared beside the call, so that a
+/// A direction-checked channel operation on a plain variable:
+/// `<_ as krate::__private::SendTo<_, _, _>>::send({ mod .. { struct name; } Operand::operand::<name>(&chan) }, args)`
+/// with `name` a unit struct named after the variable, declared in the operand's block, so that a
 /// direction mistake reads as Go's does: "cannot send to receive-only channel `out`
 /// (variable of type `Receiver<i32>`)", with no note pointing into gocsp (see
 /// `runtime/src/__private/named.rs`). `chan` is the operand's tokens; `borrowed`: `chan`
@@ -83,15 +83,18 @@ pub(crate) fn named_op(
     } else {
         quote_spanned!(span=> &#chan)
     };
-    quote_spanned! {span=> {
-        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
-        mod #module {
-            pub(super) struct #name;
-        }
-        <_ as #krate::__private::#which<_, #module::#name, _>>::#method(
-            <_ as #krate::__private::Operand>::operand(#operand) #(, #args)*
+    quote_spanned! {span=>
+        <_ as #krate::__private::#which<_, _, _>>::#method(
+            {
+                #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+                mod #module {
+                    pub(super) struct #name;
+                }
+                <_ as #krate::__private::Operand>::operand::<#module::#name>(#operand)
+            }
+            #(, #args)*
         )
-    }}
+    }
 }
 
 /// The variable a channel operand names, if it is one plain identifier (`out`, not
@@ -170,7 +173,7 @@ mod tests {
         let text = named_text("send", "out", None, &["1"]);
         assert!(text.contains("struct out ;"), "{text}");
         assert!(
-            text.contains("< _ as :: gocsp :: __private :: SendTo < _ , __gocsp_name :: out , _ >> :: send (< _ as :: gocsp :: __private :: Operand > :: operand (& out) , 1)"),
+            text.contains("< _ as :: gocsp :: __private :: Operand > :: operand :: < __gocsp_name :: out > (& out) } , 1)"),
             "{text}"
         );
     }

@@ -151,7 +151,10 @@ impl Rewriter {
                     let new = if let Some((h, hv)) = header.take() {
                         match h {
                             Header::If => self.block_group(g, hv),
-                            Header::Loop => self.block_group(g, false),
+                            Header::Loop => {
+                                self.loop_body = true;
+                                self.block_group(g, false)
+                            }
                             Header::Match => {
                                 let inner = to_vec(g.stream());
                                 wrap(Delimiter::Brace, self.expr_in(&inner, hv, true), g.span())
@@ -160,6 +163,7 @@ impl Rewriter {
                     } else if is_ident(prev, "else") {
                         self.block_group(g, if_value)
                     } else if is_ident(prev, "loop") {
+                        self.loop_body = true;
                         self.block_group(g, false)
                     } else if ["unsafe", "async", "move", "const", "try"]
                         .iter()

@@ -34,10 +34,34 @@ impl Rewriter {
         let go_forms: Vec<bool> = stmts.iter().map(|s| self.is_go_form(&s.tokens)).collect();
         let mut out = TokenStream::new();
         let n = stmts.len();
+        let is_loop = std::mem::take(&mut self.loop_body);
+        // What follows each statement, for `go func` captures used after it (`moved`).
+        let all = self.go_mode().then(|| {
+            std::rc::Rc::new(
+                stmts
+                    .iter()
+                    .map(|s| {
+                        let mut t = s.tokens.clone();
+                        t.extend(s.semi.iter().cloned());
+                        t
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        });
         for (k, st) in stmts.iter().enumerate() {
             let tail = k + 1 == n && st.semi.is_none();
             let next_go = go_forms.get(k + 1).copied().unwrap_or(false);
+            if let Some(stmts) = &all {
+                self.frames.push(super::Frame {
+                    stmts: stmts.clone(),
+                    at: k,
+                    is_loop,
+                });
+            }
             out.extend(self.statement(st, tail, value, next_go));
+            if all.is_some() {
+                self.frames.pop();
+            }
         }
         out
     }
@@ -281,6 +305,7 @@ impl Rewriter {
                 .at(for_span, "expected a loop body `{ ... }` after `for`");
             return TokenStream::new();
         };
+        self.loop_body = true;
         let body_tt = self.block_group(body, false);
         let header = &ts[1..ts.len() - 1];
         if header.is_empty() {

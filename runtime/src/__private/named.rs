@@ -3,15 +3,19 @@
 //! <-chan int)`.
 //!
 //! When a channel operand is a plain variable (`out <- 1`, `<-input`, `close(done)`,
-//! `select { case v := <-rx: ... }`), the macros declare a unit struct named after it
-//! (`mod __gocsp_name { struct out; }`) and call
-//! `<_ as SendTo<_, __gocsp_name::out, _>>::send(<_ as Operand>::operand(&out), v)`:
+//! `select { case v := <-rx: ... }`), the macros declare a unit struct named after it and
+//! call
+//! `<_ as SendTo<_, _, _>>::send({ mod __gocsp_name { struct out; } <_ as Operand>::operand::<__gocsp_name::out>(&out) }, v)`:
 //!
 //! 1. [`Operand::operand`] checks that `out` is a channel at all ("`Vec<i32>` is not a
-//!    channel") and returns its direction as a type ([`Both`], [`SendOnly`], [`RecvOnly`]);
+//!    channel") and returns it typed by its direction ([`Both`], [`SendOnly`],
+//!    [`RecvOnly`]), element type and name;
 //! 2. [`SendTo`], [`RecvFrom`] and [`CloseOn`] are implemented only by the directions that
 //!    allow them, and their `on_unimplemented` message prints the name type `N` and the
 //!    handle type `C`.
+//!
+//! The name's module lives in the operand's block, so the call itself starts with `<`: it is
+//! an expression wherever it stands (a block would end a statement: `<-done + 1`).
 //!
 //! Both steps are trait-method calls, not functions with `where` clauses, so the error ends
 //! there: no "required by a bound in `Ops::send`" note pointing into this crate. A
@@ -24,10 +28,13 @@ use super::{Ops, Range, ZeroValue};
 use crate::chan::{AnyChan, Both, RecvOnly, SendOnly};
 use crate::select::{RecvCase, SendCase};
 
-/// A channel operand with its direction `D` and element type `T` as types.
-pub struct Operation<'a, D, C: ?Sized, T>(&'a C, PhantomData<(D, fn() -> T)>);
+/// The types an [`Operation`] carries besides its handle: direction, element, name.
+type Marks<D, T, N> = PhantomData<fn() -> (D, T, N)>;
 
-impl<D, C: ?Sized, T> std::fmt::Debug for Operation<'_, D, C, T> {
+/// A channel operand with its direction `D`, element type `T` and variable name `N` as types.
+pub struct Operation<'a, D, C: ?Sized, T, N>(&'a C, Marks<D, T, N>);
+
+impl<D, C: ?Sized, T, N> std::fmt::Debug for Operation<'_, D, C, T, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Operation")
     }
@@ -44,8 +51,8 @@ pub trait Operand {
     type Dir;
     /// The element type.
     type Elem;
-    /// The operand, typed by its direction.
-    fn operand(&self) -> Operation<'_, Self::Dir, Self, Self::Elem>;
+    /// The operand, typed by its direction, with the variable's name as `N`.
+    fn operand<N>(&self) -> Operation<'_, Self::Dir, Self, Self::Elem, N>;
 }
 
 #[diagnostic::do_not_recommend]
@@ -53,7 +60,7 @@ impl<C: AnyChan + ?Sized> Operand for C {
     type Dir = C::Dir;
     type Elem = C::Elem;
     #[inline]
-    fn operand(&self) -> Operation<'_, C::Dir, C, C::Elem> {
+    fn operand<N>(&self) -> Operation<'_, C::Dir, C, C::Elem, N> {
         Operation(self, PhantomData)
     }
 }
@@ -67,12 +74,12 @@ impl<C: AnyChan + ?Sized> Operand for C {
 pub trait SendTo<T, N, C: ?Sized>: Sized {
     /// `ch <- v` (see [`Ops::send`]).
     #[track_caller]
-    fn send(op: Operation<'_, Self, C, T>, v: T);
+    fn send(op: Operation<'_, Self, C, T, N>, v: T);
     /// A `select` send case with `default` (see [`Ops::try_send_now`]).
     #[track_caller]
-    fn try_send_now(op: Operation<'_, Self, C, T>, v: T) -> Result<(), T>;
+    fn try_send_now(op: Operation<'_, Self, C, T, N>, v: T) -> Result<(), T>;
     /// A `select` send case (see [`SendCase::new`]).
-    fn send_case(op: Operation<'_, Self, C, T>, v: T) -> SendCase<'_, T>;
+    fn send_case(op: Operation<'_, Self, C, T, N>, v: T) -> SendCase<'_, T>;
 }
 
 /// Step 2 for `<-ch`: implemented by [`Both`] and [`RecvOnly`].
@@ -84,23 +91,23 @@ pub trait SendTo<T, N, C: ?Sized>: Sized {
 pub trait RecvFrom<T, N, C: ?Sized>: Sized {
     /// `<-ch` as a value (see [`Ops::recv`]).
     #[track_caller]
-    fn recv(op: Operation<'_, Self, C, T>) -> T
+    fn recv(op: Operation<'_, Self, C, T, N>) -> T
     where
         T: ZeroValue;
     /// `<-ch` as a statement (see [`Ops::recv_option`]).
     #[track_caller]
-    fn recv_option(op: Operation<'_, Self, C, T>) -> Option<T>;
+    fn recv_option(op: Operation<'_, Self, C, T, N>) -> Option<T>;
     /// `v, ok := <-ch` (see [`Ops::recv_ok`]).
     #[track_caller]
-    fn recv_ok(op: Operation<'_, Self, C, T>) -> (T, bool)
+    fn recv_ok(op: Operation<'_, Self, C, T, N>) -> (T, bool)
     where
         T: ZeroValue;
     /// `for v := range ch` (see [`Ops::range`]).
-    fn range(op: Operation<'_, Self, C, T>) -> Range<'_, T>;
+    fn range(op: Operation<'_, Self, C, T, N>) -> Range<'_, T>;
     /// A `select` receive case with `default` (see [`Ops::try_recv_now`]).
-    fn try_recv_now(op: Operation<'_, Self, C, T>) -> Option<Option<T>>;
+    fn try_recv_now(op: Operation<'_, Self, C, T, N>) -> Option<Option<T>>;
     /// A `select` receive case (see [`RecvCase::new`]).
-    fn recv_case(op: Operation<'_, Self, C, T>) -> RecvCase<'_, T>;
+    fn recv_case(op: Operation<'_, Self, C, T, N>) -> RecvCase<'_, T>;
 }
 
 /// Step 2 for `close(ch)`: implemented by [`Both`] and [`SendOnly`].
@@ -112,7 +119,7 @@ pub trait RecvFrom<T, N, C: ?Sized>: Sized {
 pub trait CloseOn<T, N, C: ?Sized>: Sized {
     /// `close(ch)` (see [`Ops::close`]).
     #[track_caller]
-    fn close(op: Operation<'_, Self, C, T>);
+    fn close(op: Operation<'_, Self, C, T, N>);
 }
 
 macro_rules! send_to {
@@ -121,16 +128,16 @@ macro_rules! send_to {
         impl<T, N, C: AnyChan<Elem = T, Dir = $dir>> SendTo<T, N, C> for $dir {
             #[track_caller]
             #[inline]
-            fn send(op: Operation<'_, Self, C, T>, v: T) {
+            fn send(op: Operation<'_, Self, C, T, N>, v: T) {
                 Ops::send(op.0, v)
             }
             #[track_caller]
             #[inline]
-            fn try_send_now(op: Operation<'_, Self, C, T>, v: T) -> Result<(), T> {
+            fn try_send_now(op: Operation<'_, Self, C, T, N>, v: T) -> Result<(), T> {
                 Ops::try_send_now(op.0, v)
             }
             #[inline]
-            fn send_case(op: Operation<'_, Self, C, T>, v: T) -> SendCase<'_, T> {
+            fn send_case(op: Operation<'_, Self, C, T, N>, v: T) -> SendCase<'_, T> {
                 SendCase::new(op.0, v)
             }
         }
@@ -139,7 +146,7 @@ macro_rules! send_to {
         impl<T, N, C: AnyChan<Elem = T, Dir = $dir>> CloseOn<T, N, C> for $dir {
             #[track_caller]
             #[inline]
-            fn close(op: Operation<'_, Self, C, T>) {
+            fn close(op: Operation<'_, Self, C, T, N>) {
                 Ops::close(op.0)
             }
         }
@@ -153,7 +160,7 @@ macro_rules! recv_from {
         impl<T, N, C: AnyChan<Elem = T, Dir = $dir>> RecvFrom<T, N, C> for $dir {
             #[track_caller]
             #[inline]
-            fn recv(op: Operation<'_, Self, C, T>) -> T
+            fn recv(op: Operation<'_, Self, C, T, N>) -> T
             where
                 T: ZeroValue,
             {
@@ -161,27 +168,27 @@ macro_rules! recv_from {
             }
             #[track_caller]
             #[inline]
-            fn recv_option(op: Operation<'_, Self, C, T>) -> Option<T> {
+            fn recv_option(op: Operation<'_, Self, C, T, N>) -> Option<T> {
                 Ops::recv_option(op.0)
             }
             #[track_caller]
             #[inline]
-            fn recv_ok(op: Operation<'_, Self, C, T>) -> (T, bool)
+            fn recv_ok(op: Operation<'_, Self, C, T, N>) -> (T, bool)
             where
                 T: ZeroValue,
             {
                 Ops::recv_ok(op.0)
             }
             #[inline]
-            fn range(op: Operation<'_, Self, C, T>) -> Range<'_, T> {
+            fn range(op: Operation<'_, Self, C, T, N>) -> Range<'_, T> {
                 Ops::range(op.0)
             }
             #[inline]
-            fn try_recv_now(op: Operation<'_, Self, C, T>) -> Option<Option<T>> {
+            fn try_recv_now(op: Operation<'_, Self, C, T, N>) -> Option<Option<T>> {
                 Ops::try_recv_now(op.0)
             }
             #[inline]
-            fn recv_case(op: Operation<'_, Self, C, T>) -> RecvCase<'_, T> {
+            fn recv_case(op: Operation<'_, Self, C, T, N>) -> RecvCase<'_, T> {
                 RecvCase::new(op.0)
             }
         }
