@@ -51,38 +51,62 @@ pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
     quote_spanned!(span=> <#krate::__private::Ops>::#name)
 }
 
-/// A direction-checked channel operation on a plain variable:
-/// `<_ as krate::__private::SendTo<_, _, _>>::send({ mod .. { struct name; } Operand::operand::<name>(&chan) }, args)`
-/// with `name` a unit struct named after the variable, declared in the operand's block, so that a
-/// direction mistake reads as Go's does: "cannot send to receive-only channel `out`
-/// (variable of type `Receiver<i32>`)", with no note pointing into gocsp (see
-/// `runtime/src/__private/named.rs`). `chan` is the operand's tokens; `borrowed`: `chan`
-/// is already a reference to the handle (a `select!` operand evaluated beforehand), else it
-/// is borrowed here. Located at `span`, as [`op`] is.
-pub(crate) fn named_op(
+/// A direction-checked channel operation (`send`, `recv`, `recv_option`, `recv_ok`,
+/// `range`, `close`, `try_send_now`, `try_recv_now`, `send_case`, `recv_case`) on `chan`:
+/// `<_ as krate::__private::SendTo<_, _, _>>::send({ mod .. { struct out; } Operand::operand::<out>(&out) }, args)`
+/// when the operand is a plain variable (see [`operand_name`]), with a unit struct named after
+/// it, declared in the operand's block, so that a direction mistake reads as Go's does:
+/// "cannot send to receive-only channel `out` (variable of type `Receiver<i32>`)", with no
+/// note pointing into gocsp (see `runtime/src/__private/named.rs`); through `SendToValue`,
+/// ... and no name otherwise. `evaluated`: a reference to the handle `chan` evaluated
+/// beforehand (a `select!` case's), used instead of borrowing `chan` here. Located at
+/// `span`, as [`op`] is.
+pub(crate) fn chan_op(
     krate: &TokenStream,
     method: &str,
-    name: &Ident,
     chan: &TokenStream,
-    borrowed: bool,
+    evaluated: Option<&Ident>,
     args: &[TokenStream],
     span: Span,
 ) -> TokenStream {
+    // A value: `recv_option`, read as Go's `v = <-ch` / `v, ok = <-ch` by a trait method, so
+    // that a missing zero value (`Default`) is reported with no note on a function's bound.
+    let zero = match method {
+        "recv" => Some("or_zero"),
+        "recv_ok" => Some("or_zero_ok"),
+        _ => None,
+    };
+    if let Some(zero) = zero {
+        let zero = Ident::new(zero, span);
+        let got = chan_op(krate, "recv_option", chan, evaluated, args, span);
+        return quote_spanned!(span=> <_ as #krate::__private::ZeroValue>::#zero(#got));
+    }
+    let name = operand_name(chan);
     let which = match method {
         "send" | "try_send_now" | "send_case" => "SendTo",
         "close" => "CloseOn",
         _ => "RecvFrom",
     };
-    let which = Ident::new(which, span);
-    let method = Ident::new(method, span);
-    let module = Ident::new("__gocsp_name", span);
-    let mut name = name.clone();
-    name.set_span(span);
-    let operand = if borrowed {
-        quote_spanned!(span=> #chan)
+    let which = if name.is_some() {
+        Ident::new(which, span)
     } else {
-        quote_spanned!(span=> &#chan)
+        Ident::new(&format!("{which}Value"), span)
     };
+    let method = Ident::new(method, span);
+    let operand = match evaluated {
+        Some(op) => quote_spanned!(span=> #op),
+        None => quote_spanned!(span=> &(#chan)),
+    };
+    let Some(mut name) = name else {
+        return quote_spanned! {span=>
+            <_ as #krate::__private::#which<_, _, _>>::#method(
+                <_ as #krate::__private::Operand>::operand::<()>(#operand)
+                #(, #args)*
+            )
+        };
+    };
+    let module = Ident::new("__gocsp_name", span);
+    name.set_span(span);
     quote_spanned! {span=>
         <_ as #krate::__private::#which<_, _, _>>::#method(
             {
@@ -98,7 +122,7 @@ pub(crate) fn named_op(
 }
 
 /// The variable a channel operand names, if it is one plain identifier (`out`, not
-/// `self.out`, `chans[0]` or `self`): the name [`named_op`] puts in a direction error.
+/// `self.out`, `chans[0]` or `self`): the name [`chan_op`] puts in a direction error.
 pub(crate) fn operand_name(chan: &TokenStream) -> Option<Ident> {
     let mut it = chan.clone().into_iter();
     let first = it.next()?;
@@ -139,20 +163,24 @@ pub(crate) fn parse_crate_option(
     Ok(true)
 }
 
-/// What [`named_op`] expands to under `::gocsp`, as text, for the expansion tests:
-/// `operand` is `var` borrowed, or the evaluated operand `op` (a `select!` case) when given.
+/// What [`chan_op`] expands to under `::gocsp`, as text, for the expansion tests: on the
+/// operand `chan`, or on `evaluated` standing for it (a `select!` case's).
 #[cfg(test)]
-pub(crate) fn named_text(method: &str, var: &str, op: Option<&str>, args: &[&str]) -> String {
+pub(crate) fn named_text(
+    method: &str,
+    chan: &str,
+    evaluated: Option<&str>,
+    args: &[&str],
+) -> String {
     let krate: TokenStream = "::gocsp".parse().unwrap();
-    let name = Ident::new(var, Span::call_site());
-    let chan: TokenStream = op.unwrap_or(var).parse().unwrap();
+    let evaluated = evaluated.map(|e| Ident::new(e, Span::call_site()));
     let args: Vec<TokenStream> = args.iter().map(|a| a.parse().unwrap()).collect();
-    named_op(
+    let chan: TokenStream = chan.parse().unwrap();
+    chan_op(
         &krate,
         method,
-        &name,
         &chan,
-        op.is_some(),
+        evaluated.as_ref(),
         &args,
         Span::call_site(),
     )
@@ -170,10 +198,15 @@ mod tests {
         assert_eq!(name("self"), None);
         assert_eq!(name("self.out"), None);
         assert_eq!(name("chans[0]"), None);
+        let text = named_text("send", "self.out", None, &["1"]);
+        assert!(
+            text.starts_with("< _ as :: gocsp :: __private :: SendToValue < _ , _ , _ >> :: send (< _ as :: gocsp :: __private :: Operand > :: operand :: < () > (& (self . out)) , 1)"),
+            "{text}"
+        );
         let text = named_text("send", "out", None, &["1"]);
         assert!(text.contains("struct out ;"), "{text}");
         assert!(
-            text.contains("< _ as :: gocsp :: __private :: Operand > :: operand :: < __gocsp_name :: out > (& out) } , 1)"),
+            text.contains("< _ as :: gocsp :: __private :: Operand > :: operand :: < __gocsp_name :: out > (& (out)) } , 1)"),
             "{text}"
         );
     }

@@ -626,8 +626,9 @@ mod tests {
         assert_eq!(
             rw(Mode::Rust, "f(<-a, <-b.c())"),
             format!(
-                "f ({} , < :: gocsp :: __private :: Ops > :: recv (& (b . c ())))",
-                crate::krate::named_text("recv", "a", None, &[])
+                "f ({} , {})",
+                crate::krate::named_text("recv", "a", None, &[]),
+                crate::krate::named_text("recv", "b.c()", None, &[])
             )
         );
         // A comparison with a negative number is not a receive.

@@ -321,8 +321,8 @@ mod tests {
     fn go_statements() {
         let out = rw("go worker(1, <-jobs)");
         assert!(
-            out.contains("let __gocsp_arg1 = < _ as :: gocsp :: __private :: RecvFrom")
-                && out.contains("operand :: < __gocsp_name :: jobs > (& jobs) }) ;"),
+            out.contains("let __gocsp_arg1 = < _ as :: gocsp :: __private :: ZeroValue > :: or_zero (< _ as :: gocsp :: __private :: RecvFrom")
+                && out.contains("operand :: < __gocsp_name :: jobs > (& (jobs)) })) ;"),
             "{out}"
         );
         assert!(

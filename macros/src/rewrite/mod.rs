@@ -195,13 +195,7 @@ impl Rewriter {
         args: &[TokenStream],
         span: Span,
     ) -> TokenStream {
-        match crate::krate::operand_name(chan) {
-            Some(var) => crate::krate::named_op(&self.krate, name, &var, chan, false, args, span),
-            None => {
-                let f = self.op(name, span);
-                quote_spanned!(span=> #f(&(#chan) #(, #args)*))
-            }
-        }
+        crate::krate::chan_op(&self.krate, name, chan, None, args, span)
     }
 
     /// The crate path.

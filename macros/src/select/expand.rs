@@ -91,9 +91,7 @@ pub(crate) fn expand(
     // Types and untracked helpers by path; the calls whose location the runtime records
     // (blocking sites, panics) through `Ops`, located at the user's token.
     let p = |name: &str, at: Span| match name {
-        "block_forever" | "select" | "try_select" | "try_recv_now" | "try_send_now" => {
-            crate::krate::op(krate, name, at)
-        }
+        "block_forever" | "select" | "try_select" => crate::krate::op(krate, name, at),
         _ => {
             let name = proc_macro2::Ident::new(name, at);
             quote_spanned!(at=> #krate::__private::#name)
@@ -127,7 +125,7 @@ fn fast_path(
             let span = *span;
             let op = user_local("__gocsp_op", span);
             let got = user_local("__gocsp_got", span);
-            let try_recv = case_op(krate, p, "try_recv_now", chan, &op, &[], span);
+            let try_recv = crate::krate::chan_op(krate, "try_recv_now", chan, Some(&op), &[], span);
             let (pat, bind) = match bind {
                 // Closed (`Some(None)`): the case is disabled, so `default` runs.
                 ExpBind::Option(inner) => {
@@ -157,7 +155,14 @@ fn fast_path(
             let sent = local("__gocsp_sent", span);
             let rejected = local("__gocsp_rejected", span);
             let dropped = local("_gocsp_dropped", span);
-            let try_send = case_op(krate, p, "try_send_now", chan, &op, &[quote!(#val)], span);
+            let try_send = crate::krate::chan_op(
+                krate,
+                "try_send_now",
+                chan,
+                Some(&op),
+                &[quote!(#val)],
+                span,
+            );
             let default_tail = tail(default);
             quote_spanned! {span=> {
                 let #sent = {
@@ -178,36 +183,6 @@ fn fast_path(
             }}
         }
     }
-}
-
-/// A case's channel operation on its evaluated operand `op` (a reference to `chan`'s
-/// handle): direction-checked by name when `chan` is a plain variable (see
-/// [`crate::krate::named_op`]), else through `Ops` (`try_recv_now`, `try_send_now`) or the
-/// case constructors.
-fn case_op(
-    krate: &TokenStream,
-    p: &PathFn<'_>,
-    method: &str,
-    chan: &TokenStream,
-    op: &proc_macro2::Ident,
-    args: &[TokenStream],
-    span: Span,
-) -> TokenStream {
-    if let Some(name) = crate::krate::operand_name(chan) {
-        return crate::krate::named_op(krate, method, &name, &quote!(#op), true, args, span);
-    }
-    let f = match method {
-        "recv_case" => {
-            let ty = p("RecvCase", span);
-            quote_spanned!(span=> #ty::new)
-        }
-        "send_case" => {
-            let ty = p("SendCase", span);
-            quote_spanned!(span=> #ty::new)
-        }
-        _ => p(method, span),
-    };
-    quote_spanned!(span=> #f(#op #(, #args)*))
 }
 
 /// Binds a received `Option<T>` (`got`) as the case says.
@@ -270,7 +245,7 @@ fn general(
         let body = &case.body;
         match &case.op {
             ExpOp::Recv { chan, bind, .. } => {
-                let new = case_op(krate, p, "recv_case", chan, &op, &[], cspan);
+                let new = crate::krate::chan_op(krate, "recv_case", chan, Some(&op), &[], cspan);
                 evals.extend(quote_spanned!(cspan=> let #op = &(#chan);));
                 news.extend(quote_spanned!(cspan=> let mut #c = #new;));
                 // What the chosen receive got: `Some(Some(v))`, `Some(None)` if closed.
@@ -305,7 +280,14 @@ fn general(
             }
             ExpOp::Send { chan, value, .. } => {
                 let val = user_local(&format!("__gocsp_val{k}"), cspan);
-                let new = case_op(krate, p, "send_case", chan, &op, &[quote!(#val)], cspan);
+                let new = crate::krate::chan_op(
+                    krate,
+                    "send_case",
+                    chan,
+                    Some(&op),
+                    &[quote!(#val)],
+                    cspan,
+                );
                 evals.extend(quote_spanned!(cspan=> let #op = &(#chan); let #val = #value;));
                 news.extend(quote_spanned!(cspan=> let mut #c = #new;));
                 arms.extend(quote!(#pat => #body,));
