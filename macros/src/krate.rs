@@ -52,15 +52,16 @@ pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
 }
 
 /// A direction-checked channel operation (`send`, `recv`, `recv_option`, `recv_ok`,
-/// `range`, `close`, `try_send_now`, `try_recv_now`, `send_case`, `recv_case`) on `chan`:
-/// `<_ as krate::__private::SendTo<_, _, _>>::send({ mod .. { struct out; } Operand::operand::<out>(&out) }, args)`
-/// when the operand is a plain variable (see [`operand_name`]), with a unit struct named after
-/// it, declared in the operand's block, so that a direction mistake reads as Go's does:
-/// "cannot send to receive-only channel `out` (variable of type `Receiver<i32>`)", with no
-/// note pointing into gocsp (see `runtime/src/__private/named.rs`); through `SendToValue`,
-/// ... and no name otherwise. `evaluated`: a reference to the handle `chan` evaluated
-/// beforehand (a `select!` case's), used instead of borrowing `chan` here. Located at
-/// `span`, as [`op`] is.
+/// `range`, `close`, `try_send_now`, `try_recv_now`, `send_case`, `recv_case`) on `chan`.
+/// When the operand is a plain variable (see [`operand_name`]) it is
+/// `<_ as krate::__private::SendTo<_, _, _>>::send({ mod .. { struct out; } Operand::operand::<out>(&out) }, args)`,
+/// with a unit struct named after the variable declared in the operand's block, so that a
+/// direction mistake reads as Go's does: "cannot send to receive-only channel `out`
+/// (variable of type `Receiver<i32>`)", with no note pointing into gocsp (see
+/// `runtime/src/__private/named.rs`). Any other operand goes through the unnamed twins
+/// (`SendToValue`, ...): "(value of type `...`)". `evaluated`: a reference to the handle
+/// `chan` evaluated beforehand (a `select!` case's), used instead of borrowing `chan` here.
+/// Located at `span`, as [`op`] is.
 pub(crate) fn chan_op(
     krate: &TokenStream,
     method: &str,
