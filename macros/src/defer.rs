@@ -51,6 +51,7 @@ mod tests {
             "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { ch . close () ; }) ;"
         );
         let out = defer_macro(&"::gocsp".parse().unwrap(), "tx <- 1".parse().unwrap()).to_string();
-        assert!(out.contains("send (& (tx) , 1) ;"), "{out}");
+        let send = crate::krate::named_text("send", "tx", None, &["1"]);
+        assert!(out.contains(&format!("{send} ;")), "{out}");
     }
 }

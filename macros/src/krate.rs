@@ -51,6 +51,101 @@ pub(crate) fn op(krate: &TokenStream, name: &str, span: Span) -> TokenStream {
     quote_spanned!(span=> <#krate::__private::Ops>::#name)
 }
 
+/// A direction-checked channel operation (`send`, `recv`, `recv_option`, `recv_ok`,
+/// `range`, `close`, `try_send_now`, `try_recv_now`, `send_case`, `recv_case`) on `chan`.
+/// When the operand is a plain variable (see [`operand_name`]) it is
+/// `<_ as krate::__private::SendTo<_, _, _>>::send({ mod .. { struct out; } Operand::operand::<out>(&out) }, args)`,
+/// with a unit struct named after the variable declared in the operand's block, so that a
+/// direction mistake reads as Go's does: "cannot send to receive-only channel `out`
+/// (variable of type `Receiver<i32>`)", with no note pointing into gocsp (see
+/// `runtime/src/__private/named.rs`). Any other operand goes through the unnamed twins
+/// (`SendToValue`, ...): "(value of type `...`)". `evaluated`: a reference to the handle
+/// `chan` evaluated beforehand (a `select!` case's), used instead of borrowing `chan` here.
+/// Located at `span`, as [`op`] is.
+pub(crate) fn chan_op(
+    krate: &TokenStream,
+    method: &str,
+    chan: &TokenStream,
+    evaluated: Option<&Ident>,
+    args: &[TokenStream],
+    span: Span,
+) -> TokenStream {
+    // A value: `recv_option`, read as Go's `v = <-ch` / `v, ok = <-ch` by a trait method, so
+    // that a missing zero value (`Default`) is reported with no note on a function's bound.
+    let zero = match method {
+        "recv" => Some("or_zero"),
+        "recv_ok" => Some("or_zero_ok"),
+        _ => None,
+    };
+    if let Some(zero) = zero {
+        let zero = Ident::new(zero, span);
+        let got = chan_op(krate, "recv_option", chan, evaluated, args, span);
+        return quote_spanned!(span=> <_ as #krate::__private::ZeroValue>::#zero(#got));
+    }
+    let name = operand_name(chan);
+    let which = match method {
+        "send" | "try_send_now" | "send_case" => "SendTo",
+        "close" => "CloseOn",
+        _ => "RecvFrom",
+    };
+    let which = if name.is_some() {
+        Ident::new(which, span)
+    } else {
+        Ident::new(&format!("{which}Value"), span)
+    };
+    let method = Ident::new(method, span);
+    let operand = match evaluated {
+        Some(op) => quote_spanned!(span=> #op),
+        None => quote_spanned!(span=> &(#chan)),
+    };
+    let Some(mut name) = name else {
+        return quote_spanned! {span=>
+            <_ as #krate::__private::#which<_, _, _>>::#method(
+                <_ as #krate::__private::Operand>::operand::<()>(#operand)
+                #(, #args)*
+            )
+        };
+    };
+    let module = Ident::new("__gocsp_name", span);
+    name.set_span(span);
+    quote_spanned! {span=>
+        <_ as #krate::__private::#which<_, _, _>>::#method(
+            {
+                #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+                mod #module {
+                    pub(super) struct #name;
+                }
+                <_ as #krate::__private::Operand>::operand::<#module::#name>(#operand)
+            }
+            #(, #args)*
+        )
+    }
+}
+
+/// The variable a channel operand names, if it is one plain identifier (`out`, not
+/// `self.out`, `chans[0]` or `self`): the name [`chan_op`] puts in a direction error.
+pub(crate) fn operand_name(chan: &TokenStream) -> Option<Ident> {
+    let mut it = chan.clone().into_iter();
+    let first = it.next()?;
+    if it.next().is_some() {
+        return None;
+    }
+    match first {
+        proc_macro2::TokenTree::Ident(id)
+            if !matches!(
+                id.to_string().as_str(),
+                "self" | "Self" | "super" | "crate" | "_"
+            ) =>
+        {
+            Some(id)
+        }
+        proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::None => {
+            operand_name(&g.stream())
+        }
+        _ => None,
+    }
+}
+
 /// Parses an attribute's `crate = path` option if it comes next (`Ok(true)`), into `slot`;
 /// a second one is an error. `#[owner]`, `#[gocsp::main]` and `#[gocsp::test]` share it.
 pub(crate) fn parse_crate_option(
@@ -69,9 +164,53 @@ pub(crate) fn parse_crate_option(
     Ok(true)
 }
 
+/// What [`chan_op`] expands to under `::gocsp`, as text, for the expansion tests: on the
+/// operand `chan`, or on `evaluated` standing for it (a `select!` case's).
+#[cfg(test)]
+pub(crate) fn named_text(
+    method: &str,
+    chan: &str,
+    evaluated: Option<&str>,
+    args: &[&str],
+) -> String {
+    let krate: TokenStream = "::gocsp".parse().unwrap();
+    let evaluated = evaluated.map(|e| Ident::new(e, Span::call_site()));
+    let args: Vec<TokenStream> = args.iter().map(|a| a.parse().unwrap()).collect();
+    let chan: TokenStream = chan.parse().unwrap();
+    chan_op(
+        &krate,
+        method,
+        &chan,
+        evaluated.as_ref(),
+        &args,
+        Span::call_site(),
+    )
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_variable_is_a_named_operand() {
+        let name = |s: &str| operand_name(&s.parse().unwrap()).map(|i| i.to_string());
+        assert_eq!(name("out").as_deref(), Some("out"));
+        assert_eq!(name("self"), None);
+        assert_eq!(name("self.out"), None);
+        assert_eq!(name("chans[0]"), None);
+        let text = named_text("send", "self.out", None, &["1"]);
+        assert!(
+            text.starts_with("< _ as :: gocsp :: __private :: SendToValue < _ , _ , _ >> :: send (< _ as :: gocsp :: __private :: Operand > :: operand :: < () > (& (self . out)) , 1)"),
+            "{text}"
+        );
+        let text = named_text("send", "out", None, &["1"]);
+        assert!(text.contains("struct out ;"), "{text}");
+        assert!(
+            text.contains("< _ as :: gocsp :: __private :: Operand > :: operand :: < __gocsp_name :: out > (& (out)) } , 1)"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn splits_prefix() {

@@ -11,6 +11,11 @@ pub use crate::chan::{
 pub use crate::chan::{Chan, Receiver, Sender};
 pub use crate::select::{RecvCase, SelectCase, SendCase, select, try_select};
 
+mod named;
+pub use named::{
+    CloseOn, CloseOnValue, Operand, Operation, RecvFrom, RecvFromValue, SendTo, SendToValue,
+};
+
 #[cfg(not(loom))]
 pub use crate::goroutine::go;
 #[cfg(not(loom))]
@@ -65,19 +70,7 @@ impl Ops {
         }
     }
 
-    /// `<-ch` as a value: the received value, or the zero value once closed (Go's rule).
-    #[track_caller]
-    #[inline]
-    pub fn recv<C>(ch: &C) -> C::Elem
-    where
-        C: AnyChan,
-        C::Dir: AllowsRecv,
-        C::Elem: ZeroValue,
-    {
-        zero_value(Ops::recv_option(ch))
-    }
-
-    /// `<-ch` as a statement, or where an `Option` is wanted: `None` once closed.
+    /// `<-ch`: `None` once closed (as a value, read through [`ZeroValue`]).
     #[track_caller]
     #[inline]
     pub fn recv_option<C>(ch: &C) -> Option<C::Elem>
@@ -89,18 +82,6 @@ impl Ops {
             Some(c) => c.recv_value(),
             None => crate::waiter::block_forever(crate::waiter::BlockReason::ChanRecvNil),
         }
-    }
-
-    /// `v, ok := <-ch`.
-    #[track_caller]
-    #[inline]
-    pub fn recv_ok<C>(ch: &C) -> (C::Elem, bool)
-    where
-        C: AnyChan,
-        C::Dir: AllowsRecv,
-        C::Elem: ZeroValue,
-    {
-        zero_ok(Ops::recv_option(ch))
     }
 
     /// `for v := range ch`: the values received until `ch` is closed and drained (a nil
@@ -209,22 +190,41 @@ impl Ops {
     label = "`v = <-ch` needs `{Self}: Default` (Go's zero value)",
     note = "receive an `Option` instead: `Some(v) = <-ch` or `v: Option<_> = <-ch` in `select!`, `ch.recv()`, or `for v in &ch`; or implement `Default` for `{Self}`"
 )]
-pub trait ZeroValue: Default {}
-impl<T: Default> ZeroValue for T {}
+pub trait ZeroValue: Sized {
+    /// `v = <-ch`: the received value, or the zero value once closed. Called as a trait
+    /// method (`<_ as ZeroValue>::or_zero(..)`), a missing `Default` is reported without a
+    /// note on a function's bound.
+    fn or_zero(got: Option<Self>) -> Self;
+
+    /// `v, ok = <-ch`.
+    fn or_zero_ok(got: Option<Self>) -> (Self, bool);
+}
+
+impl<T: Default> ZeroValue for T {
+    #[inline]
+    fn or_zero(got: Option<T>) -> T {
+        got.unwrap_or_default()
+    }
+
+    #[inline]
+    fn or_zero_ok(got: Option<T>) -> (T, bool) {
+        match got {
+            Some(v) => (v, true),
+            None => (T::default(), false),
+        }
+    }
+}
 
 /// A received `Option<T>` as Go's `v = <-ch` reads it: the value, or the zero value.
 #[inline]
 pub fn zero_value<T: ZeroValue>(got: Option<T>) -> T {
-    got.unwrap_or_default()
+    T::or_zero(got)
 }
 
 /// A received `Option<T>` as Go's `v, ok = <-ch` reads it.
 #[inline]
 pub fn zero_ok<T: ZeroValue>(got: Option<T>) -> (T, bool) {
-    match got {
-        Some(v) => (v, true),
-        None => (T::default(), false),
-    }
+    T::or_zero_ok(got)
 }
 
 /// The iterator behind `for v := range ch` (see [`Ops::range`]).

@@ -370,6 +370,30 @@ macro_rules! defer {
 /// it as an argument. `<-` written without a space is Go's operator; `a < -b` stays a
 /// comparison.
 ///
+/// Where Go shares a capture that a goroutine can only take by move, the macro says so, on
+/// the capture, if the move certainly fails: a variable declared once in the function with a
+/// type the declaration shows and that is neither a handle nor `Copy` (`String`, `Vec`,
+/// `HashMap`, `HashSet`, `BTreeMap`, `BTreeSet`, `VecDeque`, `Box`, the sync types: `s :=
+/// String::from(..)`, `v := vec![..]`, `let m: HashMap<..> = ..`, a parameter `s String`),
+/// and used again after the `go` statement, or captured in a loop it was declared outside
+/// of:
+///
+/// ```text
+/// error: `label` is captured by the `go func` on line 7 and used again after it (line 10):
+///        Go's closure shares it, but a goroutine takes a `String` by move; clone it for the
+///        goroutine (`label2 := label.clone()` before the `go` line, and `label2` inside; or
+///        pass `label.clone()` as an argument of the `go func`), or share one `String` as
+///        `Arc<Mutex<_>>`
+/// ```
+///
+/// Only certain mistakes are reported, so no program that compiles is rejected: a `Copy`
+/// value is copied in, a variable assigned anew after the move or used in another branch
+/// only is fine, a loop that may leave (`break`, `return`, `?`) moves once, and a later
+/// mention the tokens cannot prove is a use (a pattern that may bind the name again, a field
+/// of the same name, another macro's input) ends the search. Where the macro cannot see the
+/// type (`x := compute()`) or the use, rustc's "use of moved value" still reports it, pointing
+/// into the expansion.
+///
 /// # `select`
 ///
 /// Go's `select { case ...: ... default: ... }` is an expression, as a Rust `match` is: where
@@ -418,7 +442,9 @@ macro_rules! defer {
 /// copies a channel value, so the caller keeps using it. Widening a direction is an error:
 /// "cannot use `Sender<i32>` as `Receiver<_>` value in argument". Every channel operation
 /// checks its direction with Go's words ("invalid operation: cannot send to receive-only
-/// channel", "cannot receive from send-only channel", "cannot close receive-only channel").
+/// channel", "cannot receive from send-only channel", "cannot close receive-only channel"),
+/// and names the variable when the operand is one, as Go does: "invalid operation: cannot
+/// send to receive-only channel `out` (variable of type `gocsp::Receiver<i32>`)".
 ///
 /// # Go that is not accepted
 ///

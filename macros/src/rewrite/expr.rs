@@ -151,7 +151,10 @@ impl Rewriter {
                     let new = if let Some((h, hv)) = header.take() {
                         match h {
                             Header::If => self.block_group(g, hv),
-                            Header::Loop => self.block_group(g, false),
+                            Header::Loop => {
+                                self.loop_body = true;
+                                self.block_group(g, false)
+                            }
                             Header::Match => {
                                 let inner = to_vec(g.stream());
                                 wrap(Delimiter::Brace, self.expr_in(&inner, hv, true), g.span())
@@ -160,6 +163,7 @@ impl Rewriter {
                     } else if is_ident(prev, "else") {
                         self.block_group(g, if_value)
                     } else if is_ident(prev, "loop") {
+                        self.loop_body = true;
                         self.block_group(g, false)
                     } else if ["unsafe", "async", "move", "const", "try"]
                         .iter()
@@ -257,8 +261,7 @@ impl Rewriter {
 
     /// `<-op` used as a value: the received value, or the zero value once closed.
     pub(crate) fn recv_value(&self, op: TokenStream, span: Span) -> TokenStream {
-        let f = self.op("recv", span);
-        quote_spanned!(span=> #f(&(#op)))
+        self.chan_op("recv", &op, &[], span)
     }
 
     /// Go's builtins and calls to functions declared in the block, at `ts[i]`.
@@ -408,11 +411,10 @@ impl Rewriter {
             let recv = quote::quote!((#arg));
             return quote_spanned!(at=> #recv.len());
         }
-        let f = if name == "close" {
-            self.op(name, span)
-        } else {
-            self.private(name, span)
-        };
+        if name == "close" {
+            return self.chan_op(name, &arg, &[], at);
+        }
+        let f = self.private(name, span);
         quote_spanned!(at=> #f(&(#arg)))
     }
 }
@@ -619,11 +621,15 @@ mod tests {
     fn receive_in_expressions() {
         assert_eq!(
             rw(Mode::Rust, "<-rx + 1"),
-            "< :: gocsp :: __private :: Ops > :: recv (& (rx)) + 1"
+            format!("{} + 1", crate::krate::named_text("recv", "rx", None, &[]))
         );
         assert_eq!(
             rw(Mode::Rust, "f(<-a, <-b.c())"),
-            "f (< :: gocsp :: __private :: Ops > :: recv (& (a)) , < :: gocsp :: __private :: Ops > :: recv (& (b . c ())))"
+            format!(
+                "f ({} , {})",
+                crate::krate::named_text("recv", "a", None, &[]),
+                crate::krate::named_text("recv", "b.c()", None, &[])
+            )
         );
         // A comparison with a negative number is not a receive.
         assert_eq!(rw(Mode::Rust, "a < -b"), "a < - b");
@@ -637,7 +643,7 @@ mod tests {
         );
         assert_eq!(
             rw(Mode::Go, "close(ch)"),
-            "< :: gocsp :: __private :: Ops > :: close (& (ch))"
+            crate::krate::named_text("close", "ch", None, &[])
         );
         assert_eq!(rw(Mode::Go, "x.close()"), "x . close ()");
         assert_eq!(rw(Mode::Rust, "close(ch)"), "close (ch)");
@@ -646,21 +652,31 @@ mod tests {
     #[test]
     fn nested_blocks_are_statement_lists() {
         let out = rw(Mode::Rust, "if a { tx <- 1 } else { <-rx }");
-        assert!(out.contains("send (& (tx) , 1) ;"), "{out}");
-        assert!(out.contains("recv (& (rx))"), "{out}");
+        let send = crate::krate::named_text("send", "tx", None, &["1"]);
+        assert!(out.contains(&format!("{send} ;")), "{out}");
+        assert!(
+            out.contains(&crate::krate::named_text("recv", "rx", None, &[])),
+            "{out}"
+        );
         let out = rw(Mode::Rust, "move || { tx <- 1 }");
-        assert!(out.contains("send (& (tx) , 1)"), "{out}");
+        assert!(out.contains(&send), "{out}");
         let out = rw(Mode::Rust, "Point { x: <-rx }");
         assert_eq!(
             out,
-            "Point { x : < :: gocsp :: __private :: Ops > :: recv (& (rx)) }"
+            format!(
+                "Point {{ x : {} }}",
+                crate::krate::named_text("recv", "rx", None, &[])
+            )
         );
     }
 
     #[test]
     fn macro_arguments_are_expressions_but_dsl_macros_are_left_alone() {
         let out = rw(Mode::Rust, r#"println!("{}", <-rx)"#);
-        assert!(out.contains("recv (& (rx))"), "{out}");
+        assert!(
+            out.contains(&crate::krate::named_text("recv", "rx", None, &[])),
+            "{out}"
+        );
         let out = rw(Mode::Rust, "select!(v = <-rx => ())");
         assert!(!out.contains("recv"), "{out}");
     }

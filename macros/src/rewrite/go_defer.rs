@@ -148,7 +148,13 @@ impl Rewriter {
             binds.extend(quote_spanned!(span=> #[allow(unused_mut)] let #m #pat: #ty = #tmp;));
         }
         let body_toks = to_vec(body.stream());
+        // A capture that cannot move: reported, and the goroutine not started, so rustc
+        // does not report the move again.
+        let unmovable =
+            spawn && self.go_mode() && self.moved_captures(&body_toks, &params, func_span);
+        let frames = self.enter_body();
         let body = self.block(&body_toks, false);
+        self.leave_body(frames);
         if spawn {
             // Go's closure shares what it captures: the handles it uses are cloned in.
             if self.go_mode()
@@ -166,6 +172,9 @@ impl Rewriter {
                     );
                 }
             }
+            if unmovable {
+                return quote_spanned!(kw=> { #lets let _ = || { #binds #body }; });
+            }
             let go = self.op("go", kw);
             quote_spanned!(kw=> { #lets #go(move || { #binds #body }); })
         } else {
@@ -173,6 +182,65 @@ impl Rewriter {
             let defer = self.private("Defer", func_span);
             quote_spanned!(func_span=> #lets let #guard = #defer::new(|| { #binds #body });)
         }
+    }
+
+    /// Reports each capture of `go func` (its `body`) that Go shares but the goroutine must
+    /// move, where the move certainly fails (see `moved`): used after the `go` statement,
+    /// or taken by every iteration of a loop. Whether it reported any.
+    fn moved_captures(&mut self, body: &[TokenTree], params: &[Param], func_span: Span) -> bool {
+        let Some(owned) = self.owned.last() else {
+            return false;
+        };
+        let mut reported = false;
+        let names: std::collections::HashSet<String> = owned.keys().cloned().collect();
+        let own: std::collections::HashSet<String> = params
+            .iter()
+            .filter(|p| p.simple)
+            .map(|p| p.pat.to_string())
+            .collect();
+        let line = func_span.start().line;
+        for name in super::share::captures(&names, body, &own) {
+            let s = name.to_string();
+            let kind = owned[&s];
+            let fix = if kind.clone {
+                format!(
+                    "clone it for the goroutine (`{s}2 := {s}.clone()` before the `go` line, and `{s}2` inside; or pass `{s}.clone()` as an argument of the `go func`), or share one `{ty}` as `Arc<Mutex<_>>`",
+                    ty = kind.ty
+                )
+            } else {
+                format!(
+                    "declare it as an `Arc` (`{s} := Arc::new(...)`): a `go func` shares the `Arc`s it captures",
+                )
+            };
+            let levels: Vec<Vec<TokenTree>> = self.frames.iter().map(super::Frame::after).collect();
+            if let Some(at) = super::moved::used_after(&s, &levels) {
+                let again = at.start().line;
+                self.errors.at(
+                    name.span(),
+                    format!(
+                        "`{s}` is captured by the `go func` on line {line} and used again after it (line {again}): Go's closure shares it, but a goroutine takes a `{ty}` by move; {fix}",
+                        ty = kind.ty
+                    ),
+                );
+                reported = true;
+                continue;
+            }
+            let Some(lp) = self.frames.iter().rev().find(|f| f.is_loop) else {
+                continue;
+            };
+            let lp = lp.all();
+            if !super::moved::declares(&s, &lp) && !super::moved::may_leave(&lp) {
+                self.errors.at(
+                    name.span(),
+                    format!(
+                        "`{s}` is captured by a `go func` in a loop it is declared outside of: Go's closure shares it, but each goroutine takes a `{ty}` by move, so the next iteration has none; {fix}",
+                        ty = kind.ty
+                    ),
+                );
+                reported = true;
+            }
+        }
+        reported
     }
 
     /// Parameters written Go's way (`a, b int`, `ch chan<- T`) or Rust's (`a: i32`).
@@ -253,9 +321,8 @@ mod tests {
     fn go_statements() {
         let out = rw("go worker(1, <-jobs)");
         assert!(
-            out.contains(
-                "let __gocsp_arg1 = < :: gocsp :: __private :: Ops > :: recv (& (jobs)) ;"
-            ),
+            out.contains("let __gocsp_arg1 = < _ as :: gocsp :: __private :: ZeroValue > :: or_zero (< _ as :: gocsp :: __private :: RecvFrom")
+                && out.contains("operand :: < __gocsp_name :: jobs > (& (jobs)) })) ;"),
             "{out}"
         );
         assert!(
@@ -275,7 +342,10 @@ mod tests {
         let out = rw("defer close(ch)");
         assert_eq!(
             out,
-            "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| { < :: gocsp :: __private :: Ops > :: close (& (ch)) ; }) ;"
+            format!(
+                "let _gocsp_defer = :: gocsp :: __private :: Defer :: new (|| {{ {} ; }}) ;",
+                crate::krate::named_text("close", "ch", None, &[])
+            )
         );
     }
 }

@@ -69,12 +69,19 @@ impl Rewriter {
         let shared =
             body.map(|b| super::share::handles(&to_vec(params.stream()), &to_vec(b.stream())));
         self.shared.extend(shared.clone());
+        if let Some(b) = body {
+            let owned = super::moved::owned(&to_vec(params.stream()), &to_vec(b.stream()));
+            self.owned.push(owned);
+        }
+        let frames = self.enter_body();
         let body = body.map(|body| {
             let returns = is_thin_arrow(ts, p + 1);
             self.block_group(body, returns)
         });
+        self.leave_body(frames);
         if shared.is_some() {
             self.shared.pop();
+            self.owned.pop();
         }
         self.main_goroutine = outer;
         if is_main && let Some(body) = body {

@@ -16,6 +16,7 @@
 mod expr;
 mod go_defer;
 mod items;
+mod moved;
 mod share;
 pub(crate) mod split;
 mod stmt;
@@ -70,6 +71,32 @@ impl ChanKind {
     }
 }
 
+/// A block being rewritten, at one of its statements (see `moved`).
+pub(crate) struct Frame {
+    /// The block's statements.
+    stmts: std::rc::Rc<Vec<Vec<proc_macro2::TokenTree>>>,
+    /// The statement being rewritten.
+    at: usize,
+    /// The block is a loop's body.
+    is_loop: bool,
+}
+
+impl Frame {
+    /// The statements after the one being rewritten, as one token list.
+    fn after(&self) -> Vec<proc_macro2::TokenTree> {
+        self.stmts[self.at + 1..]
+            .iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// The whole block.
+    fn all(&self) -> Vec<proc_macro2::TokenTree> {
+        self.stmts.iter().flatten().cloned().collect()
+    }
+}
+
 /// Rewrites Go statements into Rust that calls `gocsp::__private`.
 pub(crate) struct Rewriter {
     krate: TokenStream,
@@ -81,6 +108,13 @@ pub(crate) struct Rewriter {
     main_goroutine: bool,
     /// The gocsp handles declared in the function being rewritten (see `share`).
     shared: Vec<std::collections::HashSet<String>>,
+    /// The variables of owned types declared in the function being rewritten (see `moved`).
+    owned: Vec<HashMap<String, moved::Owned>>,
+    /// The blocks around the statement being rewritten, innermost last, up to the function
+    /// or function literal: what follows it (see `moved`).
+    frames: Vec<Frame>,
+    /// The next block rewritten is a loop's body.
+    loop_body: bool,
     errors: Errors,
 }
 
@@ -93,6 +127,9 @@ impl Rewriter {
             fns: HashMap::new(),
             main_goroutine: false,
             shared: Vec::new(),
+            owned: Vec::new(),
+            frames: Vec::new(),
+            loop_body: false,
             errors: Errors::default(),
         }
     }
@@ -101,6 +138,18 @@ impl Rewriter {
     /// position), for `go func` literals there (see `share`).
     pub(crate) fn share_top_level(&mut self, ts: &[proc_macro2::TokenTree]) {
         self.shared = vec![share::handles(&[], ts)];
+        self.owned = vec![moved::owned(&[], ts)];
+    }
+
+    /// Enters a function or function literal body: the code around it is another function's
+    /// (see `moved`). Hands back the frames to restore with [`Rewriter::leave_body`].
+    pub(crate) fn enter_body(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.frames)
+    }
+
+    /// Leaves a body entered with [`Rewriter::enter_body`].
+    pub(crate) fn leave_body(&mut self, frames: Vec<Frame>) {
+        self.frames = frames;
     }
 
     /// Makes a top-level `fn main()` run as the main goroutine (`go_syntax!`).
@@ -134,6 +183,19 @@ impl Rewriter {
     /// the runtime calls that record where they were called from.
     pub(crate) fn op(&self, name: &str, span: Span) -> TokenStream {
         crate::krate::op(&self.krate, name, span)
+    }
+
+    /// A channel operation on `chan` (`send`, `recv`, `recv_option`, `recv_ok`, `range`,
+    /// `close`), located at `span`: direction-checked by name when `chan` is a plain variable
+    /// (see [`crate::krate::named_op`]), else through `Ops`.
+    pub(crate) fn chan_op(
+        &self,
+        name: &str,
+        chan: &TokenStream,
+        args: &[TokenStream],
+        span: Span,
+    ) -> TokenStream {
+        crate::krate::chan_op(&self.krate, name, chan, None, args, span)
     }
 
     /// The crate path.

@@ -34,10 +34,34 @@ impl Rewriter {
         let go_forms: Vec<bool> = stmts.iter().map(|s| self.is_go_form(&s.tokens)).collect();
         let mut out = TokenStream::new();
         let n = stmts.len();
+        let is_loop = std::mem::take(&mut self.loop_body);
+        // What follows each statement, for `go func` captures used after it (`moved`).
+        let all = self.go_mode().then(|| {
+            std::rc::Rc::new(
+                stmts
+                    .iter()
+                    .map(|s| {
+                        let mut t = s.tokens.clone();
+                        t.extend(s.semi.iter().cloned());
+                        t
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        });
         for (k, st) in stmts.iter().enumerate() {
             let tail = k + 1 == n && st.semi.is_none();
             let next_go = go_forms.get(k + 1).copied().unwrap_or(false);
+            if let Some(stmts) = &all {
+                self.frames.push(super::Frame {
+                    stmts: stmts.clone(),
+                    at: k,
+                    is_loop,
+                });
+            }
             out.extend(self.statement(st, tail, value, next_go));
+            if all.is_some() {
+                self.frames.pop();
+            }
         }
         out
     }
@@ -108,8 +132,8 @@ impl Rewriter {
             return Some(if used {
                 self.recv_value(op, span)
             } else {
-                let f = self.op("recv_option", span);
-                quote_spanned!(span=> let _ = #f(&(#op));)
+                let recv = self.chan_op("recv_option", &op, &[], span);
+                quote_spanned!(span=> let _ = #recv;)
             });
         }
         if let Some(k) = find_colon_eq(ts) {
@@ -127,8 +151,8 @@ impl Rewriter {
             }
             let ch = self.expr(&ts[..k], true);
             let v = self.expr(rhs, true);
-            let f = self.op("send", span);
-            return Some(quote_spanned!(span=> #f(&(#ch), #v);));
+            let send = self.chan_op("send", &ch, &[v], span);
+            return Some(quote_spanned!(span=> #send;));
         }
         if !is_ident(ts.first(), "let")
             && let Some(eq) = (0..ts.len()).find(|&i| is_assign(ts, i))
@@ -198,8 +222,7 @@ impl Rewriter {
         if n == 2 && is_larrow(rhs, 0) && rhs.len() > 2 && operand_end(rhs, 2) == rhs.len() {
             let span = rhs[2].span();
             let op = self.expr(&rhs[2..], true);
-            let f = self.op("recv_ok", span);
-            return quote_spanned!(span=> #f(&(#op)));
+            return self.chan_op("recv_ok", &op, &[], span);
         }
         let parts = split_commas(rhs, false);
         if parts.len() == 1 {
@@ -282,6 +305,7 @@ impl Rewriter {
                 .at(for_span, "expected a loop body `{ ... }` after `for`");
             return TokenStream::new();
         };
+        self.loop_body = true;
         let body_tt = self.block_group(body, false);
         let header = &ts[1..ts.len() - 1];
         if header.is_empty() {
@@ -331,9 +355,8 @@ impl Rewriter {
             };
             let span = ch_toks[0].span();
             let ch = self.expr(ch_toks, true);
-            let range = self.op("range", span);
             let kw = proc_macro2::Ident::new("for", for_span);
-            let iter = quote_spanned!(span=> #range(&(#ch)));
+            let iter = self.chan_op("range", &ch, &[], span);
             return quote!(#prefix #kw #pat in #iter #body_tt);
         }
         if header.iter().any(|t| is_ident(Some(t), "in")) {
@@ -449,7 +472,10 @@ mod tests {
         );
         assert_eq!(
             rw(Mode::Rust, "v, ok := <-ch", false),
-            "# [allow (unused_mut)] let (mut v , mut ok) = < :: gocsp :: __private :: Ops > :: recv_ok (& (ch)) ;"
+            format!(
+                "# [allow (unused_mut)] let (mut v , mut ok) = {} ;",
+                crate::krate::named_text("recv_ok", "ch", None, &[])
+            )
         );
     }
 
@@ -457,12 +483,16 @@ mod tests {
     fn send_and_receive_statements() {
         assert_eq!(
             rw(Mode::Go, "ch <- v + 1\n<-done", false),
-            "< :: gocsp :: __private :: Ops > :: send (& (ch) , v + 1) ; let _ = < :: gocsp :: __private :: Ops > :: recv_option (& (done)) ;"
+            format!(
+                "{} ; let _ = {} ;",
+                crate::krate::named_text("send", "ch", None, &["v + 1"]),
+                crate::krate::named_text("recv_option", "done", None, &[])
+            )
         );
         // A trailing receive in a block whose value is used is the received value.
         assert_eq!(
             rw(Mode::Go, "<-ch", true),
-            "< :: gocsp :: __private :: Ops > :: recv (& (ch))"
+            crate::krate::named_text("recv", "ch", None, &[])
         );
     }
 
@@ -473,7 +503,10 @@ mod tests {
         // ... but ends a Rust statement before a Go form.
         assert_eq!(
             rw(Mode::Rust, "let x = f()\ntx <- x", false),
-            "let x = f () ; < :: gocsp :: __private :: Ops > :: send (& (tx) , x) ;"
+            format!(
+                "let x = f () ; {} ;",
+                crate::krate::named_text("send", "tx", None, &["x"])
+            )
         );
     }
 
@@ -492,11 +525,17 @@ mod tests {
         assert_eq!(rw(Mode::Go, "for { f() }", false), "loop { f () ; }");
         assert_eq!(
             rw(Mode::Go, "for v := range ch { f(v) }", false),
-            "for v in < :: gocsp :: __private :: Ops > :: range (& (ch)) { f (v) ; }"
+            format!(
+                "for v in {} {{ f (v) ; }}",
+                crate::krate::named_text("range", "ch", None, &[])
+            )
         );
         assert_eq!(
             rw(Mode::Go, "'outer: for range ch { break 'outer }", false),
-            "'outer : for _ in < :: gocsp :: __private :: Ops > :: range (& (ch)) { break 'outer ; }"
+            format!(
+                "'outer : for _ in {} {{ break 'outer ; }}",
+                crate::krate::named_text("range", "ch", None, &[])
+            )
         );
         assert_eq!(
             rw(Mode::Go, "for x in xs { f(x) }", false),

@@ -91,9 +91,7 @@ pub(crate) fn expand(
     // Types and untracked helpers by path; the calls whose location the runtime records
     // (blocking sites, panics) through `Ops`, located at the user's token.
     let p = |name: &str, at: Span| match name {
-        "block_forever" | "select" | "try_select" | "try_recv_now" | "try_send_now" => {
-            crate::krate::op(krate, name, at)
-        }
+        "block_forever" | "select" | "try_select" => crate::krate::op(krate, name, at),
         _ => {
             let name = proc_macro2::Ident::new(name, at);
             quote_spanned!(at=> #krate::__private::#name)
@@ -105,8 +103,8 @@ pub(crate) fn expand(
             quote_spanned!(span=> #f())
         }
         ([], Some(d)) => d.clone(),
-        ([one], Some(d)) => fast_path(&p, one, d),
-        _ => general(&p, biased, cases, default, span),
+        ([one], Some(d)) => fast_path(krate, &p, one, d),
+        _ => general(krate, &p, biased, cases, default, span),
     }
 }
 
@@ -114,7 +112,12 @@ type PathFn<'a> = dyn Fn(&str, Span) -> TokenStream + 'a;
 
 /// One case and `default`: a single non-blocking attempt, without the engine. The attempt
 /// runs in its own block, so operand temporaries are gone before the arm's body runs.
-fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream {
+fn fast_path(
+    krate: &TokenStream,
+    p: &PathFn<'_>,
+    case: &Case,
+    default: &TokenStream,
+) -> TokenStream {
     let body = &case.body;
     let body_tail = tail(body);
     match &case.op {
@@ -122,7 +125,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             let span = *span;
             let op = user_local("__gocsp_op", span);
             let got = user_local("__gocsp_got", span);
-            let try_recv = p("try_recv_now", span);
+            let try_recv = crate::krate::chan_op(krate, "try_recv_now", chan, Some(&op), &[], span);
             let (pat, bind) = match bind {
                 // Closed (`Some(None)`): the case is disabled, so `default` runs.
                 ExpBind::Option(inner) => {
@@ -137,7 +140,7 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             quote_spanned! {span=> {
                 let #got = {
                     let #op = &(#chan);
-                    #try_recv(#op)
+                    #try_recv
                 };
                 match #got {
                     ::core::option::Option::Some(#pat) => { #bind #body_tail }
@@ -152,13 +155,20 @@ fn fast_path(p: &PathFn<'_>, case: &Case, default: &TokenStream) -> TokenStream 
             let sent = local("__gocsp_sent", span);
             let rejected = local("__gocsp_rejected", span);
             let dropped = local("_gocsp_dropped", span);
-            let try_send = p("try_send_now", span);
+            let try_send = crate::krate::chan_op(
+                krate,
+                "try_send_now",
+                chan,
+                Some(&op),
+                &[quote!(#val)],
+                span,
+            );
             let default_tail = tail(default);
             quote_spanned! {span=> {
                 let #sent = {
                     let #op = &(#chan);
                     let #val = #value;
-                    #try_send(#op, #val)
+                    #try_send
                 };
                 match #sent {
                     ::core::result::Result::Ok(()) => #body,
@@ -204,6 +214,7 @@ fn bind_value(p: &PathFn<'_>, bind: &ExpBind, got: TokenStream, span: Span) -> T
 /// losing cases, their send values and the operands' temporaries are dropped there, before
 /// the chosen arm's body runs outside it.
 fn general(
+    krate: &TokenStream,
     p: &PathFn<'_>,
     biased: bool,
     cases: &[Case],
@@ -234,9 +245,9 @@ fn general(
         let body = &case.body;
         match &case.op {
             ExpOp::Recv { chan, bind, .. } => {
-                let new = p("RecvCase", cspan);
+                let new = crate::krate::chan_op(krate, "recv_case", chan, Some(&op), &[], cspan);
                 evals.extend(quote_spanned!(cspan=> let #op = &(#chan);));
-                news.extend(quote_spanned!(cspan=> let mut #c = #new::new(#op);));
+                news.extend(quote_spanned!(cspan=> let mut #c = #new;));
                 // What the chosen receive got: `Some(Some(v))`, `Some(None)` if closed.
                 let got = user_local(&format!("__gocsp_got{k}"), cspan);
                 slots.extend(quote_spanned!(cspan=> let mut #got = ::core::option::Option::None;));
@@ -268,10 +279,17 @@ fn general(
                 arms.extend(quote!(#pat => { #b #body }));
             }
             ExpOp::Send { chan, value, .. } => {
-                let new = p("SendCase", cspan);
                 let val = user_local(&format!("__gocsp_val{k}"), cspan);
+                let new = crate::krate::chan_op(
+                    krate,
+                    "send_case",
+                    chan,
+                    Some(&op),
+                    &[quote!(#val)],
+                    cspan,
+                );
                 evals.extend(quote_spanned!(cspan=> let #op = &(#chan); let #val = #value;));
-                news.extend(quote_spanned!(cspan=> let mut #c = #new::new(#op, #val);));
+                news.extend(quote_spanned!(cspan=> let mut #c = #new;));
                 arms.extend(quote!(#pat => #body,));
             }
         }

@@ -18,6 +18,11 @@ go_syntax! {
         <-ch
     }
 
+    // A receive that starts a statement stays an expression: `<-a + <-a` adds.
+    fn first_two(a <-chan i32) -> i32 {
+        <-a + <-a
+    }
+
     // A function returning a channel type.
     fn generate(n: i32) -> <-chan i32 {
         ch := make(chan i32, n)
@@ -177,6 +182,10 @@ fn main() {
     let ch = make!(chan i32, 1);
     ch.send(8);
     assert_eq!(first(ch.receiver()), 8);
+    let two = make!(chan i32, 2);
+    two.send(3);
+    two.send(4);
+    assert_eq!(first_two(two.receiver()), 7);
     assert_eq!(generate(3).iter().collect::<Vec<_>>(), [0, 1, 2]);
     statements();
     assert_eq!(lets_and_generics(), 3);
