@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use proc_macro2::{Delimiter, Ident, Span, TokenTree};
 
-use crate::tokens::{is_colon_eq, is_ident, is_lone_colon, is_punct, split_commas, to_vec};
+use crate::tokens::{is_colon_eq, is_ident, is_lone_colon, is_punct, to_vec};
 
 /// Type names whose values are neither `Copy` nor shared handles, with the fix to suggest:
 /// `true` for types that are `Clone`.
@@ -121,21 +121,9 @@ fn of_init(rhs: &[TokenTree]) -> Option<Owned> {
 pub(super) fn owned(params: &[TokenTree], body: &[TokenTree]) -> HashMap<String, Owned> {
     let mut count: HashMap<String, usize> = HashMap::new();
     let mut found: HashMap<String, Owned> = HashMap::new();
-    let mut pending: Vec<String> = Vec::new();
-    for part in split_commas(params, true) {
-        let (name, ty) = match (0..part.len()).find(|&i| is_lone_colon(part, i)) {
-            Some(c) => (&part[..c], &part[c + 1..]),
-            None if part.len() == 1 => {
-                pending.push(part[0].to_string());
-                continue;
-            }
-            None => part.split_at(1 + usize::from(is_ident(part.first(), "mut"))),
-        };
+    for (names, ty) in super::share::params_by_type(params) {
         let kind = of_type(ty);
-        for n in pending
-            .drain(..)
-            .chain(name.last().map(ToString::to_string))
-        {
+        for n in names {
             *count.entry(n.clone()).or_default() += 1;
             if let Some(k) = kind {
                 found.insert(n, k);

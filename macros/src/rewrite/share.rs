@@ -61,6 +61,19 @@ fn line(t: &TokenTree) -> usize {
 /// its body, at any depth.
 pub(super) fn handles(params: &[TokenTree], body: &[TokenTree]) -> HashSet<String> {
     let mut out = HashSet::new();
+    for (names, ty) in params_by_type(params) {
+        if names_handle(ty) && !is_punct(ty.first(), '&') {
+            out.extend(names);
+        }
+    }
+    body_handles(body, &mut out);
+    out
+}
+
+/// A function's parameters (Go or Rust style), grouped by the type they are declared with:
+/// Go's `a, b chan int` gives `([a, b], chan int)`, Rust's `mut x: T` gives `([x], T)`.
+pub(super) fn params_by_type(params: &[TokenTree]) -> Vec<(Vec<String>, &[TokenTree])> {
+    let mut out = Vec::new();
     let mut pending = Vec::new();
     for part in split_commas(params, true) {
         let (name, ty) = match (0..part.len()).find(|&i| is_lone_colon(part, i)) {
@@ -73,12 +86,10 @@ pub(super) fn handles(params: &[TokenTree], body: &[TokenTree]) -> HashSet<Strin
         };
         let names = pending
             .drain(..)
-            .chain(name.last().map(ToString::to_string));
-        if names_handle(ty) && !is_punct(ty.first(), '&') {
-            out.extend(names);
-        }
+            .chain(name.last().map(ToString::to_string))
+            .collect();
+        out.push((names, ty));
     }
-    body_handles(body, &mut out);
     out
 }
 

@@ -69,6 +69,62 @@ impl<C: AnyChan + ?Sized> Operand for C {
     }
 }
 
+/// The implementations of one capability's trait, one per direction that allows it: each
+/// method forwards to [`Ops`] (or builds the select case).
+macro_rules! direction_impls {
+    (send: $tr:ident for $($dir:ident),+) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<T, N, C: AnyChan<Elem = T, Dir = $dir>> $tr<T, N, C> for $dir {
+            #[track_caller]
+            #[inline]
+            fn send(op: Operation<'_, Self, C, T, N>, v: T) {
+                Ops::send(op.0, v)
+            }
+            #[track_caller]
+            #[inline]
+            fn try_send_now(op: Operation<'_, Self, C, T, N>, v: T) -> Result<(), T> {
+                Ops::try_send_now(op.0, v)
+            }
+            #[inline]
+            fn send_case(op: Operation<'_, Self, C, T, N>, v: T) -> SendCase<'_, T> {
+                SendCase::new(op.0, v)
+            }
+        }
+    )+};
+    (close: $tr:ident for $($dir:ident),+) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<T, N, C: AnyChan<Elem = T, Dir = $dir>> $tr<T, N, C> for $dir {
+            #[track_caller]
+            #[inline]
+            fn close(op: Operation<'_, Self, C, T, N>) {
+                Ops::close(op.0)
+            }
+        }
+    )+};
+    (recv: $tr:ident for $($dir:ident),+) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<T, N, C: AnyChan<Elem = T, Dir = $dir>> $tr<T, N, C> for $dir {
+            #[track_caller]
+            #[inline]
+            fn recv_option(op: Operation<'_, Self, C, T, N>) -> Option<T> {
+                Ops::recv_option(op.0)
+            }
+            #[inline]
+            fn range(op: Operation<'_, Self, C, T, N>) -> Range<'_, T> {
+                Ops::range(op.0)
+            }
+            #[inline]
+            fn try_recv_now(op: Operation<'_, Self, C, T, N>) -> Option<Option<T>> {
+                Ops::try_recv_now(op.0)
+            }
+            #[inline]
+            fn recv_case(op: Operation<'_, Self, C, T, N>) -> RecvCase<'_, T> {
+                RecvCase::new(op.0)
+            }
+        }
+    )+};
+}
+
 macro_rules! direction_traits {
     ($send:ident, $recv:ident, $close:ident, $send_msg:literal, $recv_msg:literal, $close_msg:literal) => {
         /// Step 2 for `ch <- v`: implemented by [`Both`] and [`SendOnly`].
@@ -119,98 +175,9 @@ macro_rules! direction_traits {
             fn close(op: Operation<'_, Self, C, T, N>);
         }
 
-        #[diagnostic::do_not_recommend]
-        impl<T, N, C: AnyChan<Elem = T, Dir = Both>> $send<T, N, C> for Both {
-            #[track_caller]
-            #[inline]
-            fn send(op: Operation<'_, Self, C, T, N>, v: T) {
-                Ops::send(op.0, v)
-            }
-            #[track_caller]
-            #[inline]
-            fn try_send_now(op: Operation<'_, Self, C, T, N>, v: T) -> Result<(), T> {
-                Ops::try_send_now(op.0, v)
-            }
-            #[inline]
-            fn send_case(op: Operation<'_, Self, C, T, N>, v: T) -> SendCase<'_, T> {
-                SendCase::new(op.0, v)
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl<T, N, C: AnyChan<Elem = T, Dir = Both>> $close<T, N, C> for Both {
-            #[track_caller]
-            #[inline]
-            fn close(op: Operation<'_, Self, C, T, N>) {
-                Ops::close(op.0)
-            }
-        }
-        #[diagnostic::do_not_recommend]
-        impl<T, N, C: AnyChan<Elem = T, Dir = SendOnly>> $send<T, N, C> for SendOnly {
-            #[track_caller]
-            #[inline]
-            fn send(op: Operation<'_, Self, C, T, N>, v: T) {
-                Ops::send(op.0, v)
-            }
-            #[track_caller]
-            #[inline]
-            fn try_send_now(op: Operation<'_, Self, C, T, N>, v: T) -> Result<(), T> {
-                Ops::try_send_now(op.0, v)
-            }
-            #[inline]
-            fn send_case(op: Operation<'_, Self, C, T, N>, v: T) -> SendCase<'_, T> {
-                SendCase::new(op.0, v)
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl<T, N, C: AnyChan<Elem = T, Dir = SendOnly>> $close<T, N, C> for SendOnly {
-            #[track_caller]
-            #[inline]
-            fn close(op: Operation<'_, Self, C, T, N>) {
-                Ops::close(op.0)
-            }
-        }
-        #[diagnostic::do_not_recommend]
-        impl<T, N, C: AnyChan<Elem = T, Dir = Both>> $recv<T, N, C> for Both {
-            #[track_caller]
-            #[inline]
-            fn recv_option(op: Operation<'_, Self, C, T, N>) -> Option<T> {
-                Ops::recv_option(op.0)
-            }
-            #[inline]
-            fn range(op: Operation<'_, Self, C, T, N>) -> Range<'_, T> {
-                Ops::range(op.0)
-            }
-            #[inline]
-            fn try_recv_now(op: Operation<'_, Self, C, T, N>) -> Option<Option<T>> {
-                Ops::try_recv_now(op.0)
-            }
-            #[inline]
-            fn recv_case(op: Operation<'_, Self, C, T, N>) -> RecvCase<'_, T> {
-                RecvCase::new(op.0)
-            }
-        }
-        #[diagnostic::do_not_recommend]
-        impl<T, N, C: AnyChan<Elem = T, Dir = RecvOnly>> $recv<T, N, C> for RecvOnly {
-            #[track_caller]
-            #[inline]
-            fn recv_option(op: Operation<'_, Self, C, T, N>) -> Option<T> {
-                Ops::recv_option(op.0)
-            }
-            #[inline]
-            fn range(op: Operation<'_, Self, C, T, N>) -> Range<'_, T> {
-                Ops::range(op.0)
-            }
-            #[inline]
-            fn try_recv_now(op: Operation<'_, Self, C, T, N>) -> Option<Option<T>> {
-                Ops::try_recv_now(op.0)
-            }
-            #[inline]
-            fn recv_case(op: Operation<'_, Self, C, T, N>) -> RecvCase<'_, T> {
-                RecvCase::new(op.0)
-            }
-        }
+        direction_impls!(send: $send for Both, SendOnly);
+        direction_impls!(close: $close for Both, SendOnly);
+        direction_impls!(recv: $recv for Both, RecvOnly);
     };
 }
 
