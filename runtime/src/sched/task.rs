@@ -71,8 +71,8 @@ pub(crate) enum Body {
 pub(crate) const DIED: &str =
     "goroutine never finished: its runtime was dropped while it was blocked";
 
-/// The receiving end of a goroutine's result, as its control block sees it (without the
-/// result's type): [`JoinHandle`](super::JoinHandle)'s channel.
+/// Where a goroutine's result goes, as its control block sees it (without the result's type):
+/// the one-shot slot a `JoinHandle` waits on, implemented above the core (`goroutine/`).
 pub(crate) trait JoinSlot: Send + Sync {
     /// Delivers "the goroutine died" to the joiner.
     fn abandon(&self);
@@ -92,7 +92,7 @@ pub(crate) struct Task {
     block_site: AtomicPtr<Location<'static>>,
     /// Set once, by whoever kills the goroutine (module docs).
     dead: AtomicBool,
-    /// The join channel of a goroutine started with `spawn`, told when it dies.
+    /// The join slot of a goroutine started with `spawn`, told when it dies.
     join: Option<Weak<dyn JoinSlot>>,
     /// Index in the registry shard (see `registry.rs`).
     pub(crate) slot: AtomicUsize,
