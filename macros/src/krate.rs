@@ -106,15 +106,22 @@ pub(crate) fn chan_op(
             )
         };
     };
-    let module = Ident::new("__gocsp_name", span);
-    name.set_span(span);
+    // The name's module is spanned inside the expansion, not at the user's tokens: rustc does
+    // not lint items made by another crate's macro (a lowercase type name, a type never
+    // constructed), so it carries no `allow`, which a crate that forbids those lints would
+    // reject.
+    let hygiene = Span::mixed_site().located_at(span);
+    let module = Ident::new("__gocsp_name", hygiene);
+    name.set_span(hygiene);
+    let declare = quote_spanned! {hygiene=>
+        mod #module {
+            pub(super) struct #name;
+        }
+    };
     quote_spanned! {span=>
         <_ as #krate::__private::#which<_, _, _>>::#method(
             {
-                #[allow(non_camel_case_types, dead_code, unreachable_pub)]
-                mod #module {
-                    pub(super) struct #name;
-                }
+                #declare
                 <_ as #krate::__private::Operand>::operand::<#module::#name>(#operand)
             }
             #(, #args)*
