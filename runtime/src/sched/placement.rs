@@ -9,7 +9,7 @@
 //! | **long runners**: its goroutines run `LONG_RUN` or more between parks | dealt out, every spawn |
 //! | **talkers**: its goroutines park (or finish) sooner | the spawner's worker |
 //! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out |
-//! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, whatever the class |
+//! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, where the rules above would keep it local |
 //!
 //! The burst rule is what spreads a worker pool the first time: its goroutines block on their
 //! job channel as soon as they start, so no queue ever looks like a backlog to steal from, and
@@ -133,13 +133,6 @@ pub(crate) fn deal(site: &'static Location<'static>, tick: u32, workers: usize) 
         return None;
     }
     let key = key(site);
-    let s = slot(key);
-    if s.site.load(Ordering::Relaxed) == key {
-        let live = s.live.load(Ordering::Relaxed);
-        if live >= CROWD {
-            return Some(segment(s, live, workers));
-        }
-    }
     let score = score(key);
     let spread = if score >= HOT {
         true
@@ -155,10 +148,19 @@ pub(crate) fn deal(site: &'static Location<'static>, tick: u32, workers: usize) 
             })
             .unwrap_or(false)
     };
-    if !spread {
-        return None;
+    let s = slot(key);
+    if spread {
+        return Some(s.next.fetch_add(1, Ordering::Relaxed) % workers);
     }
-    Some(slot(key).next.fetch_add(1, Ordering::Relaxed) % workers)
+    // Kept local by its class: unless it is a crowd. (Not before the rules above: a burst or
+    // long runners dealt one by one spread evenly, and segments would undo that.)
+    if s.site.load(Ordering::Relaxed) == key {
+        let live = s.live.load(Ordering::Relaxed);
+        if live >= CROWD {
+            return Some(segment(s, live, workers));
+        }
+    }
+    None
 }
 
 /// The worker a crowd's spawn goes to: the current segment's, or the next worker's once the
@@ -346,7 +348,7 @@ mod tests {
         }
         // 16 on 16 workers: one each would be a hop per spawn; SEGMENT_MIN together instead.
         let dealt: Vec<usize> = (0..2 * SEGMENT_MIN)
-            .map(|_| deal(small, 1, 16).unwrap())
+            .map(|t| deal(small, t, 16).unwrap())
             .collect();
         let first = SEGMENT_MIN as usize;
         assert!(dealt[..first].iter().all(|&w| w == dealt[0]), "{dealt:?}");
@@ -360,10 +362,27 @@ mod tests {
             parked_first(big);
         }
         let dealt: Vec<usize> = (0..2 * SEGMENT_MAX)
-            .map(|_| deal(big, 1, 2).unwrap())
+            .map(|t| deal(big, t, 2).unwrap())
             .collect();
         let first = SEGMENT_MAX as usize;
         assert!(dealt[..first].iter().all(|&w| w == dealt[0]), "{dealt:?}");
         assert!(dealt[first..].iter().all(|&w| w != dealt[0]), "{dealt:?}");
+    }
+
+    #[test]
+    fn a_burst_from_a_crowded_site_is_still_dealt_one_by_one() {
+        let site = here();
+        for _ in 0..CROWD {
+            parked_first(site);
+        }
+        // In one run of the spawner: past the local share, round-robin, not segments.
+        let dealt: Vec<Option<usize>> = (0..BURST_LOCAL + 4).map(|_| deal(site, 9, 4)).collect();
+        let rest: Vec<usize> = dealt[BURST_LOCAL as usize..]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        let distinct: std::collections::HashSet<usize> = rest.iter().copied().collect();
+        assert_eq!(distinct.len(), 4, "one to each worker: {dealt:?}");
     }
 }
