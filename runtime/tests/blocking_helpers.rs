@@ -14,7 +14,6 @@ mod common;
 
 #[cfg(not(any(loom, miri)))]
 mod scenarios {
-    use std::io::Write;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
@@ -22,12 +21,7 @@ mod scenarios {
 
     use gocsp::{Runtime, blocking};
 
-    use crate::common::{panic_message, wait_blocked};
-
-    fn say(s: &str) {
-        println!("{s}");
-        std::io::stdout().flush().unwrap();
-    }
+    use crate::common::{panic_message, say, wait_blocked};
 
     /// Rounds of two calls where the first receives what the second sends (a rendezvous), so
     /// they can only finish on two threads at once. One worker runs both callers back to back,

@@ -14,11 +14,12 @@ mod common;
 
 #[cfg(not(loom))]
 mod scenarios {
-    use std::io::Write;
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use gocsp::{Chan, GoroutineState, Select, WaitGroup, context};
+
+    use crate::common::say;
 
     /// Waits until `n` goroutines are parked (so the dump is complete and stable).
     fn wait_parked(n: usize) {
@@ -39,11 +40,6 @@ mod scenarios {
     /// Go's `select {}`.
     fn block_forever() {
         Select::new().select();
-    }
-
-    fn say(s: &str) {
-        println!("{s}");
-        std::io::stdout().flush().unwrap();
     }
 
     /// A goroutine parked in a select with cases that never become ready.

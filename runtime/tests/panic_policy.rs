@@ -11,10 +11,11 @@ mod common;
 
 #[cfg(not(loom))]
 mod scenarios {
-    use std::io::Write;
     use std::time::Duration;
 
     use gocsp::{Builder, PanicPolicy, Runtime};
+
+    use crate::common::say;
 
     use gocsp::Chan;
 
@@ -23,11 +24,6 @@ mod scenarios {
     fn gate() -> (Chan<()>, Chan<()>) {
         let g = Chan::new(0);
         (g.clone(), g)
-    }
-
-    fn say(s: &str) {
-        println!("{s}");
-        std::io::stdout().flush().unwrap();
     }
 
     fn boom(go_ahead: Chan<()>) -> u32 {

@@ -14,18 +14,12 @@ mod common;
 
 #[cfg(not(loom))]
 mod scenarios {
-    use std::io::Write;
     use std::sync::mpsc;
     use std::time::Duration;
 
     use gocsp::{Chan, JoinHandle, Runtime, Select};
 
-    use crate::common::{HANG_GUARD, panic_message, wait_blocked};
-
-    fn say(s: &str) {
-        println!("{s}");
-        std::io::stdout().flush().unwrap();
-    }
+    use crate::common::{HANG_GUARD, panic_message, say, wait_blocked};
 
     /// Joins on a helper thread; prints `join <name>: Ok(..)`, `Err(<message>)` or `hung`.
     fn report_join<T: Send + std::fmt::Debug + 'static>(name: &str, h: JoinHandle<T>) {

@@ -12,19 +12,13 @@ mod common;
 
 #[cfg(not(any(loom, miri)))]
 mod scenarios {
-    use std::io::Write;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
     use gocsp::time::{self, Ticker};
 
-    use crate::common::panic_of;
-
-    fn say(s: &str) {
-        println!("{s}");
-        std::io::stdout().flush().unwrap();
-    }
+    use crate::common::{panic_of, say};
 
     /// Go's `TestAfterStress`: a goroutine keeps scheduling 1 ns sleeps while the main thread
     /// receives 100 ticks of a 1 ns ticker; then an `after` must still be served.

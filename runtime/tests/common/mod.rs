@@ -11,6 +11,14 @@ use std::time::{Duration, Instant};
 
 use gocsp::{GoroutineInfo, GoroutineState};
 
+/// Prints a line a child-process scenario reports to its parent, flushed at once (the child
+/// may end the process right after, without flushing).
+pub(crate) fn say(s: &str) {
+    use std::io::Write;
+    println!("{s}");
+    std::io::stdout().flush().unwrap();
+}
+
 /// How long a helper waits for something that must happen before calling it a hang.
 pub(crate) const HANG_GUARD: Duration = Duration::from_secs(30);
 
