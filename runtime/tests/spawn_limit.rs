@@ -205,9 +205,26 @@ fn child_spawns_past_stacks_cached_by_many_runtimes() {
         }
         wait_until("the burst to end", || gocsp::num_goroutine() == 0);
     }
-    // Now goroutines that really start (each takes a stack) until a spawn is refused.
+    // Now goroutines that really start (each takes a stack) until a spawn is refused; every
+    // 1,000 they are let start, so their stacks are really taken.
+    let (spawned, err) = spawn_blocked_until_refused(Some(1_000));
+    assert_eq!(err.kind(), SpawnLimit::MapCount);
+    println!("{spawned} started, then refused: {err}");
+    wait_until("the goroutines to end", || gocsp::num_goroutine() == 0);
+    assert_eq!(gocsp::spawn(|| 1).join().unwrap(), 1);
+}
+
+/// Spawns goroutines that block on one gate until `try_spawn` refuses one, waiting for the
+/// accepted ones to start every `settle_every` spawns and at the end; then opens the gate.
+/// Returns how many were accepted and the refusal.
+fn spawn_blocked_until_refused(settle_every: Option<usize>) -> (usize, gocsp::SpawnError) {
     let gate: Chan<()> = Chan::new(0);
     let started = Arc::new(AtomicUsize::new(0));
+    let all_started = |spawned: usize| {
+        wait_until("the accepted goroutines to start", || {
+            started.load(Ordering::Relaxed) == spawned
+        })
+    };
     let mut spawned = 0;
     let err = loop {
         let (rx, counter) = (gate.receiver(), started.clone());
@@ -218,21 +235,13 @@ fn child_spawns_past_stacks_cached_by_many_runtimes() {
             Ok(_) => spawned += 1,
             Err(e) => break e,
         }
-        if spawned % 1_000 == 0 {
-            // Let them start, so their stacks are really taken.
-            wait_until("the goroutines to start", || {
-                started.load(Ordering::Relaxed) == spawned
-            });
+        if settle_every.is_some_and(|n| spawned % n == 0) {
+            all_started(spawned);
         }
     };
-    wait_until("every accepted goroutine to start", || {
-        started.load(Ordering::Relaxed) == spawned
-    });
-    assert_eq!(err.kind(), SpawnLimit::MapCount);
-    println!("{spawned} started, then refused: {err}");
+    all_started(spawned);
     gate.close();
-    wait_until("the goroutines to end", || gocsp::num_goroutine() == 0);
-    assert_eq!(gocsp::spawn(|| 1).join().unwrap(), 1);
+    (spawned, err)
 }
 
 #[test]
@@ -261,24 +270,8 @@ fn child_spawns_until_the_address_space_runs_out() {
         return;
     }
     let _dog = Watchdog::new("the address space scenario", Duration::from_secs(240));
-    let gate: Chan<()> = Chan::new(0);
-    let started = Arc::new(AtomicUsize::new(0));
-    let mut spawned = 0;
-    let err = loop {
-        let (rx, counter) = (gate.receiver(), started.clone());
-        match gocsp::try_spawn(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-            rx.recv()
-        }) {
-            Ok(_) => spawned += 1,
-            Err(e) => break e,
-        }
-    };
-    wait_until("every accepted goroutine to start", || {
-        started.load(Ordering::Relaxed) == spawned
-    });
+    let (spawned, err) = spawn_blocked_until_refused(None);
     println!("{spawned} started, then refused ({:?}): {err}", err.kind());
-    gate.close();
     wait_until("the goroutines to end", || gocsp::num_goroutine() == 0);
     assert_eq!(gocsp::spawn(|| 1).join().unwrap(), 1);
 }
