@@ -1,4 +1,5 @@
-//! Helpers shared by the example programs: headings for their printed accounts, and a
+//! Helpers shared by the example programs: headings for their printed accounts, Go's
+//! `fmt.Println` for the Go ports (it keeps what they print, so they can check it), and a
 //! recover-style helper that turns a panic into an error, like Go's
 //! `defer func() { if r := recover(); r != nil { ... } }()`.
 #![forbid(unsafe_code)]
@@ -64,4 +65,23 @@ pub fn recover<R>(f: impl FnOnce() -> R) -> Result<R, String> {
         }
     });
     result.map_err(|p| panic_message(p.as_ref()))
+}
+
+/// Go's `fmt` package, as much of it as the Go ports use: `fmt::Println` prints a line and also
+/// keeps it, so a program can check what it printed (`fmt::take`).
+#[allow(non_snake_case)]
+pub mod fmt {
+    static OUT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+    /// Prints `line` and keeps it.
+    pub fn Println(line: impl std::fmt::Display) {
+        let line = line.to_string();
+        println!("{line}");
+        OUT.lock().expect("not poisoned").push(line);
+    }
+
+    /// The lines printed since the last call.
+    pub fn take() -> Vec<String> {
+        std::mem::take(&mut OUT.lock().expect("not poisoned"))
+    }
 }

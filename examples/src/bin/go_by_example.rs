@@ -17,22 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use gocsp::prelude::*;
 
-/// Go's `fmt.Println`, which also keeps each line so the programs can check what they
-/// printed.
-mod fmt {
-    static OUT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-    pub(crate) fn Println(line: impl std::fmt::Display) {
-        let line = line.to_string();
-        println!("{line}");
-        OUT.lock().expect("not poisoned").push(line);
-    }
-
-    /// The lines printed since the last call.
-    pub(crate) fn take() -> Vec<String> {
-        std::mem::take(&mut OUT.lock().expect("not poisoned"))
-    }
-}
+use gocsp_examples::fmt;
 
 /// Go's `rand.Intn`: a small xorshift generator shared by all goroutines (no `rand`
 /// dependency).

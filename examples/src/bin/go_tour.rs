@@ -14,21 +14,7 @@ use std::sync::Arc;
 
 use gocsp::prelude::*;
 
-/// Go's `fmt.Println`, which also keeps each line so the pages can check what they printed.
-mod fmt {
-    static OUT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-    pub(crate) fn Println(line: impl std::fmt::Display) {
-        let line = line.to_string();
-        println!("{line}");
-        OUT.lock().expect("not poisoned").push(line);
-    }
-
-    /// The lines printed since the last call.
-    pub(crate) fn take() -> Vec<String> {
-        std::mem::take(&mut OUT.lock().expect("not poisoned"))
-    }
-}
+use gocsp_examples::fmt;
 
 // ---- 1. Goroutines ------------------------------------------------------------------------
 
