@@ -14,8 +14,8 @@
 //! Layout of a slab stack, addresses growing upwards:
 //!
 //! ```text
-//! limit            limit + page                          base = limit + stride
-//! | guard (1 page) | usable (size, whole pages) ...      | next stack's guard ...
+//! limit            limit + page                  base   end = limit + stride
+//! | guard (1 page) | usable (size - WARM_BYTES) ... | warm | next stack's guard ...
 //! ```
 //!
 //! The guard is the lowest page of every stack, so the page below a stack's usable part is
@@ -33,9 +33,9 @@ use corosensei::stack::{DefaultStack, Stack, StackPointer};
 /// `madvise` advice that installs guard pages in a range (Linux 6.13+); not yet in `libc`.
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
-/// `madvise` advice that allocates the pages of a range as a write would, without writing
-/// (Linux 5.14+): present pages are left as they are.
-const MADV_POPULATE_WRITE: libc::c_int = 23;
+/// Bytes at the top of every slab slot kept out of the goroutine's stack: the warmer's word
+/// (`Slab::warm`), which only the warmer ever writes and nothing reads.
+const WARM_BYTES: usize = 64;
 
 /// The environment variable that, set to `0`, forces one mapping per stack.
 pub(crate) const SLABS_ENV: &str = "GOCSP_STACK_SLABS";
@@ -85,8 +85,8 @@ pub(crate) enum GoStack {
     Slab {
         /// Lowest address: the guard page.
         limit: usize,
-        /// Highest address (exclusive): where the stack starts.
-        base: usize,
+        /// Highest address of the slot (exclusive); the stack starts `WARM_BYTES` below it.
+        end: usize,
         _valgrind: ValgrindStackRegistration,
     },
     Mapped(DefaultStack),
@@ -102,7 +102,7 @@ impl GoStack {
     /// (slab stacks only; a mapped stack is unmapped by dropping it instead). The next use
     /// finds zeroed pages.
     pub(crate) fn release_memory(&self) {
-        if let GoStack::Slab { limit, base, .. } = *self {
+        if let GoStack::Slab { limit, end, .. } = *self {
             let page = page_size();
             // SAFETY: the usable part of a slab stack we own (no coroutine runs on an idle
             // stack); `MADV_DONTNEED` on private anonymous memory only drops its contents,
@@ -110,7 +110,7 @@ impl GoStack {
             unsafe {
                 libc::madvise(
                     (limit + page) as *mut libc::c_void,
-                    base - limit - page,
+                    end - limit - page,
                     libc::MADV_DONTNEED,
                 );
             }
@@ -126,21 +126,23 @@ impl Drop for GoStack {
     }
 }
 
-// SAFETY: a slab stack is `size` usable bytes (at least one page, corosensei's
-// `MIN_STACK_SIZE`) between `limit + page` and `base`, both page-aligned and so aligned to
-// `STACK_ALIGNMENT`; the page at `limit` is a guard installed by `MADV_GUARD_INSTALL` when the
-// slab was mapped (`Slab::map`), before any slot is handed out, and nothing removes it
-// (`MADV_DONTNEED` and `MADV_POPULATE_WRITE` are only ever applied to usable pages), so any
-// access to it faults. Each slot is owned by at most one `GoStack` at a time (`Slab::carve`
-// hands each out once; pools move them), so no two coroutines share one, and a stack is only
-// reused after its coroutine returned (`into_stack`). The warmer's `MADV_POPULATE_WRITE` never
-// changes a present page. Slab memory is never unmapped, so `base` stays valid for as long as
-// the `GoStack` lives. `DefaultStack` upholds the same contract with an `mprotect`ed guard.
+// SAFETY: a slab stack is the `size - WARM_BYTES` bytes between `limit + page` and
+// `base = end - WARM_BYTES` (`size` is at least one page, so this is more than corosensei's
+// `MIN_STACK_SIZE`); `limit + page` is page-aligned and `base` is 64-aligned, so both are
+// aligned to `STACK_ALIGNMENT`. The page at `limit` is a guard installed by
+// `MADV_GUARD_INSTALL` when the slab was mapped (`Slab::map`), before any slot is handed out,
+// and nothing removes it (`MADV_DONTNEED` is only ever applied to usable pages), so any access
+// to it faults. Each slot is owned by at most one `GoStack` at a time (`Slab::carve` hands
+// each out once; pools move them), so no two coroutines share one, and a stack is only reused
+// after its coroutine returned (`into_stack`). The warmer writes only the `WARM_BYTES` above
+// `base`, which are not part of the stack. Slab memory is never unmapped, so `base` stays
+// valid for as long as the `GoStack` lives. `DefaultStack` upholds the same contract with an
+// `mprotect`ed guard.
 unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
         match self {
-            GoStack::Slab { base, .. } => StackPointer::new(*base).expect("stack base"),
+            GoStack::Slab { end, .. } => StackPointer::new(*end - WARM_BYTES).expect("stack base"),
             GoStack::Mapped(s) => s.base(),
         }
     }
@@ -223,28 +225,28 @@ impl Slab {
     /// on another core while the workers run goroutines (a burst of spawns on a machine with a
     /// core to spare). Only for slabs mapped ahead of a burst (`Class::reserve`): a program
     /// with a handful of goroutines never pays for pages it will not use.
+    ///
+    /// The warmer writes each slot's warm word, an ordinary page fault. It used to ask for the
+    /// pages with `MADV_POPULATE_WRITE`, a little cheaper per page, but that holds the
+    /// process's `mmap_lock` for the whole range, and every `mmap`/`mprotect` meanwhile (the
+    /// allocator growing a worker's heap for control blocks) waited for it: a worker spawning
+    /// 100,000 goroutines sat idle 60% of the time. A fault takes only its mapping's lock.
     pub(crate) fn warm(&self) {
         if self.left == 0 {
             return;
         }
         let (start, stride, count) = (self.next, self.stride, self.left);
         in_background(Box::new(move || {
-            let page = page_size();
-            // Top page of slot i: just below its base, `start + (i + 1) * stride`.
-            // SAFETY: every range is the top usable page of a slot of a slab, which is never
-            // unmapped; `MADV_POPULATE_WRITE` allocates missing pages as zeroed and leaves
-            // present ones (and their contents) alone, so a slot already handed out to a
-            // goroutine, even one running now, is unaffected. A failure only leaves the faults
-            // to the goroutines.
-            let _ = unsafe {
-                advise_each(
-                    start + stride - page,
-                    stride,
-                    count,
-                    page,
-                    MADV_POPULATE_WRITE,
-                )
-            };
+            // Last slot first: spawns carve from the front, so when goroutines catch up with
+            // the warmer they fault their own pages at one end while it faults the other's.
+            for i in (0..count).rev() {
+                let word = (start + (i + 1) * stride - WARM_BYTES) as *mut u8;
+                // SAFETY: the warm word of a slot of a slab, which is never unmapped: mapped
+                // writable memory that no stack covers (`base` is below it) and that only this
+                // thread ever accesses, so the write races with nothing, even when the slot
+                // was handed out meanwhile.
+                unsafe { word.write_volatile(1) };
+            }
         }));
     }
 
@@ -259,10 +261,10 @@ impl Slab {
         let page = page_size();
         Some(GoStack::Slab {
             limit,
-            base: limit + self.stride,
+            end: limit + self.stride,
             _valgrind: ValgrindStackRegistration::new(
                 (limit + page) as *mut u8,
-                self.stride - page,
+                self.stride - page - WARM_BYTES,
             ),
         })
     }
