@@ -231,25 +231,30 @@ impl Slab {
     /// process's `mmap_lock` for the whole range, and every `mmap`/`mprotect` meanwhile (the
     /// allocator growing a worker's heap for control blocks) waited for it: a worker spawning
     /// 100,000 goroutines sat idle 60% of the time. A fault takes only its mapping's lock.
-    pub(crate) fn warm(&self) {
-        if self.left == 0 {
-            return;
-        }
+    ///
+    /// Returns the work, to be run on the `gocsp-stacks` thread (`in_background`, or directly
+    /// by a job already there).
+    pub(crate) fn warmer(&self) -> Job {
         let (start, stride, count) = (self.next, self.stride, self.left);
-        in_background(Box::new(move || {
-            // Last slot first: spawns carve from the front, so when goroutines catch up with
-            // the warmer they fault their own pages at one end while it faults the other's.
-            for i in (0..count).rev() {
-                let word = (start + (i + 1) * stride - WARM_BYTES) as *mut u8;
-                // SAFETY: the warm word of a slot of a slab, which is never unmapped: mapped
-                // writable memory that no stack covers (`base` is below it) and that only this
-                // thread ever accesses, so the write races with nothing, even when the slot
-                // was handed out meanwhile.
-                unsafe { word.write_volatile(1) };
-            }
-        }));
+        Box::new(move || warm_slots(start, stride, count))
     }
+}
 
+/// Touches the warm word of slots `0..count` of the slab run starting at `start`, last slot
+/// first: spawns carve from the front, so when goroutines catch up with the warmer they fault
+/// their own pages at one end while it faults the other's.
+fn warm_slots(start: usize, stride: usize, count: usize) {
+    for i in (0..count).rev() {
+        let word = (start + (i + 1) * stride - WARM_BYTES) as *mut u8;
+        // SAFETY: the warm word of a slot of a slab, which is never unmapped: mapped writable
+        // memory that no stack covers (`base` is below it) and that only the stacks thread
+        // ever accesses, so the write races with nothing, even when the slot was handed out
+        // meanwhile.
+        unsafe { word.write_volatile(1) };
+    }
+}
+
+impl Slab {
     /// Hands out the next slot, if any is left.
     pub(crate) fn carve(&mut self) -> Option<GoStack> {
         if self.left == 0 {
@@ -270,7 +275,10 @@ impl Slab {
     }
 }
 
-/// Ranges advised per `process_madvise` call (the kernel takes up to 1024).
+/// Ranges advised per `process_madvise` call (the kernel takes up to 1024). Each call holds
+/// the process's `mmap_lock` throughout, and a worker whose allocator grows its heap
+/// (`mprotect`) waits for it: 512 guard pages held it about 250 us, 32 hold it about 16 us,
+/// and the system call itself is still a small part of the cost.
 const RANGES_PER_CALL: usize = 512;
 
 /// Installs a guard page at `start + i * stride` for `i < count`.
@@ -351,7 +359,7 @@ fn self_pidfd() -> Option<libc::c_long> {
 }
 
 /// Work for the stacks thread.
-type Job = Box<dyn FnOnce() + Send>;
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 static JOBS: Mutex<VecDeque<Job>> = Mutex::new(VecDeque::new());
 static JOBS_READY: Condvar = Condvar::new();

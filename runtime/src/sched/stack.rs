@@ -29,7 +29,8 @@
 //! `spare >= 0` (scavenging), so a reservation that succeeded always finds its stack. Stacks in
 //! worker caches are not counted (another worker's goroutine can't use them); the reservations
 //! a worker's cache made unnecessary go back in batches (`Cache::credit`): `spare` may read low,
-//! never high. In a burst the next slab is mapped ahead and warmed (`Class::grow_ahead`).
+//! never high. In a burst the `gocsp-stacks` thread maps the next slab ahead, installs its
+//! guards and faults in its slots' top pages, on its own core (`Class::grow_ahead`).
 //!
 //! **Scavenging.** Every `SCAVENGE_EVERY` sysmon has the `gocsp-stacks` thread return the memory
 //! of pooled stacks that went unused for a whole period, and of hot stacks beyond `HOT_KEEP`
@@ -37,7 +38,7 @@
 //! `munmap` on the fallback path.
 
 use std::io;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::limits::{SpawnError, SpawnLimit, limit, process_limit_kind};
@@ -75,6 +76,8 @@ pub(crate) struct Class {
     /// Slab path: when a spawn takes `spare` down through this, the next slab is mapped (and
     /// warmed) ahead of need; 0 on the fallback path.
     ahead_mark: isize,
+    /// A slab is being mapped ahead on the stacks thread (at most one at a time).
+    mapping_ahead: AtomicBool,
     inner: Mutex<ClassInner>,
 }
 
@@ -111,6 +114,7 @@ impl Class {
             size,
             spare: AtomicIsize::new(0),
             ahead_mark,
+            mapping_ahead: AtomicBool::new(false),
             inner: Mutex::new(ClassInner {
                 hot: Vec::new(),
                 cold: Vec::new(),
@@ -134,12 +138,14 @@ impl Class {
         self.reserve_slow()
     }
 
-    /// Slab path, in a burst of spawns: maps the next slab before it is needed and has its
-    /// slots' top pages allocated on the warmer thread. Best effort: the reservation that got
-    /// here is covered already, so a failure (or a busy lock) changes nothing.
+    /// Slab path, in a burst of spawns: has the `gocsp-stacks` thread map the next slab
+    /// before it is needed, install its guards (half a microsecond per stack, so not on the
+    /// spawner's core) and allocate its slots' top pages. Best effort: the reservation that
+    /// got here is covered already, so a failure (or a busy lock) changes nothing, and a spawn
+    /// that finds no spare before the slab lands maps one itself (`reserve_slow`).
     #[cold]
-    fn grow_ahead(&self) {
-        let Ok(mut inner) = self.inner.try_lock() else {
+    fn grow_ahead(&'static self) {
+        let Ok(inner) = self.inner.try_lock() else {
             return;
         };
         // Only in a burst that carves fresh slots: `spare` also crosses the mark when
@@ -151,19 +157,36 @@ impl Class {
             .slab
             .as_ref()
             .is_some_and(|s| s.left() < Slab::per_slab(self.size));
-        if pooled > self.ahead_mark as usize || !carving {
+        if pooled > self.ahead_mark as usize
+            || !carving
+            || self.mapping_ahead.swap(true, Ordering::AcqRel)
+        {
             return;
-        }
-        let Ok(s) = Slab::map(self.size) else {
-            return;
-        };
-        s.warm();
-        let n = s.left();
-        if let Some(mut old) = inner.slab.replace(s) {
-            inner.cold.extend(std::iter::from_fn(|| old.carve()));
         }
         drop(inner);
-        self.spare.fetch_add(n as isize, Ordering::AcqRel);
+        slab::in_background(Box::new(move || self.map_ahead()));
+    }
+
+    /// On the stacks thread: maps a slab, hands it to the spawns, then warms it; and again
+    /// while the burst goes on (less than a slab spare after the warming), so that this
+    /// thread keeps faulting pages on its core instead of idling until the next mark.
+    fn map_ahead(&'static self) {
+        let per_slab = Slab::per_slab(self.size) as isize;
+        while let Ok(s) = Slab::map(self.size) {
+            let warm = s.warmer();
+            let n = s.left();
+            let mut inner = lock(&self.inner);
+            if let Some(mut old) = inner.slab.replace(s) {
+                inner.cold.extend(std::iter::from_fn(|| old.carve()));
+            }
+            drop(inner);
+            self.spare.fetch_add(n as isize, Ordering::AcqRel);
+            warm();
+            if self.spare.load(Ordering::Acquire) >= per_slab {
+                break;
+            }
+        }
+        self.mapping_ahead.store(false, Ordering::Release);
     }
 
     #[cold]
