@@ -402,3 +402,54 @@ fn stacks_thread() {
         job();
     }
 }
+
+#[cfg(all(test, target_os = "linux", not(miri)))]
+mod tests {
+    use super::*;
+
+    /// Whether the page at `addr` is resident.
+    fn resident(addr: usize) -> bool {
+        let page = page_size();
+        let mut v = 0u8;
+        // SAFETY: one page-aligned page of a mapping of ours; `mincore` writes one byte.
+        let r = unsafe { libc::mincore((addr & !(page - 1)) as *mut _, page, &mut v) };
+        assert_eq!(r, 0, "mincore: {}", io::Error::last_os_error());
+        v & 1 == 1
+    }
+
+    #[test]
+    fn warming_faults_in_the_top_page_of_each_slot_not_handed_out_and_nothing_else() {
+        if !guards() {
+            eprintln!("skipped: no MADV_GUARD_INSTALL on this kernel");
+            return;
+        }
+        let page = page_size();
+        let mut slab = Slab::map(4 * page).expect("map a slab");
+        let count = slab.left();
+        let given: Vec<GoStack> = (0..2).map(|_| slab.carve().unwrap()).collect();
+        let first_free = slab.next;
+        slab.warmer()();
+        for i in 0..count - 2 {
+            let end = first_free + (i + 1) * slab.stride;
+            assert!(resident(end - page), "slot {i}: top page not warmed");
+            assert!(
+                !resident(end - 2 * page),
+                "slot {i}: a lower page was touched"
+            );
+        }
+        for s in &given {
+            let GoStack::Slab { end, .. } = *s else {
+                unreachable!()
+            };
+            assert!(
+                !resident(end - page),
+                "a slot handed out before warming was touched"
+            );
+            // The stack starts below the warm word, inside the slot's top page.
+            let base = s.base().get();
+            assert_eq!(base, end - WARM_BYTES);
+            assert_eq!(base % 16, 0);
+            assert!(s.limit().get() + page < base);
+        }
+    }
+}
