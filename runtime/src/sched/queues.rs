@@ -201,7 +201,7 @@ impl RtShared {
     /// thread that starts a handful of goroutines gets them all on one worker (they usually
     /// talk to each other), one that starts thousands gets every worker.
     pub(crate) fn inject(&self, task: Arc<Task>) {
-        if let Some(i) = placement::deal(task.spawn_site(), 0, self.workers.len()) {
+        if let Some(i) = placement::deal(task.spawn_site(), 0, None, self.workers.len()) {
             self.deal_to(i, task);
             return;
         }
@@ -273,7 +273,12 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
 pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
     let task = with_local(|l| match l {
         Some(l) if rt.is_none_or(|rt| std::ptr::eq(rt, l.rt)) => {
-            match placement::deal(task.spawn_site(), l.tick.get(), l.rt.workers.len()) {
+            match placement::deal(
+                task.spawn_site(),
+                l.tick.get(),
+                Some(l.shared.index),
+                l.rt.workers.len(),
+            ) {
                 Some(i) => l.rt.deal_to(i, task),
                 None => l.push_runnext(task, true),
             }
