@@ -99,8 +99,10 @@ impl Builder {
         self
     }
 
-    /// The usable size of each goroutine stack, in bytes (a guard page is added below it),
-    /// kept between 16 KiB and [`MAX_STACK_SIZE`] and rounded up to whole pages.
+    /// The size of each goroutine stack, in bytes (a guard page is added below it), kept
+    /// between 16 KiB and [`MAX_STACK_SIZE`] and rounded up to whole pages. On Linux 6.13+
+    /// the top 64 bytes of it are the runtime's (they let another thread fault the stack's
+    /// first page in ahead of need without touching the stack itself).
     pub fn stack_size(&mut self, bytes: usize) -> &mut Self {
         self.stack_size = bytes.clamp(16 * 1024, MAX_STACK_SIZE);
         self
