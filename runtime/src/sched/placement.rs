@@ -111,6 +111,16 @@ static TABLE: [Slot; SLOTS] = [const {
 std::thread_local! {
     /// The spawner's current burst: (site, tick of the spawner's worker, spawns so far).
     static BURST: Cell<(usize, u32, u32)> = const { Cell::new((0, 0, 0)) };
+    /// The spawner yielded to its backlog (`burst_yields`): its next spawn continues the burst.
+    static BURST_YIELDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A spawner on this thread yields because goroutines it started pile up unstarted: its burst
+/// goes on after the yield. (Otherwise a fan-out of 500 would be remembered as bursts of 16,
+/// and dealt in runs where one by one is faster: `LONG_SEGMENT_MAX`.)
+#[inline]
+pub(crate) fn burst_yields() {
+    let _ = BURST_YIELDED.try_with(|y| y.set(true));
 }
 
 #[inline]
@@ -138,10 +148,11 @@ fn score(key: usize) -> i8 {
 
 /// Where a goroutine spawned at `site` should start: `Some(worker)` to deal it out, `None` to
 /// keep it with the spawner. `tick` identifies the spawner's current run on its worker (the
-/// worker's schedule counter; 0 on a plain thread), so a burst ends when the spawner parks;
-/// `spawner` is the spawner's worker (`None` on a plain thread).
-/// Dealt goroutines go round-robin over every worker, the spawner's own included, each into
-/// the worker's inbox, where no thief takes it: the deal is exact.
+/// worker's schedule counter; 0 on a plain thread), so a burst ends when the spawner parks
+/// (not when its backlog makes it yield: `burst_yields`); `spawner` is the spawner's worker
+/// (`None` on a plain thread). Dealt goroutines go over every worker, the spawner's own
+/// included, one by one or in runs (`long_runner`), each into the worker's inbox, where no
+/// thief takes it: the deal is exact.
 #[inline]
 pub(crate) fn deal(
     site: &'static Location<'static>,
@@ -158,9 +169,13 @@ pub(crate) fn deal(
     let n = BURST
         .try_with(|b| {
             let (k, t, n) = b.get();
-            if k == key && t == tick {
-                b.set((key, tick, n + 1));
-                return n + 1;
+            let yielded = BURST_YIELDED
+                .try_with(|y| y.replace(false))
+                .unwrap_or(false);
+            if k == key && (t == tick || yielded) {
+                let n = n.saturating_add(1);
+                b.set((key, tick, n));
+                return n;
             }
             if k != 0 {
                 burst_ended(k, n);
@@ -206,8 +221,8 @@ fn burst_ended(key: usize, n: u32) {
 /// 86-91). A burst that reaches every worker starts on the spawner's own: the goroutines the
 /// spawner started just before (a pipeline's feeder) and itself (its collector) are there, and
 /// the first stage next to its feeder measured 95-97 ms, next to the collector 121-124. A
-/// burst too short to reach every worker starts where the last one stopped, so that repeated
-/// bursts still cover them all. The first burst of a site, with no length known, is dealt one
+/// burst too short to reach every worker starts one worker past where the last one started,
+/// so that repeated bursts still cover them all. The first burst of a site, with no length known, is dealt one
 /// by one.
 #[inline]
 fn long_runner(s: &Slot, key: usize, n: u32, spawner: Option<usize>, workers: usize) -> usize {
@@ -223,7 +238,7 @@ fn long_runner(s: &Slot, key: usize, n: u32, spawner: Option<usize>, workers: us
     let base = if n == 1 {
         let b = match spawner {
             Some(w) if (len as usize).div_ceil(seg) >= workers => w,
-            _ => s.next.fetch_add(1, Ordering::Relaxed),
+            _ => s.next.fetch_add(1, Ordering::Relaxed) % workers,
         };
         s.burst_base.store(b, Ordering::Relaxed);
         b
@@ -347,6 +362,20 @@ mod tests {
                 assert_eq!(deal(site, tick, None, 4), None);
             }
         }
+    }
+
+    #[test]
+    fn a_burst_goes_on_across_a_yield_to_the_backlog() {
+        let site = here();
+        for _ in 0..BURST_LOCAL - 1 {
+            assert_eq!(deal(site, 1, None, 4), None);
+        }
+        burst_yields();
+        // A new run of the spawner, but the same burst: the local share is used up after one.
+        assert_eq!(deal(site, 2, None, 4), None);
+        assert!(deal(site, 2, None, 4).is_some(), "past the local share");
+        // Without a yield, a new run starts a new burst.
+        assert_eq!(deal(site, 3, None, 4), None);
     }
 
     #[test]

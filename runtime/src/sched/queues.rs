@@ -254,6 +254,7 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
     match backlog {
         Some(n) => {
             if n > SPAWN_BACKLOG && in_goroutine() {
+                placement::burst_yields();
                 super::yield_now();
             }
         }

@@ -34,8 +34,9 @@ use corosensei::stack::{DefaultStack, Stack, StackPointer};
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
 /// Bytes at the top of every slab slot kept out of the goroutine's stack: the warmer's word
-/// (`Slab::warm`), which only the warmer ever writes and nothing reads.
+/// (`warm_slots`), which only the warmer ever writes and nothing reads.
 const WARM_BYTES: usize = 64;
+const _: () = assert!(WARM_BYTES.is_multiple_of(corosensei::stack::STACK_ALIGNMENT));
 
 /// The environment variable that, set to `0`, forces one mapping per stack.
 pub(crate) const SLABS_ENV: &str = "GOCSP_STACK_SLABS";
@@ -127,9 +128,9 @@ impl Drop for GoStack {
 }
 
 // SAFETY: a slab stack is the `size - WARM_BYTES` bytes between `limit + page` and
-// `base = end - WARM_BYTES` (`size` is at least one page, so this is more than corosensei's
-// `MIN_STACK_SIZE`); `limit + page` is page-aligned and `base` is 64-aligned, so both are
-// aligned to `STACK_ALIGNMENT`. The page at `limit` is a guard installed by
+// `base = end - WARM_BYTES`, at least corosensei's `MIN_STACK_SIZE` (`Slab::map` asserts it;
+// the builder asks for 16 KiB at least); `limit + page` is page-aligned and `base` a multiple
+// of `WARM_BYTES` (asserted a multiple of `STACK_ALIGNMENT`) below a page-aligned `end`. The page at `limit` is a guard installed by
 // `MADV_GUARD_INSTALL` when the slab was mapped (`Slab::map`), before any slot is handed out,
 // and nothing removes it (`MADV_DONTNEED` is only ever applied to usable pages), so any access
 // to it faults. Each slot is owned by at most one `GoStack` at a time (`Slab::carve` hands
@@ -160,12 +161,13 @@ unsafe impl Stack for GoStack {
 pub(crate) struct Slab {
     next: usize,
     left: usize,
-    /// Bytes per stack: guard page plus usable size.
+    /// Bytes per slot: guard page plus the stack's size (of which the top `WARM_BYTES` are
+    /// the warm word).
     stride: usize,
 }
 
 impl Slab {
-    /// Stacks per slab for `size` usable bytes.
+    /// Stacks per slab for stacks of `size` bytes.
     pub(crate) fn per_slab(size: usize) -> usize {
         (SLAB_BYTES / (size + page_size())).max(MIN_PER_SLAB)
     }
@@ -177,7 +179,9 @@ impl Slab {
         // The `Stack` contract needs a usable size of whole pages, at least one; the builder
         // keeps it well below anything that could wrap.
         assert!(
-            size >= page && size.is_multiple_of(page),
+            size >= page
+                && size.is_multiple_of(page)
+                && size - WARM_BYTES >= corosensei::stack::MIN_STACK_SIZE,
             "bad goroutine stack size {size}"
         );
         let stride = size + page;
@@ -220,20 +224,22 @@ impl Slab {
         self.left
     }
 
-    /// Asks the warmer thread to allocate the top page of every slot not handed out yet, so
-    /// that the goroutines that get them do not each take a page fault: the faults are taken
-    /// on another core while the workers run goroutines (a burst of spawns on a machine with a
-    /// core to spare). Only for slabs mapped ahead of a burst (`Class::reserve`): a program
-    /// with a handful of goroutines never pays for pages it will not use.
+    /// The work that allocates the top page of every slot not handed out yet, so that the
+    /// goroutines that get them do not each take a page fault: the faults are taken on another
+    /// core while the workers run goroutines (a burst of spawns on a machine with a core to
+    /// spare). Only for slabs mapped ahead of a burst (`Class::map_ahead`): a program with a
+    /// handful of goroutines never pays for pages it will not use.
     ///
     /// The warmer writes each slot's warm word, an ordinary page fault. It used to ask for the
     /// pages with `MADV_POPULATE_WRITE`, a little cheaper per page, but that holds the
     /// process's `mmap_lock` for the whole range, and every `mmap`/`mprotect` meanwhile (the
     /// allocator growing a worker's heap for control blocks) waited for it: a worker spawning
     /// 100,000 goroutines sat idle 60% of the time. A fault takes only its mapping's lock.
+    /// Unlike the advice, which failed with `ENOMEM`, a fault when memory runs out is met by
+    /// the kernel's out-of-memory handling, as a goroutine's own first touch of the page would
+    /// be a moment later.
     ///
-    /// Returns the work, to be run on the `gocsp-stacks` thread (`in_background`, or directly
-    /// by a job already there).
+    /// Run it on the `gocsp-stacks` thread (`in_background`, or directly from a job there).
     pub(crate) fn warmer(&self) -> Job {
         let (start, stride, count) = (self.next, self.stride, self.left);
         Box::new(move || warm_slots(start, stride, count))
@@ -247,9 +253,11 @@ fn warm_slots(start: usize, stride: usize, count: usize) {
     for i in (0..count).rev() {
         let word = (start + (i + 1) * stride - WARM_BYTES) as *mut u8;
         // SAFETY: the warm word of a slot of a slab, which is never unmapped: mapped writable
-        // memory that no stack covers (`base` is below it) and that only the stacks thread
-        // ever accesses, so the write races with nothing, even when the slot was handed out
-        // meanwhile.
+        // memory that no stack covers (`base` is below it), that nothing reads, and that only
+        // the warmer of this slab writes (one per slab: `Class::map_ahead` runs one at a time
+        // per class), so the write races with no access, even when the slot was handed out
+        // meanwhile. `release_memory` on another thread may drop the page (`MADV_DONTNEED`)
+        // before or after it: the word's value does not matter.
         unsafe { word.write_volatile(1) };
     }
 }
@@ -369,8 +377,9 @@ fn lock_jobs() -> std::sync::MutexGuard<'static, VecDeque<Job>> {
 }
 
 /// Runs `job` on the `gocsp-stacks` thread (started on first use): stack work that costs a
-/// system call per page (warming a slab, returning pooled stacks' memory) and that no worker,
-/// and not sysmon, should wait for. Runs it here if that thread cannot be started.
+/// page fault or a system call per stack (mapping, guarding and warming a slab, returning
+/// pooled stacks' memory) and that no worker, and not sysmon, should wait for. Runs it here
+/// if that thread cannot be started. A job that panics is reported and the thread goes on.
 pub(crate) fn in_background(job: Job) {
     static STARTED: OnceLock<bool> = OnceLock::new();
     let started = *STARTED.get_or_init(|| {
@@ -399,7 +408,9 @@ fn stacks_thread() {
                 q = JOBS_READY.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        job();
+        // A panic here would be a bug in the job; the thread must outlive it, or every later
+        // job (scavenging, mapping ahead) would wait forever. The panic hook has reported it.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     }
 }
 

@@ -92,6 +92,13 @@ struct ClassInner {
     low_water: usize,
 }
 
+/// Pools the slots left in a slab that a new one replaces (they are counted in `spare`
+/// already). As hot: they may have been warmed (`Slab::warmer`), and a hot stack that goes
+/// unused has its pages returned by the next scavenges, which a cold one never has.
+fn pool_leftovers(inner: &mut ClassInner, mut old: Slab) {
+    inner.hot.extend(std::iter::from_fn(|| old.carve()));
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -170,23 +177,35 @@ impl Class {
     /// On the stacks thread: maps a slab, hands it to the spawns, then warms it; and again
     /// while the burst goes on (less than a slab spare after the warming), so that this
     /// thread keeps faulting pages on its core instead of idling until the next mark.
+    ///
+    /// The slots left in a slab it replaces are pooled as hot (`pool_leftovers`). At most
+    /// about two slabs of warmed slots wait for spawns at any time.
     fn map_ahead(&'static self) {
+        /// Clears `mapping_ahead` however the job ends.
+        struct Done(&'static AtomicBool);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _done = Done(&self.mapping_ahead);
         let per_slab = Slab::per_slab(self.size) as isize;
         while let Ok(s) = Slab::map(self.size) {
             let warm = s.warmer();
             let n = s.left();
             let mut inner = lock(&self.inner);
-            if let Some(mut old) = inner.slab.replace(s) {
-                inner.cold.extend(std::iter::from_fn(|| old.carve()));
+            if let Some(old) = inner.slab.replace(s) {
+                pool_leftovers(&mut inner, old);
             }
-            drop(inner);
+            // Under the lock, so that a spawn that finds no spare (`reserve_slow`) waits for
+            // this slab instead of mapping another on its own core.
             self.spare.fetch_add(n as isize, Ordering::AcqRel);
+            drop(inner);
             warm();
             if self.spare.load(Ordering::Acquire) >= per_slab {
                 break;
             }
         }
-        self.mapping_ahead.store(false, Ordering::Release);
     }
 
     #[cold]
@@ -212,9 +231,8 @@ impl Class {
         if slab::guards() {
             let s = Slab::map(self.size)?;
             let n = s.left();
-            // Slots left in the old slab are already counted: pool them.
-            if let Some(mut old) = inner.slab.replace(s) {
-                inner.cold.extend(std::iter::from_fn(|| old.carve()));
+            if let Some(old) = inner.slab.replace(s) {
+                pool_leftovers(inner, old);
             }
             return Ok(n);
         }
