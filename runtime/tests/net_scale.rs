@@ -1,8 +1,10 @@
 //! `gocsp::net` at scale, each test in this process alone (harness = false runs them in order):
 //! 10,000 connections held open at once with the thread count staying small, and no
 //! descriptor leaked over 2,000 connections (`/proc/self/fd` counted before and after). First,
-//! while the process is still quiet: a goroutine waiting for I/O from another process is not
-//! a deadlock, even when the main thread blocks on a channel that only that goroutine sends to.
+//! while the process is still quiet: sockets used from plain threads before any runtime
+//! exists; a goroutine waiting for I/O from another process is not a deadlock, even when the
+//! main thread blocks on a channel that only that goroutine sends to; and the worker that
+//! waits for I/O is woken for other work.
 //!
 //! Both ends live in this process, so 10,000 connections take 20,000 descriptors. The first
 //! use of `gocsp::net` raises the soft limit to the hard one; when the hard limit is lower than
@@ -66,6 +68,92 @@ mod scenarios {
             }
         });
         addr
+    }
+
+    fn worker_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter(|t| {
+                let comm = t.as_ref().unwrap().path().join("comm");
+                std::fs::read_to_string(comm).is_ok_and(|c| c.starts_with("gocsp-worker"))
+            })
+            .count()
+    }
+
+    /// Before any runtime starts, sockets used from plain threads are served by the netpoll
+    /// thread (no worker exists to take their events).
+    pub(super) fn plain_threads_before_any_runtime() {
+        assert_eq!(worker_threads(), 0, "no runtime may have started yet");
+        let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = ln.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = ln.accept().unwrap();
+            conn.set_deadline(Some(Instant::now() + HANG_GUARD))
+                .unwrap();
+            let mut b = [0u8; 8];
+            while let Ok(n @ 1..) = conn.read(&mut b) {
+                conn.write_all(&b[..n]).unwrap();
+            }
+        });
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
+        for i in 0..200u64 {
+            c.write_all(&i.to_le_bytes()).unwrap();
+            let mut b = [0u8; 8];
+            c.read_exact(&mut b).unwrap();
+            assert_eq!(u64::from_le_bytes(b), i);
+        }
+        drop(c);
+        server.join().unwrap();
+        assert_eq!(worker_threads(), 0, "plain threads started no runtime");
+        println!("plain_threads_before_any_runtime: ok");
+    }
+
+    /// With a socket open, one idle worker sleeps waiting for I/O instead of on its futex; a
+    /// goroutine started from outside must still wake a worker every time (the waiting one is
+    /// interrupted), and I/O must still reach goroutines.
+    pub(super) fn the_worker_waiting_for_io_wakes_for_other_work() {
+        let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = ln.local_addr().unwrap();
+        let echo = gocsp::spawn(move || {
+            let (mut conn, _) = ln.accept().unwrap();
+            conn.set_deadline(Some(Instant::now() + HANG_GUARD))
+                .unwrap();
+            let mut b = [0u8; 1];
+            while let Ok(1) = conn.read(&mut b) {
+                conn.write_all(&b).unwrap();
+            }
+        });
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
+        // A lost wake-up would hang a `join` for good: fail instead.
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = done.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(HANG_GUARD);
+            if !d.load(Ordering::SeqCst) {
+                eprintln!("the_worker_waiting_for_io_wakes_for_other_work: a wake-up was lost");
+                std::process::exit(1);
+            }
+        });
+        let start = Instant::now();
+        for i in 0..300u32 {
+            // Long enough for every worker to go to sleep, one of them in the I/O wait.
+            std::thread::sleep(Duration::from_micros(500));
+            if i % 2 == 0 {
+                assert_eq!(gocsp::spawn(move || i).join().unwrap(), i);
+            } else {
+                c.write_all(&[i as u8]).unwrap();
+                let mut b = [0u8; 1];
+                c.read_exact(&mut b).unwrap();
+                assert_eq!(b[0], i as u8);
+            }
+            assert!(start.elapsed() < HANG_GUARD, "a wake-up was lost");
+        }
+        drop(c);
+        echo.join().unwrap();
+        done.store(true, Ordering::SeqCst);
+        println!("the_worker_waiting_for_io_wakes_for_other_work: ok");
     }
 
     pub(super) fn ten_thousand_connections_held_open_on_few_threads() {
@@ -223,7 +311,9 @@ fn main() {
     if let Ok(addr) = std::env::var("GOCSP_NET_PEER") {
         return scenarios::peer(&addr);
     }
+    scenarios::plain_threads_before_any_runtime();
     scenarios::io_wait_is_not_a_deadlock();
+    scenarios::the_worker_waiting_for_io_wakes_for_other_work();
     scenarios::no_descriptor_leaks_over_two_thousand_connections();
     scenarios::ten_thousand_connections_held_open_on_few_threads();
 }

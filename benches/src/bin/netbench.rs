@@ -6,7 +6,8 @@
 //!
 //! Options: `--conns 100,10000`, `--secs 5`, `--warmup 1`, `--rounds 1`, `--servers
 //! gocsp,go,tokio`, `--go-bin PATH` (a prebuilt `go/netecho`; else it is built with `go
-//! build`), `--server-cpus 0-1` (pins every server to those CPUs with `taskset` and sets
+//! build`), `--gocsp-bin PATH` (another `netbench` build whose `serve gocsp` to run: an old
+//! runtime's server against this build's generator), `--server-cpus 0-1` (pins every server to those CPUs with `taskset` and sets
 //! `GOMAXPROCS` and `TOKIO_WORKER_THREADS` to their number, so each server gets the same cores
 //! and the generator the rest). `netbench serve gocsp|tokio [ADDR]` runs one server alone.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ struct Options {
     rounds: usize,
     servers: Vec<String>,
     go_bin: Option<std::path::PathBuf>,
+    gocsp_bin: Option<std::path::PathBuf>,
     server_cpus: Option<String>,
 }
 
@@ -46,6 +48,7 @@ fn parse() -> Option<Options> {
         rounds: 1,
         servers: vec!["gocsp".into(), "go".into(), "tokio".into()],
         go_bin: None,
+        gocsp_bin: None,
         server_cpus: None,
     };
     let mut args = std::env::args().skip(1);
@@ -63,6 +66,7 @@ fn parse() -> Option<Options> {
             "--rounds" => o.rounds = v.parse().ok()?,
             "--servers" => o.servers = v.split(',').map(str::to_string).collect(),
             "--go-bin" => o.go_bin = Some(v.into()),
+            "--gocsp-bin" => o.gocsp_bin = Some(v.into()),
             "--server-cpus" => {
                 cpu_count(&v)?;
                 o.server_cpus = Some(v)
@@ -77,6 +81,7 @@ fn parse() -> Option<Options> {
 fn start(
     server: &str,
     go_bin: Option<&std::path::Path>,
+    gocsp_bin: Option<&std::path::Path>,
     cpus: Option<&str>,
 ) -> io::Result<(Child, std::net::SocketAddr)> {
     let (program, args) = match server {
@@ -85,6 +90,10 @@ fn start(
                 .ok_or_else(|| io::Error::other("no Go twin"))?
                 .to_path_buf(),
             vec![],
+        ),
+        "gocsp" if gocsp_bin.is_some() => (
+            gocsp_bin.expect("checked").to_path_buf(),
+            vec!["serve", server],
         ),
         _ => (std::env::current_exe()?, vec!["serve", server]),
     };
@@ -119,7 +128,12 @@ fn measure(
     conns: usize,
     o: &Options,
 ) -> io::Result<Measured> {
-    let (mut child, addr) = start(server, go_bin, o.server_cpus.as_deref())?;
+    let (mut child, addr) = start(
+        server,
+        go_bin,
+        o.gocsp_bin.as_deref(),
+        o.server_cpus.as_deref(),
+    )?;
     let pid = child.id();
     std::thread::sleep(Duration::from_millis(200));
     let base = net_echo::rss_bytes(pid).unwrap_or(0);
@@ -200,7 +214,7 @@ fn main() -> ExitCode {
     let Some(o) = parse() else {
         eprintln!(
             "usage: netbench [--conns 100,10000] [--secs 5] [--warmup 1] [--rounds 1] \
-             [--servers gocsp,go,tokio] [--go-bin PATH] [--server-cpus LIST]"
+             [--servers gocsp,go,tokio] [--go-bin PATH] [--gocsp-bin PATH] [--server-cpus LIST]"
         );
         return ExitCode::from(2);
     };

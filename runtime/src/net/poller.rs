@@ -1,26 +1,41 @@
-//! The netpoller: one `mio::Poll` (epoll on Linux) served by one thread, `gocsp-netpoll`.
+//! The netpoller: one `mio::Poll` (epoll on Linux) that the scheduler's workers take events
+//! from (`sched/io_hook.rs`), and a thread, `gocsp-netpoll`, for the times no worker runs.
 //!
-//! Every socket is registered once, edge-triggered, for both directions. The thread waits in
-//! `epoll_wait` with no timeout (deadlines are timers on the timer heap, not poll timeouts),
-//! and for each event marks the socket's read or write side ready and wakes whoever waits there
-//! (see `fd.rs`). Nothing polls in a loop: with no I/O pending the thread sleeps in the kernel.
+//! Every socket is registered once, edge-triggered, for both directions. Whoever polls marks,
+//! for each event, the socket's read or write side ready and wakes whoever waits there (see
+//! `fd.rs`). Workers poll without blocking while they run, and one sleeping worker at a time
+//! (the owner) waits in the kernel for the next event instead of on its futex. The owner waits
+//! on a second epoll set (`outer`) holding the sockets' set and an eventfd (`wake`): a worker
+//! woken for other work is interrupted through the eventfd, which only the owner ever waits
+//! on, so no other poller can take that wake-up from it. Deadlines are timers on the timer
+//! heap, not poll timeouts; with no I/O pending nothing polls in a loop.
 //!
 //! Events name a socket by a `Token`: a slot index in a slab plus the slot's generation, so an
 //! event that was harvested just before its socket was deregistered (and its slot reused) is
 //! recognised as stale and dropped.
 
 use std::io;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use mio::event::Source;
-use mio::{Events, Interest, Poll, Registry, Token};
+use mio::{Interest, Poll, Registry, Token};
 
 use super::fd::Registration;
-use crate::sched::deadlock;
+use crate::sched::{deadlock, io_hook};
+
+/// Events taken per poll.
+const BATCH: usize = 256;
 
 pub(super) struct Poller {
     registry: Registry,
     slab: Mutex<Slab>,
+    /// The sockets' epoll set (the `mio::Poll`'s), polled without blocking.
+    inner: RawFd,
+    /// The set the owner waits on: `inner` and `wake`, level-triggered.
+    outer: RawFd,
+    /// An eventfd that interrupts the owner's wait.
+    wake: RawFd,
 }
 
 #[derive(Default)]
@@ -58,14 +73,65 @@ fn start() -> Result<Poller, String> {
     raise_nofile_limit();
     let poll = Poll::new().map_err(|e| e.to_string())?;
     let registry = poll.registry().try_clone().map_err(|e| e.to_string())?;
+    let inner = poll.as_raw_fd();
+    let (outer, wake) = outer_set(inner).map_err(|e| e.to_string())?;
     std::thread::Builder::new()
         .name("gocsp-netpoll".into())
         .spawn(move || poll_thread(poll))
         .map_err(|e| e.to_string())?;
+    io_hook::install(io_hook::IoHooks {
+        poll: || poller().is_ok_and(|p| p.poll(0)),
+        wait: || poller().is_ok_and(|p| p.poll(-1)),
+        interrupt: || {
+            if let Ok(p) = poller() {
+                p.interrupt();
+            }
+        },
+        no_workers: || {
+            let _g = lock(&THREAD_MAY_POLL);
+            THREAD_WAKE.notify_one();
+        },
+    });
     Ok(Poller {
         registry,
         slab: Mutex::new(Slab::default()),
+        inner,
+        outer,
+        wake,
     })
+}
+
+/// Makes the owner's epoll set: `inner` and a fresh eventfd, both level-triggered. Both
+/// descriptors live as long as the process (the poller is never dropped).
+fn outer_set(inner: RawFd) -> io::Result<(RawFd, RawFd)> {
+    fn check(r: libc::c_int) -> io::Result<libc::c_int> {
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(r)
+        }
+    }
+    // SAFETY: plain system calls on descriptors we own; `ev` is valid for each `epoll_ctl`.
+    unsafe {
+        let outer = check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?;
+        let wake = check(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?;
+        for (fd, tag) in [(inner, 0u64), (wake, 1u64)] {
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: tag,
+            };
+            check(libc::epoll_ctl(outer, libc::EPOLL_CTL_ADD, fd, &mut ev))?;
+        }
+        Ok((outer, wake))
+    }
+}
+
+/// Whether the `gocsp-netpoll` thread may wait for I/O (no worker runs), and its wake-up.
+static THREAD_MAY_POLL: Mutex<()> = Mutex::new(());
+static THREAD_WAKE: Condvar = Condvar::new();
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit, as Go 1.19+ does at start-up: a server
@@ -140,28 +206,49 @@ impl Poller {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slab> {
-        self.slab.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.slab)
     }
-}
 
-fn poll_thread(mut poll: Poll) {
-    let _own = deadlock::OwnThread::enter();
-    // Blocks until `start` (which spawned this thread) has filled the `OnceLock`.
-    let Ok(poller) = poller() else { return };
-    let mut events = Events::with_capacity(1024);
-    let mut batch: Vec<(Arc<Registration>, bool, bool)> = Vec::with_capacity(1024);
-    loop {
-        if let Err(e) = poll.poll(&mut events, None) {
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
+    /// Takes the events that are ready and wakes their waiters; with `timeout` -1, first waits
+    /// on the outer set for an event or an interrupt (only the owner, or the netpoll thread
+    /// when no worker runs, does that). True if any socket event came.
+    fn poll(&self, timeout: libc::c_int) -> bool {
+        if timeout != 0 {
+            let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 2];
+            // SAFETY: `ev` has room for the 2 events asked for.
+            let n = unsafe { libc::epoll_wait(self.outer, ev.as_mut_ptr(), 2, timeout) };
+            for e in ev.iter().take(n.max(0) as usize) {
+                if e.u64 == 1 {
+                    let mut count = 0u64;
+                    // SAFETY: reads the eventfd's 8-byte counter into `count`, resetting it;
+                    // non-blocking, so a counter already reset just fails.
+                    unsafe { libc::read(self.wake, (&mut count as *mut u64).cast(), 8) };
+                }
             }
-            crate::sched::report(&format!("gocsp: netpoll failed: {e}\n"));
-            std::process::abort();
         }
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
+        let mut any = false;
+        loop {
+            // SAFETY: `events` has room for `BATCH` events.
+            let n = unsafe { libc::epoll_wait(self.inner, events.as_mut_ptr(), BATCH as _, 0) };
+            if n <= 0 {
+                return any;
+            }
+            any = true;
+            self.dispatch(&events[..n as usize]);
+            if (n as usize) < BATCH {
+                return any;
+            }
+        }
+    }
+
+    /// Marks the sides of each event's socket ready and wakes their waiters.
+    fn dispatch(&self, events: &[libc::epoll_event]) {
+        let mut batch: Vec<(Arc<Registration>, bool, bool)> = Vec::with_capacity(events.len());
         {
-            let slab = poller.lock();
-            for ev in events.iter() {
-                let (index, generation) = split(ev.token());
+            let slab = self.lock();
+            for ev in events {
+                let (index, generation) = split(Token(ev.u64 as usize));
                 let Some(slot) = slab.slots.get(index as usize) else {
                     continue;
                 };
@@ -169,20 +256,57 @@ fn poll_thread(mut poll: Poll) {
                     continue;
                 }
                 if let Some(reg) = &slot.reg {
-                    let failed = ev.is_error();
-                    let readable = ev.is_readable() || ev.is_read_closed() || failed;
-                    let writable = ev.is_writable() || ev.is_write_closed() || failed;
+                    let e = ev.events as libc::c_int;
+                    // As `mio` reads them, widened: a spurious readiness only costs a retry.
+                    let failed = e & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
+                    let readable =
+                        e & (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP) != 0 || failed;
+                    let writable = e & libc::EPOLLOUT != 0 || failed;
                     batch.push((reg.clone(), readable, writable));
                 }
             }
         }
-        for (reg, readable, writable) in batch.drain(..) {
+        for (reg, readable, writable) in batch {
             if readable {
                 reg.read.ready();
             }
             if writable {
                 reg.write.ready();
             }
+        }
+    }
+
+    /// Ends the owner's wait (or the next one).
+    fn interrupt(&self) {
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from `one` to our eventfd; failure (a full counter) leaves it
+        // readable anyway.
+        unsafe { libc::write(self.wake, (&one as *const u64).cast(), 8) };
+    }
+}
+
+/// The `gocsp-netpoll` thread: waits for I/O while no worker runs (sockets used from plain
+/// threads), as the owner of the wait, so that it never competes with a worker for one.
+fn poll_thread(poll: Poll) {
+    let _own = deadlock::OwnThread::enter();
+    // Keeps the sockets' epoll set open for the life of the process.
+    let _poll = poll;
+    // Blocks until `start` (which spawned this thread) has filled the `OnceLock`.
+    let Ok(poller) = poller() else { return };
+    loop {
+        {
+            let mut g = lock(&THREAD_MAY_POLL);
+            while io_hook::live_workers() > 0 {
+                g = THREAD_WAKE.wait(g).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        if io_hook::own_for_thread() {
+            poller.poll(-1);
+            io_hook::disown_thread();
+        } else {
+            // A worker owns the wait (it is about to see that it is stopping, or has just
+            // started): look again shortly.
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }

@@ -11,13 +11,15 @@ use std::sync::Arc;
 use std::sync::atomic::{Ordering, fence};
 use std::time::{Duration, Instant};
 
-use super::deadlock;
 use super::queues::{RtShared, WorkerShared};
 use super::task::Task;
 use super::worker::Local;
+use super::{deadlock, io_hook};
 
 /// The longest an idle worker spins looking for work before it sleeps.
 pub(super) const SPIN_TIME: Duration = Duration::from_micros(30);
+/// A spinning worker polls for I/O once in this many looks for work.
+const IO_POLL_EVERY: u32 = 4;
 
 impl RtShared {
     /// Wakes one idle worker if stealable work appeared and nobody is searching for it.
@@ -38,9 +40,7 @@ impl RtShared {
         let w = &self.workers[i];
         w.sleeping.store(false, Ordering::SeqCst);
         drop(idle);
-        if let Some(t) = w.thread.get() {
-            t.unpark();
-        }
+        w.unpark_thread();
     }
 
     /// Wakes worker `w` if it sleeps (it has work in its inbox).
@@ -58,9 +58,7 @@ impl RtShared {
             self.n_idle.fetch_sub(1, Ordering::SeqCst);
         }
         drop(idle);
-        if let Some(t) = w.thread.get() {
-            t.unpark();
-        }
+        w.unpark_thread();
     }
 }
 
@@ -79,11 +77,19 @@ impl Local {
             return self.find_elsewhere();
         }
         self.rt.n_searching.fetch_add(1, Ordering::SeqCst);
+        let io = io_hook::active();
+        let mut polls = 0u32;
         let found = self
             .spin
             .spin(64, || {
                 if self.rt.shutdown.load(Ordering::Relaxed) {
                     return Some(None);
+                }
+                // Ready I/O, now and then (a system call each time): what it readies for
+                // this worker lands in its inbox, where `find_elsewhere` looks.
+                polls = polls.wrapping_add(1);
+                if io && polls.is_multiple_of(IO_POLL_EVERY) {
+                    io_hook::poll();
                 }
                 self.find_elsewhere().map(Some)
             })
@@ -105,23 +111,44 @@ impl Local {
         }
         fence(Ordering::SeqCst);
         if self.has_visible_work() || self.rt.shutdown.load(Ordering::SeqCst) {
-            let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
-            if self.shared.sleeping.swap(false, Ordering::SeqCst)
-                && let Some(pos) = idle.iter().position(|&i| i == self.shared.index)
-            {
-                idle.swap_remove(pos);
-                self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
-            }
+            self.stop_sleeping();
             return;
         }
         deadlock::worker_sleeping(true);
         let slept = Instant::now();
+        let me = self.shared as *const WorkerShared as usize;
         while self.shared.sleeping.load(Ordering::SeqCst)
             && !self.rt.shutdown.load(Ordering::SeqCst)
         {
-            std::thread::park();
+            // One sleeping worker waits for I/O instead of its futex (`io_hook`). It checks
+            // `sleeping` again after taking the wait, so a wake-up that came before it did
+            // (and so did not interrupt it) is not lost.
+            // Goroutines the events ready for this worker wake it as any others would.
+            if io_hook::try_own(me) {
+                if self.shared.sleeping.load(Ordering::SeqCst)
+                    && !self.rt.shutdown.load(Ordering::SeqCst)
+                {
+                    io_hook::wait();
+                }
+                io_hook::disown(me);
+            } else {
+                std::thread::park();
+            }
         }
         self.spin.slept(slept.elapsed());
         deadlock::worker_sleeping(false);
+    }
+
+    /// Takes this worker out of the idle list if it is still in it; true if it was.
+    fn stop_sleeping(&self) -> bool {
+        let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if self.shared.sleeping.swap(false, Ordering::SeqCst)
+            && let Some(pos) = idle.iter().position(|&i| i == self.shared.index)
+        {
+            idle.swap_remove(pos);
+            self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
+            return true;
+        }
+        false
     }
 }

@@ -23,6 +23,7 @@
 
 pub(crate) mod deadlock;
 mod idle;
+pub(crate) mod io_hook;
 mod job;
 mod limits;
 mod overflow;

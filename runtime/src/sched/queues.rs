@@ -75,6 +75,15 @@ pub(crate) struct WorkerShared {
 }
 
 impl WorkerShared {
+    /// Wakes the worker's thread after its `sleeping` flag was cleared: from its futex, or
+    /// from its wait for I/O if it is the netpoller's owner (`io_hook`).
+    pub(super) fn unpark_thread(&self) {
+        if let Some(t) = self.thread.get() {
+            t.unpark();
+        }
+        super::io_hook::interrupt_if_owner(self as *const WorkerShared as usize);
+    }
+
     /// Takes the owner's `runnext` (owner only). Thieves only ever take an `UNSTARTED` value
     /// (and never write a non-zero one), so the owner needs an atomic read-modify-write only
     /// when racing one is possible.
@@ -226,7 +235,7 @@ impl RtShared {
 pub(crate) fn schedule_woken(task: Arc<Task>) {
     let home = task.home().expect("a parked goroutine has a home worker");
     let task = with_local(|l| match l {
-        Some(l) if std::ptr::eq(l.shared, home) => {
+        Some(l) if std::ptr::eq(l.shared, home) && !super::io_hook::dispatching() => {
             l.push_runnext(task, false);
             None
         }
@@ -234,6 +243,8 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
     });
     if let Some(task) = task {
         home.inbox.push(task);
+        // (A worker that queues its own goroutine this way wakes itself only if it is the
+        // sleeping owner of the I/O wait: it then leaves its sleep.)
         home.rt().wake_worker(home);
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::queues::{RtShared, UNSTARTED};
 use super::steal::LONG_BACKLOG;
-use super::{deadlock, stack};
+use super::{deadlock, io_hook, stack};
 
 /// How often sysmon looks at the queues while goroutines wait unstarted somewhere, and the
 /// longest it sleeps when nothing waits.
@@ -47,6 +47,8 @@ fn sysmon() {
     let mut scavenged = Instant::now();
     loop {
         std::thread::sleep(pause);
+        // A worker busy with one goroutine this long would hold up every socket.
+        io_hook::poll_if_stale(io_hook::STALE_IDLE);
         if scavenged.elapsed() >= stack::SCAVENGE_EVERY {
             stack::scavenge();
             scavenged = Instant::now();

@@ -22,7 +22,7 @@ use crossbeam_deque::Worker;
 use super::idle::SPIN_TIME;
 use super::queues::{RtShared, WorkerShared, steal_one};
 use super::task::{Body, Co, Suspend, Task};
-use super::{placement, registry, stack};
+use super::{io_hook, placement, registry, stack};
 use crate::spin::SpinBudget;
 
 const RUNNEXT_BUDGET: u32 = 64;
@@ -156,9 +156,15 @@ fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
     };
     LOCAL.with(|l| l.set(&local));
     let _clear = LocalGuard;
+    io_hook::worker_started();
+    let _stopped = Stopped;
     while !rt.shutdown.load(Ordering::Relaxed) {
         if let Some(t) = local.next_task() {
             local.run_task(t);
+            continue;
+        }
+        // Out of goroutines: I/O that is ready may have readied some of ours.
+        if io_hook::poll() {
             continue;
         }
         if let Some(t) = local.search() {
@@ -170,12 +176,22 @@ fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
     local.shut_down();
 }
 
+/// Tells `io_hook` the worker stopped, however its loop ends.
+struct Stopped;
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        io_hook::worker_stopped();
+    }
+}
+
 impl Local {
     fn next_task(&self) -> Option<Arc<Task>> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         self.shared.ticks.store(tick as usize, Ordering::Relaxed);
         if tick.is_multiple_of(GLOBAL_CHECK) {
+            io_hook::poll_if_stale(io_hook::STALE_BUSY);
             if let Some(t) = steal_one(|| self.shared.inbox.steal()) {
                 return Some(t);
             }
@@ -319,9 +335,7 @@ impl RtShared {
         self.shutdown.store(true, Ordering::SeqCst);
         for w in self.workers.iter() {
             w.sleeping.store(false, Ordering::SeqCst);
-            if let Some(t) = w.thread.get() {
-                t.unpark();
-            }
+            w.unpark_thread();
         }
     }
 
