@@ -120,7 +120,8 @@ impl Dir {
         }
     }
 
-    /// A readiness edge arrived (called by the poller thread).
+    /// A readiness edge arrived (called by whoever polled: a worker, sysmon or the netpoll
+    /// thread).
     pub(super) fn ready(&self) {
         let mut st = self.lock();
         st.ready = true;

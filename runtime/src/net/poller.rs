@@ -73,7 +73,9 @@ fn start() -> Result<Poller, String> {
     raise_nofile_limit();
     let poll = Poll::new().map_err(|e| e.to_string())?;
     let registry = poll.registry().try_clone().map_err(|e| e.to_string())?;
-    let inner = poll.as_raw_fd();
+    // The registry's descriptor is the poll's, and the registry lives in the poller, which
+    // lives as long as the process.
+    let inner = registry.as_raw_fd();
     let (outer, wake) = outer_set(inner).map_err(|e| e.to_string())?;
     std::thread::Builder::new()
         .name("gocsp-netpoll".into())
@@ -101,8 +103,13 @@ fn start() -> Result<Poller, String> {
     })
 }
 
-/// Makes the owner's epoll set: `inner` and a fresh eventfd, both level-triggered. Both
+/// Makes the owner's epoll set: `inner` and a fresh eventfd, both level-triggered. Both new
 /// descriptors live as long as the process (the poller is never dropped).
+///
+/// A waiter on a set that holds another set relies on the kernel waking it for an event that
+/// comes while another thread polls the inner set (a busy worker); kernels before 5.7 could
+/// miss that wake-up ("eventpoll: fix missing wakeup for ovflist"), and the event then waited
+/// for the next poll (a worker's, or sysmon's within 10 ms).
 fn outer_set(inner: RawFd) -> io::Result<(RawFd, RawFd)> {
     fn check(r: libc::c_int) -> io::Result<libc::c_int> {
         if r < 0 {
@@ -111,16 +118,28 @@ fn outer_set(inner: RawFd) -> io::Result<(RawFd, RawFd)> {
             Ok(r)
         }
     }
-    // SAFETY: plain system calls on descriptors we own; `ev` is valid for each `epoll_ctl`.
+    // SAFETY: system calls that make two descriptors of ours and add `inner` (open for the
+    // poller's life) and the eventfd to the first; `ev` is valid for each `epoll_ctl`. On an
+    // error the descriptors made so far are closed.
     unsafe {
         let outer = check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?;
-        let wake = check(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?;
+        let wake = match check(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)) {
+            Ok(fd) => fd,
+            Err(e) => {
+                libc::close(outer);
+                return Err(e);
+            }
+        };
         for (fd, tag) in [(inner, 0u64), (wake, 1u64)] {
             let mut ev = libc::epoll_event {
                 events: libc::EPOLLIN as u32,
                 u64: tag,
             };
-            check(libc::epoll_ctl(outer, libc::EPOLL_CTL_ADD, fd, &mut ev))?;
+            if let Err(e) = check(libc::epoll_ctl(outer, libc::EPOLL_CTL_ADD, fd, &mut ev)) {
+                libc::close(outer);
+                libc::close(wake);
+                return Err(e);
+            }
         }
         Ok((outer, wake))
     }

@@ -43,6 +43,19 @@ impl RtShared {
         w.unpark_thread();
     }
 
+    /// Unparks one sleeping worker other than `except` without taking it off the idle list, so
+    /// that it tries to take the I/O wait (`io_hook`) and sleeps again.
+    pub(super) fn nudge_sleeper(&self, except: Option<usize>) {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let other = idle.iter().copied().find(|&i| Some(i) != except);
+        drop(idle);
+        if let Some(i) = other
+            && let Some(t) = self.workers[i].thread.get()
+        {
+            t.unpark();
+        }
+    }
+
     /// Wakes worker `w` if it sleeps (it has work in its inbox).
     #[inline]
     pub(super) fn wake_worker(&self, w: &WorkerShared) {
@@ -131,6 +144,11 @@ impl Local {
                     io_hook::wait();
                 }
                 io_hook::disown(me);
+                // Leaving for work: another sleeper takes the wait over (Go's `wakep` after a
+                // netpoll), or I/O would wait for sysmon while this worker is busy.
+                if !self.shared.sleeping.load(Ordering::SeqCst) {
+                    self.rt.nudge_sleeper(Some(self.shared.index));
+                }
             } else {
                 std::thread::park();
             }

@@ -51,8 +51,10 @@ static OWNER: AtomicUsize = AtomicUsize::new(0);
 const THREAD: usize = 1;
 /// Workers of every runtime that are running (started and not shut down).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// When the last poll started, in nanoseconds since `epoch()`.
+/// When the last poll started, in nanoseconds since `epoch()`; `WAITING` while someone waits
+/// for I/O in the kernel (then nobody needs to poll for staleness: Go's `lastpoll = 0`).
 static LAST_POLL: AtomicU64 = AtomicU64::new(0);
+const WAITING: u64 = u64::MAX;
 
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -63,9 +65,14 @@ fn now_ns() -> u64 {
     epoch().elapsed().as_nanos() as u64
 }
 
-/// Installs the netpoller's hooks (once; later calls change nothing).
+/// Installs the netpoller's hooks (once; later calls change nothing). Workers that went to
+/// sleep before could not take the I/O wait: one per runtime is nudged to.
 pub(crate) fn install(hooks: IoHooks) {
-    let _ = HOOKS.set(hooks);
+    if HOOKS.set(hooks).is_ok() {
+        for rt in super::runtime::live_runtimes() {
+            rt.nudge_sleeper(None);
+        }
+    }
 }
 
 /// Workers of every runtime that are running.
@@ -94,12 +101,17 @@ pub(super) fn dispatching() -> bool {
     HOOKS.get().is_some() && DISPATCHING.with(Cell::get)
 }
 
-/// Runs a poll hook with `DISPATCHING` set.
+/// Runs a poll hook with `DISPATCHING` set (cleared however it ends).
 fn dispatch(f: fn() -> bool) -> bool {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            DISPATCHING.with(|d| d.set(false));
+        }
+    }
     DISPATCHING.with(|d| d.set(true));
-    let got = f();
-    DISPATCHING.with(|d| d.set(false));
-    got
+    let _clear = Clear;
+    f()
 }
 
 /// Polls for I/O without blocking if a netpoller exists; true if events came.
@@ -121,7 +133,7 @@ pub(super) fn poll_if_stale(age: Duration) -> bool {
         return false;
     }
     let last = LAST_POLL.load(Ordering::Relaxed);
-    if now_ns().saturating_sub(last) < age.as_nanos() as u64 {
+    if last == WAITING || now_ns().saturating_sub(last) < age.as_nanos() as u64 {
         return false;
     }
     poll()
@@ -144,6 +156,7 @@ pub(super) fn disown(me: usize) {
 pub(super) fn wait() -> bool {
     match HOOKS.get() {
         Some(h) => {
+            LAST_POLL.store(WAITING, Ordering::Relaxed);
             let got = dispatch(h.wait);
             LAST_POLL.store(now_ns(), Ordering::Relaxed);
             got
@@ -165,11 +178,21 @@ pub(super) fn interrupt_if_owner(worker: usize) {
     }
 }
 
-/// The netpoll thread takes the wait (it only tries while no worker runs).
+/// The netpoll thread takes the wait if no worker runs. It checks `LIVE` again after taking
+/// ownership: a worker that started in between either saw it as the owner and interrupts it
+/// (`worker_started`), or started before this check and is seen here.
 pub(crate) fn own_for_thread() -> bool {
-    OWNER
+    if OWNER
         .compare_exchange(0, THREAD, Ordering::SeqCst, Ordering::SeqCst)
-        .is_ok()
+        .is_err()
+    {
+        return false;
+    }
+    if LIVE.load(Ordering::SeqCst) > 0 {
+        disown(THREAD);
+        return false;
+    }
+    true
 }
 
 /// The netpoll thread gives the wait up.

@@ -78,6 +78,10 @@ impl WorkerShared {
     /// Wakes the worker's thread after its `sleeping` flag was cleared: from its futex, or
     /// from its wait for I/O if it is the netpoller's owner (`io_hook`).
     pub(super) fn unpark_thread(&self) {
+        // The owner readying one of its own goroutines while it dispatches is awake already.
+        if with_local(|l| l.is_some_and(|l| std::ptr::eq(l.shared, self))) {
+            return;
+        }
         if let Some(t) = self.thread.get() {
             t.unpark();
         }

@@ -49,6 +49,12 @@ pub(crate) fn global() -> &'static RtShared {
         .shared
 }
 
+/// Every runtime not being dropped.
+pub(super) fn live_runtimes() -> Vec<&'static RtShared> {
+    let rts = RUNTIMES.lock().unwrap_or_else(|p| p.into_inner());
+    rts.iter().copied().filter(|rt| !rt.is_stopping()).collect()
+}
+
 /// True if any live runtime has goroutines queued (for the deadlock check). A runtime being
 /// dropped does not count: its workers are awake until they have settled every goroutine, and
 /// afterwards nothing it holds can run.
