@@ -10,7 +10,8 @@
 //!   worker at a time (the *owner*) sleeps in `epoll_wait` instead of on its futex, so an event
 //!   wakes a worker directly, and the goroutines it readies for that worker run without a
 //!   further wake-up. Waking the owner for other work interrupts its `epoll_wait`
-//!   ([`interrupt_if_owner`]);
+//!   ([`interrupt_if_owner`]), and the owner, leaving, nudges another sleeper to take the
+//!   wait over (`RtShared::nudge_sleeper`);
 //! - a worker polls without blocking when it runs out of goroutines, between spins, and every
 //!   `GLOBAL_CHECK` ticks once the last poll is older than [`STALE_BUSY`]; sysmon polls once it
 //!   is older than [`STALE_IDLE`] (a worker busy with one goroutine that long would otherwise
