@@ -2,9 +2,11 @@
 //! 10,000 connections held open at once with the thread count staying small, and no
 //! descriptor leaked over 2,000 connections (`/proc/self/fd` counted before and after). First,
 //! while the process is still quiet: sockets used from plain threads before any runtime
-//! exists; a goroutine waiting for I/O from another process is not a deadlock, even when the
-//! main thread blocks on a channel that only that goroutine sends to; and the worker that
-//! waits for I/O is woken for other work.
+//! exists, and after a runtime that waited for I/O was dropped (the netpoll thread's wait,
+//! seen in `/proc/self/task/*/syscall`, goes to the workers and back); a goroutine waiting for
+//! I/O from another process is not a deadlock, even when the main thread blocks on a channel
+//! that only that goroutine sends to; and the worker that waits for I/O is woken for other
+//! work.
 //!
 //! Both ends live in this process, so 10,000 connections take 20,000 descriptors. The first
 //! use of `gocsp::net` raises the soft limit to the hard one; when the hard limit is lower than
@@ -107,6 +109,79 @@ mod scenarios {
         server.join().unwrap();
         assert_eq!(worker_threads(), 0, "plain threads started no runtime");
         println!("plain_threads_before_any_runtime: ok");
+    }
+
+    /// Whether the `gocsp-netpoll` thread is blocked in `epoll_wait` (its system call, from
+    /// `/proc`; x86-64 and aarch64 numbers), or `None` where that cannot be read.
+    fn netpoll_thread_waits_for_io() -> Option<bool> {
+        for t in std::fs::read_dir("/proc/self/task").ok()? {
+            let dir = t.ok()?.path();
+            let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+            if comm.trim() == "gocsp-netpoll" {
+                let sys = std::fs::read_to_string(dir.join("syscall")).ok()?;
+                let nr: i64 = sys.split_whitespace().next()?.parse().ok()?;
+                let epoll: &[i64] = if cfg!(target_arch = "x86_64") {
+                    &[232, 281, 441]
+                } else {
+                    &[22, 441]
+                };
+                return Some(epoll.contains(&nr));
+            }
+        }
+        None
+    }
+
+    /// A runtime whose idle worker waited for I/O is dropped while no other runtime runs: the
+    /// netpoll thread takes the wait back, and plain threads' sockets keep working. While the
+    /// runtime runs, the netpoll thread stands back (its workers take the events).
+    pub(super) fn a_dropped_runtime_hands_the_io_wait_back() {
+        assert_eq!(worker_threads(), 0, "no other runtime may run yet");
+        let readable = netpoll_thread_waits_for_io().is_some();
+        if readable {
+            wait_until(
+                "the netpoll thread to wait for I/O, with no runtime",
+                || netpoll_thread_waits_for_io() == Some(true),
+            );
+        }
+        let rt = gocsp::Runtime::builder().workers(2).build().unwrap();
+        let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = ln.local_addr().unwrap();
+        let (mut c, mut s) = rt.block_on(move || {
+            let c = TcpStream::connect(addr).unwrap();
+            let (s, _) = ln.accept().unwrap();
+            (c, s)
+        });
+        // Let the workers go idle, one of them into the I/O wait, then drop the runtime.
+        if readable {
+            wait_until("the netpoll thread to stand back for the workers", || {
+                netpoll_thread_waits_for_io() == Some(false)
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        drop(rt);
+        wait_until("the runtime's workers to exit", || worker_threads() == 0);
+        if readable {
+            wait_until("the netpoll thread to take the I/O wait back", || {
+                netpoll_thread_waits_for_io() == Some(true)
+            });
+        }
+        c.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
+        s.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut b = [0u8; 8];
+            while let Ok(n @ 1..) = s.read(&mut b) {
+                s.write_all(&b[..n]).unwrap();
+            }
+        });
+        for i in 0..100u64 {
+            c.write_all(&i.to_le_bytes()).unwrap();
+            let mut b = [0u8; 8];
+            c.read_exact(&mut b).unwrap();
+            assert_eq!(u64::from_le_bytes(b), i);
+        }
+        drop(c);
+        echo.join().unwrap();
+        println!("a_dropped_runtime_hands_the_io_wait_back: ok");
     }
 
     /// With a socket open, one idle worker sleeps waiting for I/O instead of on its futex; a
@@ -312,6 +387,7 @@ fn main() {
         return scenarios::peer(&addr);
     }
     scenarios::plain_threads_before_any_runtime();
+    scenarios::a_dropped_runtime_hands_the_io_wait_back();
     scenarios::io_wait_is_not_a_deadlock();
     scenarios::the_worker_waiting_for_io_wakes_for_other_work();
     scenarios::no_descriptor_leaks_over_two_thousand_connections();
