@@ -3,9 +3,10 @@
 //! A worker with nothing to do spins briefly (only on a multi-core machine, only while fewer
 //! than half of the busy workers spin (Go's rule), with `spin_loop` hints, never `sched_yield`,
 //! and for an adaptive budget that drops to nothing when the spin loses its core: see
-//! `spin.rs`), then registers in the runtime's idle list and parks. A goroutine woken onto a
-//! sleeping worker unparks that worker; at most one idle worker is woken for stealable work
-//! while none is already searching.
+//! `spin.rs`), then registers in the runtime's idle list and parks: on its futex, or, for one
+//! sleeping worker at a time once sockets exist, in `epoll_wait` (`io_hook`). A goroutine
+//! woken onto a sleeping worker unparks that worker (interrupting its I/O wait); at most one
+//! idle worker is woken for stealable work while none is already searching.
 
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, fence};
@@ -157,16 +158,14 @@ impl Local {
         deadlock::worker_sleeping(false);
     }
 
-    /// Takes this worker out of the idle list if it is still in it; true if it was.
-    fn stop_sleeping(&self) -> bool {
+    /// Takes this worker out of the idle list if it is still in it.
+    fn stop_sleeping(&self) {
         let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
         if self.shared.sleeping.swap(false, Ordering::SeqCst)
             && let Some(pos) = idle.iter().position(|&i| i == self.shared.index)
         {
             idle.swap_remove(pos);
             self.rt.n_idle.fetch_sub(1, Ordering::SeqCst);
-            return true;
         }
-        false
     }
 }
