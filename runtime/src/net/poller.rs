@@ -8,21 +8,25 @@
 //! on a second epoll set (`outer`) holding the sockets' set and an eventfd (`wake`): a worker
 //! woken for other work is interrupted through the eventfd, which only the owner ever waits
 //! on, so no other poller can take that wake-up from it. Deadlines are timers on the timer
-//! heap, not poll timeouts; with no I/O pending nothing polls in a loop.
+//! heap, not poll timeouts; with no I/O pending nothing polls in a loop. (That is Linux; on
+//! other systems the `gocsp-netpoll` thread takes every event through `mio`, and wakes the
+//! workers for them.)
 //!
 //! Events name a socket by a `Token`: a slot index in a slab plus the slot's generation, so an
 //! event that was harvested just before its socket was deregistered (and its slot reused) is
 //! recognised as stale and dropped.
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+#[cfg(target_os = "linux")]
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use mio::event::Source;
 use mio::{Interest, Poll, Registry, Token};
 
 use super::fd::Registration;
-use crate::sched::{deadlock, io_hook};
+#[cfg(not(target_os = "linux"))]
+use crate::sched::deadlock;
 
 /// Events taken per poll.
 const BATCH: usize = 256;
@@ -30,12 +34,8 @@ const BATCH: usize = 256;
 pub(super) struct Poller {
     registry: Registry,
     slab: Mutex<Slab>,
-    /// The sockets' epoll set (the `mio::Poll`'s), polled without blocking.
-    inner: RawFd,
-    /// The set the owner waits on: `inner` and `wake`, level-triggered.
-    outer: RawFd,
-    /// An eventfd that interrupts the owner's wait.
-    wake: RawFd,
+    #[cfg(target_os = "linux")]
+    sets: linux::Sets,
 }
 
 #[derive(Default)]
@@ -75,79 +75,21 @@ fn start() -> Result<Poller, String> {
     let registry = poll.registry().try_clone().map_err(|e| e.to_string())?;
     // The registry's descriptor is the poll's, and the registry lives in the poller, which
     // lives as long as the process.
-    let inner = registry.as_raw_fd();
-    let (outer, wake) = outer_set(inner).map_err(|e| e.to_string())?;
+    #[cfg(target_os = "linux")]
+    let sets = linux::Sets::new(registry.as_raw_fd()).map_err(|e| e.to_string())?;
     std::thread::Builder::new()
         .name("gocsp-netpoll".into())
         .spawn(move || poll_thread(poll))
         .map_err(|e| e.to_string())?;
-    io_hook::install(io_hook::IoHooks {
-        poll: || poller().is_ok_and(|p| p.poll(0)),
-        wait: || poller().is_ok_and(|p| p.poll(-1)),
-        interrupt: || {
-            if let Ok(p) = poller() {
-                p.interrupt();
-            }
-        },
-        no_workers: || {
-            let _g = lock(&THREAD_MAY_POLL);
-            THREAD_WAKE.notify_one();
-        },
-    });
+    #[cfg(target_os = "linux")]
+    linux::install_hooks();
     Ok(Poller {
         registry,
         slab: Mutex::new(Slab::default()),
-        inner,
-        outer,
-        wake,
+        #[cfg(target_os = "linux")]
+        sets,
     })
 }
-
-/// Makes the owner's epoll set: `inner` and a fresh eventfd, both level-triggered. Both new
-/// descriptors live as long as the process (the poller is never dropped).
-///
-/// A waiter on a set that holds another set relies on the kernel waking it for an event that
-/// comes while another thread polls the inner set (a busy worker); kernels before 5.7 could
-/// miss that wake-up ("eventpoll: fix missing wakeup for ovflist"), and the event then waited
-/// for the next poll (a worker's, or sysmon's within 10 ms).
-fn outer_set(inner: RawFd) -> io::Result<(RawFd, RawFd)> {
-    fn check(r: libc::c_int) -> io::Result<libc::c_int> {
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(r)
-        }
-    }
-    // SAFETY: system calls that make two descriptors of ours and add `inner` (open for the
-    // poller's life) and the eventfd to the first; `ev` is valid for each `epoll_ctl`. On an
-    // error the descriptors made so far are closed.
-    unsafe {
-        let outer = check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?;
-        let wake = match check(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)) {
-            Ok(fd) => fd,
-            Err(e) => {
-                libc::close(outer);
-                return Err(e);
-            }
-        };
-        for (fd, tag) in [(inner, 0u64), (wake, 1u64)] {
-            let mut ev = libc::epoll_event {
-                events: libc::EPOLLIN as u32,
-                u64: tag,
-            };
-            if let Err(e) = check(libc::epoll_ctl(outer, libc::EPOLL_CTL_ADD, fd, &mut ev)) {
-                libc::close(outer);
-                libc::close(wake);
-                return Err(e);
-            }
-        }
-        Ok((outer, wake))
-    }
-}
-
-/// Whether the `gocsp-netpoll` thread may wait for I/O (no worker runs), and its wake-up.
-static THREAD_MAY_POLL: Mutex<()> = Mutex::new(());
-static THREAD_WAKE: Condvar = Condvar::new();
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -228,46 +170,14 @@ impl Poller {
         lock(&self.slab)
     }
 
-    /// Takes the events that are ready and wakes their waiters; with `timeout` -1, first waits
-    /// on the outer set for an event or an interrupt (only the owner, or the netpoll thread
-    /// when no worker runs, does that). True if any socket event came.
-    fn poll(&self, timeout: libc::c_int) -> bool {
-        if timeout != 0 {
-            let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 2];
-            // SAFETY: `ev` has room for the 2 events asked for.
-            let n = unsafe { libc::epoll_wait(self.outer, ev.as_mut_ptr(), 2, timeout) };
-            for e in ev.iter().take(n.max(0) as usize) {
-                if e.u64 == 1 {
-                    let mut count = 0u64;
-                    // SAFETY: reads the eventfd's 8-byte counter into `count`, resetting it;
-                    // non-blocking, so a counter already reset just fails.
-                    unsafe { libc::read(self.wake, (&mut count as *mut u64).cast(), 8) };
-                }
-            }
-        }
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
-        let mut any = false;
-        loop {
-            // SAFETY: `events` has room for `BATCH` events.
-            let n = unsafe { libc::epoll_wait(self.inner, events.as_mut_ptr(), BATCH as _, 0) };
-            if n <= 0 {
-                return any;
-            }
-            any = true;
-            self.dispatch(&events[..n as usize]);
-            if (n as usize) < BATCH {
-                return any;
-            }
-        }
-    }
-
-    /// Marks the sides of each event's socket ready and wakes their waiters.
-    fn dispatch(&self, events: &[libc::epoll_event]) {
-        let mut batch: Vec<(Arc<Registration>, bool, bool)> = Vec::with_capacity(events.len());
+    /// Marks the sides of each event's socket ready and wakes their waiters: (token,
+    /// readable, writable) per event.
+    fn dispatch(&self, events: impl Iterator<Item = (usize, bool, bool)>) {
+        let mut batch: Vec<(Arc<Registration>, bool, bool)> = Vec::new();
         {
             let slab = self.lock();
-            for ev in events {
-                let (index, generation) = split(Token(ev.u64 as usize));
+            for (token, readable, writable) in events {
+                let (index, generation) = split(Token(token));
                 let Some(slot) = slab.slots.get(index as usize) else {
                     continue;
                 };
@@ -275,12 +185,6 @@ impl Poller {
                     continue;
                 }
                 if let Some(reg) = &slot.reg {
-                    let e = ev.events as libc::c_int;
-                    // As `mio` reads them, widened: a spurious readiness only costs a retry.
-                    let failed = e & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
-                    let readable =
-                        e & (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP) != 0 || failed;
-                    let writable = e & libc::EPOLLOUT != 0 || failed;
                     batch.push((reg.clone(), readable, writable));
                 }
             }
@@ -294,38 +198,204 @@ impl Poller {
             }
         }
     }
+}
 
-    /// Ends the owner's wait (or the next one).
-    fn interrupt(&self) {
-        let one = 1u64;
-        // SAFETY: writes 8 bytes from `one` to our eventfd; failure (a full counter) leaves it
-        // readable anyway.
-        unsafe { libc::write(self.wake, (&one as *const u64).cast(), 8) };
+/// The `gocsp-netpoll` thread on systems where the workers do not poll: it takes every event
+/// and wakes the waiters (on their home workers).
+#[cfg(not(target_os = "linux"))]
+fn poll_thread(mut poll: Poll) {
+    let _own = deadlock::OwnThread::enter();
+    // Blocks until `start` (which spawned this thread) has filled the `OnceLock`.
+    let Ok(poller) = poller() else { return };
+    let mut events = mio::Events::with_capacity(BATCH);
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            crate::sched::report(&format!("gocsp: netpoll failed: {e}\n"));
+            std::process::abort();
+        }
+        poller.dispatch(events.iter().map(|ev| {
+            let failed = ev.is_error();
+            let readable = ev.is_readable() || ev.is_read_closed() || failed;
+            let writable = ev.is_writable() || ev.is_write_closed() || failed;
+            (ev.token().0, readable, writable)
+        }));
     }
 }
 
-/// The `gocsp-netpoll` thread: waits for I/O while no worker runs (sockets used from plain
-/// threads), as the owner of the wait, so that it never competes with a worker for one.
-fn poll_thread(poll: Poll) {
-    let _own = deadlock::OwnThread::enter();
-    // Keeps the sockets' epoll set open for the life of the process.
-    let _poll = poll;
-    // Blocks until `start` (which spawned this thread) has filled the `OnceLock`.
-    let Ok(poller) = poller() else { return };
-    loop {
-        {
-            let mut g = lock(&THREAD_MAY_POLL);
-            while io_hook::live_workers() > 0 {
-                g = THREAD_WAKE.wait(g).unwrap_or_else(|p| p.into_inner());
+#[cfg(target_os = "linux")]
+use linux::poll_thread;
+
+/// Linux: the workers take the events (`sched/io_hook.rs`).
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::io;
+    use std::os::fd::RawFd;
+    use std::sync::{Condvar, Mutex};
+
+    use mio::Poll;
+
+    use super::{BATCH, Poller, lock, poller};
+    use crate::sched::{deadlock, io_hook};
+
+    /// The descriptors the workers poll and the owner waits on.
+    pub(super) struct Sets {
+        /// The sockets' epoll set (the `mio::Poll`'s), polled without blocking.
+        inner: RawFd,
+        /// The set the owner waits on: `inner` and `wake`, level-triggered.
+        outer: RawFd,
+        /// An eventfd that interrupts the owner's wait.
+        wake: RawFd,
+    }
+
+    impl Sets {
+        pub(super) fn new(inner: RawFd) -> io::Result<Sets> {
+            let (outer, wake) = outer_set(inner)?;
+            Ok(Sets { inner, outer, wake })
+        }
+    }
+
+    /// Hands the scheduler the functions it polls, waits and interrupts with.
+    pub(super) fn install_hooks() {
+        io_hook::install(io_hook::IoHooks {
+            poll: || poller().is_ok_and(|p| p.poll(0)),
+            wait: || poller().is_ok_and(|p| p.poll(-1)),
+            interrupt: || {
+                if let Ok(p) = poller() {
+                    p.interrupt();
+                }
+            },
+            no_workers: || {
+                let _g = lock(&THREAD_MAY_POLL);
+                THREAD_WAKE.notify_one();
+            },
+        });
+    }
+
+    /// Makes the owner's epoll set: `inner` and a fresh eventfd, both level-triggered. Both new
+    /// descriptors live as long as the process (the poller is never dropped).
+    ///
+    /// A waiter on a set that holds another set relies on the kernel waking it for an event that
+    /// comes while another thread polls the inner set (a busy worker); kernels before 5.7 could
+    /// miss that wake-up ("eventpoll: fix missing wakeup for ovflist"), and the event then waited
+    /// for the next poll (a worker's, or sysmon's within 10 ms).
+    fn outer_set(inner: RawFd) -> io::Result<(RawFd, RawFd)> {
+        fn check(r: libc::c_int) -> io::Result<libc::c_int> {
+            if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(r)
             }
         }
-        if io_hook::own_for_thread() {
-            poller.poll(-1);
-            io_hook::disown_thread();
-        } else {
-            // A worker owns the wait (it is about to see that it is stopping, or has just
-            // started): look again shortly.
-            std::thread::sleep(std::time::Duration::from_millis(1));
+        // SAFETY: system calls that make two descriptors of ours and add `inner` (open for the
+        // poller's life) and the eventfd to the first; `ev` is valid for each `epoll_ctl`. On an
+        // error the descriptors made so far are closed.
+        unsafe {
+            let outer = check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?;
+            let wake = match check(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    libc::close(outer);
+                    return Err(e);
+                }
+            };
+            for (fd, tag) in [(inner, 0u64), (wake, 1u64)] {
+                let mut ev = libc::epoll_event {
+                    events: libc::EPOLLIN as u32,
+                    u64: tag,
+                };
+                if let Err(e) = check(libc::epoll_ctl(outer, libc::EPOLL_CTL_ADD, fd, &mut ev)) {
+                    libc::close(outer);
+                    libc::close(wake);
+                    return Err(e);
+                }
+            }
+            Ok((outer, wake))
+        }
+    }
+
+    /// Whether the `gocsp-netpoll` thread may wait for I/O (no worker runs), and its wake-up.
+    static THREAD_MAY_POLL: Mutex<()> = Mutex::new(());
+    static THREAD_WAKE: Condvar = Condvar::new();
+
+    impl Poller {
+        /// Takes the events that are ready and wakes their waiters; with `timeout` -1, first waits
+        /// on the outer set for an event or an interrupt (only the owner, or the netpoll thread
+        /// when no worker runs, does that). True if any socket event came.
+        fn poll(&self, timeout: libc::c_int) -> bool {
+            if timeout != 0 {
+                let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 2];
+                // SAFETY: `ev` has room for the 2 events asked for.
+                let n = unsafe { libc::epoll_wait(self.sets.outer, ev.as_mut_ptr(), 2, timeout) };
+                for e in ev.iter().take(n.max(0) as usize) {
+                    if e.u64 == 1 {
+                        let mut count = 0u64;
+                        // SAFETY: reads the eventfd's 8-byte counter into `count`, resetting it;
+                        // non-blocking, so a counter already reset just fails.
+                        unsafe { libc::read(self.sets.wake, (&mut count as *mut u64).cast(), 8) };
+                    }
+                }
+            }
+            let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
+            let mut any = false;
+            loop {
+                // SAFETY: `events` has room for `BATCH` events.
+                let n = unsafe {
+                    libc::epoll_wait(self.sets.inner, events.as_mut_ptr(), BATCH as _, 0)
+                };
+                if n <= 0 {
+                    return any;
+                }
+                any = true;
+                self.dispatch(events[..n as usize].iter().map(|ev| {
+                    let e = ev.events as libc::c_int;
+                    // As `mio` reads them, widened: a spurious readiness only costs a retry.
+                    let failed = e & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
+                    let readable =
+                        e & (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP) != 0 || failed;
+                    let writable = e & libc::EPOLLOUT != 0 || failed;
+                    (ev.u64 as usize, readable, writable)
+                }));
+                if (n as usize) < BATCH {
+                    return any;
+                }
+            }
+        }
+
+        /// Ends the owner's wait (or the next one).
+        fn interrupt(&self) {
+            let one = 1u64;
+            // SAFETY: writes 8 bytes from `one` to our eventfd; failure (a full counter) leaves it
+            // readable anyway.
+            unsafe { libc::write(self.sets.wake, (&one as *const u64).cast(), 8) };
+        }
+    }
+
+    /// The `gocsp-netpoll` thread: waits for I/O while no worker runs (sockets used from plain
+    /// threads), as the owner of the wait, so that it never competes with a worker for one.
+    pub(super) fn poll_thread(poll: Poll) {
+        let _own = deadlock::OwnThread::enter();
+        // Keeps the sockets' epoll set open for the life of the process.
+        let _poll = poll;
+        // Blocks until `start` (which spawned this thread) has filled the `OnceLock`.
+        let Ok(poller) = poller() else { return };
+        loop {
+            {
+                let mut g = lock(&THREAD_MAY_POLL);
+                while io_hook::live_workers() > 0 {
+                    g = THREAD_WAKE.wait(g).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+            if io_hook::own_for_thread() {
+                poller.poll(-1);
+                io_hook::disown_thread();
+            } else {
+                // A worker owns the wait (it is about to see that it is stopping, or has just
+                // started): look again shortly.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
         }
     }
 }

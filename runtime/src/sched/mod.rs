@@ -23,6 +23,8 @@
 
 pub(crate) mod deadlock;
 mod idle;
+// The netpoller installs its functions on Linux only; elsewhere its own thread polls.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod io_hook;
 mod job;
 mod limits;

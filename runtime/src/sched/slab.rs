@@ -287,6 +287,7 @@ impl Slab {
 /// the process's `mmap_lock` throughout, and a worker whose allocator grows its heap
 /// (`mprotect`) waits for it: 512 guard pages held it about 250 us, 32 hold it about 16 us,
 /// and the system call itself is still a small part of the cost.
+#[cfg(target_os = "linux")]
 const RANGES_PER_CALL: usize = 512;
 
 /// Installs a guard page at `start + i * stride` for `i < count`.
