@@ -14,7 +14,7 @@
 //! itself to `waiters` and parks (with `expired` checked under the same lock). Sockets are
 //! registered edge-triggered, so this flag is what keeps an edge from being lost.
 //!
-//! **Who wakes a waiter**: the poller thread (an edge), the timer thread (the deadline fired)
+//! **Who wakes a waiter**: whoever polled (an edge), the timer thread (the deadline fired)
 //! or whoever sets a deadline in the past. Each takes the waiters out of the list *and* claims
 //! them (`try_select`) under the lock; so once a woken operation runs again nobody can claim
 //! its waiter any more, and a late claim can never complete a later, unrelated wait of the same
