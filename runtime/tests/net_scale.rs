@@ -82,6 +82,24 @@ mod scenarios {
             .count()
     }
 
+    /// Sends back what `conn` reads until EOF.
+    fn echo(mut conn: TcpStream) {
+        let mut b = [0u8; 8];
+        while let Ok(n @ 1..) = conn.read(&mut b) {
+            conn.write_all(&b[..n]).unwrap();
+        }
+    }
+
+    /// `n` numbered round trips through an echo on `c`.
+    fn round_trips(c: &mut TcpStream, n: u64) {
+        for i in 0..n {
+            c.write_all(&i.to_le_bytes()).unwrap();
+            let mut b = [0u8; 8];
+            c.read_exact(&mut b).unwrap();
+            assert_eq!(u64::from_le_bytes(b), i);
+        }
+    }
+
     /// Before any runtime starts, sockets used from plain threads are served by the netpoll
     /// thread (no worker exists to take their events).
     pub(super) fn plain_threads_before_any_runtime() {
@@ -89,22 +107,14 @@ mod scenarios {
         let ln = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = ln.local_addr().unwrap();
         let server = std::thread::spawn(move || {
-            let (mut conn, _) = ln.accept().unwrap();
+            let (conn, _) = ln.accept().unwrap();
             conn.set_deadline(Some(Instant::now() + HANG_GUARD))
                 .unwrap();
-            let mut b = [0u8; 8];
-            while let Ok(n @ 1..) = conn.read(&mut b) {
-                conn.write_all(&b[..n]).unwrap();
-            }
+            echo(conn);
         });
         let mut c = TcpStream::connect(addr).unwrap();
         c.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
-        for i in 0..200u64 {
-            c.write_all(&i.to_le_bytes()).unwrap();
-            let mut b = [0u8; 8];
-            c.read_exact(&mut b).unwrap();
-            assert_eq!(u64::from_le_bytes(b), i);
-        }
+        round_trips(&mut c, 200);
         drop(c);
         server.join().unwrap();
         assert_eq!(worker_threads(), 0, "plain threads started no runtime");
@@ -146,7 +156,7 @@ mod scenarios {
         let rt = gocsp::Runtime::builder().workers(2).build().unwrap();
         let ln = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = ln.local_addr().unwrap();
-        let (mut c, mut s) = rt.block_on(move || {
+        let (mut c, s) = rt.block_on(move || {
             let c = TcpStream::connect(addr).unwrap();
             let (s, _) = ln.accept().unwrap();
             (c, s)
@@ -167,20 +177,10 @@ mod scenarios {
         }
         c.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
         s.set_deadline(Some(Instant::now() + HANG_GUARD)).unwrap();
-        let echo = std::thread::spawn(move || {
-            let mut b = [0u8; 8];
-            while let Ok(n @ 1..) = s.read(&mut b) {
-                s.write_all(&b[..n]).unwrap();
-            }
-        });
-        for i in 0..100u64 {
-            c.write_all(&i.to_le_bytes()).unwrap();
-            let mut b = [0u8; 8];
-            c.read_exact(&mut b).unwrap();
-            assert_eq!(u64::from_le_bytes(b), i);
-        }
+        let server = std::thread::spawn(move || echo(s));
+        round_trips(&mut c, 100);
         drop(c);
-        echo.join().unwrap();
+        server.join().unwrap();
         println!("a_dropped_runtime_hands_the_io_wait_back: ok");
     }
 
