@@ -92,11 +92,16 @@ struct ClassInner {
     low_water: usize,
 }
 
-/// Pools the slots left in a slab that a new one replaces (they are counted in `spare`
-/// already). As hot: they may have been warmed (`Slab::warmer`), and a hot stack that goes
-/// unused has its pages returned by the next scavenges, which a cold one never has.
-fn pool_leftovers(inner: &mut ClassInner, mut old: Slab) {
-    inner.hot.extend(std::iter::from_fn(|| old.carve()));
+/// Makes `s` the slab being carved; returns its slots, which the caller adds to `spare`. The
+/// slots left in the slab it replaces are counted already and are pooled as hot: they may
+/// have been warmed (`Slab::warmer`), and a hot stack that goes unused has its pages returned
+/// by the next scavenges, which a cold one never has.
+fn install(inner: &mut ClassInner, s: Slab) -> usize {
+    let n = s.left();
+    if let Some(mut old) = inner.slab.replace(s) {
+        inner.hot.extend(std::iter::from_fn(|| old.carve()));
+    }
+    n
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -178,7 +183,7 @@ impl Class {
     /// while the burst goes on (less than a slab spare after the warming), so that this
     /// thread keeps faulting pages on its core instead of idling until the next mark.
     ///
-    /// The slots left in a slab it replaces are pooled as hot (`pool_leftovers`). At most
+    /// The slots left in a slab it replaces are pooled as hot (`install`). At most
     /// about two slabs of warmed slots wait for spawns at any time.
     fn map_ahead(&'static self) {
         /// Clears `mapping_ahead` however the job ends.
@@ -192,11 +197,8 @@ impl Class {
         let per_slab = Slab::per_slab(self.size) as isize;
         while let Ok(s) = Slab::map(self.size) {
             let warm = s.warmer();
-            let n = s.left();
             let mut inner = lock(&self.inner);
-            if let Some(old) = inner.slab.replace(s) {
-                pool_leftovers(&mut inner, old);
-            }
+            let n = install(&mut inner, s);
             // Under the lock, so that a spawn that finds no spare (`reserve_slow`) waits for
             // this slab instead of mapping another on its own core.
             self.spare.fetch_add(n as isize, Ordering::AcqRel);
@@ -229,12 +231,7 @@ impl Class {
     /// Makes more stacks available (the lock held); returns how many.
     fn grow(&self, inner: &mut ClassInner) -> io::Result<usize> {
         if slab::guards() {
-            let s = Slab::map(self.size)?;
-            let n = s.left();
-            if let Some(old) = inner.slab.replace(s) {
-                pool_leftovers(inner, old);
-            }
-            return Ok(n);
+            return Ok(install(inner, Slab::map(self.size)?));
         }
         let mut mapped = 0;
         let mut err = None;
