@@ -108,11 +108,22 @@ static TABLE: [Slot; SLOTS] = [const {
     }
 }; SLOTS];
 
-std::thread_local! {
-    /// The spawner's current burst: (site, tick of the spawner's worker, spawns so far).
-    static BURST: Cell<(usize, u32, u32)> = const { Cell::new((0, 0, 0)) };
+/// The current burst of spawns on this thread.
+#[derive(Clone, Copy)]
+struct Burst {
+    site: usize,
+    /// The spawner's worker's tick when the burst began (or last continued).
+    tick: u32,
+    /// Spawns so far.
+    n: u32,
     /// The spawner yielded to its backlog (`burst_yields`): its next spawn continues the burst.
-    static BURST_YIELDED: Cell<bool> = const { Cell::new(false) };
+    yielded: bool,
+}
+
+std::thread_local! {
+    static BURST: Cell<Burst> = const {
+        Cell::new(Burst { site: 0, tick: 0, n: 0, yielded: false })
+    };
 }
 
 /// A spawner on this thread yields because goroutines it started pile up unstarted: its burst
@@ -120,7 +131,12 @@ std::thread_local! {
 /// and dealt in runs where one by one is faster: `LONG_SEGMENT_MAX`.)
 #[inline]
 pub(crate) fn burst_yields() {
-    let _ = BURST_YIELDED.try_with(|y| y.set(true));
+    let _ = BURST.try_with(|b| {
+        b.set(Burst {
+            yielded: true,
+            ..b.get()
+        })
+    });
 }
 
 #[inline]
@@ -168,20 +184,22 @@ pub(crate) fn deal(
     // This spawn's place in its burst (1 for the first).
     let n = BURST
         .try_with(|b| {
-            let (k, t, n) = b.get();
-            let yielded = BURST_YIELDED
-                .try_with(|y| y.replace(false))
-                .unwrap_or(false);
-            if k == key && (t == tick || yielded) {
-                let n = n.saturating_add(1);
-                b.set((key, tick, n));
-                return n;
-            }
-            if k != 0 {
-                burst_ended(k, n);
-            }
-            b.set((key, tick, 1));
-            1
+            let last = b.get();
+            let n = if last.site == key && (last.tick == tick || last.yielded) {
+                last.n.saturating_add(1)
+            } else {
+                if last.site != 0 {
+                    burst_ended(last.site, last.n);
+                }
+                1
+            };
+            b.set(Burst {
+                site: key,
+                tick,
+                n,
+                yielded: false,
+            });
+            n
         })
         .unwrap_or(1);
     let s = slot(key);
