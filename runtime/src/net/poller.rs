@@ -173,7 +173,8 @@ impl Poller {
     /// Marks the sides of each event's socket ready and wakes their waiters: (token,
     /// readable, writable) per event.
     fn dispatch(&self, events: impl Iterator<Item = (usize, bool, bool)>) {
-        let mut batch: Vec<(Arc<Registration>, bool, bool)> = Vec::new();
+        let mut batch: Vec<(Arc<Registration>, bool, bool)> =
+            Vec::with_capacity(events.size_hint().0);
         {
             let slab = self.lock();
             for (token, readable, writable) in events {
