@@ -4,7 +4,7 @@
 //!
 //! | field      | meaning                                                                  |
 //! |------------|--------------------------------------------------------------------------|
-//! | `ready`    | an edge (readiness event) arrived since an operation last saw `EAGAIN`   |
+//! | `ready`    | an edge arrived that no waiter took (since an operation last saw `EAGAIN`) |
 //! | `waiters`  | parked parties (goroutines or threads) and the token each waits with     |
 //! | `expired`  | the deadline has passed: operations fail with `TimedOut` until it is reset |
 //! | `deadline` | the armed deadline timer and a generation that outdated timers check     |
@@ -12,7 +12,9 @@
 //! An operation runs its non-blocking system call; on `EAGAIN` it locks its side: if `ready`
 //! is set an edge came in between, so it clears the flag and tries again; otherwise it adds
 //! itself to `waiters` and parks (with `expired` checked under the same lock). Sockets are
-//! registered edge-triggered, so this flag is what keeps an edge from being lost.
+//! registered edge-triggered, so this flag is what keeps an edge from being lost. An edge that
+//! finds waiters wakes them and leaves the flag clear: each woken operation tries its call
+//! again, which is all the edge asks for.
 //!
 //! **Who wakes a waiter**: whoever polled (an edge), the timer thread (the deadline fired)
 //! or whoever sets a deadline in the past. Each takes the waiters out of the list *and* claims
@@ -80,6 +82,15 @@ pub(super) enum Woken {
 }
 
 impl Woken {
+    /// Whether no party was claimed.
+    fn is_none(&self) -> bool {
+        match self {
+            Woken::None => true,
+            Woken::One(_) => false,
+            Woken::Many(ws) => ws.is_empty(),
+        }
+    }
+
     pub(super) fn unpark(self) {
         match self {
             Woken::None => {}
@@ -124,8 +135,13 @@ impl Dir {
     /// thread).
     pub(super) fn ready(&self) {
         let mut st = self.lock();
-        st.ready = true;
         let woken = Self::claim_all(&mut st);
+        // A woken waiter retries its operation, and that retry is what this edge asks for;
+        // the flag keeps only an edge nobody was waiting for. Setting it anyway would send
+        // the waiter's next `EAGAIN` straight back for a second, certain `EAGAIN` (one wasted
+        // system call per message on an echo connection). Go's poller clears its ready state
+        // when the woken goroutine resumes, to the same effect.
+        st.ready = woken.is_none();
         drop(st);
         woken.unpark();
     }
