@@ -10,7 +10,8 @@
 //! | `deque`   | unstarted goroutines                       | this worker           | this worker, thieves |
 //! | `later`   | goroutines that called `yield_now`         | this worker           | this worker |
 //!
-//! plus the runtime's `injector` for goroutines spawned from outside any worker.
+//! plus the runtime's `injector` for goroutines spawned from outside any worker. A worker
+//! looks in that order, except that the `inbox` goes before `local` (see `next_task`).
 //!
 //! **Placement is decided once, at first run**, because started goroutines never move: a
 //! started one has its stack, thread-locals and possibly `!Send` values tied to its home

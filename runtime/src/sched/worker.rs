@@ -34,6 +34,8 @@ pub(crate) struct Local {
     pub(super) rt: &'static RtShared,
     pub(super) deque: Worker<Arc<Task>>,
     runnext_streak: Cell<u32>,
+    /// Times in a row the inbox went ahead of `local` (bounded like `runnext_streak`).
+    inbox_streak: Cell<u32>,
     pub(super) local: RefCell<VecDeque<Arc<Task>>>,
     /// Goroutines that called `yield_now`: they run after everything runnable now.
     later: RefCell<VecDeque<Arc<Task>>>,
@@ -147,6 +149,7 @@ fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
         rt,
         deque,
         runnext_streak: Cell::new(0),
+        inbox_streak: Cell::new(0),
         local: RefCell::new(VecDeque::new()),
         later: RefCell::new(VecDeque::new()),
         stacks: RefCell::new(stack::Cache::new(&rt.config.stacks)),
@@ -218,12 +221,29 @@ impl Local {
             self.requeue(t, unstarted);
         }
         self.runnext_streak.set(0);
-        if let Some(t) = self.local.borrow_mut().pop_front() {
+        let inbox_waits = !self.shared.inbox.is_empty();
+        // A goroutine woken from another worker goes before those woken here: it is the other
+        // half of a cross-worker hand-off, and its partner's worker may have nothing to do
+        // until it runs, while a goroutine woken here has its partner here. (A 4-stage
+        // pipeline of CPU-bound stages on 2 workers: 95 -> 76 ms, Go's 84; its hand-offs
+        // waited behind the other stage's work.) At most `RUNNEXT_BUDGET` times in a row, so
+        // a stream of wake-ups from elsewhere cannot starve `local`.
+        {
+            let mut local = self.local.borrow_mut();
+            if !local.is_empty() {
+                let streak = self.inbox_streak.get();
+                if inbox_waits && streak < RUNNEXT_BUDGET {
+                    self.inbox_streak.set(streak + 1);
+                } else {
+                    self.inbox_streak.set(0);
+                    return local.pop_front();
+                }
+            }
+        }
+        if inbox_waits && let Some(t) = steal_one(|| self.shared.inbox.steal()) {
             return Some(t);
         }
-        if !self.shared.inbox.is_empty()
-            && let Some(t) = steal_one(|| self.shared.inbox.steal())
-        {
+        if let Some(t) = self.local.borrow_mut().pop_front() {
             return Some(t);
         }
         if let Some(t) = self.pop_deque() {
