@@ -146,6 +146,13 @@ impl Dir {
         woken.unpark();
     }
 
+    /// The `ready` flag and the number of waiters, for tests.
+    #[cfg(test)]
+    pub(super) fn peek(&self) -> (bool, usize) {
+        let st = self.lock();
+        (st.ready, st.waiters.len())
+    }
+
     /// Fails with `TimedOut` if this side's deadline has passed.
     #[inline]
     pub(super) fn check(&self) -> io::Result<()> {

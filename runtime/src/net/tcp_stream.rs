@@ -217,3 +217,31 @@ impl fmt::Debug for TcpStream {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    /// The edge that wakes a parked read is used up by the read it wakes: it must not also be
+    /// left in the `ready` flag, or the next read that finds the socket empty would try a
+    /// second time before it parks (a wasted system call per message).
+    #[test]
+    fn an_edge_that_wakes_a_read_is_not_kept_for_the_next_one() {
+        let ln = super::super::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(ln.local_addr().unwrap()).unwrap();
+        let (mut conn, _) = ln.accept().unwrap();
+        let fd = conn.fd.clone();
+        let writer = std::thread::spawn(move || {
+            // Write only once the read below has parked.
+            while fd.reg.read.peek().1 == 0 {
+                std::thread::yield_now();
+            }
+            client.write_all(b"x").unwrap();
+            client
+        });
+        let mut buf = [0u8; 8];
+        assert_eq!(conn.read(&mut buf).unwrap(), 1);
+        let _client = writer.join().unwrap();
+        assert_eq!(conn.fd.reg.read.peek(), (false, 0));
+    }
+}
