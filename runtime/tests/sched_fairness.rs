@@ -1,6 +1,7 @@
 //! Scheduler fairness on one worker: `yield_now` lets the others run, and a pair of goroutines
 //! ping-ponging through the `runnext` slot cannot starve a third one, whether it was queued on
-//! the worker, spawned from another thread, or woken from another thread.
+//! the worker, spawned from another thread, or woken from another thread; and a goroutine woken
+//! from elsewhere runs before one woken on the worker.
 //!
 //! Every test runs its goroutines on a one-worker runtime of its own and waits for the outcome
 //! from the test thread with a hang guard, so starvation fails the test instead of hanging it.
@@ -170,4 +171,47 @@ fn a_ping_pong_pair_does_not_starve_a_goroutine_woken_from_a_thread() {
         rx.recv_timeout(HANG_GUARD).is_ok(),
         "the ping-pong pair starved a goroutine woken from another thread"
     );
+}
+
+/// A goroutine woken from elsewhere (here: this thread) runs before one woken on its worker,
+/// since the party that woke it may be waiting for it; the goroutine in `runnext` still runs
+/// first. On one worker: `g` wakes `l1` then `l2` (each hand-off puts the woken one in
+/// `runnext`, so `l1` moves to the worker's `local` queue), then this thread wakes `r` (into
+/// the worker's inbox); the order after `g` must be `l2`, `r`, `l1`.
+#[test]
+fn a_goroutine_woken_from_elsewhere_runs_before_one_woken_here() {
+    let rt = one_worker();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (done_tx, done_rx) = mpsc::channel();
+    let parked = |name: &'static str| {
+        let ch: Chan<()> = Chan::new(0);
+        let (c, order, done) = (ch.clone(), order.clone(), done_tx.clone());
+        let h = rt.spawn(move || {
+            c.recv();
+            order.lock().unwrap().push(name);
+            let _ = done.send(());
+        });
+        wait_blocked(h.id(), "chan receive");
+        ch
+    };
+    let (l1, l2, r) = (parked("l1"), parked("l2"), parked("r"));
+    let r_woken = Arc::new(AtomicBool::new(false));
+    let (started_tx, started_rx) = mpsc::channel();
+    let woken = r_woken.clone();
+    rt.spawn(move || {
+        l1.send(());
+        l2.send(());
+        let _ = started_tx.send(());
+        // Hold the worker until this thread has queued `r`.
+        while !woken.load(Ordering::SeqCst) {
+            std::hint::spin_loop();
+        }
+    });
+    started_rx.recv_timeout(HANG_GUARD).expect("g ran");
+    r.send(());
+    r_woken.store(true, Ordering::SeqCst);
+    for _ in 0..3 {
+        done_rx.recv_timeout(HANG_GUARD).expect("all three ran");
+    }
+    assert_eq!(*order.lock().unwrap(), ["l2", "r", "l1"]);
 }
