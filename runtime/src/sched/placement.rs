@@ -75,7 +75,7 @@ const CROWD: u32 = 16;
 const LONG_SEGMENT_MAX: usize = 4;
 /// The shortest and longest segment of a crowd's spawns dealt to one worker.
 const SEGMENT_MIN: u32 = 4;
-const SEGMENT_MAX: u32 = 64;
+const SEGMENT_MAX: u32 = 128;
 
 struct Slot {
     /// The site's `Location` address, or 0.
