@@ -486,31 +486,39 @@ mod tests {
         }
     }
 
+    /// Makes `site` a long runners' site whose last burst had `len` spawns from the worker
+    /// `spawner` of `workers`; returns where `len` spawns go in each of the spawner's runs
+    /// `ticks`.
+    fn bursts(
+        site: &'static Location<'static>,
+        spawner: usize,
+        workers: usize,
+        len: usize,
+        ticks: std::ops::Range<u32>,
+    ) -> Vec<Vec<usize>> {
+        ran(site, LONG_RUN, true, true);
+        for _ in 0..len {
+            deal(site, 1, Some(spawner), workers);
+        }
+        ticks
+            .map(|tick| {
+                (0..len)
+                    .map(|_| deal(site, tick, Some(spawner), workers).unwrap())
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn a_burst_of_long_runners_that_reaches_every_worker_starts_on_the_spawners() {
-        let site = here();
-        ran(site, LONG_RUN, true, true);
-        for _ in 0..6 {
-            deal(site, 1, Some(2), 3);
-        }
         // Runs of 2 over 3 workers, from the spawner's (2) on, burst after burst.
-        for tick in 2..5 {
-            let dealt: Vec<usize> = (0..6)
-                .map(|_| deal(site, tick, Some(2), 3).unwrap())
-                .collect();
+        for dealt in bursts(here(), 2, 3, 6, 2..5) {
             assert_eq!(dealt, [2, 2, 0, 0, 1, 1]);
         }
         // A burst of 4 on 3 workers (runs of 2) reaches two: it starts where the last stopped.
-        let short = here();
-        ran(short, LONG_RUN, true, true);
-        for _ in 0..4 {
-            deal(short, 1, Some(0), 3);
-        }
-        let starts: Vec<usize> = (2..8)
-            .map(|tick| {
-                let d: Vec<usize> = (0..4)
-                    .map(|_| deal(short, tick, Some(0), 3).unwrap())
-                    .collect();
+        let starts: Vec<usize> = bursts(here(), 0, 3, 4, 2..8)
+            .into_iter()
+            .map(|d| {
                 assert!(d[0] == d[1] && d[2] == d[3] && d[1] != d[2], "{d:?}");
                 d[0]
             })
@@ -525,16 +533,8 @@ mod tests {
 
     #[test]
     fn an_uneven_burst_gives_the_spawners_worker_the_short_run() {
-        let site = here();
-        ran(site, LONG_RUN, true, true);
-        for _ in 0..3 {
-            deal(site, 1, Some(1), 2);
-        }
-        for tick in 2..6 {
-            let dealt: Vec<usize> = (0..3)
-                .map(|_| deal(site, tick, Some(1), 2).unwrap())
-                .collect();
-            assert_eq!(dealt, [1, 0, 0], "burst {tick}");
+        for dealt in bursts(here(), 1, 2, 3, 2..6) {
+            assert_eq!(dealt, [1, 0, 0]);
         }
     }
 
