@@ -252,3 +252,51 @@ fn talking_handlers_from_an_accept_loop_spread_over_every_worker() {
         "the handlers should reach every worker; they ran on {workers} of {WORKERS}"
     );
 }
+
+/// A worker pool's feeder, started right after the pool's CPU-bound members, starts on
+/// another worker than the goroutine that started them (the pool's collector): each of the
+/// two serves the members only when its own worker's current job ends, so on one worker
+/// they would be served half as often. Checked once the members' site is known to run long
+/// (after the first round).
+#[test]
+fn a_pools_feeder_starts_away_from_its_collector() {
+    let _w = Watchdog::new("feeder placement", HANG_GUARD);
+    let rt: &'static Runtime = Box::leak(Box::new(Runtime::builder().workers(2).build().unwrap()));
+    for round in 0..3 {
+        let (collector, feeder) = rt.block_on(|| {
+            let jobs: Chan<u64> = Chan::new(0);
+            let results: Chan<u64> = Chan::new(0);
+            for _ in 0..8 {
+                let (jobs, results) = (jobs.receiver(), results.sender());
+                gocsp::go(move || {
+                    for seed in &jobs {
+                        let open: Chan<()> = Chan::new(0);
+                        let gate = open.receiver();
+                        open.close();
+                        results.send(crunch(gate, seed).1);
+                    }
+                });
+            }
+            let (feeder_tx, feeder_rx) = std::sync::mpsc::channel();
+            let feed = jobs.sender();
+            gocsp::go(move || {
+                let _ = feeder_tx.send(std::thread::current().id());
+                for i in 0..16 {
+                    feed.send(i);
+                }
+                feed.close();
+            });
+            drop(jobs);
+            for _ in 0..16 {
+                results.recv().unwrap();
+            }
+            (std::thread::current().id(), feeder_rx.recv().unwrap())
+        });
+        if round > 0 {
+            assert_ne!(
+                collector, feeder,
+                "round {round}: the feeder started beside the collector"
+            );
+        }
+    }
+}
