@@ -11,9 +11,9 @@
 //! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out |
 //! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, where the rules above would keep it local |
 //!
-//! And one rule by order: the first spawn after a burst of long runners, in the same run of
-//! the spawner, from another site (a pool's feeder), goes to the worker after the spawner's
-//! (see `deal`).
+//! And one rule by order: the first spawn after a burst of long runners that reached every
+//! worker, in the same run of the spawner, from another site (a pool's feeder), goes to the
+//! worker after the spawner's (see `deal`).
 //!
 //! The burst rule is what spreads a worker pool the first time: its goroutines block on their
 //! job channel as soon as they start, so no queue ever looks like a backlog to steal from, and
@@ -199,7 +199,7 @@ pub(crate) fn deal(
                 if last.site != 0 {
                     burst_ended(last.site, last.n);
                 }
-                (1, last.long && same_run)
+                (1, last.long && same_run && last.n as usize >= workers)
             };
             b.set(Burst {
                 site: key,
@@ -211,13 +211,15 @@ pub(crate) fn deal(
             (n, after_long)
         })
         .unwrap_or((1, false));
-    // The first goroutine started after a burst of long runners (a pool's feeder, started
-    // after its members) goes to the next worker, whatever its own class: it and the spawner
-    // (the pool's collector) each serve the long runners, and a started goroutine runs only
-    // when its worker's current goroutine parks, so on one worker the two would be served
-    // half as often, and the other workers' long runners would wait for them. A pool of 8 on
-    // 2 workers, 400 jobs of 0.37 ms: 76.5-91 ms with the feeder beside the collector, 76-80
-    // on the other worker (Go's 75).
+    // The first goroutine started after a burst of long runners that reached every worker
+    // (a pool's feeder, started after its members) goes to the next worker, whatever its own
+    // class: it and the spawner (the pool's collector) each serve the long runners, and a
+    // started goroutine runs only when its worker's current goroutine parks, so on one worker
+    // the two would be served half as often, and the other workers' long runners would wait
+    // for them. A pool of 8 on 2 workers, 400 jobs of 0.37 ms: 76.5-91 ms with the feeder
+    // beside the collector, 76-80 on the other worker (Go's 75). After a shorter burst some
+    // worker has no long runner, and a goroutine that talks to the spawner is best kept
+    // beside it: the next worker may be the one a long runner holds.
     if after_long && let Some(w) = spawner {
         return Some((w + 1) % workers);
     }
@@ -561,6 +563,10 @@ mod tests {
             deal(long, 0, None, 3);
         }
         assert_eq!(deal(next, 0, None, 3), None, "a plain thread");
+        // After a burst that did not reach every worker, nothing moves either.
+        deal(long, 8, Some(1), 3);
+        deal(long, 8, Some(1), 3);
+        assert_eq!(deal(next, 8, Some(1), 3), None, "a burst of 2 on 3 workers");
     }
 
     #[test]
