@@ -257,37 +257,44 @@ fn talking_handlers_from_an_accept_loop_spread_over_every_worker() {
 /// another worker than the goroutine that started them (the pool's collector): each of the
 /// two serves the members only when its own worker's current job ends, so on one worker
 /// they would be served half as often. Checked once the members' site is known to run long
-/// (after the first round).
+/// (after the first round). Every run of a member computes (the results channel has room for
+/// all results, and a member computes once more when the jobs run out), so no short run can
+/// take the site out of the long runners' class between rounds.
 #[test]
 fn a_pools_feeder_starts_away_from_its_collector() {
+    const JOBS: u64 = 16;
     let _w = Watchdog::new("feeder placement", HANG_GUARD);
     let rt: &'static Runtime = Box::leak(Box::new(Runtime::builder().workers(2).build().unwrap()));
-    for round in 0..3 {
-        let (collector, feeder) = rt.block_on(|| {
+    let compute = |seed: u64| {
+        let open: Chan<()> = Chan::new(0);
+        let gate = open.receiver();
+        open.close();
+        crunch(gate, seed).1
+    };
+    for round in 0..4 {
+        let (collector, feeder) = rt.block_on(move || {
             let jobs: Chan<u64> = Chan::new(0);
-            let results: Chan<u64> = Chan::new(0);
+            let results: Chan<u64> = Chan::new(JOBS as usize);
             for _ in 0..8 {
                 let (jobs, results) = (jobs.receiver(), results.sender());
                 gocsp::go(move || {
                     for seed in &jobs {
-                        let open: Chan<()> = Chan::new(0);
-                        let gate = open.receiver();
-                        open.close();
-                        results.send(crunch(gate, seed).1);
+                        results.send(compute(seed));
                     }
+                    std::hint::black_box(compute(0));
                 });
             }
             let (feeder_tx, feeder_rx) = std::sync::mpsc::channel();
             let feed = jobs.sender();
             gocsp::go(move || {
                 let _ = feeder_tx.send(std::thread::current().id());
-                for i in 0..16 {
+                for i in 0..JOBS {
                     feed.send(i);
                 }
                 feed.close();
             });
             drop(jobs);
-            for _ in 0..16 {
+            for _ in 0..JOBS {
                 results.recv().unwrap();
             }
             (std::thread::current().id(), feeder_rx.recv().unwrap())
