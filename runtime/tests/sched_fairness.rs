@@ -174,10 +174,12 @@ fn a_ping_pong_pair_does_not_starve_a_goroutine_woken_from_a_thread() {
 }
 
 /// A goroutine woken from elsewhere (here: this thread) runs before one woken on its worker,
-/// since the party that woke it may be waiting for it; the goroutine in `runnext` still runs
-/// first. On one worker: `g` wakes `l1` then `l2` (each hand-off puts the woken one in
-/// `runnext`, so `l1` moves to the worker's `local` queue), then this thread wakes `r` (into
-/// the worker's inbox); the order after `g` must be `l2`, `r`, `l1`.
+/// since the party that woke it may be waiting for it. On one worker: `g` wakes `l1` then
+/// `l2` (each hand-off puts the woken one in `runnext`, so `l1` moves to the worker's `local`
+/// queue), then this thread wakes `r` (into the worker's inbox); `l1` must run last. (`l2`, in
+/// `runnext`, normally runs first, but every 61st pick looks at the inbox before `runnext`,
+/// so where `r` and `l2` fall depends on the worker's tick; the order used to be `l2`, `l1`,
+/// `r`.)
 #[test]
 fn a_goroutine_woken_from_elsewhere_runs_before_one_woken_here() {
     let rt = one_worker();
@@ -213,5 +215,6 @@ fn a_goroutine_woken_from_elsewhere_runs_before_one_woken_here() {
     for _ in 0..3 {
         done_rx.recv_timeout(HANG_GUARD).expect("all three ran");
     }
-    assert_eq!(*order.lock().unwrap(), ["l2", "r", "l1"]);
+    let order = order.lock().unwrap();
+    assert_eq!(order.last(), Some(&"l1"), "order: {order:?}");
 }
