@@ -130,15 +130,15 @@ impl Drop for GoStack {
 // SAFETY: a slab stack is the `size - WARM_BYTES` bytes between `limit + page` and
 // `base = end - WARM_BYTES`, at least corosensei's `MIN_STACK_SIZE` (`Slab::map` asserts it;
 // the builder asks for 16 KiB at least); `limit + page` is page-aligned and `base` a multiple
-// of `WARM_BYTES` (asserted a multiple of `STACK_ALIGNMENT`) below a page-aligned `end`. The page at `limit` is a guard installed by
-// `MADV_GUARD_INSTALL` when the slab was mapped (`Slab::map`), before any slot is handed out,
-// and nothing removes it (`MADV_DONTNEED` is only ever applied to usable pages), so any access
-// to it faults. Each slot is owned by at most one `GoStack` at a time (`Slab::carve` hands
-// each out once; pools move them), so no two coroutines share one, and a stack is only reused
-// after its coroutine returned (`into_stack`). The warmer writes only the `WARM_BYTES` above
-// `base`, which are not part of the stack. Slab memory is never unmapped, so `base` stays
-// valid for as long as the `GoStack` lives. `DefaultStack` upholds the same contract with an
-// `mprotect`ed guard.
+// of `WARM_BYTES` (asserted a multiple of `STACK_ALIGNMENT`) below a page-aligned `end`. The
+// page at `limit` is a guard installed by `MADV_GUARD_INSTALL` when the slab was mapped
+// (`Slab::map`), before any slot is handed out, and nothing removes it (`MADV_DONTNEED` is only
+// ever applied to usable pages), so any access to it faults. Each slot is owned by at most one
+// `GoStack` at a time (`Slab::carve` hands each out once; pools move them), so no two
+// coroutines share one, and a stack is only reused after its coroutine returned (`into_stack`).
+// The warmer writes only the `WARM_BYTES` above `base`, which are not part of the stack. Slab
+// memory is never unmapped, so `base` stays valid for as long as the `GoStack` lives.
+// `DefaultStack` upholds the same contract with an `mprotect`ed guard.
 unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
@@ -244,25 +244,7 @@ impl Slab {
         let (start, stride, count) = (self.next, self.stride, self.left);
         Box::new(move || warm_slots(start, stride, count))
     }
-}
 
-/// Touches the warm word of slots `0..count` of the slab run starting at `start`, last slot
-/// first: spawns carve from the front, so when goroutines catch up with the warmer they fault
-/// their own pages at one end while it faults the other's.
-fn warm_slots(start: usize, stride: usize, count: usize) {
-    for i in (0..count).rev() {
-        let word = (start + (i + 1) * stride - WARM_BYTES) as *mut u8;
-        // SAFETY: the warm word of a slot of a slab, which is never unmapped: mapped writable
-        // memory that no stack covers (`base` is below it), that nothing reads, and that only
-        // the warmer of this slab writes (one per slab: `Class::map_ahead` runs one at a time
-        // per class), so the write races with no access, even when the slot was handed out
-        // meanwhile. `release_memory` on another thread may drop the page (`MADV_DONTNEED`)
-        // before or after it: the word's value does not matter.
-        unsafe { word.write_volatile(1) };
-    }
-}
-
-impl Slab {
     /// Hands out the next slot, if any is left.
     pub(crate) fn carve(&mut self) -> Option<GoStack> {
         if self.left == 0 {
@@ -280,6 +262,22 @@ impl Slab {
                 self.stride - page - WARM_BYTES,
             ),
         })
+    }
+}
+
+/// Touches the warm word of slots `0..count` of the slab run starting at `start`, last slot
+/// first: spawns carve from the front, so when goroutines catch up with the warmer they fault
+/// their own pages at one end while it faults the other's.
+fn warm_slots(start: usize, stride: usize, count: usize) {
+    for i in (0..count).rev() {
+        let word = (start + (i + 1) * stride - WARM_BYTES) as *mut u8;
+        // SAFETY: the warm word of a slot of a slab, which is never unmapped: mapped writable
+        // memory that no stack covers (`base` is below it), that nothing reads, and that only
+        // the warmer of this slab writes (one per slab: `Class::map_ahead` runs one at a time
+        // per class), so the write races with no access, even when the slot was handed out
+        // meanwhile. `release_memory` on another thread may drop the page (`MADV_DONTNEED`)
+        // before or after it: the word's value does not matter.
+        unsafe { word.write_volatile(1) };
     }
 }
 
