@@ -4,12 +4,13 @@
 //! Prints round trips per second, median and p99 latency, the server's resident memory per
 //! connection and how many cores it kept busy.
 //!
-//! Options: `--conns 100,10000`, `--secs 5`, `--warmup 1`, `--rounds 1`, `--servers
-//! gocsp,go,tokio`, `--go-bin PATH` (a prebuilt `go/netecho`; else it is built with `go
-//! build`), `--gocsp-bin PATH` (another `netbench` build whose `serve gocsp` to run: an old
-//! runtime's server against this build's generator), `--server-cpus 0-1` (pins every server to those CPUs with `taskset` and sets
-//! `GOMAXPROCS` and `TOKIO_WORKER_THREADS` to their number, so each server gets the same cores
-//! and the generator the rest). `netbench serve gocsp|tokio [ADDR]` runs one server alone.
+//! Options: `--conns 100,10000`, `--secs 5`, `--warmup 1`, `--rounds 1`,
+//! `--servers gocsp,go,tokio`, `--go-bin PATH` (a prebuilt `go/netecho`; else it is built with
+//! `go build`), `--gocsp-bin PATH` (another `netbench` build whose `serve gocsp` to run: an old
+//! runtime's server against this build's generator), `--server-cpus 0-1` (pins every server to
+//! those CPUs with `taskset` and sets `GOMAXPROCS` and `TOKIO_WORKER_THREADS` to their number,
+//! so each server gets the same cores and the generator the rest).
+//! `netbench serve gocsp|tokio [ADDR]` runs one server alone.
 #![forbid(unsafe_code)]
 
 use std::io;

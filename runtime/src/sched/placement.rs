@@ -253,16 +253,16 @@ fn burst_ended(key: usize, n: u32) {
 /// The worker the `n`th spawn of a burst of long runners goes to. Each worker gets an equal
 /// share of the burst, as consecutive spawns: the site's last burst had `len` spawns, so
 /// `len / workers` (rounded up; if that is at most `LONG_SEGMENT_MAX`) in a row go to one
-/// worker, then the next. The busiest worker gets as many as round-robin would give it, and goroutines
-/// started one after the other share a worker: a pipeline's stages, started in order, hand
-/// items over on one worker and cross to the next only at a segment's end (4 stages on 2
-/// workers: 1 crossing instead of 3; measured, 104-112 ms down to 95-99 ms against Go's
+/// worker, then the next. The busiest worker gets as many as round-robin would give it, and
+/// goroutines started one after the other share a worker: a pipeline's stages, started in
+/// order, hand items over on one worker and cross to the next only at a segment's end (4 stages
+/// on 2 workers: 1 crossing instead of 3; measured, 104-112 ms down to 95-99 ms against Go's
 /// 86-91). A burst that reaches every worker starts on the spawner's own: the goroutines the
 /// spawner started just before (a pipeline's feeder) and itself (its collector) are there, and
-/// the first stage next to its feeder measured 95-97 ms, next to the collector 121-124. A
-/// burst too short to reach every worker starts one worker past where the last one started,
-/// so that repeated bursts still cover them all. The first burst of a site, with no length known, is dealt one
-/// by one.
+/// the first stage next to its feeder measured 95-97 ms, next to the collector 121-124. A burst
+/// too short to reach every worker starts one worker past where the last one started, so that
+/// repeated bursts still cover them all. The first burst of a site, with no length known, is
+/// dealt one by one.
 #[inline]
 fn long_runner(s: &Slot, key: usize, n: u32, spawner: Option<usize>, workers: usize) -> usize {
     let len = if s.site.load(Ordering::Relaxed) == key {
