@@ -266,9 +266,10 @@ where
         //   selected it: only the job's own `try_select` completes the wait. The one other
         //   way out of WAITING is `DEAD` (the goroutine's runtime was dropped): that state is
         //   final, the goroutine never runs again, and its stack, this frame included, is
-        //   leaked, never freed, so the job's late write still lands in live memory. A
-        //   parked goroutine's stack is never freed, and `AwaitJob` keeps the frame through
-        //   any unwinding.
+        //   leaked, never freed, so the job's late write still lands in live memory; and its
+        //   worker's thread never ends (`RtShared::worker_finished`), so what `f` borrows from
+        //   that thread's thread-locals stays alive too. A parked goroutine's stack is never
+        //   freed, and `AwaitJob` keeps the frame through any unwinding.
         let job: Job = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Job>(job) };
         deadlock::blocking_changed(true);
         if let Err(e) = submit(job) {

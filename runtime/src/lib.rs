@@ -146,6 +146,17 @@
 //!   overwrite, and the runtime reports it as Go does (`fatal error: stack overflow`). Stacks
 //!   are 64 KiB by default (256 KiB in debug builds; [`Builder::stack_size`]).
 //! - `go!` and [`spawn`] require `FnOnce() + Send + 'static`, like `std::thread::spawn`.
+//! - **A worker thread outlives the goroutines that died on it.** Dropping a [`Runtime`] leaks
+//!   the stacks of its blocked goroutines, never unwinding them; their workers' threads then
+//!   park for good instead of ending, so a thread-local a dead goroutine borrowed (and perhaps
+//!   lent to a scoped thread or a [`blocking`] helper) is never destroyed under it.
+//!
+//! Thread-locals are the worker's, shared by the goroutines that run on it, one after the
+//! other. Code that sets a thread-local for the length of a scope and restores it at the
+//! scope's end, trusting that scopes on one thread nest (the `scoped-tls` crate, some
+//! loggers' and tracers' "current" contexts), must not block a goroutine inside such a scope:
+//! another goroutine's scope may open and close in between, out of order, and the restored
+//! value can point into a frame that is gone.
 //!
 //! ## What blocks a worker
 //!

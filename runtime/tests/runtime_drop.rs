@@ -3,7 +3,8 @@
 //! a live receiver instead), `join` on it returns an error instead of hanging, a goroutine
 //! woken while the runtime is dropped still gets what it was handed, the drop ends even while
 //! goroutines ping-pong or yield, no value is lost while runtimes are dropped under traffic,
-//! and deadlock detection keeps judging the live runtimes.
+//! deadlock detection keeps judging the live runtimes, and a dead goroutine's worker thread
+//! stays (parked) so the thread-locals its frames borrow are never destroyed under them.
 //!
 //! A `harness = false` target: each scenario runs in a child process (dead goroutines stay in
 //! the process for good, and some scenarios end in a deadlock report), judged by exit status
@@ -242,6 +243,56 @@ mod scenarios {
         report_join("ponger", pong_er);
         report_join("yielder", yielder);
     }
+
+    /// A thread-local of the worker that its goroutine lent to a scoped thread, and then
+    /// blocked inside the scope: the goroutine dies with the runtime, its frames (and the
+    /// scope) stay, so the worker's thread must not end and destroy the thread-local under the
+    /// scoped thread, which still reads it.
+    pub(super) fn a_dead_goroutines_thread_locals_outlive_the_drop() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        static DESTROYED: AtomicBool = AtomicBool::new(false);
+        struct Canary(Vec<u64>);
+        impl Drop for Canary {
+            fn drop(&mut self) {
+                DESTROYED.store(true, Ordering::SeqCst);
+            }
+        }
+        std::thread_local! {
+            static TL: Canary = Canary(vec![7; 1024]);
+        }
+
+        let rt = one_worker();
+        let (read_tx, read_rx) = mpsc::channel::<()>();
+        let (sum_tx, sum_rx) = mpsc::channel::<u64>();
+        let never: Chan<()> = Chan::new(0);
+        let blocked = rt.spawn(move || {
+            TL.with(|c| {
+                std::thread::scope(|s| {
+                    s.spawn(move || {
+                        if read_rx.recv().is_ok() {
+                            let _ = sum_tx.send(c.0.iter().sum());
+                        }
+                    });
+                    never.recv();
+                });
+            });
+        });
+        wait_blocked(blocked.id(), "chan receive");
+        drop(rt);
+        say("dropped");
+        if DESTROYED.load(Ordering::SeqCst) {
+            // The scoped thread would read freed memory: it is never told to.
+            say("thread-local destroyed");
+            return;
+        }
+        read_tx.send(()).unwrap();
+        match sum_rx.recv_timeout(HANG_GUARD) {
+            Ok(sum) => say(&format!("scoped thread read {sum}")),
+            Err(_) => say("scoped thread hung"),
+        }
+        report_join("blocked", blocked);
+    }
 }
 
 #[cfg(not(loom))]
@@ -338,6 +389,19 @@ mod tests {
         );
     }
 
+    pub(super) fn a_dead_goroutines_thread_locals_outlive_the_drop() {
+        let run = run_child(
+            "a_dead_goroutines_thread_locals_outlive_the_drop",
+            &[],
+            LIMIT,
+            None,
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        says(&run, "dropped");
+        says(&run, &format!("scoped thread read {}", 7 * 1024));
+        says(&run, &format!("join blocked: {DIED}"));
+    }
+
     pub(super) fn busy_goroutines_die_with_the_runtime() {
         let run = run_child("busy_goroutines_die_with_the_runtime", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -365,6 +429,9 @@ fn main() {
             "values_are_never_lost_while_runtimes_are_dropped" => {
                 scenarios::values_are_never_lost_while_runtimes_are_dropped()
             }
+            "a_dead_goroutines_thread_locals_outlive_the_drop" => {
+                scenarios::a_dead_goroutines_thread_locals_outlive_the_drop()
+            }
             other => panic!("unknown scenario {other:?}"),
         }
         return;
@@ -389,6 +456,10 @@ fn main() {
         (
             "values_are_never_lost_while_runtimes_are_dropped",
             tests::values_are_never_lost_while_runtimes_are_dropped,
+        ),
+        (
+            "a_dead_goroutines_thread_locals_outlive_the_drop",
+            tests::a_dead_goroutines_thread_locals_outlive_the_drop,
         ),
     ]);
 }

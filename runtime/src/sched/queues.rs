@@ -24,7 +24,7 @@
 //! the home worker's `inbox`.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -52,6 +52,9 @@ pub(crate) struct RtShared {
     pub(crate) shutdown: CachePadded<AtomicBool>,
     pub(crate) config: Config,
     pub(super) can_spin: bool,
+    /// Workers that have finished shutting down (`Runtime`'s drop waits for them all).
+    pub(super) settled: Mutex<usize>,
+    pub(super) settled_cv: Condvar,
 }
 
 /// The part of a worker other threads may touch.
@@ -73,6 +76,10 @@ pub(crate) struct WorkerShared {
     /// Set by sysmon: the worker has run one goroutine for the grace period; an unstarted
     /// `runnext` may be taken.
     pub(super) stuck: AtomicBool,
+    /// A goroutine of this worker died with its runtime while blocked or yielded: its frames
+    /// are leaked, not unwound, and may borrow this thread's thread-locals (lent to a
+    /// `blocking` helper or a scoped thread), so the thread must never exit (`worker_main`).
+    pub(crate) frames_leaked: AtomicBool,
 }
 
 impl WorkerShared {
@@ -177,6 +184,7 @@ impl RtShared {
                 deque_pops: AtomicUsize::new(0),
                 steal_ok: AtomicBool::new(false),
                 stuck: AtomicBool::new(false),
+                frames_leaked: AtomicBool::new(false),
             })
             .collect();
         let can_spin = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
@@ -190,6 +198,8 @@ impl RtShared {
             shutdown: CachePadded::new(AtomicBool::new(false)),
             config,
             can_spin,
+            settled: Mutex::new(0),
+            settled_cv: Condvar::new(),
         }));
         for w in rt.workers.iter() {
             let _ = w.rt.set(rt);

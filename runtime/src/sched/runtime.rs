@@ -178,6 +178,7 @@ impl Builder {
                     let _own = deadlock::OwnThread::enter();
                     worker_main(shared, i, deque);
                     deadlock::worker_exited();
+                    shared.worker_finished(i);
                 });
             match spawned {
                 Ok(t) => threads.push(t),
@@ -230,7 +231,10 @@ impl fmt::Debug for Builder {
 ///   until it blocks, yields or finishes, so nothing handed to it is lost on the way;
 /// - a goroutine that is blocked then, or blocks or yields from then on, is **dead**: it never
 ///   runs again, and its stack is leaked, with whatever is on it, never dropped (a started
-///   goroutine is never resumed or unwound on another thread). `join` on it returns `Err`
+///   goroutine is never resumed or unwound on another thread). Its worker's thread is leaked
+///   too: it parks for good instead of ending, since ending would destroy its thread-locals,
+///   which the dead goroutine's frames may borrow (and may have lent to a thread that still
+///   runs, such as a [`blocking`](crate::blocking) helper). `join` on it returns `Err`
 ///   ("goroutine never finished: its runtime was dropped while it was blocked"), and
 ///   [`block_on`](Runtime::block_on) resumes that as a panic.
 ///
@@ -276,15 +280,20 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.shared.begin_shutdown();
         let me = std::thread::current().id();
-        let mut all_joined = true;
-        for t in self.threads.drain(..) {
-            if t.thread().id() != me {
+        // Dropped from a goroutine of this runtime: its own worker finishes only afterwards.
+        let on_own_worker = self.threads.iter().any(|t| t.thread().id() == me);
+        self.shared
+            .wait_finished(self.threads.len() - usize::from(on_own_worker));
+        for (i, t) in self.threads.drain(..).enumerate() {
+            // A worker whose goroutines left frames behind stays parked for good
+            // (`worker_finished`): its handle is dropped, not joined.
+            if t.thread().id() != me
+                && !self.shared.workers[i].frames_leaked.load(Ordering::Acquire)
+            {
                 let _ = t.join();
-            } else {
-                all_joined = false;
             }
         }
-        if all_joined {
+        if !on_own_worker {
             self.shared.drain_after_shutdown();
         }
     }

@@ -19,7 +19,10 @@
 //! When its [`Runtime`](crate::Runtime) is dropped, a goroutine runs on until it blocks or
 //! yields, and is *dead* from then on: it never runs again (a stale wake-up, meant for an
 //! earlier wait, may still resume it: `park_current` parks it again at once), and its stack is
-//! leaked (it cannot be unwound on another thread). Killing a blocked goroutine is one
+//! leaked (it cannot be unwound on another thread). Its frames may borrow its worker's
+//! thread-locals, and may have lent them to another thread (a `blocking` helper, a scoped
+//! thread) that still runs, so `kill` marks the worker (`frames_leaked`), whose thread then
+//! parks for good instead of ending and destroying them. Killing a blocked goroutine is one
 //! compare-and-swap of its selection word from `WAITING` to `DEAD`, by its worker when it
 //! parks (`kill_if_unclaimed`) or when the worker settles (`try_kill_parked`). That is the word
 //! every counterparty must win to complete an operation with it, so a send, receive, select,
@@ -32,7 +35,8 @@
 //! `body` (the closure, later the coroutine and its stack) is touched only by the thread that
 //! runs the task: before the first run that is whoever pops it from a queue (the closure is
 //! `Send`); from the first run on it is the home worker, forever. This is the rule that makes
-//! thread-locals and `!Send` values on a goroutine's stack sound.
+//! thread-locals and `!Send` values on a goroutine's stack sound (with the one above: a
+//! worker whose goroutine died with frames on its stack never ends its thread).
 
 use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
@@ -281,6 +285,10 @@ impl Task {
     pub(crate) fn kill(&self) {
         if self.dead.swap(true, Ordering::AcqRel) {
             return;
+        }
+        // Its frames stay on its leaked stack, and may borrow its worker's thread-locals.
+        if let Some(home) = self.home() {
+            home.frames_leaked.store(true, Ordering::Release);
         }
         if let Some(slot) = self.join.as_ref().and_then(Weak::upgrade) {
             slot.abandon();

@@ -359,7 +359,34 @@ impl RtShared {
         }
     }
 
-    /// After the workers exited: drops what is still queued in the shared queues, so that the
+    /// Worker `index` has shut down (its thread is about to end): counts it for `Runtime`'s
+    /// drop. If one of its goroutines died with frames on its stack (`frames_leaked`), the
+    /// thread then parks for good instead of ending: ending would run its thread-locals'
+    /// destructors under those frames, which may have lent them to a thread that still runs
+    /// (a `blocking` helper, a scoped thread). Its stack, like theirs, is leaked.
+    pub(crate) fn worker_finished(&self, index: usize) {
+        let stays = self.workers[index].frames_leaked.load(Ordering::Acquire);
+        *self.settled.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.settled_cv.notify_all();
+        if stays {
+            loop {
+                std::thread::park();
+            }
+        }
+    }
+
+    /// Waits until `n` workers have called [`worker_finished`](Self::worker_finished).
+    pub(crate) fn wait_finished(&self, n: usize) {
+        let mut done = self.settled.lock().unwrap_or_else(|p| p.into_inner());
+        while *done < n {
+            done = self
+                .settled_cv
+                .wait(done)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// After every worker finished (`wait_finished`): drops what is still queued in the shared queues, so that the
     /// join handles of goroutines that never ran report it instead of waiting forever. (A
     /// started goroutine's stack is leaked by `Task::drop`, never unwound on this thread.)
     pub(crate) fn drain_after_shutdown(&self) {
