@@ -113,8 +113,10 @@ pub(crate) struct SpinLock<T> {
     value: std::cell::UnsafeCell<T>,
 }
 
-// SAFETY: the lock hands out one guard at a time; the value moves between threads only
-// through the lock, so `T: Send` suffices, as for `std::sync::Mutex`.
+// SAFETY: the lock hands out one guard at a time, so the value is only ever used by one
+// thread at a time and moves between threads only through the lock: `T: Send` suffices for
+// the lock, as for `std::sync::Mutex`. (Its guard, unlike std's, is `Send`, and `Sync` for a
+// `T: Send`; it is crate-private, and no guard is ever sent or shared.)
 #[cfg(not(loom))]
 unsafe impl<T: Send> Send for SpinLock<T> {}
 // SAFETY: as above.

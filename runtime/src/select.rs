@@ -583,7 +583,11 @@ fn block(
                 regs[..registered]
                     .iter()
                     .position(|r| r.oper == op)
-                    .expect("a select is only woken for one of its own cases"),
+                    .unwrap_or_else(|| {
+                        waiter::protocol_violation(format_args!(
+                            "a select was woken for none of its own cases"
+                        ))
+                    }),
             ),
             Selected::Aborted | Selected::Waiting => None,
         };

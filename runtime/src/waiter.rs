@@ -11,8 +11,10 @@
 //! | `oper \| CLOSED_BIT`   | operation `oper` was woken because its channel was closed      |
 //! | `DEAD` (3)             | a goroutine killed by the drop of its runtime: never claimable again |
 //!
-//! `oper` is the address of the operation's packet (a stack object that stays put while it is
-//! registered, aligned to at least 4), so it names one case of one blocking call.
+//! `oper` is a token that names one case of one blocking call: the address of the operation's
+//! packet for an unbuffered channel (a stack object that stays put while it is registered,
+//! aligned to at least 4), of a `Token` for a buffered channel, a sleep or a wait queue, of the
+//! `OneShot` itself for a join.
 //!
 //! **Who wins**: exactly one compare-and-swap from `WAITING` succeeds per blocking call. A
 //! counterparty that wins it owns the operation (it transfers the value, then unparks); every
@@ -258,6 +260,16 @@ impl WaiterRef {
             }
         }
     }
+}
+
+/// A waiter was woken with a selection that names none of its operations: a broken protocol,
+/// never a user's mistake. Aborts rather than panics: unwinding would leave the call's
+/// registrations pointing into its frames, and a goroutine that caught the panic and blocked
+/// again would make them claimable.
+#[cold]
+pub(crate) fn protocol_violation(what: std::fmt::Arguments<'_>) -> ! {
+    eprintln!("fatal error: gocsp: {what}");
+    std::process::abort()
 }
 
 /// The longest a blocked thread spins before it parks, and the spin-loop hints between two

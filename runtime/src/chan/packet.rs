@@ -36,7 +36,9 @@ impl<T> Packet<T> {
     ///
     /// # Safety
     /// `ptr` must point at an initialized `T` that nothing else will drop, and stay valid for
-    /// the packet's life.
+    /// the packet's life; or it may dangle if [`repoint`](Self::repoint) aims the packet at
+    /// such a value before anything reads, moves or drops through it (a select case, which
+    /// points into itself only once it stays put).
     #[inline]
     pub(crate) unsafe fn full(ptr: *mut T) -> Self {
         Packet {
@@ -48,7 +50,9 @@ impl<T> Packet<T> {
     /// A packet that receives into the uninitialized storage at `ptr`.
     ///
     /// # Safety
-    /// `ptr` must be valid for writes of a `T` for the packet's life.
+    /// `ptr` must be valid for writes of a `T` for the packet's life; or it may dangle if
+    /// [`repoint`](Self::repoint) aims the packet at such storage before anything writes,
+    /// moves or drops through it.
     #[inline]
     pub(crate) unsafe fn empty(ptr: *mut T) -> Self {
         Packet {
@@ -161,8 +165,10 @@ impl<T> Packet<T> {
     #[inline]
     pub(crate) unsafe fn take_from(packet: *mut (), dst: &mut Packet<T>) {
         let src = packet as *const Packet<T>;
-        // SAFETY: the owner is blocked until `ready` is set, so the packet and its storage are
-        // ours meanwhile and stay alive until then.
+        // SAFETY: the owner touches neither the packet's state nor its storage until `ready`
+        // is set (a thread owner may already be in `wait_ready`, reading `ready`, an atomic:
+        // every field of `Packet` is an atomic or in an `UnsafeCell`, so its shared reference
+        // and our writes do not conflict), and keeps both alive until then.
         unsafe {
             (*src).state.with_mut(|s| {
                 debug_assert!((*s).full);

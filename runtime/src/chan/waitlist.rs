@@ -19,9 +19,10 @@ pub(crate) struct Entry {
     pub(crate) waiter: WaiterRef,
 }
 
-// SAFETY: `packet` is only dereferenced by the party that wins the waiter's selection CAS,
-// while the owner is blocked waiting for that very hand-off; the pointee's type is `Send`
-// (channel values are moved between threads only when `T: Send` through the public API).
+// SAFETY: `packet` (null for a buffered channel's entries) is only dereferenced by the party
+// that wins the waiter's selection CAS, while the owner waits for that very hand-off. The
+// pointee is a `Packet<T>` of the channel the entry is registered in, and the value it moves
+// crosses threads only through a channel, which is `Send`/`Sync` only when `T: Send`.
 unsafe impl Send for Entry {}
 
 /// A FIFO of blocked operations. Not synchronized by itself.

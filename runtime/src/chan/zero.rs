@@ -142,7 +142,9 @@ impl<T> Zero<T> {
                     false
                 }
                 Selected::Closed(_) => true,
-                s => unreachable!("a blocking send is only completed or closed, got {s:?}"),
+                s => waiter::protocol_violation(format_args!(
+                    "a blocking send is only completed or closed, got {s:?}"
+                )),
             }
         });
         !closed
@@ -181,7 +183,9 @@ impl<T> Zero<T> {
                     true
                 }
                 Selected::Closed(_) => false,
-                s => unreachable!("a blocking receive is only completed or closed, got {s:?}"),
+                s => waiter::protocol_violation(format_args!(
+                    "a blocking receive is only completed or closed, got {s:?}"
+                )),
             }
         })
     }
