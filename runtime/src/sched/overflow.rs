@@ -4,7 +4,9 @@
 //! overwriting memory. The standard library reports overflows of the threads it knows about;
 //! for a goroutine it would only see a bare SIGSEGV. This module installs a `SIGSEGV`/`SIGBUS`
 //! handler (on the alternate signal stack that the standard library sets up for every thread
-//! it starts, which includes the workers) that checks whether the faulting address is the guard
+//! it starts, which includes the workers; a worker that has none, because the standard
+//! library did not install its own handler (a `cdylib` in a C program, a handler set before
+//! `main`), gets one of its own: [`AltStack`]) that checks whether the faulting address is the guard
 //! page of the goroutine running on this thread: the lowest page of its stack, whether that
 //! stack is a mapping of its own or a slot of a slab (`slab.rs`; a guard installed with
 //! `MADV_GUARD_INSTALL` faults with SIGSEGV like a `PROT_NONE` page). If so it prints Go's
@@ -116,6 +118,93 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     }
 }
 
+/// An alternate signal stack this module gave a worker thread that had none: without one, the
+/// handler would run on the overflowed goroutine stack, fault again at once, and the process
+/// would die of a bare SIGSEGV instead of Go's report. Unmapped when the worker's thread ends.
+#[derive(Debug)]
+pub(crate) struct AltStack {
+    /// The mapping: a guard page, then the stack.
+    map: *mut libc::c_void,
+    len: usize,
+}
+
+/// Bytes of the alternate signal stack: the handler itself needs a few hundred, the handler it
+/// passes other faults to (the standard library's) more.
+const ALT_STACK: usize = 64 * 1024;
+
+impl AltStack {
+    /// Gives the calling thread an alternate signal stack if it has none (`None` if it has
+    /// one, or if one cannot be mapped: then an overflow dies of a bare SIGSEGV, as before).
+    pub(crate) fn ensure() -> Option<AltStack> {
+        // SAFETY: reads the current alternate stack into a zeroed `stack_t` (a null new stack
+        // changes nothing).
+        let mut cur: libc::stack_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::sigaltstack(std::ptr::null(), &mut cur) } != 0
+            || cur.ss_flags & libc::SS_DISABLE == 0
+        {
+            return None;
+        }
+        let page = page_size();
+        let len = page + ALT_STACK;
+        // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return None;
+        }
+        let alt = AltStack { map, len };
+        let stack = libc::stack_t {
+            // SAFETY: `page` bytes into a mapping of `len > page` bytes.
+            ss_sp: unsafe { map.cast::<u8>().add(page) }.cast(),
+            ss_flags: 0,
+            ss_size: ALT_STACK,
+        };
+        // SAFETY: the lowest page of our own mapping becomes its guard; then the rest, which
+        // stays mapped until `drop` has taken it out of use, becomes this thread's alternate
+        // stack.
+        let installed = unsafe {
+            libc::mprotect(map, page, libc::PROT_NONE) == 0
+                && libc::sigaltstack(&stack, std::ptr::null_mut()) == 0
+        };
+        installed.then_some(alt)
+    }
+}
+
+impl Drop for AltStack {
+    fn drop(&mut self) {
+        // SAFETY: runs on the thread that installed it (a worker keeps it in its frame): if it
+        // is still the thread's alternate stack, it is disabled first, so no signal runs on it
+        // once it is unmapped; the mapping is ours alone.
+        unsafe {
+            let mut cur: libc::stack_t = std::mem::zeroed();
+            libc::sigaltstack(std::ptr::null(), &mut cur);
+            let ours = self
+                .map
+                .cast::<u8>()
+                .add(page_size())
+                .cast::<libc::c_void>();
+            if cur.ss_flags & libc::SS_DISABLE == 0 && cur.ss_sp == ours {
+                let off = libc::stack_t {
+                    ss_sp: std::ptr::null_mut(),
+                    ss_flags: libc::SS_DISABLE,
+                    ss_size: 0,
+                };
+                libc::sigaltstack(&off, std::ptr::null_mut());
+            }
+            libc::munmap(self.map, self.len);
+        }
+    }
+}
+
 /// Async-signal-safe: formats into a stack buffer and uses `write(2)` and `_exit(2)` only.
 fn report_and_exit(id: u64, size: usize) -> ! {
     let mut buf = [0u8; 512];
@@ -149,5 +238,59 @@ fn itoa(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
         if v == 0 {
             return &buf[i..];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current() -> libc::stack_t {
+        // SAFETY: reads the calling thread's alternate stack into a zeroed `stack_t`.
+        unsafe {
+            let mut cur: libc::stack_t = std::mem::zeroed();
+            assert_eq!(libc::sigaltstack(std::ptr::null(), &mut cur), 0);
+            cur
+        }
+    }
+
+    /// A thread without an alternate signal stack (the standard library gives its threads one
+    /// only when it installed its own SIGSEGV handler) gets one, which goes when it is dropped;
+    /// a thread that has one keeps it.
+    #[test]
+    fn a_worker_without_an_alternate_signal_stack_gets_one() {
+        std::thread::spawn(|| {
+            let std_stack = current();
+            let had = std_stack.ss_flags & libc::SS_DISABLE == 0;
+            if had {
+                assert!(AltStack::ensure().is_none(), "keeps the one it has");
+                let off = libc::stack_t {
+                    ss_sp: std::ptr::null_mut(),
+                    ss_flags: libc::SS_DISABLE,
+                    ss_size: 0,
+                };
+                // SAFETY: disables this thread's alternate stack; restored below.
+                assert_eq!(unsafe { libc::sigaltstack(&off, std::ptr::null_mut()) }, 0);
+            }
+            let alt = AltStack::ensure().expect("a thread without one gets one");
+            let cur = current();
+            assert_eq!(cur.ss_flags & libc::SS_DISABLE, 0);
+            assert_eq!(cur.ss_size, ALT_STACK);
+            drop(alt);
+            assert_ne!(
+                current().ss_flags & libc::SS_DISABLE,
+                0,
+                "disabled when dropped"
+            );
+            if had {
+                // SAFETY: the standard library's own stack, still mapped, back in place.
+                assert_eq!(
+                    unsafe { libc::sigaltstack(&std_stack, std::ptr::null_mut()) },
+                    0
+                );
+            }
+        })
+        .join()
+        .unwrap();
     }
 }

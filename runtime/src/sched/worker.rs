@@ -142,6 +142,7 @@ impl Drop for LocalGuard {
 }
 
 fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
+    let _alt_stack = super::overflow::AltStack::ensure();
     let shared = &rt.workers[index];
     let _ = shared.thread.set(std::thread::current());
     let local = Local {
