@@ -308,6 +308,17 @@ impl Task {
         }
     }
 
+    /// Shutdown: kills a goroutine that yielded (it waits for nothing). Its selection word is
+    /// made `DEAD` too if it reads `WAITING`, which no yield leaves it in today, so that no
+    /// stale registration could ever complete into its leaked stack.
+    #[cold]
+    pub(crate) fn kill_yielded(&self) {
+        let _ = self
+            .sel
+            .compare_exchange(WAITING, DEAD, Ordering::AcqRel, Ordering::Acquire);
+        self.kill();
+    }
+
     /// Shutdown, on the home worker while it runs no goroutine: kills the goroutine if it is
     /// parked in a wait nobody has claimed. Returns `true` if it is dead now, `false` if it is
     /// still to run (it was woken: it is queued, or about to be).

@@ -59,9 +59,10 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
     if p.is_null() {
         return None;
     }
-    // SAFETY: `CURRENT` is set by the worker to `Arc::as_ptr` of the task it is resuming and
-    // cleared when the task suspends; the worker holds that `Arc` meanwhile, so the pointer is
-    // live and came from an `Arc`. We add a count for the `Arc` we hand out.
+    // SAFETY: `CURRENT` is set by the worker to `Arc::as_ptr` of the task it is resuming, and
+    // cleared at the end of `run_task`, after the worker's own handling of the suspended task;
+    // the worker holds that `Arc` for all of `run_task`, so the pointer is live and came from
+    // an `Arc`. We add a count for the `Arc` we hand out.
     unsafe {
         Arc::increment_strong_count(p);
         Some(Arc::from_raw(p))
@@ -452,7 +453,7 @@ impl Local {
             // where they are.
             let yielded: Vec<Arc<Task>> = self.later.borrow_mut().drain(..).collect();
             for t in yielded {
-                t.kill();
+                t.kill_yielded();
             }
             if registry::settle(self.shared) {
                 return;
