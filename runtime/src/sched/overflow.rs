@@ -284,10 +284,8 @@ mod tests {
             );
             if had {
                 // SAFETY: the standard library's own stack, still mapped, back in place.
-                assert_eq!(
-                    unsafe { libc::sigaltstack(&std_stack, std::ptr::null_mut()) },
-                    0
-                );
+                let restored = unsafe { libc::sigaltstack(&std_stack, std::ptr::null_mut()) };
+                assert_eq!(restored, 0);
             }
         })
         .join()
