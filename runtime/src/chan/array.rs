@@ -17,8 +17,6 @@
 use std::mem::MaybeUninit;
 use std::panic::Location;
 
-use crossbeam_utils::CachePadded;
-
 use super::packet::Packet;
 use super::waitlist::WaitList;
 use crate::loom::{AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
@@ -58,13 +56,31 @@ pub(crate) enum PopError {
     Closed,
 }
 
+/// A value on a 64-byte line of its own.
+#[repr(align(64))]
+struct Line<T>(T);
+
+impl<T> std::ops::Deref for Line<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+// `repr(C)`, in this order: `head` on the first line, the fields both sides only read on the
+// second, `tail` on the third, the wait lists after. Consumers write `head`, producers `tail`:
+// 128 bytes apart, they never share a line, nor the pair of lines some CPUs fetch together,
+// without the 128-byte alignment (and 384 bytes) that padding each to 128 would cost every
+// buffered channel.
+#[repr(C)]
 pub(crate) struct Array<T> {
-    head: CachePadded<AtomicUsize>,
-    tail: CachePadded<AtomicUsize>,
+    head: Line<AtomicUsize>,
     buffer: Box<[Slot<T>]>,
     cap: usize,
     one_lap: usize,
     mark_bit: usize,
+    tail: Line<AtomicUsize>,
     pub(crate) senders: WaitList,
     pub(crate) receivers: WaitList,
 }
@@ -88,8 +104,8 @@ impl<T> Array<T> {
             })
             .collect();
         Array {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: Line(AtomicUsize::new(0)),
+            tail: Line(AtomicUsize::new(0)),
             buffer,
             cap,
             one_lap,
@@ -404,3 +420,23 @@ impl<T> Drop for Array<T> {
 #[derive(Default)]
 #[repr(align(8))]
 pub(crate) struct Token(#[allow(dead_code)] u8);
+
+#[cfg(test)]
+mod tests {
+    use super::Array;
+    use std::mem::{align_of, offset_of, size_of};
+
+    /// `head` and `tail` are written by different sides: never on one line nor one 128-byte
+    /// pair of lines, while the channel stays small and 64-aligned.
+    #[test]
+    fn head_and_tail_are_two_lines_apart_in_a_small_channel() {
+        let (head, tail) = (offset_of!(Array<u64>, head), offset_of!(Array<u64>, tail));
+        assert!(tail >= head + 128, "head at {head}, tail at {tail}");
+        assert_eq!(align_of::<Array<u64>>(), 64);
+        assert!(
+            size_of::<Array<u64>>() <= 320,
+            "{}",
+            size_of::<Array<u64>>()
+        );
+    }
+}
