@@ -185,3 +185,52 @@ fn race_three_goroutines_take_turns() {
         }
     }
 }
+
+/// Unlocking the caller's mutex inside `wait` can panic (a `Mutex<()>` already unlocked by
+/// hand). The waiter must not stay registered: the next `signal` would then claim whatever
+/// the goroutine waits for next, here a mutex someone else holds, and hand it over twice.
+#[test]
+fn a_panic_while_unlocking_in_wait_leaves_no_waiter_behind() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let h = gocsp::spawn(|| {
+        let mu = Mutex::new(());
+        let cond = Arc::new(Cond::new());
+        let data = Arc::new(Mutex::new(0u64));
+        let g = mu.lock();
+        mu.unlock();
+        let msg = common::panic_of(|| drop(cond.wait(g)));
+        assert_eq!(msg, "sync: unlock of unlocked mutex");
+
+        // Another goroutine holds `data` until told to let go.
+        let (held, release): (Chan<()>, Chan<()>) = (Chan::new(0), Chan::new(0));
+        let (d, h2, r2) = (data.clone(), held.clone(), release.clone());
+        gocsp::go(move || {
+            let g = d.lock();
+            h2.send(());
+            r2.recv();
+            drop(g);
+        });
+        held.recv();
+        // Once this goroutine waits for `data`, a thread signals the cond, and only later
+        // lets the holder go.
+        let me = gocsp::goroutine_id().unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let (c, rel) = (cond.clone(), released.clone());
+        let signaller = std::thread::spawn(move || {
+            wait_blocked(me, "sync.Mutex.Lock");
+            c.signal();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            rel.store(true, Ordering::SeqCst);
+            release.send(());
+        });
+        let g = data.lock();
+        assert!(
+            released.load(Ordering::SeqCst),
+            "the lock was handed over while its holder still held it"
+        );
+        drop(g);
+        signaller.join().unwrap();
+    });
+    h.join().unwrap();
+}

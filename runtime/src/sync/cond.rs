@@ -1,7 +1,7 @@
 //! Go's `sync.Cond`, goroutine-aware, used with gocsp's [`Mutex`].
 
 use std::fmt;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 
 use super::mutex::{Mutex, MutexGuard};
 use super::waitq::{WaitQueue, wait_on};
@@ -55,9 +55,18 @@ impl Cond {
         let mutex: &'a Mutex<T> = guard.mutex();
         wait_on(BlockReason::Cond, site, |register| {
             let mut q = self.lock();
-            register(&mut q);
-            // Dropped in this order: the queue lock, then the mutex (the tuple's field order).
-            Some((q, guard))
+            let oper = register(&mut q);
+            // The mutex is unlocked while the queue is still locked (a signaller takes the
+            // queue lock after the mutex, never the other way round), so that if unlocking
+            // panics (a `Mutex<()>` already unlocked by hand: "sync: unlock of unlocked
+            // mutex"), the registration is taken back before the panic leaves: no stale entry
+            // may claim a later wait of this goroutine.
+            if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(guard))) {
+                q.remove(oper);
+                drop(q);
+                resume_unwind(p);
+            }
+            Some(q)
         });
         mutex.lock()
     }

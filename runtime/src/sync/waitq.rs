@@ -46,28 +46,57 @@ impl WaitQueue {
         woken
     }
 
-    /// True if nobody waits. (A registered waiter never leaves the queue by itself: it waits
-    /// until woken through it, so every entry is a live waiter.)
+    /// Takes back the registration `oper`, if nobody has woken it yet (`Cond::wait`, when
+    /// unlocking the caller's mutex panics after it registered).
+    pub(crate) fn remove(&mut self, oper: usize) {
+        self.waiters.retain(|(o, _)| *o != oper);
+    }
+
+    /// True if nobody waits. (A registered waiter leaves the queue by itself only through
+    /// `remove`, before it waits: otherwise it waits until woken through the queue, so every
+    /// entry is a live waiter.)
     pub(crate) fn is_empty(&self) -> bool {
         self.waiters.is_empty()
     }
 }
 
 /// Blocks the caller until woken through `queue`. `enqueue` runs with the caller's lock held:
-/// it receives a closure that registers the caller in the queue, and returns `true` if the
-/// caller registered (else it returns at once, e.g. because the condition already holds).
+/// it receives a closure that registers the caller in the queue (and returns the
+/// registration's token, for `WaitQueue::remove`), and returns the lock's guard if the caller
+/// registered (else `None`: it returns at once, e.g. because the condition already holds).
+///
+/// Nothing may unwind between the registration and the wait: the entry would stay behind, and
+/// when this goroutine waits again (its selection word reset), a wake-up through the queue
+/// would claim that other wait. A panic while the guard is dropped is therefore fatal; `enqueue`
+/// takes its registration back itself if it runs code that may panic (`Cond::wait`).
 pub(crate) fn wait_on<L>(
     reason: BlockReason,
     site: &'static Location<'static>,
-    enqueue: impl FnOnce(&mut dyn FnMut(&mut WaitQueue)) -> Option<L>,
+    enqueue: impl FnOnce(&mut dyn FnMut(&mut WaitQueue) -> usize) -> Option<L>,
 ) {
     waiter::with_current(|w| {
         let token = Token(0);
         let oper = waiter::oper_of(&token);
-        let mut register = |q: &mut WaitQueue| q.waiters.push_back((oper, w.clone()));
+        let mut register = |q: &mut WaitQueue| {
+            q.waiters.push_back((oper, w.clone()));
+            oper
+        };
         if let Some(guard) = enqueue(&mut register) {
+            let registered = AbortOnUnwind;
             drop(guard);
+            std::mem::forget(registered);
             w.wait(reason, site);
         }
     });
+}
+
+/// Aborts if dropped, which only unwinding does (it is forgotten otherwise): see `wait_on`.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        waiter::protocol_violation(format_args!(
+            "a panic after registering in a wait queue, before waiting"
+        ));
+    }
 }
