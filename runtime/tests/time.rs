@@ -376,6 +376,31 @@ fn after_func_reset_runs_it_later() {
     assert!(ran_at >= before + 5 * MS);
 }
 
+/// Go: a `Reset` after the function ran "schedules f to run again".
+#[cfg(not(miri))]
+#[test]
+fn after_func_reset_after_it_ran_runs_it_again() {
+    let ch: Chan<u32> = Chan::new(2);
+    let tx = ch.sender();
+    let mut runs = 0;
+    let t = time::after_func(MS, move || {
+        runs += 1;
+        tx.send(runs);
+    });
+    assert_eq!(ch.recv(), Some(1));
+    assert!(!t.reset(MS), "reset after it fired returns false");
+    let timeout = time::after(Duration::from_secs(10));
+    let mut sel = Select::new();
+    let again = sel.recv(&ch);
+    sel.recv(&timeout);
+    assert_eq!(
+        sel.select(),
+        again.index(),
+        "the reset timer never ran it again"
+    );
+    assert_eq!(sel.take(again), Some(2));
+}
+
 #[test]
 fn after_in_a_select_loop() {
     // The classic loop with a fresh timeout per iteration: the losing timers are simply

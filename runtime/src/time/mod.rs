@@ -140,26 +140,39 @@ pub fn tick(d: Duration) -> Receiver<Time> {
 }
 
 /// Runs `f` in its own goroutine after `d` (Go's `time.AfterFunc`). The returned timer's
-/// [`stop`](Timer::stop) cancels the call if it has not started; its channel is nil.
+/// [`stop`](Timer::stop) cancels the call if it has not started; its channel is nil. As in Go,
+/// [`reset`](Timer::reset) schedules `f` to run again, even after it has run; a run that
+/// comes while the previous one is still going waits for it (Go would run the two at once).
+///
+/// ```
+/// use gocsp::{time, Chan};
+///
+/// let ran: Chan<()> = Chan::new(2);
+/// let tx = ran.sender();
+/// let t = time::after_func(time::MILLISECOND, move || tx.send(()));
+/// ran.recv();
+/// assert!(!t.reset(time::MILLISECOND), "it had fired");
+/// ran.recv(); // and runs again
+/// ```
 pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
-    F: FnOnce() + Send + 'static,
+    F: FnMut() + Send + 'static,
 {
     let state = Arc::new(Mutex::new(TimerState::default()));
-    let f = Arc::new(Mutex::new(Some(f)));
+    let f = Arc::new(Mutex::new(f));
     let shared = Arc::new(Shared {
         chan: Chan::nil().downgrade(),
         state,
         kind: Kind::Func(Box::new(move || {
-            if let Some(f) = f.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                // At the goroutine limit the function still runs, on a thread of its own: a
-                // timer callback never fails silently.
-                if let Err((_, f)) = crate::sched::spawn_or_return(None, crate::sched::Job::new(f))
-                {
-                    let _ = std::thread::Builder::new()
-                        .name("gocsp-after-func".into())
-                        .spawn(move || f.run());
-                }
+            let f = f.clone();
+            let run = move || (lock(&f))();
+            // At the goroutine limit the function still runs, on a thread of its own: a timer
+            // callback never fails silently.
+            if let Err((_, run)) = crate::sched::spawn_or_return(None, crate::sched::Job::new(run))
+            {
+                let _ = std::thread::Builder::new()
+                    .name("gocsp-after-func".into())
+                    .spawn(move || run.run());
             }
         }) as Box<dyn Fn() + Send + Sync>),
     });
