@@ -228,10 +228,13 @@ impl Core {
                 d
             }
         });
-        drop(st);
+        // Closed under the lock, as Go's `cancelCtx` does: `err()` (which takes the lock)
+        // never reports a cancellation whose `done()` channel is still open. (A close only
+        // claims and unparks the blocked parties; none runs here.)
         if let Some(d) = done {
             d.close();
         }
+        drop(st);
         if let Some(t) = timer {
             t.cancel();
         }

@@ -519,3 +519,40 @@ fn custom_contexts_cancel_their_children() {
     let (late, _c) = context::with_cancel(&root);
     assert_eq!(late.err(), Some(context::Error::Canceled));
 }
+
+/// Go: "If Done is not yet closed, Err returns nil." A thread watching `err()` while another
+/// cancels must find `done()` closed as soon as `err()` says cancelled (the done channel is
+/// closed under the lock `err()` takes, as in Go's `cancelCtx`). (Not under Miri: a spinning
+/// watcher thread per round.)
+#[cfg(not(miri))]
+#[test]
+fn err_is_never_set_while_done_is_still_open() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let rounds = 500;
+    let mut open = 0;
+    for _ in 0..rounds {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        let done = ctx.done();
+        let watching = Arc::new(AtomicBool::new(false));
+        let w = watching.clone();
+        let watcher = std::thread::spawn(move || {
+            w.store(true, Ordering::SeqCst);
+            loop {
+                if ctx.err().is_some() {
+                    return done.try_recv() != Err(TryRecvError::Closed);
+                }
+                std::hint::spin_loop();
+            }
+        });
+        while !watching.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        cancel();
+        open += usize::from(watcher.join().unwrap());
+    }
+    assert_eq!(
+        open, 0,
+        "err() was set while done() was open in {open} of {rounds} rounds"
+    );
+}
