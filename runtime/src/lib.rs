@@ -201,6 +201,12 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(loom, allow(dead_code))]
 
+// The netpoller packs a 32-bit slot and a 32-bit generation into each registration's token,
+// and a million goroutines' stacks take tens of gigabytes of address space: on a narrower
+// target both would break at run time (lost I/O events, failed spawns), so it is refused here.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("gocsp supports 64-bit targets only");
+
 mod block;
 mod chan;
 mod loom;

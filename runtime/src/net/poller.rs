@@ -50,6 +50,8 @@ struct Slot {
     reg: Option<Arc<Registration>>,
 }
 
+/// A registration's token: its slot in the low 32 bits, the slot's generation in the high 32
+/// (the crate builds for 64-bit targets only: `lib.rs`).
 fn token_of(index: u32, generation: u32) -> Token {
     Token(((generation as usize) << 32) | index as usize)
 }
@@ -73,8 +75,8 @@ fn start() -> Result<Poller, String> {
     raise_nofile_limit();
     let poll = Poll::new().map_err(|e| e.to_string())?;
     let registry = poll.registry().try_clone().map_err(|e| e.to_string())?;
-    // The registry's descriptor is the poll's, and the registry lives in the poller, which
-    // lives as long as the process.
+    // The registry's descriptor is a duplicate of the poll's (the same epoll instance), and
+    // the registry lives in the poller, which lives as long as the process.
     #[cfg(target_os = "linux")]
     let sets = linux::Sets::new(registry.as_raw_fd()).map_err(|e| e.to_string())?;
     std::thread::Builder::new()

@@ -126,7 +126,8 @@ impl<T: ?Sized> Mutex<T> {
 
 /// Go's data-less `sync.Mutex`, which guards other fields and is locked and unlocked by explicit
 /// calls: `mu.lock_unguarded(); ...; mu.unlock()`. (Sound because a `Mutex<()>` guards no data
-/// of its own; a `Mutex<T>` unlocks only through its guard.)
+/// of its own; a `Mutex<T>` unlocks only through its guard. An unlock too many panics, also
+/// inside `Cond::wait`, which then takes its registration back: no other lock is affected.)
 ///
 /// ```
 /// use gocsp::sync::Mutex;
