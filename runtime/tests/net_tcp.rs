@@ -305,6 +305,25 @@ fn unix_stream_echo() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Go's `UnixListener.Close` removes the socket file its `Listen` created, unless
+/// `SetUnlinkOnClose(false)`.
+#[test]
+fn a_dropped_unix_listener_removes_its_socket_file() {
+    let dir = std::env::temp_dir().join(format!("gocsp-unlink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("l.sock");
+    let _ = std::fs::remove_file(&path);
+    let ln = UnixListener::bind(&path).unwrap();
+    assert!(path.exists());
+    drop(ln);
+    assert!(!path.exists(), "the socket file outlived its listener");
+    let ln = UnixListener::bind(&path).unwrap();
+    ln.set_unlink_on_close(false);
+    drop(ln);
+    assert!(path.exists(), "set_unlink_on_close(false) kept nothing");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn ping_pong_between_threads_never_loses_a_wake_up() {
     // Each round trip parks both ends on a read that the other end's write completes, often

@@ -5,8 +5,9 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::deadline::{self, Side};
@@ -14,16 +15,34 @@ use super::dial;
 use super::fd::PollFd;
 
 /// A Unix-domain stream listener (Go's `net.UnixListener`, std's `UnixListener` API).
+///
+/// As Go's does, a listener removes the socket file it created when it is dropped (Go's
+/// `Close`), unless told not to with [`set_unlink_on_close`](UnixListener::set_unlink_on_close).
 pub struct UnixListener {
     fd: Arc<PollFd<mio::net::UnixListener>>,
+    /// The socket file `bind` created (`None` for an abstract address).
+    path: Option<PathBuf>,
+    unlink: AtomicBool,
 }
 
 impl UnixListener {
     /// Binds to the socket file `path` and listens.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        let fd = Arc::new(PollFd::new(mio::net::UnixListener::bind(path)?)?);
+        let abstract_name =
+            path.as_os_str().is_empty() || path.as_os_str().as_encoded_bytes().first() == Some(&0);
         Ok(UnixListener {
-            fd: Arc::new(PollFd::new(mio::net::UnixListener::bind(path)?)?),
+            fd,
+            path: (!abstract_name).then(|| path.to_path_buf()),
+            unlink: AtomicBool::new(true),
         })
+    }
+
+    /// Whether dropping the listener removes its socket file (Go's `SetUnlinkOnClose`; on by
+    /// default for a listener that `bind` created).
+    pub fn set_unlink_on_close(&self, unlink: bool) {
+        self.unlink.store(unlink, Ordering::Relaxed);
     }
 
     /// Waits for the next connection.
@@ -46,6 +65,16 @@ impl UnixListener {
     /// The address this listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.fd.get().local_addr()
+    }
+}
+
+impl Drop for UnixListener {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path
+            && self.unlink.load(Ordering::Relaxed)
+        {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
