@@ -19,7 +19,8 @@
 //! ```
 //!
 //! The usable part is `size - WARM_BYTES - color` bytes: `color` (under 2 KiB) differs from
-//! slot to slot, so that goroutines' hottest frames spread over the caches' sets (`color`).
+//! slot to slot, so that goroutines' hottest frames spread over the caches' sets (`color`). A
+//! stack with a mapping of its own starts the same distance below its top.
 //!
 //! The guard is the lowest page of every stack, so the page below a stack's usable part is
 //! always a guard, also between two neighbours in one slab. Rust's stack probes touch every
@@ -143,7 +144,9 @@ impl Drop for GoStack {
 // coroutines share one, and a stack is only reused after its coroutine returned (`into_stack`).
 // The warmer writes only the `WARM_BYTES` above `base`, which are not part of the stack. Slab
 // memory is never unmapped, so `base` stays valid for as long as the `GoStack` lives.
-// `DefaultStack` upholds the same contract with an `mprotect`ed guard.
+// `DefaultStack` upholds the same contract with an `mprotect`ed guard; its page-aligned top
+// lowered by `color` (under 2 KiB, a multiple of 64) is still inside it, with at least the
+// builder's 16 KiB less `MAX_COLOR` below.
 unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
@@ -151,7 +154,10 @@ unsafe impl Stack for GoStack {
             GoStack::Slab { end, .. } => {
                 StackPointer::new(*end - WARM_BYTES - color(*end)).expect("stack base")
             }
-            GoStack::Mapped(s) => s.base(),
+            GoStack::Mapped(s) => {
+                let top = s.base().get();
+                StackPointer::new(top - color(top)).expect("stack base")
+            }
         }
     }
 
