@@ -401,6 +401,36 @@ fn after_func_reset_after_it_ran_runs_it_again() {
     assert_eq!(sel.take(again), Some(2));
 }
 
+/// Go's "schedule the next run, then work" pattern: the function resets its own timer, then
+/// blocks. The next run comes while this one is still blocked and must wait for it without
+/// holding up the worker this one would resume on.
+#[cfg(not(miri))]
+#[test]
+fn after_func_that_resets_itself_and_blocks_runs_every_time() {
+    let ch: Chan<u32> = Chan::new(8);
+    let tx = ch.sender();
+    let me: Arc<std::sync::OnceLock<Timer>> = Arc::new(std::sync::OnceLock::new());
+    let timer = me.clone();
+    let mut runs = 0;
+    let t = time::after_func(MS, move || {
+        runs += 1;
+        if runs < 4 {
+            timer.get().expect("the timer").reset(MS);
+        }
+        time::sleep(20 * MS);
+        tx.send(runs);
+    });
+    let _ = me.set(t);
+    let timeout = time::after(Duration::from_secs(10));
+    for want in 1..=4 {
+        let mut sel = Select::new();
+        let run = sel.recv(&ch);
+        sel.recv(&timeout);
+        assert_eq!(sel.select(), run.index(), "run {want} never came");
+        assert_eq!(sel.take(run), Some(want));
+    }
+}
+
 #[test]
 fn after_in_a_select_loop() {
     // The classic loop with a fresh timeout per iteration: the losing timers are simply

@@ -159,13 +159,16 @@ where
     F: FnMut() + Send + 'static,
 {
     let state = Arc::new(Mutex::new(TimerState::default()));
-    let f = Arc::new(Mutex::new(f));
+    // A goroutine-aware lock: a run that comes while the previous one is blocked (it may have
+    // reset its own timer, then slept) parks until it is done; a thread's lock would block
+    // the worker, and with it the previous run if it lives there.
+    let f = Arc::new(crate::sync::Mutex::new(f));
     let shared = Arc::new(Shared {
         chan: Chan::nil().downgrade(),
         state,
         kind: Kind::Func(Box::new(move || {
             let f = f.clone();
-            let run = move || (lock(&f))();
+            let run = move || (f.lock())();
             // At the goroutine limit the function still runs, on a thread of its own: a timer
             // callback never fails silently.
             if let Err((_, run)) = crate::sched::spawn_or_return(None, crate::sched::Job::new(run))
