@@ -91,8 +91,11 @@ pub(crate) enum GoStack {
     Slab {
         /// Lowest address: the guard page.
         limit: usize,
-        /// Highest address of the slot (exclusive); the stack starts `WARM_BYTES` below it.
+        /// Highest address of the slot (exclusive); the stack starts `WARM_BYTES + color`
+        /// below it.
         end: usize,
+        /// This slot's offset (`color`).
+        color: usize,
         _valgrind: ValgrindStackRegistration,
     },
     Mapped(DefaultStack),
@@ -133,7 +136,7 @@ impl Drop for GoStack {
 }
 
 // SAFETY: a slab stack is the bytes between `limit + page` and `base = end - WARM_BYTES -
-// color(end)`, at least `size - WARM_BYTES - MAX_COLOR`, which is at least corosensei's
+// color` (the slot's, from `color`), at least `size - WARM_BYTES - MAX_COLOR`, which is at least corosensei's
 // `MIN_STACK_SIZE` (`Slab::map` asserts it; the builder asks for 16 KiB at least);
 // `limit + page` is page-aligned and `base` a multiple of 64 (so of `STACK_ALIGNMENT`: the
 // assert beside `WARM_BYTES`) below a page-aligned `end`. The
@@ -151,12 +154,12 @@ unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
         match self {
-            GoStack::Slab { end, .. } => {
-                StackPointer::new(*end - WARM_BYTES - color(*end)).expect("stack base")
+            GoStack::Slab { end, color, .. } => {
+                StackPointer::new(*end - WARM_BYTES - *color).expect("stack base")
             }
             GoStack::Mapped(s) => {
                 let top = s.base().get();
-                StackPointer::new(top - color(top)).expect("stack base")
+                StackPointer::new(top - hashed_color(top)).expect("stack base")
             }
         }
     }
@@ -170,9 +173,9 @@ unsafe impl Stack for GoStack {
     }
 }
 
-/// Bytes a slot's stack starts below its warm word, a multiple of 64 below 2 KiB that differs
-/// from slot to slot (by the slot's page number: slots are 17 pages apart for 64 KiB stacks,
-/// so consecutive slots take every color in turn). Slots' tops are page-aligned: without an
+/// Bytes a slot's stack starts below its warm word, a multiple of 64 below 2 KiB: the `n`th
+/// slot carved from a slab takes color `n % COLORS`, so consecutive slots take every color in
+/// turn whatever the stack size. Slots' tops are page-aligned: without an
 /// offset, every goroutine's hottest frames (the few hundred bytes a parked goroutine resumes
 /// into) would sit at the same offset of a page, in the same few sets of the L1 and L2 caches,
 /// and a chain of goroutines resumed one after the other (the prime sieve) would evict its
@@ -180,8 +183,15 @@ unsafe impl Stack for GoStack {
 /// 930-966 -> 633-862 ms on two. The offset stays within the slot's top page for frames
 /// under 2 KiB, so a blocked goroutine still touches one page.
 #[inline]
-fn color(end: usize) -> usize {
-    ((end >> 12) & (COLORS - 1)) * 64
+fn color(n: usize) -> usize {
+    (n % COLORS) * 64
+}
+
+/// The color of a stack with a mapping of its own, from the address of its top (mappings are
+/// not numbered): a Fibonacci hash of its page number.
+#[inline]
+fn hashed_color(top: usize) -> usize {
+    color(((top >> 12) as u32).wrapping_mul(0x9E37_79B9) as usize >> 27)
 }
 const COLORS: usize = 32;
 /// The most bytes `color` takes from a stack.
@@ -287,6 +297,7 @@ impl Slab {
         Some(GoStack::Slab {
             limit,
             end: limit + self.stride,
+            color: color(self.left),
             _valgrind: ValgrindStackRegistration::new(
                 (limit + page) as *mut u8,
                 self.stride - page - WARM_BYTES,
@@ -466,18 +477,22 @@ mod tests {
             return;
         }
         let page = page_size();
-        let mut slab = Slab::map(16 * page).expect("map a slab");
-        let mut offsets = std::collections::BTreeSet::new();
-        for _ in 0..COLORS {
-            let s = slab.carve().expect("a slot");
-            let GoStack::Slab { end, .. } = s else {
-                unreachable!()
-            };
-            let below = end - WARM_BYTES - s.base().get();
-            assert!(below <= MAX_COLOR && below.is_multiple_of(64), "{below}");
-            offsets.insert(below);
+        // Slots of 16 pages and of 17 (a stride that divides the colors' cycle, and one that
+        // does not).
+        for size in [15 * page, 16 * page] {
+            let mut slab = Slab::map(size).expect("map a slab");
+            let mut offsets = std::collections::BTreeSet::new();
+            for _ in 0..COLORS {
+                let s = slab.carve().expect("a slot");
+                let GoStack::Slab { end, .. } = s else {
+                    unreachable!()
+                };
+                let below = end - WARM_BYTES - s.base().get();
+                assert!(below <= MAX_COLOR && below.is_multiple_of(64), "{below}");
+                offsets.insert(below);
+            }
+            assert_eq!(offsets.len(), COLORS, "size {size}: {offsets:?}");
         }
-        assert_eq!(offsets.len(), COLORS, "{offsets:?}");
     }
 
     #[test]
@@ -511,7 +526,10 @@ mod tests {
             // The stack starts below the warm word, at its slot's color, inside the slot's
             // top page.
             let base = s.base().get();
-            assert_eq!(base, end - WARM_BYTES - color(end));
+            let GoStack::Slab { color, .. } = *s else {
+                unreachable!()
+            };
+            assert_eq!(base, end - WARM_BYTES - color);
             assert!(base > end - page);
             assert_eq!(base % 16, 0);
             assert!(s.limit().get() + page < base);

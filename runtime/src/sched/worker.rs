@@ -470,7 +470,7 @@ impl Local {
 /// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
 fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
     // SAFETY: the task was taken from a queue, so this thread owns its body: on a worker, from
-    // its own queues; from `drain_after_shutdown`, after every worker has been joined, so
+    // its own queues; from `drain_after_shutdown`, after every worker has finished its shutdown, so
     // nobody else touches it. Only an unstarted body (checked below) is touched: the closure,
     // which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
