@@ -29,9 +29,19 @@ impl UnixListener {
     /// Binds to the socket file `path` and listens.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let path = path.as_ref();
-        let fd = Arc::new(PollFd::new(mio::net::UnixListener::bind(path)?)?);
         let abstract_name =
             path.as_os_str().is_empty() || path.as_os_str().as_encoded_bytes().first() == Some(&0);
+        let listener = mio::net::UnixListener::bind(path)?;
+        let fd = match PollFd::new(listener) {
+            Ok(fd) => Arc::new(fd),
+            Err(e) => {
+                // The socket file exists now: it goes with the listener that failed.
+                if !abstract_name {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(e);
+            }
+        };
         Ok(UnixListener {
             fd,
             path: (!abstract_name).then(|| path.to_path_buf()),

@@ -60,7 +60,8 @@ impl Cond {
             // queue lock after the mutex, never the other way round), so that if unlocking
             // panics (a `Mutex<()>` already unlocked by hand: "sync: unlock of unlocked
             // mutex"), the registration is taken back before the panic leaves: no stale entry
-            // may claim a later wait of this goroutine.
+            // may claim a later wait of this goroutine. (The panic hook then runs with the
+            // queue locked, holding up this cond's other callers for that long: a misuse.)
             if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(guard))) {
                 q.remove(oper);
                 drop(q);
