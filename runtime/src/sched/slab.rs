@@ -91,11 +91,9 @@ pub(crate) enum GoStack {
     Slab {
         /// Lowest address: the guard page.
         limit: usize,
-        /// Highest address of the slot (exclusive); the stack starts `WARM_BYTES + color`
-        /// below it.
+        /// Highest address of the slot (exclusive); the stack starts `WARM_BYTES` and the
+        /// slot's color (`slot_color`) below it.
         end: usize,
-        /// This slot's offset (`color`).
-        color: usize,
         _valgrind: ValgrindStackRegistration,
     },
     Mapped(DefaultStack),
@@ -136,7 +134,7 @@ impl Drop for GoStack {
 }
 
 // SAFETY: a slab stack is the bytes between `limit + page` and `base = end - WARM_BYTES -
-// color` (the slot's, from `color`), at least `size - WARM_BYTES - MAX_COLOR`, which is at least corosensei's
+// color` (the slot's, from `slot_color`), at least `size - WARM_BYTES - MAX_COLOR`, which is at least corosensei's
 // `MIN_STACK_SIZE` (`Slab::map` asserts it; the builder asks for 16 KiB at least);
 // `limit + page` is page-aligned and `base` a multiple of 64 (so of `STACK_ALIGNMENT`: the
 // assert beside `WARM_BYTES`) below a page-aligned `end`. The
@@ -154,8 +152,9 @@ unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
         match self {
-            GoStack::Slab { end, color, .. } => {
-                StackPointer::new(*end - WARM_BYTES - *color).expect("stack base")
+            GoStack::Slab { limit, end, .. } => {
+                let color = slot_color(*end, *end - *limit);
+                StackPointer::new(*end - WARM_BYTES - color).expect("stack base")
             }
             GoStack::Mapped(s) => {
                 let top = s.base().get();
@@ -173,9 +172,13 @@ unsafe impl Stack for GoStack {
     }
 }
 
-/// Bytes a slot's stack starts below its warm word, a multiple of 64 below 2 KiB: the `n`th
-/// slot carved from a slab takes color `n % COLORS`, so consecutive slots take every color in
-/// turn whatever the stack size. Slots' tops are page-aligned: without an
+/// Bytes a slot's stack starts below its warm word, a multiple of 64 below 2 KiB: the number
+/// of the slot's top page, modulo 32 (divided first by the largest power of two dividing the
+/// slot's size in pages, so that consecutive slots take every color in turn whatever the stack
+/// size). Tried and slower on the sieve below: colors by the slot's number in its slab, in
+/// order, bit-reversed or 17 apart (1,390-1,590 ms), or by a hash of the page number
+/// (1,400-1,430), against 1,257-1,373 ms for the page number (as if the colors should follow
+/// the address bits just above them). Slots' tops are page-aligned: without an
 /// offset, every goroutine's hottest frames (the few hundred bytes a parked goroutine resumes
 /// into) would sit at the same offset of a page, in the same few sets of the L1 and L2 caches,
 /// and a chain of goroutines resumed one after the other (the prime sieve) would evict its
@@ -185,6 +188,12 @@ unsafe impl Stack for GoStack {
 #[inline]
 fn color(n: usize) -> usize {
     (n % COLORS) * 64
+}
+
+/// The color of the slot of `stride` bytes whose top is `end` (see `color`).
+fn slot_color(end: usize, stride: usize) -> usize {
+    let pages = stride / page_size();
+    color((end / page_size()) >> pages.trailing_zeros())
 }
 
 /// The color of a stack with a mapping of its own, from the address of its top (mappings are
@@ -297,7 +306,6 @@ impl Slab {
         Some(GoStack::Slab {
             limit,
             end: limit + self.stride,
-            color: color(self.left),
             _valgrind: ValgrindStackRegistration::new(
                 (limit + page) as *mut u8,
                 self.stride - page - WARM_BYTES,
@@ -526,10 +534,10 @@ mod tests {
             // The stack starts below the warm word, at its slot's color, inside the slot's
             // top page.
             let base = s.base().get();
-            let GoStack::Slab { color, .. } = *s else {
+            let GoStack::Slab { limit, .. } = *s else {
                 unreachable!()
             };
-            assert_eq!(base, end - WARM_BYTES - color);
+            assert_eq!(base, end - WARM_BYTES - slot_color(end, end - limit));
             assert!(base > end - page);
             assert_eq!(base % 16, 0);
             assert!(s.limit().get() + page < base);
