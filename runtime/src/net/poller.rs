@@ -260,6 +260,21 @@ mod linux {
         }
     }
 
+    /// Runs only when the poller fails to start after its sets were made (its thread could not
+    /// be spawned): a started poller lives in a static and is never dropped.
+    impl Drop for Sets {
+        fn drop(&mut self) {
+            // SAFETY: `outer` and `wake` were made by `outer_set` for this `Sets` alone, and
+            // nothing else holds them: the hooks that use them are installed only after the
+            // poller (which owns this `Sets`) is built. `inner` is the registry's and is closed
+            // by it.
+            unsafe {
+                libc::close(self.outer);
+                libc::close(self.wake);
+            }
+        }
+    }
+
     /// Hands the scheduler the functions it polls, waits and interrupts with.
     pub(super) fn install_hooks() {
         io_hook::install(io_hook::IoHooks {
@@ -278,7 +293,8 @@ mod linux {
     }
 
     /// Makes the owner's epoll set: `inner` and a fresh eventfd, both level-triggered. Both new
-    /// descriptors live as long as the process (the poller is never dropped).
+    /// descriptors live as long as the process (the poller is never dropped), or are closed by
+    /// `Sets`' drop if the poller fails to start.
     ///
     /// A waiter on a set that holds another set relies on the kernel waking it for an event that
     /// comes while another thread polls the inner set (a busy worker); kernels before 5.7 could
