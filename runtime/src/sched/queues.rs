@@ -23,6 +23,7 @@
 //! `deque`. A woken goroutine goes to `runnext` when the waker runs on its home worker, else to
 //! the home worker's `inbox`.
 
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -168,7 +169,8 @@ impl WorkerShared {
 
 impl RtShared {
     /// Builds the shared state and the per-worker deques (handed to the worker threads).
-    pub(crate) fn new(config: Config) -> (&'static RtShared, Vec<Worker<Arc<Task>>>) {
+    /// Fails if the sysmon thread cannot be started (see `sysmon::watch`).
+    pub(crate) fn new(config: Config) -> io::Result<(&'static RtShared, Vec<Worker<Arc<Task>>>)> {
         let n = config.workers;
         let deques: Vec<Worker<Arc<Task>>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let stealers = deques.iter().map(Worker::stealer).collect();
@@ -205,8 +207,8 @@ impl RtShared {
             let _ = w.rt.set(rt);
         }
         super::overflow::install();
-        sysmon::watch(rt);
-        (rt, deques)
+        sysmon::watch(rt)?;
+        Ok((rt, deques))
     }
 
     /// True if any goroutine sits in a queue other threads can see.

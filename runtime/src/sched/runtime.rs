@@ -166,7 +166,7 @@ impl Builder {
             stacks: super::stack::RtStacks::new(self.stack_size, self.max_goroutines),
             panic_policy: self.panic_policy,
         };
-        let (shared, deques) = RtShared::new(config);
+        let (shared, deques) = RtShared::new(config)?;
         RUNTIMES
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -5,6 +5,7 @@
 //! `SYSMON_ACTIVE` while any goroutine waits unstarted, and wakes one idle worker for a backlog
 //! that outlived the grace period. One sysmon thread watches every runtime.
 
+use std::io;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -21,17 +22,20 @@ const SYSMON_IDLE: Duration = Duration::from_millis(10);
 /// Runtimes sysmon watches (all of them; they are never freed).
 static WATCHED: Mutex<Vec<&'static RtShared>> = Mutex::new(Vec::new());
 
-/// Adds `rt` to sysmon's watch list, starting sysmon on first use.
-pub(super) fn watch(rt: &'static RtShared) {
+/// Adds `rt` to sysmon's watch list, starting sysmon on first use. Fails if sysmon's thread
+/// cannot be started: a runtime without it could leave goroutines unstarted behind a long
+/// runner for good, so it is not built (and the next runtime tries again).
+pub(super) fn watch(rt: &'static RtShared) -> io::Result<()> {
     let mut w = WATCHED.lock().unwrap_or_else(|p| p.into_inner());
-    let first = w.is_empty();
-    w.push(rt);
-    drop(w);
-    if first {
-        let _ = std::thread::Builder::new()
+    if w.is_empty() {
+        // Started under the lock, so two runtimes built at once cannot both see an empty list
+        // and start two, nor miss one that failed to start.
+        std::thread::Builder::new()
             .name("gocsp-sysmon".into())
-            .spawn(sysmon);
+            .spawn(sysmon)?;
     }
+    w.push(rt);
+    Ok(())
 }
 
 /// The system monitor: wakes an idle worker for goroutines that have waited unstarted past
