@@ -138,6 +138,11 @@ impl Builder {
     }
 
     /// Starts the workers.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error when a worker thread, or the `gocsp-sysmon` thread that
+    /// watches every runtime (started with the first), cannot be spawned.
     pub fn build(&self) -> io::Result<Runtime> {
         self.build_inner()
     }
