@@ -168,6 +168,28 @@ fn set_limit_panics_while_goroutines_are_active() {
     assert_eq!(g.wait(), Ok(()));
 }
 
+/// x/sync's `SetLimit` removes the limit (a negative `n`) before it looks at running
+/// goroutines: that never panics, and the running ones give their tokens back.
+#[test]
+fn removing_the_limit_while_goroutines_run_is_allowed() {
+    let g: Group<E> = Group::new();
+    g.set_limit(1);
+    let ch: Chan<()> = Chan::new(0);
+    let c = ch.clone();
+    g.go(move || {
+        c.recv();
+        Ok(())
+    });
+    assert!(!g.try_go(|| Ok(())), "at the limit");
+    g.set_limit(-1);
+    assert!(g.try_go(|| Ok(())), "no limit any more");
+    ch.send(());
+    assert_eq!(g.wait(), Ok(()));
+    g.set_limit(1);
+    assert!(g.try_go(|| Ok(())), "a fresh limit of 1, nothing running");
+    assert_eq!(g.wait(), Ok(()));
+}
+
 #[test]
 fn the_default_error_type_takes_any_error() {
     let g: Group = Group::new();

@@ -183,6 +183,12 @@ impl<E: Send + 'static> Group<E> {
     #[track_caller]
     pub fn set_limit(&self, n: i64) {
         let mut sem = Self::lock(&self.inner.sem);
+        // Removing the limit is always allowed, as in Go: each running subtask gives its token
+        // back to the channel it took it from.
+        if n < 0 {
+            *sem = None;
+            return;
+        }
         if let Some(s) = sem.as_ref()
             && !s.is_empty()
         {
@@ -192,11 +198,9 @@ impl<E: Send + 'static> Group<E> {
                 "errgroup: modify limit while {active} goroutines in the group are still active"
             );
         }
-        *sem = usize::try_from(n).ok().map(|n| {
-            // A limit of 0 is an unbuffered channel: no send completes without a receiver,
-            // and there is none, so nothing starts (Go's `make(chan token, 0)` behaves alike).
-            Chan::new(n)
-        });
+        // A limit of 0 is an unbuffered channel: no send completes without a receiver, and
+        // there is none, so nothing starts (Go's `make(chan token, 0)` behaves alike).
+        *sem = Some(Chan::new(usize::try_from(n).unwrap_or(usize::MAX)));
     }
 }
 
