@@ -67,6 +67,10 @@ fn add_sub_and_ordering() {
     assert_eq!(u.nanosecond(), 500_000_000);
     assert_eq!(u.unix_milli(), 11_500);
     assert_eq!(Time::unix(0, -1).unix_nano(), -1);
+    // Before 1970, Go rounds down to the millisecond, not toward zero.
+    assert_eq!(Time::unix(0, -1).unix_milli(), -1);
+    assert_eq!(Time::unix(-1, 500_000_001).unix_milli(), -500);
+    assert_eq!(Time::unix(-1, 0).unix_milli(), -1000);
 }
 
 #[cfg(not(miri))]

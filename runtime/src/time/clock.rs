@@ -162,9 +162,10 @@ impl Time {
         self.secs
     }
 
-    /// Milliseconds since the Unix epoch (Go's `t.UnixMilli()`).
+    /// Milliseconds since the Unix epoch (Go's `t.UnixMilli()`), rounded down: a time before
+    /// 1970 that is not on a whole millisecond gives the millisecond before it, as in Go.
     pub fn unix_milli(&self) -> i64 {
-        (self.wall_nanos() / 1_000_000) as i64
+        self.wall_nanos().div_euclid(1_000_000) as i64
     }
 
     /// Nanoseconds since the Unix epoch (Go's `t.UnixNano()`; saturated outside ±292 years).
