@@ -211,14 +211,23 @@ impl Core {
     }
 
     fn cancel(self: &Arc<Self>, err: Error) {
+        if self.cancel_tree(err) {
+            self.detach();
+        }
+    }
+
+    /// Cancels this core and its descendants; `false` if it already was cancelled. The
+    /// children are cancelled under this core's lock, as Go's `cancelCtx` does (parent before
+    /// child is the only order in which two cores' locks are ever held together): a second
+    /// `cancel` waits for the first, so when any `cancel` returns, every child registered
+    /// before it is cancelled too. Children do not detach: this core drops its list.
+    fn cancel_tree(&self, err: Error) -> bool {
         let mut st = self.lock();
         if st.err.is_some() {
-            return;
+            return false;
         }
         st.err = Some(err);
         let done = st.done.take();
-        let children = std::mem::take(&mut st.children);
-        let timer = st.timer.take();
         // Keep a closed channel for later `done()` calls.
         st.done = Some(match &done {
             Some(d) => d.clone(),
@@ -234,14 +243,16 @@ impl Core {
         if let Some(d) = done {
             d.close();
         }
+        for child in std::mem::take(&mut st.children) {
+            child.cancel_tree(err);
+        }
+        let timer = st.timer.take();
         drop(st);
+        // Cancelling a timer never waits for its action (which takes this lock).
         if let Some(t) = timer {
             t.cancel();
         }
-        for child in children {
-            child.cancel(err);
-        }
-        self.detach();
+        true
     }
 
     /// Leaves the parent's child list.

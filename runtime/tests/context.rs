@@ -556,3 +556,42 @@ fn err_is_never_set_while_done_is_still_open() {
         "err() was set while done() was open in {open} of {rounds} rounds"
     );
 }
+
+/// Go's `cancelCtx` cancels its children under its own lock, so a second `cancel` (or the
+/// deadline's) waits for the first: once either returns, every child registered before is
+/// cancelled. (Not under Miri: thousands of children and a spinning thread per round.)
+#[cfg(not(miri))]
+#[test]
+fn a_second_cancel_returns_after_every_child_is_cancelled() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let rounds = 20;
+    let mut early = 0;
+    for _ in 0..rounds {
+        let (parent, cancel) = context::with_cancel(&context::background());
+        let children: Vec<_> = (0..20_000).map(|_| context::with_cancel(&parent)).collect();
+        let last = children.last().unwrap().0.clone();
+        let go = Arc::new(AtomicBool::new(false));
+        let (g, first_cancel) = (go.clone(), cancel.clone());
+        let first = std::thread::spawn(move || {
+            while !g.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            first_cancel();
+        });
+        go.store(true, Ordering::Release);
+        // The parent reports its cancellation once the first cancel has begun; then a second
+        // cancel must not return before the children are cancelled.
+        while parent.err().is_none() {
+            std::hint::spin_loop();
+        }
+        cancel();
+        early += usize::from(last.err().is_none());
+        first.join().unwrap();
+        assert_eq!(last.err(), Some(Error::Canceled));
+    }
+    assert_eq!(
+        early, 0,
+        "a second cancel returned before a child was cancelled in {early} of {rounds} rounds"
+    );
+}
