@@ -46,7 +46,7 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use limits::{SpawnError, SpawnLimit};
-pub(crate) use queues::RtShared;
+pub(crate) use queues::{RtShared, never_hold_back_this_thread};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};

@@ -23,6 +23,7 @@
 //! `deque`. A woken goroutine goes to `runnext` when the waker runs on its home worker, else to
 //! the home worker's `inbox`.
 
+use std::cell::Cell;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -274,8 +275,20 @@ const SPAWN_BACKLOG: usize = 16;
 /// Goroutines a non-worker thread may leave in the injector before it waits a little.
 const INJECT_BACKLOG: usize = 4096;
 
+std::thread_local! {
+    /// This thread is one of the runtime's own that must never wait for the workers (the
+    /// timer thread: every sleep, timer and deadline waits behind it).
+    static NEVER_HELD_BACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as one whose spawns are never held back by a backlog
+/// (`spawn_backpressure`).
+pub(crate) fn never_hold_back_this_thread() {
+    NEVER_HELD_BACK.with(|n| n.set(true));
+}
+
 /// Slows a spawner down when goroutines pile up unstarted: a goroutine yields; a thread
-/// waits (briefly) for the workers to catch up.
+/// waits (briefly) for the workers to catch up, unless it is the timer thread.
 pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
     // Goroutines `placement` dealt to this worker wait in its inbox.
     let backlog = with_local(|l| l.map(|l| l.deque.len() + l.shared.inbox.len()));
@@ -287,6 +300,9 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
             }
         }
         None => {
+            if NEVER_HELD_BACK.try_with(Cell::get).unwrap_or(false) {
+                return;
+            }
             let rt = rt.unwrap_or_else(super::runtime::global);
             let start = Instant::now();
             while rt.injector.len() > INJECT_BACKLOG && start.elapsed() < Duration::from_millis(20)

@@ -154,6 +154,9 @@ pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe
 
 fn timer_thread() {
     let _own = deadlock::OwnThread::enter();
+    // `after_func` starts its goroutine from here: a backlog of unstarted goroutines must
+    // not hold up every other timer.
+    crate::sched::never_hold_back_this_thread();
     let t = timers();
     let mut due: Vec<Arc<Node>> = Vec::new();
     let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
