@@ -73,6 +73,32 @@ mod scenarios {
         say(&format!("unreachable: {v:?}"));
     }
 
+    /// A goroutine parked reading a socket dies with its runtime; then the main thread blocks
+    /// on a channel. The dead goroutine's network wait will never end, so it must not keep the
+    /// detector from judging.
+    pub(super) fn deadlock_after_a_network_wait_died() {
+        use std::io::Read;
+
+        let ln = gocsp::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = std::net::TcpStream::connect(ln.local_addr().unwrap()).unwrap();
+        let (mut conn, _) = ln.accept().unwrap();
+        let rt = gocsp::Runtime::builder().workers(1).build().unwrap();
+        rt.spawn(move || {
+            let mut b = [0u8; 1];
+            let _ = conn.read(&mut b); // the client never writes
+        });
+        crate::common::wait_until("the reader to park in its network wait", || {
+            gocsp::goroutines().iter().any(|g| {
+                matches!(&g.state, GoroutineState::Blocked { reason, .. } if reason == "IO wait")
+            })
+        });
+        drop(rt);
+        say("blocking");
+        let ch: Chan<u8> = Chan::new(0);
+        ch.send(1);
+        say("unreachable");
+    }
+
     /// The main thread alone, blocked on a channel: no goroutine was ever spawned.
     pub(super) fn deadlock_without_goroutines() {
         let ch: Chan<u8> = Chan::new(1);
@@ -317,6 +343,12 @@ mod tests {
         );
     }
 
+    pub(super) fn a_dead_goroutines_network_wait_does_not_hide_a_deadlock() {
+        let run = run_child("deadlock_after_a_network_wait_died", &[], LIMIT, None);
+        expect_deadlock(&run);
+        assert!(run.stderr.contains("main thread [chan send]:"), "{run:?}");
+    }
+
     pub(super) fn a_deadlock_in_select_is_reported() {
         let run = run_child("deadlock_in_select", &[], LIMIT, None);
         expect_deadlock(&run);
@@ -391,6 +423,7 @@ fn main() {
         match scenario.as_str() {
             "deadlock" => scenarios::deadlock(),
             "deadlock_without_goroutines" => scenarios::deadlock_without_goroutines(),
+            "deadlock_after_a_network_wait_died" => scenarios::deadlock_after_a_network_wait_died(),
             "deadlock_in_select" => scenarios::deadlock_in_select(),
             "deadlock_in_waitgroup" => scenarios::deadlock_in_waitgroup(),
             "deadlock_on_a_mutex" => scenarios::deadlock_on_a_mutex(),
@@ -417,6 +450,10 @@ fn main() {
         (
             "a_lone_main_thread_deadlock_is_reported",
             tests::a_lone_main_thread_deadlock_is_reported,
+        ),
+        (
+            "a_dead_goroutines_network_wait_does_not_hide_a_deadlock",
+            tests::a_dead_goroutines_network_wait_does_not_hide_a_deadlock,
         ),
         (
             "a_deadlock_in_select_is_reported",

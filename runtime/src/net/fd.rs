@@ -183,7 +183,9 @@ impl Dir {
                 st.waiters.push((w.clone(), oper));
             }
             // A parked I/O wait is something that will happen, like a pending timer: the
-            // deadlock check must not judge while one is in flight.
+            // deadlock check must not judge while one is in flight. (A goroutine killed in
+            // this wait, with its runtime, never returns from it: `Task::kill` gives the count
+            // back for it.)
             deadlock::blocking_changed(true);
             while w.wait(BlockReason::NetIo, site) == Selected::Waiting {}
             deadlock::blocking_changed(false);

@@ -286,6 +286,13 @@ impl Task {
         if self.dead.swap(true, Ordering::AcqRel) {
             return;
         }
+        // A goroutine parked in a network wait holds one count of "I/O in flight" for the
+        // deadlock check (`net/fd.rs`'s `wait`), which it gives back when its wait returns.
+        // A dead one's never returns: give it back here, or no deadlock would ever be judged
+        // again. (The reason reads `NetIo` only while it is parked in that wait.)
+        if matches!(self.blocked(), Some((BlockReason::NetIo, _))) {
+            super::deadlock::blocking_changed(false);
+        }
         // Its frames stay on its leaked stack, and may borrow its worker's thread-locals.
         if let Some(home) = self.home() {
             home.frames_leaked.store(true, Ordering::Release);
