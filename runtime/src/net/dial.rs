@@ -88,6 +88,18 @@ where
     if deadline.is_some() {
         deadline::set(&fd.reg, Side::Write, deadline)?;
     }
+    wait_connected(fd, take_error, connected)
+}
+
+/// The wait of `finish_connect`, under whatever deadline the write side has; clears it after.
+fn wait_connected<S>(
+    fd: &PollFd<S>,
+    take_error: impl Fn(&S) -> io::Result<Option<io::Error>>,
+    connected: impl Fn(&S) -> io::Result<()>,
+) -> io::Result<()>
+where
+    S: mio::event::Source,
+{
     let r = fd.write(|s| {
         if let Some(e) = take_error(s)? {
             return Err(e);
@@ -100,9 +112,7 @@ where
             Err(e) => Err(e),
         }
     });
-    if deadline.is_some() {
-        deadline::set(&fd.reg, Side::Write, None)?;
-    }
+    deadline::set(&fd.reg, Side::Write, None)?;
     r
 }
 
@@ -113,15 +123,15 @@ pub(super) fn connect_tcp(
     watch: Option<&Context>,
 ) -> io::Result<PollFd<mio::net::TcpStream>> {
     let fd = PollFd::new(mio::net::TcpStream::connect(addr)?)?;
+    // The deadline before the watcher: a watcher that fires sets a past deadline, which must
+    // not be overwritten by this one.
+    if deadline.is_some() {
+        deadline::set(&fd.reg, Side::Write, deadline)?;
+    }
     let guard = watch
         .filter(|ctx| !ctx.done().is_nil())
         .map(|ctx| Watcher::start(ctx, &fd.reg));
-    let r = finish_connect(
-        &fd,
-        deadline,
-        |s| s.take_error(),
-        |s| s.peer_addr().map(drop),
-    );
+    let r = wait_connected(&fd, |s| s.take_error(), |s| s.peer_addr().map(drop));
     if let Some(g) = guard
         && let Some(e) = g.stop()
     {
@@ -132,8 +142,9 @@ pub(super) fn connect_tcp(
 
 /// Dials `addr` with `ctx` governing the attempt (Go's `Dialer.DialContext`): cancelling `ctx`
 /// makes it return `ErrorKind::Interrupted`, and `ctx`'s deadline passing makes it return
-/// `ErrorKind::TimedOut`, even while the connect is blocked. The connection, once made, is not
-/// tied to `ctx` any more.
+/// `ErrorKind::TimedOut`, even while the connect is blocked. The addresses `addr` resolves to
+/// are tried in turn while `ctx` is not done; if none connects, the first one's error is
+/// returned (Go's serial dial). The connection, once made, is not tied to `ctx` any more.
 ///
 /// ```
 /// use gocsp::{context, net};
@@ -153,10 +164,21 @@ pub fn dial_context<A: ToSocketAddrs + Send>(
         return Err(ctx_error(e));
     }
     let addrs = resolve(addr)?;
-    each_addr(&addrs, |a| {
-        let fd = connect_tcp(a, ctx.deadline(), Some(ctx))?;
-        super::TcpStream::from_fd(fd)
-    })
+    // As Go's `dialSerial`: the context is checked before each address, and a failure
+    // reports the first address's error.
+    let mut first = None;
+    for &a in &addrs {
+        if let Some(e) = ctx.err() {
+            return Err(ctx_error(e));
+        }
+        match connect_tcp(a, ctx.deadline(), Some(ctx)).and_then(super::TcpStream::from_fd) {
+            Ok(conn) => return Ok(conn),
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    Err(first.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses")))
 }
 
 fn ctx_error(e: context::Error) -> io::Error {
