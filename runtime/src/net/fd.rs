@@ -4,17 +4,20 @@
 //!
 //! | field      | meaning                                                                  |
 //! |------------|--------------------------------------------------------------------------|
-//! | `ready`    | an edge arrived that no waiter took (since an operation last saw `EAGAIN`) |
+//! | `edges`    | how many readiness edges have arrived (also readable without the lock)   |
 //! | `waiters`  | parked parties (goroutines or threads) and the token each waits with     |
 //! | `expired`  | the deadline has passed: operations fail with `TimedOut` until it is reset |
 //! | `deadline` | the armed deadline timer and a generation that outdated timers check     |
 //!
-//! An operation runs its non-blocking system call; on `EAGAIN` it locks its side: if `ready`
-//! is set an edge came in between, so it clears the flag and tries again; otherwise it adds
-//! itself to `waiters` and parks (with `expired` checked under the same lock). Sockets are
-//! registered edge-triggered, so this flag is what keeps an edge from being lost. An edge that
-//! finds waiters wakes them and leaves the flag clear: each woken operation tries its call
-//! again, which is all the edge asks for.
+//! An operation reads `edges`, then runs its non-blocking system call; on `EAGAIN` it locks its
+//! side: if `edges` moved since its read, an edge came in after its call could have seen it,
+//! so it tries again; otherwise it adds itself to `waiters` and parks (with `expired` checked
+//! under the same lock). Sockets are registered edge-triggered, so this count is what keeps an
+//! edge from being lost. An edge counts itself and wakes every waiter. Each operation judges
+//! by the count it read before its own call, so an edge serves every operation that had
+//! seen `EAGAIN` before it: two readers of one socket that both missed the edge both try
+//! again (a single flag taken by one of them left the other parked with a datagram queued),
+//! and a woken operation's next `EAGAIN` parks at once (it read the count after the edge).
 //!
 //! **Who wakes a waiter**: whoever polled (an edge), the timer thread (the deadline fired)
 //! or whoever sets a deadline in the past. Each takes the waiters out of the list *and* claims
@@ -25,7 +28,7 @@
 
 use std::io;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mio::event::Source;
@@ -56,17 +59,19 @@ impl Registration {
     }
 }
 
-/// One direction of a socket: its readiness flag, its waiters and its deadline.
+/// One direction of a socket: its edge count, its waiters and its deadline.
 #[derive(Default)]
 pub(super) struct Dir {
     state: Mutex<DirState>,
     /// Mirrors `DirState::expired`, so an operation's first check takes no lock.
     expired: AtomicBool,
+    /// Mirrors `DirState::edges`, read by an operation before its system call.
+    edges: AtomicU64,
 }
 
 #[derive(Default)]
 pub(super) struct DirState {
-    ready: bool,
+    edges: u64,
     waiters: Vec<(WaiterRef, usize)>,
     pub(super) expired: bool,
     /// Bumped by every `set_deadline`; a timer armed for an older generation does nothing.
@@ -82,15 +87,6 @@ pub(super) enum Woken {
 }
 
 impl Woken {
-    /// Whether no party was claimed.
-    fn is_none(&self) -> bool {
-        match self {
-            Woken::None => true,
-            Woken::One(_) => false,
-            Woken::Many(ws) => ws.is_empty(),
-        }
-    }
-
     pub(super) fn unpark(self) {
         match self {
             Woken::None => {}
@@ -135,22 +131,24 @@ impl Dir {
     /// thread).
     pub(super) fn ready(&self) {
         let mut st = self.lock();
+        st.edges += 1;
+        self.edges.store(st.edges, Ordering::Release);
         let woken = Self::claim_all(&mut st);
-        // A woken waiter retries its operation, and that retry is what this edge asks for;
-        // the flag keeps only an edge nobody was waiting for. Setting it anyway would send
-        // the waiter's next `EAGAIN` straight back for a second, certain `EAGAIN` (one wasted
-        // system call per message on an echo connection). Go's poller clears its ready state
-        // when the woken goroutine resumes, to the same effect.
-        st.ready = woken.is_none();
         drop(st);
         woken.unpark();
     }
 
-    /// The `ready` flag and the number of waiters, for tests.
+    /// The edges counted so far: read before an operation's system call, and handed to
+    /// [`wait`](Self::wait) if the call sees `EAGAIN`.
+    #[inline]
+    pub(super) fn edges(&self) -> u64 {
+        self.edges.load(Ordering::Acquire)
+    }
+
+    /// The number of waiters, for tests.
     #[cfg(test)]
-    pub(super) fn peek(&self) -> (bool, usize) {
-        let st = self.lock();
-        (st.ready, st.waiters.len())
+    pub(super) fn waiters(&self) -> usize {
+        self.lock().waiters.len()
     }
 
     /// Fails with `TimedOut` if this side's deadline has passed.
@@ -163,9 +161,10 @@ impl Dir {
         }
     }
 
-    /// Called after the operation saw `EAGAIN`: returns at once if an edge came in since, else
-    /// parks until one does or the deadline passes (then `TimedOut`).
-    pub(super) fn wait(&self, site: &'static Location<'static>) -> io::Result<()> {
+    /// Called after the operation saw `EAGAIN`, with the edge count it read before its call:
+    /// returns at once if an edge came in since, else parks until one does or the deadline
+    /// passes (then `TimedOut`).
+    pub(super) fn wait(&self, seen: u64, site: &'static Location<'static>) -> io::Result<()> {
         waiter::with_current(|w| {
             #[repr(align(8))]
             struct Token(#[allow(dead_code)] u8);
@@ -176,8 +175,7 @@ impl Dir {
                 if st.expired {
                     return Err(timed_out());
                 }
-                if st.ready {
-                    st.ready = false;
+                if st.edges != seen {
                     return Ok(());
                 }
                 st.waiters.push((w.clone(), oper));
@@ -232,8 +230,9 @@ impl<S: Source> PollFd<S> {
     ) -> io::Result<R> {
         loop {
             dir.check()?;
+            let seen = dir.edges();
             match f(&self.io) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => dir.wait(site)?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => dir.wait(seen, site)?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return r,
             }
@@ -254,5 +253,37 @@ impl<S: Source> Drop for PollFd<S> {
 impl<S: Source + std::fmt::Debug> std::fmt::Debug for PollFd<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.io.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::Location;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::Dir;
+
+    /// Two operations saw `EAGAIN`, then one edge came while neither waited yet (two readers
+    /// of a UDP socket, two datagrams merged into one edge): both must try again, since each
+    /// may find a datagram. A flag that the first one took left the second parked.
+    #[test]
+    fn an_edge_nobody_waited_for_serves_every_operation_that_missed_it() {
+        let dir = Arc::new(Dir::default());
+        let (first, second) = (dir.edges(), dir.edges());
+        dir.ready();
+        dir.wait(first, Location::caller()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.clone();
+        std::thread::spawn(move || {
+            let r = d.wait(second, Location::caller());
+            let _ = tx.send(r.is_ok());
+        });
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(true),
+            "the second operation parked although the edge came after its call"
+        );
+        assert_eq!(dir.waiters(), 0);
     }
 }

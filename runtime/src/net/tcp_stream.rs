@@ -222,9 +222,9 @@ impl fmt::Debug for TcpStream {
 mod tests {
     use std::io::{Read, Write};
 
-    /// The edge that wakes a parked read is used up by the read it wakes: it must not also be
-    /// left in the `ready` flag, or the next read that finds the socket empty would try a
-    /// second time before it parks (a wasted system call per message).
+    /// The edge that wakes a parked read is used up by the read it wakes: the next read that
+    /// finds the socket empty must park after one system call, not try a second time (a
+    /// wasted system call per message).
     #[test]
     fn an_edge_that_wakes_a_read_is_not_kept_for_the_next_one() {
         let ln = super::super::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -233,7 +233,7 @@ mod tests {
         let fd = conn.fd.clone();
         let writer = std::thread::spawn(move || {
             // Write only once the read below has parked.
-            while fd.reg.read.peek().1 == 0 {
+            while fd.reg.read.waiters() == 0 {
                 std::thread::yield_now();
             }
             client.write_all(b"x").unwrap();
@@ -242,6 +242,21 @@ mod tests {
         let mut buf = [0u8; 8];
         assert_eq!(conn.read(&mut buf).unwrap(), 1);
         let _client = writer.join().unwrap();
-        assert_eq!(conn.fd.reg.read.peek(), (false, 0));
+        assert_eq!(conn.fd.reg.read.waiters(), 0);
+        // Nothing more comes: the next read sees `EAGAIN` once, parks, and ends at its deadline.
+        conn.set_read_deadline(Some(
+            std::time::Instant::now() + std::time::Duration::from_millis(30),
+        ))
+        .unwrap();
+        let mut calls = 0;
+        let err = conn
+            .fd
+            .read(|s| {
+                calls += 1;
+                std::io::Read::read(&mut &*s, &mut buf)
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert_eq!(calls, 1, "the read tried again before it parked");
     }
 }
