@@ -155,6 +155,40 @@ fn timer_stop_after_receiving_returns_false() {
     assert!(!t.stop());
 }
 
+/// Go 1.23: a receive from an expired timer's channel takes its value even if the timer
+/// thread has not delivered it yet (`maybeRunChan`), so a non-blocking receive or a `select`
+/// with a default case never misses a timer whose deadline has passed.
+#[test]
+fn a_non_blocking_receive_takes_an_expired_timers_value_at_once() {
+    for _ in 0..if cfg!(miri) { 10 } else { 200 } {
+        let start = time::now();
+        let t = Timer::new(Duration::ZERO);
+        let v = t.c().try_recv().expect("the expired timer's value");
+        assert!(!v.before(start), "the time it fired");
+        assert_eq!(t.c().try_recv(), Err(TryRecvError::Empty), "one value only");
+        assert!(!t.stop(), "it fired and its value was received");
+
+        let c = Timer::new(Duration::ZERO).c();
+        let mut sel = Select::new();
+        let fired = sel.recv(&c);
+        assert_eq!(
+            sel.try_select(),
+            Some(fired.index()),
+            "select took its default"
+        );
+    }
+    // A ticker's tick too, and it keeps ticking afterwards.
+    let ticker = Ticker::new(MS);
+    std::thread::sleep(5 * MS);
+    ticker.c().try_recv().expect("a due tick");
+    assert!(ticker.c().recv().is_some(), "the next tick");
+    ticker.stop();
+    // Not before the deadline.
+    let t = Timer::new(time::HOUR);
+    assert_eq!(t.c().try_recv(), Err(TryRecvError::Empty));
+    assert!(t.stop());
+}
+
 #[test]
 fn timer_stop_after_firing_unreceived_discards_the_value() {
     // Go 1.23: the value was never received, so stop reports true and discards it; no stale

@@ -83,6 +83,17 @@ pub(crate) struct Array<T> {
     tail: Line<AtomicUsize>,
     pub(crate) senders: WaitList,
     pub(crate) receivers: WaitList,
+    /// A timer's channel: the timer, asked to fire now when a receive finds the buffer empty
+    /// after its deadline (Go 1.23's `maybeRunChan`).
+    expiry: std::sync::OnceLock<std::sync::Weak<dyn Expiry>>,
+}
+
+/// What a timer's channel asks of its timer (implemented in `time`).
+pub(crate) trait Expiry: Send + Sync {
+    /// If the timer's deadline has passed and its value is not delivered yet, delivers it now
+    /// (into this channel); if the timer thread is delivering it, waits for that. Must not be
+    /// called with the timer's own lock held (the timer drains with `try_recv_plain`).
+    fn run_if_due(self: std::sync::Arc<Self>);
 }
 
 // SAFETY: values move between threads through the ring; each slot is accessed by exactly one
@@ -112,7 +123,13 @@ impl<T> Array<T> {
             mark_bit,
             senders: WaitList::new(),
             receivers: WaitList::new(),
+            expiry: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Makes this the channel of the timer behind `expiry` (once; later calls do nothing).
+    pub(crate) fn set_expiry(&self, expiry: std::sync::Weak<dyn Expiry>) {
+        let _ = self.expiry.set(expiry);
     }
 
     pub(crate) fn cap(&self) -> usize {
@@ -245,10 +262,40 @@ impl<T> Array<T> {
     /// Non-blocking receive into the (empty) packet; wakes a blocked sender on success.
     #[inline]
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
+        match self.pop_inner(p) {
+            Ok(()) => {}
+            // A timer's channel is empty until the timer thread delivers; a receive after the
+            // deadline (a `select` with `default`, a `try_recv`) takes the value at once, as in
+            // Go 1.23, by having the timer fire here (or waiting for the timer thread's firing
+            // under way), then trying once more.
+            Err(PopError::Empty) if self.run_expired_timer() => self.pop_inner(p)?,
+            Err(e) => return Err(e),
+        }
+        fence(Ordering::SeqCst);
+        self.senders.notify_one();
+        Ok(())
+    }
+
+    /// [`try_recv`](Self::try_recv) without asking a timer to fire: what the timer itself
+    /// uses to discard an undelivered value (under its own lock).
+    pub(crate) fn try_recv_plain(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         self.pop_inner(p)?;
         fence(Ordering::SeqCst);
         self.senders.notify_one();
         Ok(())
+    }
+
+    /// For a timer's channel: lets its timer fire if it is due; `true` if this is a timer's
+    /// channel (its value may have arrived, from here or from the timer thread).
+    #[cold]
+    fn run_expired_timer(&self) -> bool {
+        match self.expiry.get().and_then(std::sync::Weak::upgrade) {
+            Some(timer) => {
+                timer.run_if_due();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Blocking send; `false` if the channel is (or becomes) closed, the value unsent (the

@@ -286,6 +286,27 @@ impl<T> Chan<T> {
         self.raw.as_ref().map_or(0, Arc::strong_count)
     }
 
+    /// Takes a value if one is buffered, without asking the channel's timer to fire (the
+    /// timer's own discard, under its lock). `true` if a value was taken.
+    #[cfg(not(loom))]
+    pub(crate) fn discard_one(&self) -> bool {
+        match self.raw.as_deref() {
+            Some(Channel::Array(a)) => super::packet::with_received(|p| a.try_recv_plain(p))
+                .0
+                .is_ok(),
+            // Timers' channels are buffered.
+            _ => false,
+        }
+    }
+
+    /// Makes this (buffered) channel the channel of the timer behind `expiry`.
+    #[cfg(not(loom))]
+    pub(crate) fn set_expiry(&self, expiry: std::sync::Weak<dyn super::array::Expiry>) {
+        if let Some(c) = &self.raw {
+            c.set_expiry(expiry);
+        }
+    }
+
     #[cfg(not(loom))]
     pub(crate) fn downgrade(&self) -> WeakChan<T> {
         WeakChan {

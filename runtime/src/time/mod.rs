@@ -13,6 +13,10 @@
 //! - **No leaks.** A timer or ticker that the program no longer references is freed even if it
 //!   was never stopped: the timer facility holds only a weak reference to its channel, so
 //!   `select!` on `time::after(...)` in a loop, or a dropped `Ticker`, costs nothing once gone.
+//! - **An expired timer is seen at once.** A receive that finds a timer's channel empty after
+//!   the timer's deadline makes it fire there and then, so a `select!` with `default` or a
+//!   `try_recv` never misses a timer whose time has come (the timer thread may not have run
+//!   yet).
 //!
 //! Timer channels have a buffer of one (Go 1.23 reports a capacity of 0 for them; gocsp's
 //! report 1). All timers share one thread and a heap: a pending timer costs a heap entry. That
@@ -193,6 +197,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Default)]
 struct TimerState {
     node: Option<Arc<Node>>,
+    /// When the pending firing is due (meaningful while `active`).
+    when: Option<Instant>,
     /// Bumped by every stop/reset: a firing node acts only if its generation is current.
     epoch: u64,
     /// Armed and not yet fired (in this generation).
@@ -225,6 +231,7 @@ fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
         shared.chan.probe(),
     );
     st.node = Some(node);
+    st.when = Some(when);
     st.active = true;
 }
 
@@ -234,6 +241,17 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
         return;
     }
     st.node = None;
+    deliver(shared, st, when, now);
+}
+
+/// Delivers the firing due at `when` (the state lock held, the pending node already dealt
+/// with): sends the time, re-arms a ticker, or starts `after_func`'s function.
+fn deliver(
+    shared: &Arc<Shared>,
+    mut st: std::sync::MutexGuard<'_, TimerState>,
+    when: Instant,
+    now: Instant,
+) {
     st.active = false;
     match &shared.kind {
         Kind::Func(f) => {
@@ -257,6 +275,30 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
     }
 }
 
+impl crate::chan::array::Expiry for Shared {
+    /// A receive found this timer's channel empty: if the deadline has passed, fire now, as
+    /// Go 1.23's receives do (`maybeRunChan`), instead of leaving the value to the timer
+    /// thread, which may not have run yet (`select` with `default` on an expired timer took
+    /// the default 200 times in 200). The firing moves to a new generation first, so a node
+    /// the timer thread has already taken does nothing; a firing the timer thread has under
+    /// way holds the lock, and is waited for.
+    fn run_if_due(self: Arc<Self>) {
+        let mut st = lock(&self.state);
+        let Some(when) = st.when.filter(|_| st.active) else {
+            return;
+        };
+        let now = Instant::now();
+        if when > now || matches!(self.kind, Kind::Func(_)) {
+            return;
+        }
+        st.epoch += 1;
+        if let Some(n) = st.node.take() {
+            n.cancel();
+        }
+        deliver(&self, st, when, now);
+    }
+}
+
 /// Stops whatever is pending for `shared` and discards an undelivered value. Returns true if
 /// the timer was pending or had an undelivered value.
 fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
@@ -268,10 +310,7 @@ fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
     if let Some(n) = st.node.take() {
         n.cancel();
     }
-    let undelivered = shared
-        .chan
-        .upgrade()
-        .is_some_and(|ch| ch.try_recv().is_ok());
+    let undelivered = shared.chan.upgrade().is_some_and(|ch| ch.discard_one());
     pending || undelivered
 }
 
@@ -304,6 +343,7 @@ impl Timer {
             state: Arc::new(Mutex::new(TimerState::default())),
             kind: Kind::Once,
         });
+        ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
         arm(&shared, &mut lock(&shared.state), deadline_after(d));
         Timer {
             c: ch.receiver(),
@@ -366,6 +406,7 @@ impl Ticker {
             state: Arc::new(Mutex::new(TimerState::default())),
             kind: Kind::Every(Mutex::new(d)),
         });
+        ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
         arm(&shared, &mut lock(&shared.state), deadline_after(d));
         Ticker {
             c: ch.receiver(),
