@@ -248,6 +248,87 @@ fn dial_context_tries_no_further_address_once_cancelled() {
     }
 }
 
+/// Go's `conn.Close()` from another goroutine: the blocked reader and a blocked writer wake
+/// with `net.ErrClosed`, later calls on any handle fail the same way, the peer reads EOF, and
+/// a second close fails.
+#[test]
+fn close_wakes_blocked_calls_on_every_handle() {
+    let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut peer = std::net::TcpStream::connect(ln.local_addr().unwrap()).unwrap();
+    let (conn, _) = ln.accept().unwrap();
+    let mut reader_conn = conn.try_clone().unwrap();
+    let reader = gocsp::spawn(move || {
+        let mut buf = [0u8; 8];
+        reader_conn.read(&mut buf).unwrap_err()
+    });
+    let mut writer_conn = conn.try_clone().unwrap();
+    let writer = gocsp::spawn(move || {
+        // The peer never reads: the send buffer fills and the write parks.
+        let chunk = vec![0u8; 1 << 16];
+        loop {
+            if let Err(e) = writer_conn.write(&chunk) {
+                return e;
+            }
+        }
+    });
+    wait_blocked(reader.id(), "IO wait");
+    wait_blocked(writer.id(), "IO wait");
+    conn.close().unwrap();
+    wait_until("the blocked calls to return", || {
+        reader.is_finished() && writer.is_finished()
+    });
+    for e in [reader.join().unwrap(), writer.join().unwrap()] {
+        assert_eq!(e.kind(), ErrorKind::NotConnected, "{e}");
+        assert_eq!(e.to_string(), "use of closed network connection");
+    }
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        (&conn).read(&mut buf).unwrap_err().kind(),
+        ErrorKind::NotConnected
+    );
+    assert_eq!(conn.close().unwrap_err().kind(), ErrorKind::NotConnected);
+    // The peer sees the end of the stream (after whatever the writer got through).
+    peer.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    let mut sink = Vec::new();
+    peer.read_to_end(&mut sink).unwrap();
+}
+
+/// Go's `ln.Close()` ends an accept loop blocked in another goroutine, and new connections
+/// are refused.
+#[test]
+fn close_ends_an_accept_loop() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = ln.local_addr().unwrap();
+    let looping = ln.try_clone().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let accept_loop = gocsp::spawn(move || {
+        for conn in looping.incoming() {
+            match conn {
+                Ok(_) => count.fetch_add(1, Ordering::SeqCst),
+                Err(e) => return e,
+            };
+        }
+        unreachable!("incoming never ends by itself")
+    });
+    drop(std::net::TcpStream::connect(addr).unwrap());
+    wait_until("the connection to be accepted", || {
+        accepted.load(Ordering::SeqCst) == 1
+    });
+    wait_blocked(accept_loop.id(), "IO wait");
+    ln.close().unwrap();
+    wait_until("the accept loop to end", || accept_loop.is_finished());
+    let e = accept_loop.join().unwrap();
+    assert_eq!(e.kind(), ErrorKind::NotConnected, "{e}");
+    assert_eq!(
+        std::net::TcpStream::connect(addr).unwrap_err().kind(),
+        ErrorKind::ConnectionRefused
+    );
+}
+
 #[test]
 fn a_blocked_read_on_a_one_worker_runtime_does_not_stop_other_goroutines() {
     let rt: &'static Runtime = Box::leak(Box::new(Runtime::builder().workers(1).build().unwrap()));
@@ -347,6 +428,41 @@ fn a_dropped_unix_listener_removes_its_socket_file() {
     drop(ln);
     assert!(path.exists(), "set_unlink_on_close(false) kept nothing");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `close` on a Unix listener: the accept blocked in another goroutine fails with
+/// `net.ErrClosed`, the socket file goes at once, and the drop afterwards is harmless; on a UDP
+/// socket, a blocked `recv_from` wakes the same way.
+#[test]
+fn close_wakes_a_unix_accept_and_a_udp_receive() {
+    use std::sync::Arc;
+
+    let dir = std::env::temp_dir().join(format!("gocsp-close-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("c.sock");
+    let _ = std::fs::remove_file(&path);
+    let ln = Arc::new(UnixListener::bind(&path).unwrap());
+    let l = ln.clone();
+    let accepting = gocsp::spawn(move || l.accept().map(drop).unwrap_err());
+    wait_blocked(accepting.id(), "IO wait");
+    ln.close().unwrap();
+    assert!(!path.exists(), "close left the socket file");
+    wait_until("the accept to return", || accepting.is_finished());
+    assert_eq!(accepting.join().unwrap().kind(), ErrorKind::NotConnected);
+    assert_eq!(ln.close().unwrap_err().kind(), ErrorKind::NotConnected);
+    drop(ln);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let socket = gocsp::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let handle = socket.try_clone().unwrap();
+    let receiving = gocsp::spawn(move || {
+        let mut buf = [0u8; 16];
+        handle.recv_from(&mut buf).map(drop).unwrap_err()
+    });
+    wait_blocked(receiving.id(), "IO wait");
+    socket.close().unwrap();
+    wait_until("the receive to return", || receiving.is_finished());
+    assert_eq!(receiving.join().unwrap().kind(), ErrorKind::NotConnected);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! | `edges`    | how many readiness edges have arrived (also readable without the lock)   |
 //! | `waiters`  | parked parties (goroutines or threads) and the token each waits with     |
 //! | `expired`  | the deadline has passed: operations fail with `TimedOut` until it is reset |
+//! | `closed`   | `close` was called (Go's `Close`): operations fail, waiters are woken     |
 //! | `deadline` | the armed deadline timer and a generation that outdated timers check     |
 //!
 //! An operation reads `edges`, then runs its non-blocking system call; on `EAGAIN` it locks its
@@ -27,6 +28,7 @@
 //! that already runs is absorbed by its park state machine, as for channels).
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -67,6 +69,8 @@ pub(super) struct Dir {
     expired: AtomicBool,
     /// Mirrors `DirState::edges`, read by an operation before its system call.
     edges: AtomicU64,
+    /// Mirrors `DirState::closed`.
+    closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -74,6 +78,7 @@ pub(super) struct DirState {
     edges: u64,
     waiters: Vec<(WaiterRef, usize)>,
     pub(super) expired: bool,
+    closed: bool,
     /// Bumped by every `set_deadline`; a timer armed for an older generation does nothing.
     pub(super) generation: u64,
     pub(super) timer: Option<Arc<Node>>,
@@ -99,6 +104,14 @@ impl Woken {
 /// The error every operation past its deadline returns (Go's `os.ErrDeadlineExceeded` text).
 pub(super) fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "i/o timeout")
+}
+
+/// The error every operation on a closed socket returns (Go's `net.ErrClosed` text).
+pub(super) fn closed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "use of closed network connection",
+    )
 }
 
 impl Dir {
@@ -151,14 +164,31 @@ impl Dir {
         self.lock().waiters.len()
     }
 
-    /// Fails with `TimedOut` if this side's deadline has passed.
+    /// Fails if the socket was closed, or with `TimedOut` if this side's deadline has passed.
     #[inline]
     pub(super) fn check(&self) -> io::Result<()> {
-        if self.expired.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Acquire) {
+            Err(closed())
+        } else if self.expired.load(Ordering::Acquire) {
             Err(timed_out())
         } else {
             Ok(())
         }
+    }
+
+    /// Marks this side closed and wakes its waiters, which then fail. `false` if it already
+    /// was closed.
+    fn close(&self) -> bool {
+        let mut st = self.lock();
+        if st.closed {
+            return false;
+        }
+        st.closed = true;
+        self.closed.store(true, Ordering::Release);
+        let woken = Self::claim_all(&mut st);
+        drop(st);
+        woken.unpark();
+        true
     }
 
     /// Called after the operation saw `EAGAIN`, with the edge count it read before its call:
@@ -172,6 +202,9 @@ impl Dir {
             let oper = waiter::oper_of(&token);
             {
                 let mut st = self.lock();
+                if st.closed {
+                    return Err(closed());
+                }
                 if st.expired {
                     return Err(timed_out());
                 }
@@ -209,6 +242,16 @@ impl<S: Source> PollFd<S> {
         &self.io
     }
 
+    /// Go's `Close` for every handle at once: operations under way on either side wake and
+    /// fail, later ones fail at once, with [`closed`]'s error (so does a second `close`). The
+    /// descriptor itself is closed when the last handle drops (closing it under a handle
+    /// still in use could hand its number to a new socket).
+    pub(super) fn close(&self) -> io::Result<()> {
+        let read = self.reg.read.close();
+        let write = self.reg.write.close();
+        if read || write { Ok(()) } else { Err(closed()) }
+    }
+
     /// Runs `f` (a non-blocking read-side call) until it does not report `WouldBlock`,
     /// parking on the read side in between.
     #[track_caller]
@@ -237,6 +280,18 @@ impl<S: Source> PollFd<S> {
                 r => return r,
             }
         }
+    }
+}
+
+impl<S: Source + AsRawFd> PollFd<S> {
+    /// `close` for a listening socket: also stops it listening, so new connections are
+    /// refused (Go closes the descriptor; ours lives until the last handle drops).
+    pub(super) fn close_listener(&self) -> io::Result<()> {
+        self.close()?;
+        // SAFETY: `shutdown` on the descriptor this `PollFd` owns, open until it drops; on a
+        // listening socket it stops the listening (Linux), and a failure changes nothing.
+        unsafe { libc::shutdown(self.io.as_raw_fd(), libc::SHUT_RDWR) };
+        Ok(())
     }
 }
 

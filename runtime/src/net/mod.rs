@@ -39,8 +39,11 @@
 //!   `ErrorKind::TimedOut` at once (how Go code cancels I/O on `ctx.Done()`), and later calls
 //!   fail the same way until the deadline is cleared with `None`. [`dial_context`] ties a dial
 //!   to a [`Context`](crate::Context).
-//! - **Errors are std's**: `ConnectionRefused`, `ConnectionReset`, `BrokenPipe`, ... Closing is
-//!   dropping the last handle (`try_clone` hands out another handle to the same socket).
+//! - **Errors are std's**: `ConnectionRefused`, `ConnectionReset`, `BrokenPipe`, ...
+//! - **Closing is Go's**: `close()` on any handle (`try_clone` hands out more) makes every call
+//!   on the socket, blocked or later, fail with `ErrorKind::NotConnected` ("use of closed
+//!   network connection"): how Go code stops a goroutine blocked in `Read` or ends an accept
+//!   loop. The descriptor itself is released when the last handle drops.
 //! - The first use raises the process's soft `RLIMIT_NOFILE` to its hard limit, as Go 1.19+
 //!   does. Name resolution runs on a helper thread ([`blocking`](crate::blocking)); numeric
 //!   addresses skip it.

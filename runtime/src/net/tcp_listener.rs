@@ -84,6 +84,15 @@ impl TcpListener {
         self.fd.get().local_addr()
     }
 
+    /// Closes the listener for every handle, as Go's `Close` does: an `accept` blocked on it in
+    /// any goroutine returns at once, and later ones fail, with `ErrorKind::NotConnected`
+    /// ("use of closed network connection", Go's `net.ErrClosed`; an accept loop's
+    /// `incoming()` yields it); new connections are refused. The descriptor is released when
+    /// the last handle drops. A second `close` fails the same way.
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close_listener()
+    }
+
     /// Another handle to the same listening socket (sharing its deadline).
     pub fn try_clone(&self) -> io::Result<TcpListener> {
         Ok(TcpListener {

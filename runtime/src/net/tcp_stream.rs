@@ -101,6 +101,17 @@ impl TcpStream {
         self.fd.get().shutdown(how)
     }
 
+    /// Closes the connection for every handle, as Go's `Close` does: calls blocked on it in
+    /// any goroutine return at once, and later ones fail, with `ErrorKind::NotConnected` ("use
+    /// of closed network connection", Go's `net.ErrClosed`); the peer reads EOF. The
+    /// descriptor is released when the last handle drops. A second `close` fails the same way.
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close()?;
+        // The peer sees the end of the stream now, not when the last handle drops.
+        let _ = self.fd.get().shutdown(Shutdown::Both);
+        Ok(())
+    }
+
     /// Another handle to the same connection (sharing its deadlines, like std's duplicated
     /// descriptor shares its socket options). The socket closes when the last handle drops.
     pub fn try_clone(&self) -> io::Result<TcpStream> {

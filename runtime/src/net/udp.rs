@@ -117,6 +117,14 @@ impl UdpSocket {
         self.fd.get().peer_addr()
     }
 
+    /// Closes the socket for every handle, as Go's `Close` does: calls blocked on it in any
+    /// goroutine return at once, and later ones fail, with `ErrorKind::NotConnected` ("use of
+    /// closed network connection", Go's `net.ErrClosed`). The descriptor is released when the
+    /// last handle drops. A second `close` fails the same way.
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close()
+    }
+
     /// Another handle to the same socket (sharing its deadlines).
     pub fn try_clone(&self) -> io::Result<UdpSocket> {
         Ok(UdpSocket {

@@ -76,15 +76,31 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.fd.get().local_addr()
     }
+
+    /// Closes the listener, as Go's `Close` does: an `accept` blocked on it in any goroutine
+    /// returns at once, and later ones fail, with `ErrorKind::NotConnected` ("use of closed
+    /// network connection", Go's `net.ErrClosed`; an accept loop's `incoming()` yields it),
+    /// and the socket file is removed as a drop would (unless told not to). The descriptor
+    /// is released on drop. A second `close` fails the same way.
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close_listener()?;
+        self.unlink_once();
+        Ok(())
+    }
+
+    /// Removes the socket file, the first time only (a `close` and then the drop).
+    fn unlink_once(&self) {
+        if let Some(path) = &self.path
+            && self.unlink.swap(false, Ordering::Relaxed)
+        {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 impl Drop for UnixListener {
     fn drop(&mut self) {
-        if let Some(path) = &self.path
-            && self.unlink.load(Ordering::Relaxed)
-        {
-            let _ = std::fs::remove_file(path);
-        }
+        self.unlink_once();
     }
 }
 
@@ -146,6 +162,16 @@ impl UnixStream {
     /// Shuts down one or both directions.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.fd.get().shutdown(how)
+    }
+
+    /// Closes the connection for every handle, as Go's `Close` does: calls blocked on it in
+    /// any goroutine return at once, and later ones fail, with `ErrorKind::NotConnected` ("use
+    /// of closed network connection", Go's `net.ErrClosed`); the peer reads EOF. The
+    /// descriptor is released when the last handle drops. A second `close` fails the same way.
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close()?;
+        let _ = self.fd.get().shutdown(Shutdown::Both);
+        Ok(())
     }
 
     /// Another handle to the same connection (sharing its deadlines).
