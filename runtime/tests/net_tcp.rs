@@ -381,12 +381,18 @@ fn the_same_api_works_from_plain_threads() {
     assert_eq!(server.join().unwrap(), ErrorKind::TimedOut);
 }
 
+/// A fresh directory for this test and the path of a socket file in it (not yet there).
+fn socket_path(test: &str, file: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("gocsp-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(file);
+    let _ = std::fs::remove_file(&path);
+    (dir, path)
+}
+
 #[test]
 fn unix_stream_echo() {
-    let dir = std::env::temp_dir().join(format!("gocsp-net-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("echo.sock");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = socket_path("net", "echo.sock");
     let ln = UnixListener::bind(&path).unwrap();
     let server = gocsp::spawn(move || {
         let (mut conn, _) = ln.accept().unwrap();
@@ -415,10 +421,7 @@ fn unix_stream_echo() {
 /// `SetUnlinkOnClose(false)`.
 #[test]
 fn a_dropped_unix_listener_removes_its_socket_file() {
-    let dir = std::env::temp_dir().join(format!("gocsp-unlink-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("l.sock");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = socket_path("unlink", "l.sock");
     let ln = UnixListener::bind(&path).unwrap();
     assert!(path.exists());
     drop(ln);
@@ -437,10 +440,7 @@ fn a_dropped_unix_listener_removes_its_socket_file() {
 fn close_wakes_a_unix_accept_and_a_udp_receive() {
     use std::sync::Arc;
 
-    let dir = std::env::temp_dir().join(format!("gocsp-close-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("c.sock");
-    let _ = std::fs::remove_file(&path);
+    let (dir, path) = socket_path("close", "c.sock");
     let ln = Arc::new(UnixListener::bind(&path).unwrap());
     let l = ln.clone();
     let accepting = gocsp::spawn(move || l.accept().map(drop).unwrap_err());
