@@ -287,6 +287,16 @@ fn close_wakes_blocked_calls_on_every_handle() {
         ErrorKind::NotConnected
     );
     assert_eq!(conn.close().unwrap_err().kind(), ErrorKind::NotConnected);
+    // Options and deadlines fail too, as Go's do; the addresses stay readable.
+    assert_eq!(
+        conn.set_nodelay(false).unwrap_err().kind(),
+        ErrorKind::NotConnected
+    );
+    assert_eq!(
+        conn.set_read_deadline(None).unwrap_err().kind(),
+        ErrorKind::NotConnected
+    );
+    assert!(conn.local_addr().is_ok());
     // The peer sees the end of the stream (after whatever the writer got through).
     peer.set_read_timeout(Some(HANG_GUARD)).unwrap();
     let mut sink = Vec::new();

@@ -32,6 +32,10 @@ fn dir(reg: &Registration, side: Side) -> &Dir {
 pub(super) fn set(reg: &Arc<Registration>, side: Side, when: Option<Instant>) -> io::Result<()> {
     let d = dir(reg, side);
     let mut st = d.lock();
+    if st.closed {
+        // Go's `SetDeadline` on a closed connection.
+        return Err(super::fd::closed());
+    }
     st.generation = st.generation.wrapping_add(1);
     if let Some(old) = st.timer.take() {
         old.cancel();

@@ -78,7 +78,7 @@ pub(super) struct DirState {
     edges: u64,
     waiters: Vec<(WaiterRef, usize)>,
     pub(super) expired: bool,
-    closed: bool,
+    pub(super) closed: bool,
     /// Bumped by every `set_deadline`; a timer armed for an older generation does nothing.
     pub(super) generation: u64,
     pub(super) timer: Option<Arc<Node>>,
@@ -240,6 +240,17 @@ impl<S: Source> PollFd<S> {
     /// The socket itself (for calls that never block: addresses, options, shutdown).
     pub(super) fn get(&self) -> &S {
         &self.io
+    }
+
+    /// The socket for a call that never blocks (an option, a shutdown), or Go's
+    /// `net.ErrClosed` once it was closed. (Addresses stay readable after a close, as Go's
+    /// `LocalAddr` and `RemoteAddr` are.)
+    pub(super) fn open(&self) -> io::Result<&S> {
+        if self.reg.read.closed.load(Ordering::Acquire) {
+            Err(closed())
+        } else {
+            Ok(&self.io)
+        }
     }
 
     /// Go's `Close` for every handle at once: operations under way on either side wake and

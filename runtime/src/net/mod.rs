@@ -42,8 +42,9 @@
 //! - **Errors are std's**: `ConnectionRefused`, `ConnectionReset`, `BrokenPipe`, ...
 //! - **Closing is Go's**: `close()` on any handle (`try_clone` hands out more) makes every call
 //!   on the socket, blocked or later, fail with `ErrorKind::NotConnected` ("use of closed
-//!   network connection"): how Go code stops a goroutine blocked in `Read` or ends an accept
-//!   loop. The descriptor itself is released when the last handle drops.
+//!   network connection"), options and deadlines included (addresses stay readable): how Go
+//!   code stops a goroutine blocked in `Read` or ends an accept loop. The descriptor itself is
+//!   released when the last handle drops.
 //! - The first use raises the process's soft `RLIMIT_NOFILE` to its hard limit, as Go 1.19+
 //!   does. Name resolution runs on a helper thread ([`blocking`](crate::blocking)); numeric
 //!   addresses skip it.

@@ -102,12 +102,12 @@ impl TcpListener {
 
     /// Sets the IP time-to-live.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.fd.get().set_ttl(ttl)
+        self.fd.open()?.set_ttl(ttl)
     }
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.fd.get().take_error()
+        self.fd.open()?.take_error()
     }
 }
 

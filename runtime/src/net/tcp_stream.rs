@@ -98,7 +98,7 @@ impl TcpStream {
 
     /// Shuts down the read side, the write side (the peer reads EOF) or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.fd.get().shutdown(how)
+        self.fd.open()?.shutdown(how)
     }
 
     /// Closes the connection for every handle, as Go's `Close` does: calls blocked on it in
@@ -108,7 +108,7 @@ impl TcpStream {
     pub fn close(&self) -> io::Result<()> {
         self.fd.close()?;
         // The peer sees the end of the stream now, not when the last handle drops.
-        let _ = self.fd.get().shutdown(Shutdown::Both);
+        let _ = self.fd.get().shutdown(Shutdown::Both); // after close: `open` would refuse
         Ok(())
     }
 
@@ -122,17 +122,17 @@ impl TcpStream {
 
     /// Sets `TCP_NODELAY` (on by default, as in Go).
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.fd.get().set_nodelay(nodelay)
+        self.fd.open()?.set_nodelay(nodelay)
     }
 
     /// Reads `TCP_NODELAY`.
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.fd.get().nodelay()
+        self.fd.open()?.nodelay()
     }
 
     /// Sets the IP time-to-live.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.fd.get().set_ttl(ttl)
+        self.fd.open()?.set_ttl(ttl)
     }
 
     /// The local address of this connection.
@@ -147,7 +147,7 @@ impl TcpStream {
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.fd.get().take_error()
+        self.fd.open()?.take_error()
     }
 
     /// Reads without removing the data from the queue.

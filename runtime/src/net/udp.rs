@@ -69,7 +69,7 @@ impl UdpSocket {
     /// Sets the default peer for [`send`](Self::send) and filters [`recv`](Self::recv) to it.
     pub fn connect<A: ToSocketAddrs + Send>(&self, addr: A) -> io::Result<()> {
         let addrs = dial::resolve(addr)?;
-        dial::each_addr(&addrs, |a| self.fd.get().connect(a))
+        dial::each_addr(&addrs, |a| self.fd.open()?.connect(a))
     }
 
     /// Sends `buf` to the connected peer.
@@ -134,17 +134,17 @@ impl UdpSocket {
 
     /// Sets `SO_BROADCAST`.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.fd.get().set_broadcast(on)
+        self.fd.open()?.set_broadcast(on)
     }
 
     /// Sets the IP time-to-live.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.fd.get().set_ttl(ttl)
+        self.fd.open()?.set_ttl(ttl)
     }
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.fd.get().take_error()
+        self.fd.open()?.take_error()
     }
 }
 

@@ -161,7 +161,7 @@ impl UnixStream {
 
     /// Shuts down one or both directions.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.fd.get().shutdown(how)
+        self.fd.open()?.shutdown(how)
     }
 
     /// Closes the connection for every handle, as Go's `Close` does: calls blocked on it in
@@ -170,7 +170,7 @@ impl UnixStream {
     /// descriptor is released when the last handle drops. A second `close` fails the same way.
     pub fn close(&self) -> io::Result<()> {
         self.fd.close()?;
-        let _ = self.fd.get().shutdown(Shutdown::Both);
+        let _ = self.fd.get().shutdown(Shutdown::Both); // after close: `open` would refuse
         Ok(())
     }
 
