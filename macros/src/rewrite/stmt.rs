@@ -315,14 +315,16 @@ impl Rewriter {
         if header.iter().any(|t| is_punct(Some(t), ';')) {
             return self.unsupported_three_clause(for_span, header, &body_tt);
         }
-        let (vars, range_at) = if is_ident(header.first(), "range") {
-            (None, Some(0))
+        // `assigns`: Go's `for v = range ch`, which assigns each value to an existing `v`
+        // (so `v` holds the last value after the loop), where `:=` declares a new one.
+        let (vars, range_at, assigns) = if is_ident(header.first(), "range") {
+            (None, Some(0), false)
         } else if let Some(k) = find_colon_eq(header) {
-            (Some(&header[..k]), Some(k + 2))
+            (Some(&header[..k]), Some(k + 2), false)
         } else if let Some(k) = (0..header.len()).find(|&i| is_assign(header, i)) {
-            (Some(&header[..k]), Some(k + 1))
+            (Some(&header[..k]), Some(k + 1), true)
         } else {
-            (None, None)
+            (None, None, false)
         };
         if let Some(r) = range_at {
             if !is_ident(header.get(r), "range") {
@@ -357,6 +359,11 @@ impl Rewriter {
             let ch = self.expr(ch_toks, true);
             let kw = proc_macro2::Ident::new("for", for_span);
             let iter = self.chan_op("range", &ch, &[], span);
+            if assigns {
+                let value =
+                    proc_macro2::Ident::new("__gocsp_range_value", proc_macro2::Span::mixed_site());
+                return quote!(#prefix #kw #value in #iter { #pat = #value; #body_tt });
+            }
             return quote!(#prefix #kw #pat in #iter #body_tt);
         }
         if header.iter().any(|t| is_ident(Some(t), "in")) {

@@ -42,6 +42,15 @@ go_syntax! {
         close(src)
         total := 0
         for v := range dst { total += v }
+        // `for v = range ch` assigns each value to the existing `v`: the last one stays.
+        last := make(chan i32, 3)
+        last <- 7; last <- 8; last <- 9
+        close(last)
+        seen := 0
+        for seen = range last {
+            assert!(seen >= 7)
+        }
+        assert_eq!(seen, 9)
         total
     }
 
