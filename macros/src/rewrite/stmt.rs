@@ -87,6 +87,20 @@ impl Rewriter {
             return out;
         }
         let at = skip_label(ts, skip_attrs(ts));
+        // (A unary minus is a block's value when it ends the block: `-1`.)
+        if self.go_mode()
+            && let Some(op) = leading_binary_operator(&ts[at..]).filter(|op| !(tail && op == "-"))
+        {
+            self.errors.at(
+                ts[at].span(),
+                format!(
+                    "a statement cannot start with `{op}`: Go ends a statement at a line break \
+                     that follows a name, a literal or a closing bracket, so the line above is a \
+                     statement of its own. Put `{op}` at the end of the line above to continue it"
+                ),
+            );
+            return TokenStream::new();
+        }
         if self.go_mode()
             && let Some(out) = self.go_statement(ts, at, used)
         {
@@ -445,6 +459,34 @@ fn is_compound_assign(ts: &[TokenTree], i: usize) -> bool {
     let op = |k: usize, set: &str| matches!(ts.get(k), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint && set.contains(p.as_char()));
     op(i - 1, "+-*/%^&|")
         || (i >= 2 && (op(i - 1, "<") && op(i - 2, "<") || op(i - 1, ">") && op(i - 2, ">")))
+}
+
+/// The binary operator a statement starts with, if any: in Go such a line is the rest of an
+/// expression cut off by the line break before it (`x := a` ⏎ `- b`), which Go rejects and
+/// Rust would take as a statement of its own (`|| q` even as a closure). Not `<-` (a receive),
+/// `*` (an assignment through a pointer) or `&`/`!` (operands).
+fn leading_binary_operator(ts: &[TokenTree]) -> Option<String> {
+    let TokenTree::Punct(p) = ts.first()? else {
+        return None;
+    };
+    let c = p.as_char();
+    let second = match ts.get(1) {
+        Some(TokenTree::Punct(q)) if p.spacing() == proc_macro2::Spacing::Joint => {
+            Some(q.as_char())
+        }
+        _ => None,
+    };
+    let op = match (c, second) {
+        ('<', Some('-')) => return None,
+        ('&', Some('&')) => "&&".to_string(),
+        ('|', Some('|')) => "||".to_string(),
+        ('+' | '-' | '/' | '%' | '=' | '<' | '>' | '|' | '^', Some(d)) if "=<>".contains(d) => {
+            format!("{c}{d}")
+        }
+        ('+' | '-' | '/' | '%' | '<' | '>' | '|' | '^', _) => c.to_string(),
+        _ => return None,
+    };
+    Some(op)
 }
 
 #[cfg(test)]
