@@ -272,13 +272,14 @@ where
         //   freed, and `AwaitJob` keeps the frame through any unwinding.
         let job: Job = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Job>(job) };
         deadlock::blocking_changed(true);
-        if let Err(e) = submit(job) {
-            deadlock::blocking_changed(false);
-            return Err(e);
-        }
+        // Until the job is handed to a helper (which lowers the count when it is done), a
+        // way out lowers it: an error, or a panic from dropping a refused job's captures.
+        let in_flight = InFlight;
+        submit(job)?;
+        std::mem::forget(in_flight);
         let _frame = AwaitJob { w, oper };
         while w.wait(BlockReason::Blocking, site) != Selected::Operation(oper) {}
-        Ok(())
+        Ok::<(), io::Error>(())
     });
     if let Err(e) = started {
         panic!("gocsp: cannot start a blocking-call helper thread: {e}");
@@ -286,6 +287,15 @@ where
     match result.expect("the helper thread delivered a result") {
         Ok(r) => r,
         Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
+/// Counts a blocking call as in flight for the deadlock check until forgotten (`blocking`).
+struct InFlight;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        deadlock::blocking_changed(false);
     }
 }
 

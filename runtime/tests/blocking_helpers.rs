@@ -84,6 +84,32 @@ mod scenarios {
             STALE_JOB_RAN.load(Ordering::SeqCst)
         ));
     }
+
+    /// Run with the first helper start failing: the refused job is dropped on the caller's
+    /// thread, and a capture whose drop panics unwinds out of `blocking`. The goroutine
+    /// catches it; then the main thread deadlocks, which must still be reported (the call
+    /// must not stay counted as in flight).
+    pub(super) fn refused_helper_and_a_capture_whose_drop_panics() {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("a capture's drop panics");
+            }
+        }
+        let caller = gocsp::spawn(|| {
+            let p = PanicOnDrop;
+            catch_unwind(AssertUnwindSafe(move || {
+                blocking(move || {
+                    let _p = &p;
+                })
+            }))
+            .is_err()
+        });
+        say(&format!("blocking unwound: {}", caller.join().unwrap()));
+        let never: gocsp::Chan<u8> = gocsp::Chan::new(0);
+        never.recv();
+        say("unreachable");
+    }
 }
 
 #[cfg(not(any(loom, miri)))]
@@ -118,6 +144,22 @@ mod tests {
         assert!(r.stdout.contains("next call: 7"), "{r:?}");
         assert!(r.stdout.contains("stale job ran: false"), "{r:?}");
     }
+
+    pub(super) fn a_refused_call_that_unwinds_is_not_left_in_flight() {
+        let r = run_child(
+            "refused_helper_and_a_capture_whose_drop_panics",
+            &[("GOCSP_TEST_FAIL_THREAD_START", "gocsp-blocking:1")],
+            HANG_GUARD,
+            None,
+        );
+        assert!(r.stdout.contains("blocking unwound: true"), "{r:?}");
+        assert_eq!(r.code, Some(2), "the deadlock went unreported: {r:?}");
+        assert!(
+            r.stderr
+                .contains("fatal error: all goroutines are asleep - deadlock!"),
+            "{r:?}"
+        );
+    }
 }
 
 #[cfg(not(any(loom, miri)))]
@@ -126,6 +168,9 @@ fn main() {
         match scenario.as_str() {
             "two_calls_wait_for_each_other" => scenarios::two_calls_wait_for_each_other(),
             "helper_fails_to_start" => scenarios::helper_fails_to_start(),
+            "refused_helper_and_a_capture_whose_drop_panics" => {
+                scenarios::refused_helper_and_a_capture_whose_drop_panics()
+            }
             other => panic!("unknown scenario {other:?}"),
         }
         return;
@@ -138,6 +183,10 @@ fn main() {
         (
             "a_helper_that_cannot_start_leaves_nothing_queued",
             tests::a_helper_that_cannot_start_leaves_nothing_queued,
+        ),
+        (
+            "a_refused_call_that_unwinds_is_not_left_in_flight",
+            tests::a_refused_call_that_unwinds_is_not_left_in_flight,
         ),
     ]);
 }
