@@ -344,10 +344,10 @@ macro_rules! defer {
 /// | `v, ok := <-ch`                      | receive with ok                                  |
 /// | `go f(args)`, `go obj.m(args)`       | as [`go!`](crate::go!)'s call form               |
 /// | `go func(params) { body }(args)`     | arguments evaluated now; parameters `name Type` or `name: Type`; shares the gocsp handles it captures (below) |
-/// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!)                     |
+/// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!): at the end of the block (below) |
 /// | `select { case ...: ... default: }`  | as [`select!`](crate::select!); see below        |
 /// | `for { }`                            | `loop { }`                                       |
-/// | `for v := range ch { }`              | until `ch` is closed and drained                 |
+/// | `for v := range ch { }`              | until `ch` is closed and drained (`for v = range ch` assigns to an existing `v`) |
 /// | `make(chan T[, n])`                  | a `Chan<T>`                                      |
 /// | `close(ch)`                          | closes a `Chan` or `Sender`                      |
 /// | `len(x)`, `cap(x)`                   | `x.len()` (channels, slices, strings, maps, ...); the capacity of a channel, `Vec`, `String`, `VecDeque`, array or slice |
@@ -446,11 +446,35 @@ macro_rules! defer {
 /// and names the variable when the operand is one, as Go does: "invalid operation: cannot
 /// send to receive-only channel `out` (variable of type `gocsp::Receiver<i32>`)".
 ///
+/// A line that starts with a binary operator (`|| q`, `+ b`) is an error: Go ended the
+/// statement on the line above, and Rust would take the rest as a statement of its own.
+///
+/// # Where the meaning differs from Go
+///
+/// These compile and run with Rust's meaning, which differs from Go's:
+///
+/// - **Captures of `Copy` values are copies.** A `go func` that writes `count += 1` to a
+///   variable of the enclosing function changes its own copy, and a write by the caller after
+///   the `go` line is not seen by the goroutine. Share such state as an atomic or an
+///   `Arc<Mutex<_>>`, or send results back on a channel.
+/// - **`defer` runs when its block ends**, not when the function returns, and the deferred
+///   statement's arguments are evaluated then, not at the `defer` line (see
+///   [`defer!`](crate::defer!)). A `defer` inside a loop or an `if` runs at the end of that
+///   block.
+/// - **`:=` always declares.** `n, err := f()` where `err` already exists in the same scope
+///   reuses it in Go; here it declares a new `err` that shadows the old one (a deferred
+///   closure that captured the old one does not see the new value). Assign with `=` instead.
+/// - **`a, x[i] = e1, e2`** evaluates the right side first, then assigns left to right, each
+///   index expression as its assignment comes (Go evaluates the index operands first).
+/// - **Untyped constants.** `x := 0` is an `i32` unless its uses say otherwise (Go's `int` is
+///   64-bit): write `0i64` or `0usize` where it matters.
+///
 /// # Go that is not accepted
 ///
 /// `switch`, `var`, `goto`, `fallthrough`, `x++`/`x--`, three-clause `for`, `for cond { }`,
 /// `if x := f(); cond { }`, a `func` literal anywhere but right after `go`/`defer`, Go type
 /// declarations: each is reported by name, with what to write instead and the list above.
+/// Go's labels (`Loop:` ... `break Loop`) are Rust's: `'outer: for ... { break 'outer }`.
 #[macro_export]
 macro_rules! go_syntax {
     ($($tt:tt)*) => {
