@@ -341,7 +341,12 @@ macro_rules! chan_cap {
             #[track_caller]
             #[inline]
             fn to_cap(self) -> usize {
-                usize::try_from(self).unwrap_or_else(|_| panic!("makechan: size out of range"))
+                // A `match`, not a closure: a closure's panic would name this line, not the
+                // user's `make`.
+                match usize::try_from(self) {
+                    Ok(cap) => cap,
+                    Err(_) => panic!("makechan: size out of range"),
+                }
             }
         }
     )*};

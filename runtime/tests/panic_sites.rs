@@ -17,6 +17,15 @@ macro_rules! next_line {
     };
 }
 
+/// `make(chan T, -1)` (through `make!` or `go_syntax!`'s `make`) names the user's line.
+#[test]
+fn a_negative_capacity_names_the_make_line() {
+    let n: i32 = -1;
+    let here = next_line!();
+    let (msg, site) = panic_site_of(|| make!(chan i32, n));
+    assert_eq!((msg.as_str(), site), ("makechan: size out of range", here));
+}
+
 #[test]
 fn send_on_closed_channel_names_the_senders_line() {
     for cap in [0, 1] {
