@@ -240,6 +240,17 @@ impl Rewriter {
         }
         let parts = split_commas(rhs, false);
         if parts.len() == 1 {
+            // One expression may be a tuple (`a, b := pair()`); a lone literal cannot be.
+            if let [TokenTree::Literal(lit)] = rhs {
+                self.errors.at(
+                    lit.span(),
+                    format!("assignment mismatch: {n} variables but 1 value"),
+                );
+                // The names still get values of the literal's type, so no second error
+                // follows from this one.
+                let values = (0..n).map(|_| stream(rhs));
+                return quote!((#(#values),*));
+            }
             return self.expr(rhs, true);
         }
         if parts.len() != n {
