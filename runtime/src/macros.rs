@@ -347,6 +347,7 @@ macro_rules! defer {
 /// | `defer stmt`, `defer func() { }()`   | as [`defer!`](crate::defer!): at the end of the block (below) |
 /// | `select { case ...: ... default: }`  | as [`select!`](crate::select!); see below        |
 /// | `for { }`                            | `loop { }`                                       |
+/// | `Outer:` before a loop, `break Outer`, `continue Outer` | Rust's `'Outer:`, `break 'Outer`, `continue 'Outer` (also from a `select` clause) |
 /// | `for v := range ch { }`              | until `ch` is closed and drained (`for v = range ch` assigns to an existing `v`) |
 /// | `make(chan T[, n])`                  | a `Chan<T>`                                      |
 /// | `close(ch)`                          | closes a `Chan` or `Sender`                      |
@@ -474,7 +475,6 @@ macro_rules! defer {
 /// `switch`, `var`, `goto`, `fallthrough`, `x++`/`x--`, three-clause `for`, `for cond { }`,
 /// `if x := f(); cond { }`, a `func` literal anywhere but right after `go`/`defer`, Go type
 /// declarations: each is reported by name, with what to write instead and the list above.
-/// Go's labels (`Loop:` ... `break Loop`) are Rust's: `'outer: for ... { break 'outer }`.
 #[macro_export]
 macro_rules! go_syntax {
     ($($tt:tt)*) => {

@@ -60,6 +60,63 @@ pub(crate) fn skip_label(ts: &[TokenTree], i: usize) -> usize {
     }
 }
 
+/// Go's labels made Rust's: `Outer:` at the start of a statement before `for` (or `loop`,
+/// `while`) becomes `'Outer:`, and `break Outer` / `continue Outer` anywhere inside the block
+/// become `break 'Outer` / `continue 'Outer`. `None` if the block declares no label.
+pub(crate) fn go_labels(ts: &[TokenTree]) -> Option<Vec<TokenTree>> {
+    let names: Vec<String> = (0..ts.len())
+        .filter(|&i| is_go_label(ts, i))
+        .map(|i| ts[i].to_string())
+        .collect();
+    (!names.is_empty()).then(|| relabel(ts, &names, true))
+}
+
+/// A Go label at `ts[i]`: a name at the start of a statement, then a lone `:`, then a loop.
+fn is_go_label(ts: &[TokenTree], i: usize) -> bool {
+    let TokenTree::Ident(id) = &ts[i] else {
+        return false;
+    };
+    let starts =
+        i == 0 || is_punct(ts.get(i - 1), ';') || start_line(&ts[i]) > end_line(&ts[i - 1]);
+    starts
+        && !crate::tokens::is_keyword(&id.to_string())
+        && is_lone_colon(ts, i + 1)
+        && ["for", "loop", "while"]
+            .iter()
+            .any(|kw| is_ident(ts.get(i + 2), kw))
+}
+
+fn relabel(ts: &[TokenTree], names: &[String], top: bool) -> Vec<TokenTree> {
+    use proc_macro2::{Group, Punct, Spacing};
+    let lifetime = |id: &TokenTree| {
+        let mut tick = Punct::new('\'', Spacing::Joint);
+        tick.set_span(id.span());
+        [TokenTree::Punct(tick), id.clone()]
+    };
+    let named = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Ident(id)) if names.iter().any(|n| id == n));
+    let mut out = Vec::with_capacity(ts.len() + 2);
+    let mut i = 0;
+    while i < ts.len() {
+        match &ts[i] {
+            t if top && is_go_label(ts, i) && named(Some(t)) => out.extend(lifetime(t)),
+            TokenTree::Ident(kw) if (kw == "break" || kw == "continue") && named(ts.get(i + 1)) => {
+                out.push(ts[i].clone());
+                out.extend(lifetime(&ts[i + 1]));
+                i += 1;
+            }
+            TokenTree::Group(g) => {
+                let inner = relabel(&crate::tokens::to_vec(g.stream()), names, false);
+                let mut group = Group::new(g.delimiter(), inner.into_iter().collect());
+                group.set_span(g.span());
+                out.push(TokenTree::Group(group));
+            }
+            t => out.push(t.clone()),
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Index of the item keyword if `ts` (after attributes) starts an item: visibility and
 /// qualifiers, then `fn`, `impl`, `struct`, ... Returns the keyword's index.
 pub(crate) fn item_keyword(ts: &[TokenTree]) -> Option<usize> {

@@ -30,6 +30,12 @@ impl Rewriter {
     /// Rewrites a block's statements. `value`: whether the block's trailing expression is
     /// used (a trailing `<-ch` is then the received value, else a discarding receive).
     pub(crate) fn block(&mut self, ts: &[TokenTree], value: bool) -> TokenStream {
+        let relabeled = if self.go_mode() {
+            split::go_labels(ts)
+        } else {
+            None
+        };
+        let ts = relabeled.as_deref().unwrap_or(ts);
         let stmts = split::split(ts);
         let go_forms: Vec<bool> = stmts.iter().map(|s| self.is_go_form(&s.tokens)).collect();
         let mut out = TokenStream::new();

@@ -105,6 +105,32 @@ go_syntax! {
             .collect::<Vec<_>>()
         assert_eq!((n, words.len()), (3, 2))
 
+        // Go's labels: `Outer:` before a loop, `break Outer`, `continue Outer`, also from a
+        // select clause.
+        found := 0
+        Outer:
+        for i in 0..3 {
+            for j in 0..3 {
+                if j == 1 { continue Outer }
+                if i == 2 { break Outer }
+                found += 1
+            }
+        }
+        assert_eq!(found, 2)
+        stop := make(chan (), 1)
+        ticks := 0
+        Loop:
+        for {
+            select {
+            case <-stop:
+                break Loop
+            default:
+                ticks += 1
+                if ticks == 3 { stop <- () }
+            }
+        }
+        assert_eq!(ticks, 3)
+
         // `select` with Go's clauses.
         quit := make(chan (), 1)
         data := make(chan i32, 1)
