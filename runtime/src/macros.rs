@@ -457,7 +457,9 @@ macro_rules! defer {
 /// - **Captures of `Copy` values are copies.** A `go func` that writes `count += 1` to a
 ///   variable of the enclosing function changes its own copy, and a write by the caller after
 ///   the `go` line is not seen by the goroutine. Share such state as an atomic or an
-///   `Arc<Mutex<_>>`, or send results back on a channel.
+///   `Arc<Mutex<_>>`, or send results back on a channel. A `go func` that assigns a variable
+///   the function uses again after the `go` line is reported: "`x` is assigned by the
+///   `go func` on line 7 and used again after it (line 12) ...".
 /// - **`defer` runs when its block ends**, not when the function returns, and the deferred
 ///   statement's arguments are evaluated then, not at the `defer` line (see
 ///   [`defer!`](crate::defer!)). A `defer` inside a loop or an `if` runs at the end of that

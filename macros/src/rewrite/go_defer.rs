@@ -12,8 +12,8 @@ use super::Rewriter;
 use super::split::Stmt;
 use super::types::chan_kind_of;
 use crate::tokens::{
-    first_span, group, is_group, is_ident, is_lone_colon, local, split_commas, stream, to_vec,
-    user_local,
+    first_span, group, is_group, is_ident, is_lone_colon, is_punct, local, split_commas, stream,
+    to_vec, user_local,
 };
 
 /// A parameter of `go func(...)`, `defer func(...)` or a Go-style `fn` signature.
@@ -152,6 +152,9 @@ impl Rewriter {
         // does not report the move again.
         let unmovable =
             spawn && self.go_mode() && self.moved_captures(&body_toks, &params, func_span);
+        if spawn && self.go_mode() {
+            self.assigned_captures(&body_toks, &params, func_span);
+        }
         let frames = self.enter_body();
         let body = self.block(&body_toks, false);
         self.leave_body(frames);
@@ -243,6 +246,46 @@ impl Rewriter {
         reported
     }
 
+    /// Reports each variable of the enclosing function that the `go func` (its `body`)
+    /// assigns and the function uses again after the `go` statement: Go's closure shares the
+    /// variable, so the caller would see the write; here the goroutine assigns its own copy
+    /// (a `Copy` value is copied in; an owned one, which `moved_captures` reports, moves), and
+    /// the caller silently keeps the old value. A variable only the goroutine uses after its
+    /// capture is fine, and not reported.
+    fn assigned_captures(&mut self, body: &[TokenTree], params: &[Param], func_span: Span) {
+        let mut own: std::collections::HashSet<String> = params
+            .iter()
+            .filter(|p| p.simple)
+            .map(|p| p.pat.to_string())
+            .collect();
+        super::share::declared(body, &mut own);
+        let owned: std::collections::HashSet<String> = self
+            .owned
+            .last()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut assigned = Vec::new();
+        assignments(body, &mut assigned);
+        let line = func_span.start().line;
+        let levels: Vec<Vec<TokenTree>> = self.frames.iter().map(super::Frame::after).collect();
+        let mut seen = std::collections::HashSet::new();
+        for name in assigned {
+            let s = name.to_string();
+            if own.contains(&s) || owned.contains(&s) || !seen.insert(s.clone()) {
+                continue;
+            }
+            if let Some(at) = levels.iter().rev().find_map(|ts| mention(&s, ts)) {
+                self.errors.at(
+                    name.span(),
+                    format!(
+                        "`{s}` is assigned by the `go func` on line {line} and used again after it (line {again}): Go's closure shares it, so the caller would see the new value, but the goroutine assigns its own copy; send the value back on a channel, or share it as an atomic or an `Arc<Mutex<_>>`",
+                        again = at.start().line
+                    ),
+                );
+            }
+        }
+    }
+
     /// Parameters written Go's way (`a, b int`, `ch chan<- T`) or Rust's (`a: i32`).
     pub(super) fn func_params(&mut self, ts: &[TokenTree]) -> Vec<Param> {
         let mut out = Vec::new();
@@ -300,6 +343,72 @@ impl Rewriter {
         let guard = local("_gocsp_defer", span);
         let defer = self.private("Defer", span);
         quote_spanned!(span=> let #guard = #defer::new(|| { #body });)
+    }
+}
+
+/// The names `ts` assigns to as a whole variable (`x = e`, `x += e`, ...), in nested blocks
+/// too; not fields (`s.x = e`), paths or declarations.
+fn assignments(ts: &[TokenTree], out: &mut Vec<proc_macro2::Ident>) {
+    for (i, t) in ts.iter().enumerate() {
+        match t {
+            TokenTree::Group(g) => assignments(&to_vec(g.stream()), out),
+            TokenTree::Ident(id) => {
+                let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+                let qualified = is_punct(prev, '.')
+                    || is_punct(prev, ':')
+                    || is_ident(prev, "let")
+                    || is_ident(prev, "mut");
+                if !qualified && assigns(ts, i + 1) {
+                    out.push(id.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The first mention of the variable `name` in `ts` (nested groups included): not a field or
+/// a path segment of that name, nor a new declaration (`name :=`, `let name`).
+fn mention(name: &str, ts: &[TokenTree]) -> Option<Span> {
+    for (i, t) in ts.iter().enumerate() {
+        match t {
+            TokenTree::Group(g) => {
+                if let Some(s) = mention(name, &to_vec(g.stream())) {
+                    return Some(s);
+                }
+            }
+            TokenTree::Ident(id) if id == name => {
+                let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+                let other = is_punct(prev, '.')
+                    || is_punct(prev, ':')
+                    || is_ident(prev, "let")
+                    || is_ident(prev, "mut")
+                    || is_punct(ts.get(i + 1), ':');
+                if !other {
+                    return Some(id.span());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// An assignment operator at `ts[i]`: `=`, or `op=` for Go's and Rust's compound operators.
+fn assigns(ts: &[TokenTree], i: usize) -> bool {
+    if crate::tokens::is_assign(ts, i) {
+        return true;
+    }
+    let joint = |k: usize, c: char| matches!(ts.get(k), Some(TokenTree::Punct(p)) if p.as_char() == c && p.spacing() == proc_macro2::Spacing::Joint);
+    let eq = |k: usize| is_punct(ts.get(k), '=') && !is_punct(ts.get(k + 1), '=');
+    match ts.get(i) {
+        Some(TokenTree::Punct(p)) if "+-*/%|&^".contains(p.as_char()) => {
+            joint(i, p.as_char()) && eq(i + 1) && !(i > 0 && joint(i - 1, p.as_char()))
+        }
+        Some(TokenTree::Punct(p)) if p.as_char() == '<' || p.as_char() == '>' => {
+            joint(i, p.as_char()) && joint(i + 1, p.as_char()) && eq(i + 2)
+        }
+        _ => false,
     }
 }
 

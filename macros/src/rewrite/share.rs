@@ -156,7 +156,7 @@ pub(super) fn captures(
 }
 
 /// Every name `ts` declares with `x := e`, `a, b := e` or `let [mut] x`.
-fn declared(ts: &[TokenTree], out: &mut HashSet<String>) {
+pub(super) fn declared(ts: &[TokenTree], out: &mut HashSet<String>) {
     for (i, t) in ts.iter().enumerate() {
         if let TokenTree::Group(g) = t {
             declared(&to_vec(g.stream()), out);

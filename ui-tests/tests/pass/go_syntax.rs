@@ -88,6 +88,16 @@ go_syntax! {
         got.sort()
         assert_eq!(got, [0, 1, 4])
 
+        // A `go func` may assign a captured variable the caller does not use again: its own
+        // copy, as good as Go's shared one here.
+        count := 0
+        sum := make(chan i32, 1)
+        go func() {
+            for i in 0..4 { count += i }
+            sum <- count
+        }()
+        assert_eq!(<-sum, 6)
+
         // `go f(args)`.
         done := make(chan bool)
         go signal(done)
