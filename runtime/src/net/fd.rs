@@ -186,7 +186,13 @@ impl Dir {
         st.closed = true;
         self.closed.store(true, Ordering::Release);
         let woken = Self::claim_all(&mut st);
+        // An armed deadline has nothing left to do (and a pending timer would hold off the
+        // deadlock check until it fired); `deadline::set` refuses new ones.
+        let timer = st.timer.take();
         drop(st);
+        if let Some(t) = timer {
+            t.cancel();
+        }
         woken.unpark();
         true
     }

@@ -80,8 +80,10 @@ impl UnixListener {
     /// Closes the listener, as Go's `Close` does: an `accept` blocked on it in any goroutine
     /// returns at once, and later ones fail, with `ErrorKind::NotConnected` ("use of closed
     /// network connection", Go's `net.ErrClosed`; an accept loop's `incoming()` yields it),
-    /// and the socket file is removed as a drop would (unless told not to). The descriptor
-    /// is released on drop. A second `close` fails the same way.
+    /// and the socket file is removed as a drop would (unless told not to). New connections
+    /// are refused; connections already queued but not accepted are reset only when the
+    /// listener is dropped (its descriptor is released then; Go's `Close` releases it at
+    /// once). A second `close` fails the same way.
     pub fn close(&self) -> io::Result<()> {
         self.fd.close_listener()?;
         self.unlink_once();
