@@ -259,6 +259,7 @@ impl Rewriter {
             .map(|p| p.pat.to_string())
             .collect();
         super::share::declared(body, &mut own);
+        bound(body, &mut own);
         let owned: std::collections::HashSet<String> = self
             .owned
             .last()
@@ -268,10 +269,21 @@ impl Rewriter {
         assignments(body, &mut assigned);
         let line = func_span.start().line;
         let levels: Vec<Vec<TokenTree>> = self.frames.iter().map(super::Frame::after).collect();
+        // A name declared or bound again after the `go` line may be mentioned as the new
+        // variable: not judged.
+        let mut again = std::collections::HashSet::new();
+        for l in &levels {
+            super::share::declared(l, &mut again);
+            bound(l, &mut again);
+        }
         let mut seen = std::collections::HashSet::new();
         for name in assigned {
             let s = name.to_string();
-            if own.contains(&s) || owned.contains(&s) || !seen.insert(s.clone()) {
+            if own.contains(&s)
+                || owned.contains(&s)
+                || again.contains(&s)
+                || !seen.insert(s.clone())
+            {
                 continue;
             }
             if let Some(at) = levels.iter().rev().find_map(|ts| mention(&s, ts)) {
@@ -346,11 +358,78 @@ impl Rewriter {
     }
 }
 
+/// Every name `ts` may bind other than by `:=` or `let x`: closure parameters (`|mut acc, x|`),
+/// `for x in`, names in `let`/`if let`/`while let` patterns and in match arms, and any name
+/// after `mut`. Over-approximated on purpose: a name bound anywhere in the body is not taken
+/// for the caller's.
+fn bound(ts: &[TokenTree], out: &mut std::collections::HashSet<String>) {
+    let mut i = 0;
+    while i < ts.len() {
+        match &ts[i] {
+            TokenTree::Group(g) => bound(&to_vec(g.stream()), out),
+            TokenTree::Ident(id) if id == "mut" || id == "for" => {
+                if let Some(TokenTree::Ident(name)) = ts.get(i + 1) {
+                    out.insert(name.to_string());
+                }
+            }
+            // A pattern: `let PAT =`, `if let PAT =`, `while let PAT =`.
+            TokenTree::Ident(id) if id == "let" => {
+                let mut k = i + 1;
+                while k < ts.len() && !crate::tokens::is_assign(ts, k) {
+                    names_in(&ts[k], out);
+                    k += 1;
+                }
+            }
+            // Closure parameters: `|a, b|` (not `||`).
+            TokenTree::Punct(p)
+                if p.as_char() == '|' && p.spacing() == proc_macro2::Spacing::Alone =>
+            {
+                let mut k = i + 1;
+                while k < ts.len() && !is_punct(ts.get(k), '|') {
+                    names_in(&ts[k], out);
+                    k += 1;
+                }
+                i = k;
+            }
+            // A match arm's pattern: the names before `=>`, back to the previous arm.
+            TokenTree::Punct(p) if p.as_char() == '=' && is_punct(ts.get(i + 1), '>') => {
+                let mut k = i;
+                while k > 0
+                    && !is_punct(ts.get(k - 1), ',')
+                    && !is_group(ts.get(k - 1), Delimiter::Brace)
+                {
+                    k -= 1;
+                    names_in(&ts[k], out);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The names in a pattern token (a group's too).
+fn names_in(t: &TokenTree, out: &mut std::collections::HashSet<String>) {
+    match t {
+        TokenTree::Ident(id) => {
+            out.insert(id.to_string());
+        }
+        TokenTree::Group(g) => {
+            for t in to_vec(g.stream()) {
+                names_in(&t, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The names `ts` assigns to as a whole variable (`x = e`, `x += e`, ...), in nested blocks
-/// too; not fields (`s.x = e`), paths or declarations.
+/// too; not fields (`s.x = e`), paths, declarations, or a macro's input (`println!("{n}",
+/// n = 7)` names a format argument).
 fn assignments(ts: &[TokenTree], out: &mut Vec<proc_macro2::Ident>) {
     for (i, t) in ts.iter().enumerate() {
         match t {
+            TokenTree::Group(_) if i > 0 && is_punct(ts.get(i - 1), '!') => {}
             TokenTree::Group(g) => assignments(&to_vec(g.stream()), out),
             TokenTree::Ident(id) => {
                 let prev = i.checked_sub(1).and_then(|p| ts.get(p));
@@ -383,6 +462,7 @@ fn mention(name: &str, ts: &[TokenTree]) -> Option<Span> {
                     || is_punct(prev, ':')
                     || is_ident(prev, "let")
                     || is_ident(prev, "mut")
+                    || is_ident(prev, "for")
                     || is_punct(ts.get(i + 1), ':');
                 if !other {
                     return Some(id.span());

@@ -76,11 +76,22 @@ fn is_go_label(ts: &[TokenTree], i: usize) -> bool {
     let TokenTree::Ident(id) = &ts[i] else {
         return false;
     };
-    let starts =
-        i == 0 || is_punct(ts.get(i - 1), ';') || start_line(&ts[i]) > end_line(&ts[i - 1]);
+    // A statement's start: the block's first token, or after `;`, or at the start of a line
+    // that does not continue a list (a bound `F: for<'a> Fn(..)` in a `where` clause or in
+    // `<...>` follows a `,`, `<` or `where`).
+    let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+    let starts = i == 0
+        || is_punct(prev, ';')
+        || (start_line(&ts[i]) > end_line(&ts[i - 1])
+            && !is_punct(prev, ',')
+            && !is_punct(prev, '<')
+            && !is_ident(prev, "where"));
+    // `for<'a>` is a higher-ranked bound, never a loop.
+    let hrtb = is_punct(ts.get(i + 3), '<');
     starts
         && !crate::tokens::is_keyword(&id.to_string())
         && is_lone_colon(ts, i + 1)
+        && !hrtb
         && ["for", "loop", "while"]
             .iter()
             .any(|kw| is_ident(ts.get(i + 2), kw))

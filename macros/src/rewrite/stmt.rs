@@ -93,9 +93,10 @@ impl Rewriter {
             return out;
         }
         let at = skip_label(ts, skip_attrs(ts));
-        // (A unary minus is a block's value when it ends the block: `-1`.)
+        // (A block's last expression may be a negation or a closure: `-1`, `|a| a + 1`.)
         if self.go_mode()
-            && let Some(op) = leading_binary_operator(&ts[at..]).filter(|op| !(tail && op == "-"))
+            && let Some(op) = leading_binary_operator(&ts[at..])
+                .filter(|op| !(tail && matches!(op.as_str(), "-" | "|" | "||")))
         {
             self.errors.at(
                 ts[at].span(),
@@ -480,30 +481,35 @@ fn is_compound_assign(ts: &[TokenTree], i: usize) -> bool {
 
 /// The binary operator a statement starts with, if any: in Go such a line is the rest of an
 /// expression cut off by the line break before it (`x := a` ⏎ `- b`), which Go rejects and
-/// Rust would take as a statement of its own (`|| q` even as a closure). Not `<-` (a receive),
-/// `*` (an assignment through a pointer) or `&`/`!` (operands).
+/// Rust would take as a statement of its own (`|| q` even as a closure). Not `<` (a receive
+/// `<-ch`, or a qualified path `<T as Trait>::f()`), `*` (an assignment through a pointer) or
+/// `&`/`!` (operands); the caller also lets a block's last expression start with `-` or `|`
+/// (a negation, a closure returned as the block's value).
 fn leading_binary_operator(ts: &[TokenTree]) -> Option<String> {
     let TokenTree::Punct(p) = ts.first()? else {
         return None;
     };
     let c = p.as_char();
-    let second = match ts.get(1) {
+    if !"+-/%=>|^&".contains(c) {
+        return None;
+    }
+    let next = match ts.get(1) {
         Some(TokenTree::Punct(q)) if p.spacing() == proc_macro2::Spacing::Joint => {
             Some(q.as_char())
         }
         _ => None,
     };
-    let op = match (c, second) {
-        ('<', Some('-')) => return None,
-        ('&', Some('&')) => "&&".to_string(),
-        ('|', Some('|')) => "||".to_string(),
-        ('+' | '-' | '/' | '%' | '=' | '<' | '>' | '|' | '^', Some(d)) if "=<>".contains(d) => {
-            format!("{c}{d}")
-        }
-        ('+' | '-' | '/' | '%' | '<' | '>' | '|' | '^', _) => c.to_string(),
-        _ => return None,
-    };
-    Some(op)
+    match (c, next) {
+        // `&x` alone is an operand; `&&` is the operator.
+        ('&', Some('&')) => Some("&&".to_string()),
+        ('&', _) => None,
+        // `=>` belongs to a match arm or a select arm, never to a statement's start.
+        ('=', Some('>')) => None,
+        ('=', Some('=')) => Some("==".to_string()),
+        ('=', _) => Some("=".to_string()),
+        (c, Some(d)) if d == '=' || (d == c && "|>".contains(c)) => Some(format!("{c}{d}")),
+        (c, _) => Some(c.to_string()),
+    }
 }
 
 #[cfg(test)]
