@@ -24,6 +24,24 @@ fn soon() -> Option<Instant> {
     Some(Instant::now() + Duration::from_millis(30))
 }
 
+/// Go's `Read` of an empty buffer returns `(0, nil)` at once, even past the deadline; once
+/// the connection is closed it fails.
+#[test]
+fn an_empty_read_returns_at_once_whatever_the_deadline() {
+    let (server, _client) = pair();
+    server.set_read_deadline(Some(Instant::now())).unwrap();
+    assert_eq!((&server).read(&mut []).unwrap(), 0);
+    assert_eq!(
+        (&server).read(&mut [0u8; 1]).unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
+    server.close().unwrap();
+    assert_eq!(
+        (&server).read(&mut []).unwrap_err().kind(),
+        ErrorKind::NotConnected
+    );
+}
+
 #[test]
 fn a_read_deadline_set_from_another_goroutine_unblocks_the_read() {
     let (server, client) = pair();
