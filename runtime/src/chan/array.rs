@@ -265,20 +265,16 @@ impl<T> Array<T> {
     /// Non-blocking receive into the (empty) packet; wakes a blocked sender on success.
     #[inline]
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
-        match self.pop_inner(p) {
-            Ok(()) => {}
+        match self.try_recv_plain(p) {
             // A timer's channel is empty until the timer thread delivers; a receive after the
             // deadline (a `select` with `default`, a `try_recv`) takes the value at once, as in
             // Go 1.23, by having the timer fire here (or waiting for the timer thread's firing
             // under way), then trying once more.
             Err(PopError::Empty) if self.expiry.get().is_some() && self.run_expired_timer() => {
-                self.pop_inner(p)?
+                self.try_recv_plain(p)
             }
-            Err(e) => return Err(e),
+            r => r,
         }
-        fence(Ordering::SeqCst);
-        self.senders.notify_one();
-        Ok(())
     }
 
     /// [`try_recv`](Self::try_recv) without asking a timer to fire: what the timer itself
@@ -290,8 +286,8 @@ impl<T> Array<T> {
         Ok(())
     }
 
-    /// For a timer's channel: lets its timer fire if it is due; `true` if this is a timer's
-    /// channel (its value may have arrived, from here or from the timer thread).
+    /// For a timer's channel: lets its timer fire if it is due; `true` if the timer is still
+    /// there (its value may have arrived, from here or from the timer thread).
     #[cold]
     fn run_expired_timer(&self) -> bool {
         match self.expiry.get().and_then(std::sync::Weak::upgrade) {

@@ -302,8 +302,8 @@ impl<T> Chan<T> {
     /// Makes this (buffered) channel the channel of the timer behind `expiry`.
     #[cfg(not(loom))]
     pub(crate) fn set_expiry(&self, expiry: std::sync::Weak<dyn super::array::Expiry>) {
-        if let Some(c) = &self.raw {
-            c.set_expiry(expiry);
+        if let Some(Channel::Array(a)) = self.raw.as_deref() {
+            a.set_expiry(expiry);
         }
     }
 

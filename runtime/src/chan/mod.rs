@@ -44,14 +44,6 @@ pub(crate) enum Channel<T> {
 }
 
 impl<T> Channel<T> {
-    /// Makes this buffered channel a timer's (see `Array::set_expiry`).
-    #[cfg(not(loom))]
-    pub(crate) fn set_expiry(&self, expiry: std::sync::Weak<dyn array::Expiry>) {
-        if let Channel::Array(a) = self {
-            a.set_expiry(expiry);
-        }
-    }
-
     pub(crate) fn new(cap: usize) -> Arc<Self> {
         Arc::new(if cap == 0 {
             Channel::Zero(Zero::new())

@@ -280,8 +280,8 @@ impl crate::chan::array::Expiry for Shared {
     /// Go 1.23's receives do (`maybeRunChan`), instead of leaving the value to the timer
     /// thread, which may not have run yet (`select` with `default` on an expired timer took
     /// the default 200 times in 200). The firing moves to a new generation first, so a node
-    /// the timer thread has already taken does nothing; a firing the timer thread has under
-    /// way holds the lock, and is waited for.
+    /// the timer thread has already taken does nothing (`retire`); a firing the timer thread
+    /// has under way holds the lock, and is waited for.
     fn run_if_due(self: Arc<Self>) {
         let mut st = lock(&self.state);
         let Some(when) = st.when.filter(|_| st.active) else {
@@ -291,25 +291,42 @@ impl crate::chan::array::Expiry for Shared {
         if when > now || matches!(self.kind, Kind::Func(_)) {
             return;
         }
-        st.epoch += 1;
-        if let Some(n) = st.node.take() {
-            n.cancel();
-        }
+        retire(&mut st);
         deliver(&self, st, when, now);
     }
+}
+
+/// Moves the timer to a new generation and cancels its pending node: a firing the timer
+/// thread has already taken from the heap then does nothing.
+fn retire(st: &mut TimerState) {
+    st.epoch += 1;
+    if let Some(n) = st.node.take() {
+        n.cancel();
+    }
+}
+
+/// A timer with a channel (`Timer`, `Ticker`) firing first after `d`: the channel (of one
+/// value, linked to the timer so that a receive after the deadline fires it) and the timer.
+fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>) {
+    let ch = Chan::new(1);
+    let shared = Arc::new(Shared {
+        chan: ch.downgrade(),
+        state: Arc::new(Mutex::new(TimerState::default())),
+        kind,
+    });
+    ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
+    arm(&shared, &mut lock(&shared.state), deadline_after(d));
+    (ch.receiver(), shared)
 }
 
 /// Stops whatever is pending for `shared` and discards an undelivered value. Returns true if
 /// the timer was pending or had an undelivered value.
 fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
-    st.epoch += 1;
+    retire(st);
     // `active` (not the heap node's state) says whether it fired: the timer thread may have
     // taken the node but not yet got this lock, in which case it will see the new generation
     // and do nothing, so the timer counts as stopped before firing.
     let pending = std::mem::take(&mut st.active);
-    if let Some(n) = st.node.take() {
-        n.cancel();
-    }
     let undelivered = shared.chan.upgrade().is_some_and(|ch| ch.discard_one());
     pending || undelivered
 }
@@ -337,18 +354,8 @@ pub struct Timer {
 impl Timer {
     /// A timer that fires after `d`.
     pub fn new(d: Duration) -> Timer {
-        let ch = Chan::new(1);
-        let shared = Arc::new(Shared {
-            chan: ch.downgrade(),
-            state: Arc::new(Mutex::new(TimerState::default())),
-            kind: Kind::Once,
-        });
-        ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
-        arm(&shared, &mut lock(&shared.state), deadline_after(d));
-        Timer {
-            c: ch.receiver(),
-            shared,
-        }
+        let (c, shared) = start_channel_timer(Kind::Once, d);
+        Timer { c, shared }
     }
 
     /// The channel on which the time is delivered (Go's `t.C`): a handle to it, cheap to
@@ -400,18 +407,8 @@ impl Ticker {
     #[track_caller]
     pub fn new(d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for NewTicker");
-        let ch = Chan::new(1);
-        let shared = Arc::new(Shared {
-            chan: ch.downgrade(),
-            state: Arc::new(Mutex::new(TimerState::default())),
-            kind: Kind::Every(Mutex::new(d)),
-        });
-        ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
-        arm(&shared, &mut lock(&shared.state), deadline_after(d));
-        Ticker {
-            c: ch.receiver(),
-            shared,
-        }
+        let (c, shared) = start_channel_timer(Kind::Every(Mutex::new(d)), d);
+        Ticker { c, shared }
     }
 
     /// The channel on which ticks are delivered (Go's `t.C`): a handle to it, cheap to clone.
