@@ -301,14 +301,29 @@ impl<S: Source> PollFd<S> {
 }
 
 impl<S: Source + AsRawFd> PollFd<S> {
-    /// `close` for a listening socket: also stops it listening, so new connections are
-    /// refused (Go closes the descriptor; ours lives until the last handle drops).
-    pub(super) fn close_listener(&self) -> io::Result<()> {
+    /// `close` for a stream or a listener: also shuts the socket down both ways, since its
+    /// descriptor lives until the last handle drops (Go closes it at once). The peer of a
+    /// stream reads EOF now; a listener stops listening, so new connections are refused.
+    pub(super) fn close_and_shut_down(&self) -> io::Result<()> {
         self.close()?;
-        // SAFETY: `shutdown` on the descriptor this `PollFd` owns, open until it drops; on a
-        // listening socket it stops the listening (Linux), and a failure changes nothing.
+        // SAFETY: `shutdown` on the descriptor this `PollFd` owns, open until it drops; a
+        // failure (a stream whose peer is gone) changes nothing.
         unsafe { libc::shutdown(self.io.as_raw_fd(), libc::SHUT_RDWR) };
         Ok(())
+    }
+
+    /// A stream's `Read`: Go's `Read` of nothing returns at once, whatever the deadline (not
+    /// once closed); else [`read`](Self::read).
+    #[track_caller]
+    pub(super) fn read_bytes(&self, buf: &mut [u8]) -> io::Result<usize>
+    where
+        for<'a> &'a S: std::io::Read,
+    {
+        if buf.is_empty() {
+            self.open()?;
+            return Ok(0);
+        }
+        self.read(|mut s| std::io::Read::read(&mut s, buf))
     }
 }
 

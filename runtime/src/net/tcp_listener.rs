@@ -90,7 +90,7 @@ impl TcpListener {
     /// `incoming()` yields it); new connections are refused. The descriptor is released when
     /// the last handle drops. A second `close` fails the same way.
     pub fn close(&self) -> io::Result<()> {
-        self.fd.close_listener()
+        self.fd.close_and_shut_down()
     }
 
     /// Another handle to the same listening socket (sharing its deadline).

@@ -106,10 +106,7 @@ impl TcpStream {
     /// of closed network connection", Go's `net.ErrClosed`); the peer reads EOF. The
     /// descriptor is released when the last handle drops. A second `close` fails the same way.
     pub fn close(&self) -> io::Result<()> {
-        self.fd.close()?;
-        // The peer sees the end of the stream now, not when the last handle drops.
-        let _ = self.fd.get().shutdown(Shutdown::Both); // after close: `open` would refuse
-        Ok(())
+        self.fd.close_and_shut_down()
     }
 
     /// Another handle to the same connection (sharing its deadlines, like std's duplicated
@@ -160,12 +157,7 @@ impl TcpStream {
 impl Read for &TcpStream {
     #[track_caller]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Go's `Read` of nothing returns at once, whatever the deadline (not once closed).
-        if buf.is_empty() {
-            self.fd.open()?;
-            return Ok(0);
-        }
-        self.fd.read(|mut s| s.read(buf))
+        self.fd.read_bytes(buf)
     }
 
     #[track_caller]

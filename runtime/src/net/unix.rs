@@ -85,7 +85,7 @@ impl UnixListener {
     /// listener is dropped (its descriptor is released then; Go's `Close` releases it at
     /// once). A second `close` fails the same way.
     pub fn close(&self) -> io::Result<()> {
-        self.fd.close_listener()?;
+        self.fd.close_and_shut_down()?;
         self.unlink_once();
         Ok(())
     }
@@ -171,9 +171,7 @@ impl UnixStream {
     /// of closed network connection", Go's `net.ErrClosed`); the peer reads EOF. The
     /// descriptor is released when the last handle drops. A second `close` fails the same way.
     pub fn close(&self) -> io::Result<()> {
-        self.fd.close()?;
-        let _ = self.fd.get().shutdown(Shutdown::Both); // after close: `open` would refuse
-        Ok(())
+        self.fd.close_and_shut_down()
     }
 
     /// Another handle to the same connection (sharing its deadlines).
@@ -197,12 +195,7 @@ impl UnixStream {
 impl Read for &UnixStream {
     #[track_caller]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Go's `Read` of nothing returns at once, whatever the deadline (not once closed).
-        if buf.is_empty() {
-            self.fd.open()?;
-            return Ok(0);
-        }
-        self.fd.read(|mut s| s.read(buf))
+        self.fd.read_bytes(buf)
     }
 }
 
