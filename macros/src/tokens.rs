@@ -101,6 +101,19 @@ pub(crate) fn is_assign(ts: &[TokenTree], i: usize) -> bool {
         && matches!(ts.get(i - 1), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint))
 }
 
+/// A compound assignment operator (`+=`, `<<=`, ...) ends at `ts[i]`.
+pub(crate) fn is_compound_assign(ts: &[TokenTree], i: usize) -> bool {
+    if !is_punct(ts.get(i), '=') || i == 0 {
+        return false;
+    }
+    if is_punct(ts.get(i + 1), '=') || is_punct(ts.get(i + 1), '>') {
+        return false;
+    }
+    let op = |k: usize, set: &str| matches!(ts.get(k), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint && set.contains(p.as_char()));
+    op(i - 1, "+-*/%^&|")
+        || (i >= 2 && (op(i - 1, "<") && op(i - 2, "<") || op(i - 1, ">") && op(i - 2, ">")))
+}
+
 /// The position of the first top-level `<-` in `ts`.
 pub(crate) fn find_larrow(ts: &[TokenTree]) -> Option<usize> {
     (0..ts.len()).find(|&i| is_larrow(ts, i))

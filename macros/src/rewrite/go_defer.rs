@@ -474,22 +474,13 @@ fn mention(name: &str, ts: &[TokenTree]) -> Option<Span> {
     None
 }
 
-/// An assignment operator at `ts[i]`: `=`, or `op=` for Go's and Rust's compound operators.
+/// An assignment operator starts at `ts[i]`: `=`, or `op=` for Go's and Rust's compound
+/// operators (`+=` ends one token on, `<<=` two).
 fn assigns(ts: &[TokenTree], i: usize) -> bool {
-    if crate::tokens::is_assign(ts, i) {
-        return true;
-    }
-    let joint = |k: usize, c: char| matches!(ts.get(k), Some(TokenTree::Punct(p)) if p.as_char() == c && p.spacing() == proc_macro2::Spacing::Joint);
-    let eq = |k: usize| is_punct(ts.get(k), '=') && !is_punct(ts.get(k + 1), '=');
-    match ts.get(i) {
-        Some(TokenTree::Punct(p)) if "+-*/%|&^".contains(p.as_char()) => {
-            joint(i, p.as_char()) && eq(i + 1) && !(i > 0 && joint(i - 1, p.as_char()))
-        }
-        Some(TokenTree::Punct(p)) if p.as_char() == '<' || p.as_char() == '>' => {
-            joint(i, p.as_char()) && joint(i + 1, p.as_char()) && eq(i + 2)
-        }
-        _ => false,
-    }
+    use crate::tokens::{is_assign, is_compound_assign};
+    is_assign(ts, i)
+        || is_compound_assign(ts, i + 1)
+        || ((is_punct(ts.get(i), '<') || is_punct(ts.get(i), '>')) && is_compound_assign(ts, i + 2))
 }
 
 #[cfg(test)]

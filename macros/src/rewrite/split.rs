@@ -104,7 +104,10 @@ fn relabel(ts: &[TokenTree], names: &[String], top: bool) -> Vec<TokenTree> {
         tick.set_span(id.span());
         [TokenTree::Punct(tick), id.clone()]
     };
-    let named = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Ident(id)) if names.iter().any(|n| id == n));
+    let named = |t: Option<&TokenTree>| match t {
+        Some(TokenTree::Ident(id)) => names.iter().any(|n| id == n),
+        _ => false,
+    };
     let mut out = Vec::with_capacity(ts.len() + 2);
     let mut i = 0;
     while i < ts.len() {

@@ -22,8 +22,8 @@ use super::Rewriter;
 use super::expr::operand_end;
 use super::split::{self, Shape, Stmt, item_keyword, skip_attrs, skip_label};
 use crate::tokens::{
-    ends_operand, find_colon_eq, first_span, group, ident_str, is_assign, is_group, is_ident,
-    is_joint, is_larrow, is_punct, split_commas, stream, to_vec,
+    ends_operand, find_colon_eq, first_span, group, ident_str, is_assign, is_compound_assign,
+    is_group, is_ident, is_joint, is_larrow, is_punct, split_commas, stream, to_vec,
 };
 
 impl Rewriter {
@@ -464,19 +464,6 @@ impl Rewriter {
             || find_colon_eq(body).is_some()
             || self.find_send(body).is_some()
     }
-}
-
-/// A compound assignment operator (`+=`, `<<=`, ...) ends at `ts[i]`.
-fn is_compound_assign(ts: &[TokenTree], i: usize) -> bool {
-    if !is_punct(ts.get(i), '=') || i == 0 {
-        return false;
-    }
-    if is_punct(ts.get(i + 1), '=') || is_punct(ts.get(i + 1), '>') {
-        return false;
-    }
-    let op = |k: usize, set: &str| matches!(ts.get(k), Some(TokenTree::Punct(p)) if p.spacing() == proc_macro2::Spacing::Joint && set.contains(p.as_char()));
-    op(i - 1, "+-*/%^&|")
-        || (i >= 2 && (op(i - 1, "<") && op(i - 2, "<") || op(i - 1, ">") && op(i - 2, ">")))
 }
 
 /// The binary operator a statement starts with, if any: in Go such a line is the rest of an
