@@ -6,8 +6,8 @@
 //! handler (on the alternate signal stack that the standard library sets up for every thread
 //! it starts, which includes the workers; a worker that has none, because the standard
 //! library did not install its own handler (a `cdylib` in a C program, a handler set before
-//! `main`), gets one of its own: [`AltStack`]) that checks whether the faulting address is the guard
-//! page of the goroutine running on this thread: the lowest page of its stack, whether that
+//! `main`), gets one of its own: [`AltStack`]) that checks whether the faulting address is the
+//! guard page of the goroutine running on this thread: the lowest page of its stack, whether that
 //! stack is a mapping of its own or a slot of a slab (`slab.rs`; a guard installed with
 //! `MADV_GUARD_INSTALL` faults with SIGSEGV like a `PROT_NONE` page). If so it prints Go's
 //! `fatal error: stack overflow` with the goroutine id and its own stack size, and exits with

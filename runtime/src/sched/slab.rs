@@ -134,11 +134,11 @@ impl Drop for GoStack {
 }
 
 // SAFETY: a slab stack is the bytes between `limit + page` and `base = end - WARM_BYTES -
-// color` (the slot's, from `slot_color`), at least `size - WARM_BYTES - MAX_COLOR`, which is at least corosensei's
-// `MIN_STACK_SIZE` (`Slab::map` asserts it; the builder asks for 16 KiB at least);
-// `limit + page` is page-aligned and `base` a multiple of 64 (so of `STACK_ALIGNMENT`: the
-// assert beside `WARM_BYTES`) below a page-aligned `end`. The
-// page at `limit` is a guard installed by `MADV_GUARD_INSTALL` when the slab was mapped
+// color` (the slot's, from `slot_color`), at least `size - WARM_BYTES - MAX_COLOR`, which is
+// at least corosensei's `MIN_STACK_SIZE` (`Slab::map` asserts it; the builder asks for 16 KiB
+// at least); `limit + page` is page-aligned and `base` a multiple of 64 (so of
+// `STACK_ALIGNMENT`: the assert beside `WARM_BYTES`) below a page-aligned `end`. The page at
+// `limit` is a guard installed by `MADV_GUARD_INSTALL` when the slab was mapped
 // (`Slab::map`), before any slot is handed out, and nothing removes it (`MADV_DONTNEED` is only
 // ever applied to usable pages), so any access to it faults. Each slot is owned by at most one
 // `GoStack` at a time (`Slab::carve` hands each out once; pools move them), so no two

@@ -388,9 +388,10 @@ impl RtShared {
         }
     }
 
-    /// After every worker finished (`wait_finished`): drops what is still queued in the shared queues, so that the
-    /// join handles of goroutines that never ran report it instead of waiting forever. (A
-    /// started goroutine's stack is leaked by `Task::drop`, never unwound on this thread.)
+    /// After every worker finished (`wait_finished`): drops what is still queued in the shared
+    /// queues, so that the join handles of goroutines that never ran report it instead of
+    /// waiting forever. (A started goroutine's stack is leaked by `Task::drop`, never unwound on
+    /// this thread.)
     pub(crate) fn drain_after_shutdown(&self) {
         while let Some(t) = steal_one(|| self.injector.steal()) {
             discard_unstarted(self, t);
@@ -470,9 +471,9 @@ impl Local {
 /// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
 fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
     // SAFETY: the task was taken from a queue, so this thread owns its body: on a worker, from
-    // its own queues; from `drain_after_shutdown`, after every worker has finished its shutdown, so
-    // nobody else touches it. Only an unstarted body (checked below) is touched: the closure,
-    // which is `Send` and may be dropped here.
+    // its own queues; from `drain_after_shutdown`, after every worker has finished its
+    // shutdown, so nobody else touches it. Only an unstarted body (checked below) is touched:
+    // the closure, which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
         let job = std::mem::replace(body, Body::Done);
