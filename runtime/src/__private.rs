@@ -27,6 +27,22 @@ pub use gocsp_macros::{
     __select_impl, __test_impl,
 };
 
+/// Rust's `break` from a `select!` `=>` arm: the macro marks it so that a Go clause around
+/// the select (whose own `break` leaves only the clause) carries it past the clause instead of
+/// taking it. Alone, it is a plain `break`.
+pub use crate::__select_loop_break as loop_break;
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_loop_break {
+    () => {
+        break
+    };
+    ($value:expr) => {
+        break $value
+    };
+}
+
 /// The runtime calls whose caller location is recorded: spawn sites (`go`), blocking sites
 /// (`send`, `recv`, `select`, ...) and panic locations (`close`, `make_chan`, ...). They are
 /// associated functions so that expansions can write them as `<$crate::__private::Ops>::send(..)`

@@ -158,8 +158,10 @@ macro_rules! go {
 ///   | `case v := <-rx:`    | leaves the select (Go's rule)    | act on the loops around it  |
 ///   | `v = <-rx => { .. }` | leaves the loop around (Rust's)  | act on the loops around it  |
 ///
-///   A `break` inside a loop or closure of the body acts on that loop, as everywhere. Go's
-///   `select { }` in [`go_syntax!`](crate::go_syntax!) follows Go's rule.
+///   A `break` inside a loop or closure of the body acts on that loop, as everywhere, and a
+///   `select!` nested in a body keeps its own arms' rule (a `=>` arm's `break` inside a
+///   `case` clause still leaves the loop around both). Go's `select { }` in
+///   [`go_syntax!`](crate::go_syntax!) follows Go's rule.
 ///
 ///   ```
 ///   use gocsp::prelude::*;

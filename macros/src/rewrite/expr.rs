@@ -110,11 +110,15 @@ impl Rewriter {
                     i = next;
                     continue;
                 }
-                if let Some(toks) = self.select_macro(ts, i, pos_value) {
-                    out.extend(toks);
-                    i += 3;
-                    continue;
-                }
+            }
+            // In Rust mode too inside a Go clause, whose `break` scoping must see the nested
+            // select's arms (see `select::breaks`).
+            if (self.go_mode() || self.inside_clause())
+                && let Some(toks) = self.select_macro(ts, i, pos_value)
+            {
+                out.extend(toks);
+                i += 3;
+                continue;
             }
 
             if is_larrow(ts, i) {

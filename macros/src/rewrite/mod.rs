@@ -115,6 +115,9 @@ pub(crate) struct Rewriter {
     frames: Vec<Frame>,
     /// The next block rewritten is a loop's body.
     loop_body: bool,
+    /// How many Go select clauses (`case ...:`) enclose what is being rewritten: inside one,
+    /// a nested `select!` is expanded here, so that the clause sees its `break`s.
+    clauses: u32,
     errors: Errors,
 }
 
@@ -130,6 +133,7 @@ impl Rewriter {
             owned: Vec::new(),
             frames: Vec::new(),
             loop_body: false,
+            clauses: 0,
             errors: Errors::default(),
         }
     }
@@ -160,6 +164,19 @@ impl Rewriter {
     /// Whether Go-only forms (types, builtins, `go`, `defer`, `select`, `for range`) apply.
     pub(crate) fn go_mode(&self) -> bool {
         self.mode == Mode::Go
+    }
+
+    /// Rewrites `f`'s statements as a Go select clause's body.
+    pub(crate) fn in_clause<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.clauses += 1;
+        let out = f(self);
+        self.clauses -= 1;
+        out
+    }
+
+    /// Whether a Go select clause encloses what is being rewritten.
+    pub(crate) fn inside_clause(&self) -> bool {
+        self.clauses > 0
     }
 
     /// The errors found so far.

@@ -96,17 +96,23 @@ fn expand_checked(rw: &mut Rewriter, sel: Select, span: Span, value: bool) -> To
 /// An arm's body as a braced block; `clause_value`: a Go clause gives its last expression's
 /// value.
 fn body(rw: &mut Rewriter, ts: &[TokenTree], kind: BodyKind, clause_value: bool) -> TokenStream {
-    match (kind, group(ts.first(), Delimiter::Brace)) {
+    let arm = match (kind, group(ts.first(), Delimiter::Brace)) {
         (BodyKind::Block, Some(g)) => rw.block_group(g, true).into(),
         // Go's rule: `break` leaves the select (`=>` arms keep Rust's).
         (BodyKind::Clause, _) => {
-            let inner = rw.block(ts, clause_value);
-            breaks::scope(quote!({ #inner }), clause_value)
+            let inner = rw.in_clause(|rw| rw.block(ts, clause_value));
+            return breaks::scope(quote!({ #inner }), clause_value);
         }
         _ => {
             let inner = rw.block(ts, true);
             quote!({ #inner })
         }
+    };
+    // Inside a Go clause, the arm's loop `break` is marked for the clause to carry on.
+    if rw.inside_clause() {
+        breaks::mark_loop_breaks(arm, rw.krate())
+    } else {
+        arm
     }
 }
 

@@ -86,12 +86,56 @@ go_syntax! {
         }
         seen
     }
+
+    // A `select!` with `=>` arms inside a Go clause keeps Rust's rule: its `break` leaves the
+    // loop around both selects, and its value reaches a `loop`.
+    fn rust_arms_in_a_go_clause() -> (Vec<i32>, i32) {
+        a := make(chan i32, 8)
+        b := make(chan i32, 8)
+        for v in [1, 2, 3, 4] {
+            a <- v
+            b <- v * 10
+        }
+        b <- 40
+        seen := Vec::new()
+        for {
+            select {
+            case v := <-a:
+                select! {
+                    w = <-b => {
+                        if w == 20 {
+                            continue;
+                        }
+                        if w == 30 {
+                            break;
+                        }
+                        seen.push(w);
+                    }
+                }
+                seen.push(v)
+            }
+            seen.push(0)
+        }
+        got := loop {
+            select {
+            case v := <-a:
+                select {
+                case <-b:
+                    select! {
+                        w = <-b => break w + v,
+                    }
+                }
+            }
+        }
+        (seen, got)
+    }
 }
 
 fn main() {
     assert_eq!(go_loop_runs_three_times(), [1, -1, -1, 2, -1]);
     assert_eq!(labels_and_continue(), (vec![1, 0, 3, 0], 5));
     assert_eq!(nested(), [0, 1, 1, -1, -1]);
+    assert_eq!(rust_arms_in_a_go_clause(), (vec![10, 1, 0], 44));
 
     // `select!` with Go clauses: Go's rule.
     let ch: Chan<i32> = make!(chan i32, 3);
@@ -126,4 +170,50 @@ fn main() {
         }
     }
     assert_eq!(runs, 2);
+
+    // `=>` arms nested in a Go clause keep Rust's rule: their `break` leaves the loop around
+    // both selects, and `break 'l` / `continue` still reach past the clause.
+    let (a, b): (Chan<i32>, Chan<i32>) = (make!(chan i32, 8), make!(chan i32, 8));
+    for v in [1, 2, 3, 4] {
+        a.send(v);
+        b.send(v * 10);
+    }
+    let mut seen = Vec::new();
+    loop {
+        select! {
+        case v := <-a:
+            if v == 9 {
+                break; // leaves the clause (never taken here)
+            }
+            select! {
+                w = <-b => {
+                    if w == 20 {
+                        continue;
+                    }
+                    if w == 30 {
+                        break;
+                    }
+                    seen.push(w);
+                }
+            }
+            seen.push(v);
+        }
+        seen.push(0);
+    }
+    assert_eq!(seen, [10, 1, 0]);
+
+    // The value of a `break` from a `=>` arm reaches the `loop`, through two Go clauses.
+    b.send(40);
+    let got = loop {
+        select! {
+        case v := <-a:
+            select! {
+            case <-b:
+                select! {
+                    w = <-b => break w + v,
+                }
+            }
+        }
+    };
+    assert_eq!(got, 44);
 }
