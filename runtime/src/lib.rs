@@ -149,7 +149,9 @@
 //! - **A worker thread outlives the goroutines that died on it.** Dropping a [`Runtime`] leaks
 //!   the stacks of its blocked goroutines, never unwinding them; their workers' threads then
 //!   park for good instead of ending, so a thread-local a dead goroutine borrowed (and perhaps
-//!   lent to a scoped thread or a [`blocking`] helper) is never destroyed under it.
+//!   lent to a scoped thread or a [`blocking`] helper) is never destroyed under it. The
+//!   runtime's own exits (a panic under the default policy, a deadlock) are made from a fresh
+//!   thread for the same reason: glibc's `exit` destroys the calling thread's thread-locals.
 //!
 //! Thread-locals are the worker's, shared by the goroutines that run on it, one after the
 //! other. Code that sets a thread-local for the length of a scope and restores it at the

@@ -70,6 +70,38 @@ mod scenarios {
         say("still alive");
     }
 
+    std::thread_local! {
+        static LENT: Vec<u64> = vec![1; 8 << 20];
+    }
+
+    /// A goroutine lends its worker's thread-local to a `blocking` helper that reads it until
+    /// the process ends; another goroutine on that worker panics. The exit must not free the
+    /// thread-local under the helper (64 MiB: freed, it is unmapped, and the read faults).
+    pub(super) fn exit_with_a_lent_thread_local() {
+        let rt = Runtime::builder().workers(1).build().unwrap();
+        let (open, wait) = gate();
+        let (reading, read) = gate();
+        rt.spawn(move || {
+            LENT.with(|v| {
+                gocsp::blocking(|| {
+                    reading.send(());
+                    let start = std::time::Instant::now();
+                    let mut sum = 0u64;
+                    while start.elapsed() < Duration::from_secs(30) {
+                        sum = sum.wrapping_add(v.iter().sum::<u64>());
+                    }
+                    sum
+                })
+            })
+        });
+        read.recv();
+        let (_, line) = (rt.spawn(move || boom(wait)), line!());
+        say(&format!("line={line}"));
+        open.send(());
+        std::thread::sleep(Duration::from_secs(60));
+        say("still alive");
+    }
+
     pub(super) fn continue_global() {
         Builder::new()
             .panic_policy(PanicPolicy::Continue)
@@ -247,6 +279,11 @@ mod tests {
         );
     }
 
+    pub(super) fn the_exit_leaves_a_workers_lent_thread_locals_alone() {
+        let run = run_child("exit_with_a_lent_thread_local", &[], LIMIT, None);
+        expect_abort(&run, "boom from a goroutine");
+    }
+
     pub(super) fn continue_policy_logs_and_goes_on() {
         let run = run_child("continue_global", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -347,6 +384,7 @@ fn main() {
             "abort_spawn" => scenarios::abort_spawn(),
             "abort_go" => scenarios::abort_go(),
             "abort_runtime" => scenarios::abort_runtime(),
+            "exit_with_a_lent_thread_local" => scenarios::exit_with_a_lent_thread_local(),
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
             "payload_drop_panics" => scenarios::payload_drop_panics(),
@@ -367,6 +405,10 @@ fn main() {
         (
             "default_policy_on_an_explicit_runtime",
             tests::default_policy_on_an_explicit_runtime,
+        ),
+        (
+            "the_exit_leaves_a_workers_lent_thread_locals_alone",
+            tests::the_exit_leaves_a_workers_lent_thread_locals_alone,
         ),
         (
             "continue_policy_logs_and_goes_on",

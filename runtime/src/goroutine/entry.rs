@@ -64,7 +64,7 @@ where
         Ok(code) => code,
         // Under `PanicPolicy::Continue` the report is printed and main's join sees the panic;
         // an unrecovered panic in main ends the process all the same, as in Go.
-        Err(_) => std::process::exit(2),
+        Err(_) => crate::sched::exit(2),
     }
 }
 

@@ -194,5 +194,5 @@ fn report() -> ! {
         let _ = write!(out, "\n{g}\n");
     }
     super::report(&out);
-    std::process::exit(2)
+    super::exit(2)
 }

@@ -66,6 +66,28 @@ pub(crate) fn report(text: &str) {
     let _ = err.flush();
 }
 
+/// Ends the process with exit code `code`, as [`std::process::exit`] does, without running
+/// the calling thread's thread-local destructors, which glibc's `exit` runs: on a worker, a
+/// goroutine parked on the same thread may have lent those thread-locals to a
+/// [`blocking`](crate::blocking) helper or a scoped thread that still reads them. The exit is
+/// handed to a new thread, whose thread-locals nobody borrows, and the caller waits for the
+/// end. If no thread can start, standard output is flushed and the process ends at once
+/// (`_exit`, as Go's `os.Exit` does).
+pub(crate) fn exit(code: i32) -> ! {
+    let handed = std::thread::Builder::new()
+        .name("gocsp-exit".into())
+        .spawn(move || std::process::exit(code));
+    if handed.is_err() {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: `_exit` takes no pointers and only ends the process; nothing runs after it.
+        unsafe { libc::_exit(code) }
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
 /// What an unrecovered panic in a goroutine does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -196,7 +218,7 @@ pub(crate) fn apply_panic_policy(
     match policy {
         PanicPolicy::Abort => {
             report(&head);
-            std::process::exit(2);
+            exit(2);
         }
         PanicPolicy::Continue => report(&format!(
             "{head}(PanicPolicy::Continue: the goroutine ended, the program goes on)\n"

@@ -277,7 +277,7 @@ impl Class {
         s.unwrap_or_else(|| {
             // The reservation count says this cannot happen.
             super::report("fatal error: gocsp: a reserved goroutine stack was missing\n");
-            std::process::exit(2)
+            super::exit(2)
         })
     }
 

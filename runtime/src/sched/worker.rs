@@ -129,7 +129,7 @@ pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc
             "fatal error: a gocsp worker thread panicked: {msg}\n\n{}\n",
             super::dump()
         ));
-        std::process::exit(2);
+        super::exit(2);
     }
 }
 
