@@ -91,6 +91,44 @@ fn close_races_send_and_receive() {
     });
 }
 
+/// A close lands between a select's poll and its registration: nothing may complete on the
+/// channel once `close` has returned (Go checks `closed` first, under the channel's lock).
+#[test]
+fn nothing_completes_on_a_closed_channel_through_a_late_registration() {
+    model(|| {
+        let z: Chan<u32> = Chan::new(0);
+        let never: Chan<u32> = Chan::new(0);
+        let rz = z.clone();
+        let t = thread::spawn(move || {
+            let mut sel = Select::new();
+            let r = sel.recv(&rz);
+            sel.recv(&never);
+            assert_eq!(sel.select(), r.index());
+            sel.take(r)
+        });
+        z.close();
+        assert!(z.try_send(7).is_err(), "a send completed after close");
+        assert_eq!(t.join().unwrap(), None);
+    });
+    model(|| {
+        let z: Chan<u32> = Chan::new(0);
+        let never: Chan<u32> = Chan::new(0);
+        let sz = z.clone();
+        let t = thread::spawn(move || {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut sel = Select::new();
+                sel.send(&sz, 7);
+                sel.recv(&never);
+                sel.select()
+            }))
+            .is_err()
+        });
+        z.close();
+        assert!(z.try_recv().is_err(), "a receive took a value after close");
+        assert!(t.join().unwrap(), "the select's send must panic on close");
+    });
+}
+
 #[test]
 fn two_selects_race_for_one_value() {
     model(|| {

@@ -330,6 +330,26 @@ fn close_wakes_a_blocked_select_with_the_closed_case() {
     }
 }
 
+/// Go's `closechan` releases the receivers first: a select blocked on both sides of one
+/// unbuffered channel takes its receive when the channel closes, and does not panic.
+#[test]
+fn close_wakes_a_select_on_both_sides_with_its_receive() {
+    for _ in 0..scaled(20, 5) {
+        let z: Chan<i32> = Chan::new(0);
+        let z2 = z.clone();
+        let h = gocsp::spawn(move || {
+            let mut sel = Select::new();
+            let r = sel.recv(&z2);
+            sel.send(&z2, 1);
+            let i = sel.select();
+            (i == r.index(), sel.take(r))
+        });
+        wait_blocked(h.id(), "select");
+        z.close();
+        assert_eq!(h.join().unwrap(), (true, None));
+    }
+}
+
 #[test]
 fn send_to_a_closed_channel_panics_when_chosen() {
     for cap in [0, 1] {

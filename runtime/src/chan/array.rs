@@ -380,8 +380,8 @@ impl<T> Array<T> {
         if tail & self.mark_bit != 0 {
             return false;
         }
-        self.senders.close_all();
         self.receivers.close_all();
+        self.senders.close_all();
         true
     }
 

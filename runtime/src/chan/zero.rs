@@ -5,7 +5,8 @@
 //! and moves the value straight between the two packets; the claimed party waits for the
 //! packet's `ready` flag before it touches the packet again, so the value is never copied
 //! through the channel. A party that finds nobody registers a packet on its own stack and
-//! parks.
+//! parks. Every operation looks at the closed flag first, as Go's do, and a closed channel
+//! takes no registration: once `close` has returned, nothing completes on the channel.
 //!
 //! Lock order: this lock is never held while another channel's lock is taken, and never
 //! while parking or unparking.
@@ -71,6 +72,10 @@ impl<T> Zero<T> {
             return Err(SendFail::Full);
         }
         let mut inner = self.inner.lock();
+        // Closed first, as in Go: nothing may complete on a closed channel.
+        if inner.closed {
+            return Err(SendFail::Closed);
+        }
         if let Some(e) = inner.receivers.select_other(me) {
             self.update_hints(&inner);
             drop(inner);
@@ -80,11 +85,7 @@ impl<T> Zero<T> {
             e.waiter.unpark();
             return Ok(());
         }
-        if inner.closed {
-            Err(SendFail::Closed)
-        } else {
-            Err(SendFail::Full)
-        }
+        Err(SendFail::Full)
     }
 
     /// Receives into the (empty) packet from a waiting sender other than `me`, without
@@ -95,6 +96,9 @@ impl<T> Zero<T> {
             return Err(PopError::Empty);
         }
         let mut inner = self.inner.lock();
+        if inner.closed {
+            return Err(PopError::Closed);
+        }
         if let Some(e) = inner.senders.select_other(me) {
             self.update_hints(&inner);
             drop(inner);
@@ -104,11 +108,7 @@ impl<T> Zero<T> {
             e.waiter.unpark();
             return Ok(());
         }
-        if inner.closed {
-            Err(PopError::Closed)
-        } else {
-            Err(PopError::Empty)
-        }
+        Err(PopError::Empty)
     }
 
     /// Blocking send of the packet's value: completes only when a receiver has taken it.
@@ -116,6 +116,10 @@ impl<T> Zero<T> {
     #[must_use]
     pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) -> bool {
         let mut inner = self.inner.lock();
+        if inner.closed {
+            drop(inner);
+            return false;
+        }
         if let Some(e) = inner.receivers.select_other(usize::MAX) {
             self.update_hints(&inner);
             drop(inner);
@@ -124,10 +128,6 @@ impl<T> Zero<T> {
             unsafe { Packet::put_into(e.packet, p) };
             e.waiter.unpark();
             return true;
-        }
-        if inner.closed {
-            drop(inner);
-            return false;
         }
         let closed = waiter::with_current(|w| {
             let oper = waiter::oper_of(p);
@@ -158,6 +158,9 @@ impl<T> Zero<T> {
         reason: BlockReason,
     ) -> bool {
         let mut inner = self.inner.lock();
+        if inner.closed {
+            return false;
+        }
         if let Some(e) = inner.senders.select_other(usize::MAX) {
             self.update_hints(&inner);
             drop(inner);
@@ -166,9 +169,6 @@ impl<T> Zero<T> {
             unsafe { Packet::take_from(e.packet, p) };
             e.waiter.unpark();
             return true;
-        }
-        if inner.closed {
-            return false;
         }
         waiter::with_current(|w| {
             let oper = waiter::oper_of(p);
@@ -191,20 +191,28 @@ impl<T> Zero<T> {
     }
 
     /// Registers a select's send case. Returns `true` if the case is ready now (a receiver
-    /// other than `w` waits, or the channel is closed), in which case the caller aborts.
+    /// other than `w` waits, or the channel is closed), in which case the caller aborts. A
+    /// closed channel takes no registration: a counterparty could claim it before the abort
+    /// and complete an operation on the closed channel.
     pub(crate) fn register_send(&self, oper: usize, packet: *mut Packet<T>, w: &WaiterRef) -> bool {
         let mut inner = self.inner.lock();
+        if inner.closed {
+            return true;
+        }
         inner.senders.register(oper, packet as *mut (), w);
         self.update_hints(&inner);
-        inner.closed || inner.receivers.can_select_other(w.id())
+        inner.receivers.can_select_other(w.id())
     }
 
     /// Registers a select's receive case; see [`Zero::register_send`].
     pub(crate) fn register_recv(&self, oper: usize, packet: *mut Packet<T>, w: &WaiterRef) -> bool {
         let mut inner = self.inner.lock();
+        if inner.closed {
+            return true;
+        }
         inner.receivers.register(oper, packet as *mut (), w);
         self.update_hints(&inner);
-        inner.closed || inner.senders.can_select_other(w.id())
+        inner.senders.can_select_other(w.id())
     }
 
     pub(crate) fn unregister_send(&self, oper: usize) {
@@ -228,8 +236,10 @@ impl<T> Zero<T> {
         }
         inner.closed = true;
         self.closed.store(true, Ordering::Release);
-        inner.senders.close_all(&mut woken);
+        // Receivers first, as Go's `closechan`: a select blocked on both sides of this
+        // channel takes its receive (the zero value) instead of panicking in its send.
         inner.receivers.close_all(&mut woken);
+        inner.senders.close_all(&mut woken);
         self.update_hints(&inner);
         drop(inner);
         for w in woken {
