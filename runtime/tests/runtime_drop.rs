@@ -244,6 +244,27 @@ mod scenarios {
         report_join("yielder", yielder);
     }
 
+    /// A goroutine drops its own runtime, then starts goroutines from one site (placement
+    /// deals some of them to the other worker, whose thread has finished): none of them runs,
+    /// and every join says so instead of waiting forever.
+    pub(super) fn spawns_after_a_drop_from_its_own_goroutine() {
+        let rt = Runtime::builder().workers(2).build().unwrap();
+        let give: Chan<Runtime> = Chan::new(0);
+        let take = give.clone();
+        let (tx, rx) = mpsc::channel();
+        rt.spawn(move || {
+            drop(take.recv().unwrap());
+            for i in 0..12 {
+                tx.send(gocsp::spawn(move || i)).unwrap();
+            }
+        });
+        give.send(rt);
+        for (i, h) in rx.iter().enumerate() {
+            report_join(&format!("spawned-{i}"), h);
+        }
+        say("done");
+    }
+
     /// A thread-local of the worker that its goroutine lent to a scoped thread, and then
     /// blocked inside the scope: the goroutine dies with the runtime, its frames (and the
     /// scope) stay, so the worker's thread must not end and destroy the thread-local under the
@@ -402,6 +423,24 @@ mod tests {
         says(&run, &format!("join blocked: {DIED}"));
     }
 
+    pub(super) fn spawns_after_a_drop_from_its_own_goroutine() {
+        let run = run_child(
+            "spawns_after_a_drop_from_its_own_goroutine",
+            &[],
+            LIMIT,
+            None,
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        says(&run, "done");
+        for i in 0..12 {
+            let head = format!("join spawned-{i}: Err(goroutine never ran");
+            assert!(
+                run.stdout.lines().any(|l| l.starts_with(&head)),
+                "no line {head:?}... in the child's output: {run:?}"
+            );
+        }
+    }
+
     pub(super) fn busy_goroutines_die_with_the_runtime() {
         let run = run_child("busy_goroutines_die_with_the_runtime", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -425,6 +464,9 @@ fn main() {
             }
             "busy_goroutines_die_with_the_runtime" => {
                 scenarios::busy_goroutines_die_with_the_runtime()
+            }
+            "spawns_after_a_drop_from_its_own_goroutine" => {
+                scenarios::spawns_after_a_drop_from_its_own_goroutine()
             }
             "values_are_never_lost_while_runtimes_are_dropped" => {
                 scenarios::values_are_never_lost_while_runtimes_are_dropped()
@@ -452,6 +494,10 @@ fn main() {
         (
             "busy_goroutines_die_with_the_runtime",
             tests::busy_goroutines_die_with_the_runtime,
+        ),
+        (
+            "spawns_after_a_drop_from_its_own_goroutine",
+            tests::spawns_after_a_drop_from_its_own_goroutine,
         ),
         (
             "values_are_never_lost_while_runtimes_are_dropped",

@@ -300,9 +300,6 @@ impl Drop for Runtime {
                 let _ = t.join();
             }
         }
-        if !on_own_worker {
-            self.shared.drain_after_shutdown();
-        }
     }
 }
 

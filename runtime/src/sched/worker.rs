@@ -368,7 +368,18 @@ impl RtShared {
     /// (a `blocking` helper, a scoped thread). Its stack, like theirs, is leaked.
     pub(crate) fn worker_finished(&self, index: usize) {
         let stays = self.workers[index].frames_leaked.load(Ordering::Acquire);
-        *self.settled.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        // The last worker to finish discards what is left in the shared queues before it is
+        // counted, so the drop finds them settled. Not the dropping thread: dropped from one of
+        // its own goroutines, the runtime's drop returns before that goroutine's worker
+        // finishes, and the goroutine may still spawn.
+        let mut settled = self.settled.lock().unwrap_or_else(|p| p.into_inner());
+        if *settled + 1 == self.workers.len() && self.is_stopping() {
+            drop(settled);
+            self.drain_after_shutdown();
+            settled = self.settled.lock().unwrap_or_else(|p| p.into_inner());
+        }
+        *settled += 1;
+        drop(settled);
         self.settled_cv.notify_all();
         if stays {
             loop {
@@ -388,7 +399,7 @@ impl RtShared {
         }
     }
 
-    /// After every worker finished (`wait_finished`): drops what is still queued in the shared
+    /// Once every worker finished (the last one calls it): drops what is still queued in the shared
     /// queues, so that the join handles of goroutines that never ran report it instead of
     /// waiting forever. (A started goroutine's stack is leaked by `Task::drop`, never unwound on
     /// this thread.)
@@ -469,10 +480,11 @@ impl Local {
 /// closes its join channel) and its registry entry. A closure whose captures panic when
 /// dropped is handled like a goroutine's panic (the runtime's panic policy), never unwound
 /// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
-fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
-    // SAFETY: the task was taken from a queue, so this thread owns its body: on a worker, from
-    // its own queues; from `drain_after_shutdown`, after every worker has finished its
-    // shutdown, so nobody else touches it. Only an unstarted body (checked below) is touched:
+pub(super) fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
+    // SAFETY: the task was taken from a queue, or never queued, so this thread owns its body:
+    // on a worker, from its own queues; from `drain_after_shutdown`, after every worker has
+    // finished its shutdown, so nobody else touches it; from `deal_to`, a new goroutine its
+    // spawner holds alone. Only an unstarted body (checked below) is touched:
     // the closure, which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
