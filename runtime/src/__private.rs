@@ -441,6 +441,18 @@ impl<F: FnOnce()> Drop for Defer<F> {
     #[inline]
     fn drop(&mut self) {
         if let Some(f) = self.0.take() {
+            // A goroutine unwinding from a panic: a second panic from `f` would abort the
+            // process, so it is caught and reported as Go reports it. (`panicking()` counts
+            // per thread, so it may also be another goroutine of this worker that is parked
+            // mid-unwind; `f`'s panic is then reported here rather than ending the goroutine.)
+            #[cfg(not(loom))]
+            if std::thread::panicking() && crate::sched::in_goroutine() {
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+                if let Err(payload) = run {
+                    crate::sched::deferred_call_panicked(payload);
+                }
+                return;
+            }
             f();
         }
     }

@@ -102,6 +102,39 @@ mod scenarios {
         say("still alive");
     }
 
+    /// A deferred call that panics while its goroutine unwinds from a panic (Rust alone would
+    /// abort the process).
+    fn defer_panics_while_unwinding() {
+        gocsp::defer!(panic!("second, in a deferred call"));
+        panic!("first");
+    }
+
+    pub(super) fn abort_defer_panics_while_unwinding() {
+        let rt = Runtime::builder().workers(1).build().unwrap();
+        let (h, line) = (rt.spawn(defer_panics_while_unwinding), line!());
+        say(&format!("line={line}"));
+        let _ = h.join();
+        std::thread::sleep(Duration::from_secs(60));
+        say("still alive");
+    }
+
+    pub(super) fn continue_defer_panics_while_unwinding() {
+        let rt = Runtime::builder()
+            .workers(1)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        let err = rt.spawn(defer_panics_while_unwinding).join().unwrap_err();
+        say(&format!(
+            "joined with panic: {}",
+            crate::common::panic_message(&*err)
+        ));
+        say(&format!(
+            "program went on: {}",
+            rt.spawn(|| 6 * 7).join().unwrap()
+        ));
+    }
+
     pub(super) fn continue_global() {
         Builder::new()
             .panic_policy(PanicPolicy::Continue)
@@ -284,6 +317,21 @@ mod tests {
         expect_abort(&run, "boom from a goroutine");
     }
 
+    pub(super) fn a_deferred_call_panicking_during_a_panic_is_reported() {
+        let run = run_child("abort_defer_panics_while_unwinding", &[], LIMIT, None);
+        expect_abort(&run, "second, in a deferred call");
+        assert!(run.stderr.contains("earlier panic"), "{run:?}");
+        let run = run_child("continue_defer_panics_while_unwinding", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(run.stdout.contains("joined with panic: first\n"), "{run:?}");
+        assert!(run.stdout.contains("program went on: 42"), "{run:?}");
+        assert!(
+            run.stderr.contains("panic: second, in a deferred call\n"),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains("panic: first\n"), "{run:?}");
+    }
+
     pub(super) fn continue_policy_logs_and_goes_on() {
         let run = run_child("continue_global", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -385,6 +433,10 @@ fn main() {
             "abort_go" => scenarios::abort_go(),
             "abort_runtime" => scenarios::abort_runtime(),
             "exit_with_a_lent_thread_local" => scenarios::exit_with_a_lent_thread_local(),
+            "abort_defer_panics_while_unwinding" => scenarios::abort_defer_panics_while_unwinding(),
+            "continue_defer_panics_while_unwinding" => {
+                scenarios::continue_defer_panics_while_unwinding()
+            }
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
             "payload_drop_panics" => scenarios::payload_drop_panics(),
@@ -409,6 +461,10 @@ fn main() {
         (
             "the_exit_leaves_a_workers_lent_thread_locals_alone",
             tests::the_exit_leaves_a_workers_lent_thread_locals_alone,
+        ),
+        (
+            "a_deferred_call_panicking_during_a_panic_is_reported",
+            tests::a_deferred_call_panicking_during_a_panic_is_reported,
         ),
         (
             "continue_policy_logs_and_goes_on",

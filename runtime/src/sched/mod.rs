@@ -245,6 +245,24 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
     }
 }
 
+/// A deferred call that panicked while its goroutine was already unwinding from a panic,
+/// which Rust alone turns into an abort ("panic in a destructor during cleanup"). Go reports
+/// it and ends the process with exit code 2, as the default policy does here; under
+/// [`PanicPolicy::Continue`] it is reported and the goroutine goes on unwinding from its first
+/// panic, which ends it as usual.
+pub(crate) fn deferred_call_panicked(payload: Box<dyn Any + Send>) {
+    let (id, site) = panicking_goroutine();
+    let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
+    apply_panic_policy(
+        policy,
+        payload.as_ref(),
+        id,
+        &site,
+        "(raised by a deferred call while the goroutine was unwinding from an earlier panic)\n",
+    );
+    drop_payload(payload);
+}
+
 /// Lets other goroutines on this worker run (Go's `runtime.Gosched()`); on a plain thread,
 /// yields the thread. Goroutines are scheduled cooperatively: one that computes for a long
 /// time without a channel operation or a call to this holds its worker.
