@@ -332,6 +332,7 @@ fn close_wakes_a_blocked_select_with_the_closed_case() {
 
 /// Go's `closechan` releases the receivers first: a select blocked on both sides of one
 /// unbuffered channel takes its receive when the channel closes, and does not panic.
+#[cfg(not(miri))]
 #[test]
 fn close_wakes_a_select_on_both_sides_with_its_receive() {
     for _ in 0..scaled(20, 5) {
