@@ -135,6 +135,33 @@ mod scenarios {
         ));
     }
 
+    /// While one goroutine is parked mid-unwind (in a deferred send), another on the same
+    /// worker is not unwinding: its deferred call's panic reaches its own `catch_unwind`.
+    pub(super) fn defer_beside_a_parked_unwind() {
+        let rt = Runtime::builder()
+            .workers(1)
+            .panic_policy(PanicPolicy::Continue)
+            .build()
+            .unwrap();
+        let (open, wait) = gate();
+        let first = rt.spawn(move || {
+            gocsp::defer!(wait.recv());
+            panic!("first, parked while unwinding");
+        });
+        let caught = rt.spawn(|| {
+            std::panic::catch_unwind(|| {
+                gocsp::defer!(panic!("from a deferred call"));
+            })
+            .is_err()
+        });
+        say(&format!("caught: {}", caught.join().unwrap()));
+        open.send(());
+        say(&format!(
+            "first ended with a panic: {}",
+            first.join().is_err()
+        ));
+    }
+
     pub(super) fn continue_global() {
         Builder::new()
             .panic_policy(PanicPolicy::Continue)
@@ -332,6 +359,16 @@ mod tests {
         assert!(run.stderr.contains("panic: first\n"), "{run:?}");
     }
 
+    pub(super) fn a_deferred_call_beside_a_parked_unwind_panics_as_usual() {
+        let run = run_child("defer_beside_a_parked_unwind", &[], LIMIT, None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(run.stdout.contains("caught: true\n"), "{run:?}");
+        assert!(
+            run.stdout.contains("first ended with a panic: true\n"),
+            "{run:?}"
+        );
+    }
+
     pub(super) fn continue_policy_logs_and_goes_on() {
         let run = run_child("continue_global", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -437,6 +474,7 @@ fn main() {
             "continue_defer_panics_while_unwinding" => {
                 scenarios::continue_defer_panics_while_unwinding()
             }
+            "defer_beside_a_parked_unwind" => scenarios::defer_beside_a_parked_unwind(),
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
             "payload_drop_panics" => scenarios::payload_drop_panics(),
@@ -465,6 +503,10 @@ fn main() {
         (
             "a_deferred_call_panicking_during_a_panic_is_reported",
             tests::a_deferred_call_panicking_during_a_panic_is_reported,
+        ),
+        (
+            "a_deferred_call_beside_a_parked_unwind_panics_as_usual",
+            tests::a_deferred_call_beside_a_parked_unwind_panics_as_usual,
         ),
         (
             "continue_policy_logs_and_goes_on",

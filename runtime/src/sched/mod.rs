@@ -50,7 +50,7 @@ pub(crate) use queues::{RtShared, never_hold_back_this_thread};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
-pub(crate) use task::{DIED, JoinSlot, Task};
+pub(crate) use task::{DIED, JoinSlot, Task, another_goroutine_unwinds};
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 pub(crate) use job::Job;
@@ -71,17 +71,15 @@ pub(crate) fn report(text: &str) {
 /// goroutine parked on the same thread may have lent those thread-locals to a
 /// [`blocking`](crate::blocking) helper or a scoped thread that still reads them. The exit is
 /// handed to a new thread, whose thread-locals nobody borrows, and the caller waits for the
-/// end. If no thread can start, standard output is flushed and the process ends at once
-/// (`_exit`, as Go's `os.Exit` does).
+/// end; if no thread can start, the caller exits. (The new thread flushes standard output
+/// only if nobody holds its lock: a partial line written under a lock that a parked goroutine
+/// holds is lost.)
 pub(crate) fn exit(code: i32) -> ! {
     let handed = std::thread::Builder::new()
         .name("gocsp-exit".into())
         .spawn(move || std::process::exit(code));
     if handed.is_err() {
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        // SAFETY: `_exit` takes no pointers and only ends the process; nothing runs after it.
-        unsafe { libc::_exit(code) }
+        std::process::exit(code);
     }
     loop {
         std::thread::park();

@@ -216,4 +216,22 @@ fn main() {
         }
     };
     assert_eq!(got, 44);
+
+    // A `select!` nested in a clause is still a statement list there, as it is alone: its
+    // clauses may end in values of different types.
+    fn sum(a: i32, b: i32) -> i32 {
+        a + b
+    }
+    a.send(1);
+    b.send(2);
+    select! {
+    case v := <-a:
+        let unit = select! {
+        case w := <-b:
+            sum(w, v)
+        case <-a:
+            "a string"
+        };
+        assert_eq!(unit, ());
+    }
 }
