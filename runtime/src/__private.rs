@@ -441,21 +441,6 @@ impl<F: FnOnce()> Drop for Defer<F> {
     #[inline]
     fn drop(&mut self) {
         if let Some(f) = self.0.take() {
-            // A goroutine unwinding from a panic: a second panic from `f` would abort the
-            // process, so it is caught and reported as Go reports it. `panicking()` counts
-            // per thread: while another goroutine of this worker is suspended mid-unwind it
-            // says nothing about this one, and `f` runs as it is.
-            #[cfg(not(loom))]
-            if std::thread::panicking()
-                && crate::sched::in_goroutine()
-                && !crate::sched::another_goroutine_unwinds()
-            {
-                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-                if let Err(payload) = run {
-                    crate::sched::deferred_call_panicked(payload);
-                }
-                return;
-            }
             f();
         }
     }

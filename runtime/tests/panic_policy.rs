@@ -102,66 +102,6 @@ mod scenarios {
         say("still alive");
     }
 
-    /// A deferred call that panics while its goroutine unwinds from a panic (Rust alone would
-    /// abort the process).
-    fn defer_panics_while_unwinding() {
-        gocsp::defer!(panic!("second, in a deferred call"));
-        panic!("first");
-    }
-
-    pub(super) fn abort_defer_panics_while_unwinding() {
-        let rt = Runtime::builder().workers(1).build().unwrap();
-        let (h, line) = (rt.spawn(defer_panics_while_unwinding), line!());
-        say(&format!("line={line}"));
-        let _ = h.join();
-        std::thread::sleep(Duration::from_secs(60));
-        say("still alive");
-    }
-
-    pub(super) fn continue_defer_panics_while_unwinding() {
-        let rt = Runtime::builder()
-            .workers(1)
-            .panic_policy(PanicPolicy::Continue)
-            .build()
-            .unwrap();
-        let err = rt.spawn(defer_panics_while_unwinding).join().unwrap_err();
-        say(&format!(
-            "joined with panic: {}",
-            crate::common::panic_message(&*err)
-        ));
-        say(&format!(
-            "program went on: {}",
-            rt.spawn(|| 6 * 7).join().unwrap()
-        ));
-    }
-
-    /// While one goroutine is parked mid-unwind (in a deferred send), another on the same
-    /// worker is not unwinding: its deferred call's panic reaches its own `catch_unwind`.
-    pub(super) fn defer_beside_a_parked_unwind() {
-        let rt = Runtime::builder()
-            .workers(1)
-            .panic_policy(PanicPolicy::Continue)
-            .build()
-            .unwrap();
-        let (open, wait) = gate();
-        let first = rt.spawn(move || {
-            gocsp::defer!(wait.recv());
-            panic!("first, parked while unwinding");
-        });
-        let caught = rt.spawn(|| {
-            std::panic::catch_unwind(|| {
-                gocsp::defer!(panic!("from a deferred call"));
-            })
-            .is_err()
-        });
-        say(&format!("caught: {}", caught.join().unwrap()));
-        open.send(());
-        say(&format!(
-            "first ended with a panic: {}",
-            first.join().is_err()
-        ));
-    }
-
     pub(super) fn continue_global() {
         Builder::new()
             .panic_policy(PanicPolicy::Continue)
@@ -344,31 +284,6 @@ mod tests {
         expect_abort(&run, "boom from a goroutine");
     }
 
-    pub(super) fn a_deferred_call_panicking_during_a_panic_is_reported() {
-        let run = run_child("abort_defer_panics_while_unwinding", &[], LIMIT, None);
-        expect_abort(&run, "second, in a deferred call");
-        assert!(run.stderr.contains("earlier panic"), "{run:?}");
-        let run = run_child("continue_defer_panics_while_unwinding", &[], LIMIT, None);
-        assert_eq!(run.code, Some(0), "{run:?}");
-        assert!(run.stdout.contains("joined with panic: first\n"), "{run:?}");
-        assert!(run.stdout.contains("program went on: 42"), "{run:?}");
-        assert!(
-            run.stderr.contains("panic: second, in a deferred call\n"),
-            "{run:?}"
-        );
-        assert!(run.stderr.contains("panic: first\n"), "{run:?}");
-    }
-
-    pub(super) fn a_deferred_call_beside_a_parked_unwind_panics_as_usual() {
-        let run = run_child("defer_beside_a_parked_unwind", &[], LIMIT, None);
-        assert_eq!(run.code, Some(0), "{run:?}");
-        assert!(run.stdout.contains("caught: true\n"), "{run:?}");
-        assert!(
-            run.stdout.contains("first ended with a panic: true\n"),
-            "{run:?}"
-        );
-    }
-
     pub(super) fn continue_policy_logs_and_goes_on() {
         let run = run_child("continue_global", &[], LIMIT, None);
         assert_eq!(run.code, Some(0), "{run:?}");
@@ -470,11 +385,6 @@ fn main() {
             "abort_go" => scenarios::abort_go(),
             "abort_runtime" => scenarios::abort_runtime(),
             "exit_with_a_lent_thread_local" => scenarios::exit_with_a_lent_thread_local(),
-            "abort_defer_panics_while_unwinding" => scenarios::abort_defer_panics_while_unwinding(),
-            "continue_defer_panics_while_unwinding" => {
-                scenarios::continue_defer_panics_while_unwinding()
-            }
-            "defer_beside_a_parked_unwind" => scenarios::defer_beside_a_parked_unwind(),
             "continue_global" => scenarios::continue_global(),
             "continue_runtime" => scenarios::continue_runtime(),
             "payload_drop_panics" => scenarios::payload_drop_panics(),
@@ -499,14 +409,6 @@ fn main() {
         (
             "the_exit_leaves_a_workers_lent_thread_locals_alone",
             tests::the_exit_leaves_a_workers_lent_thread_locals_alone,
-        ),
-        (
-            "a_deferred_call_panicking_during_a_panic_is_reported",
-            tests::a_deferred_call_panicking_during_a_panic_is_reported,
-        ),
-        (
-            "a_deferred_call_beside_a_parked_unwind_panics_as_usual",
-            tests::a_deferred_call_beside_a_parked_unwind_panics_as_usual,
         ),
         (
             "continue_policy_logs_and_goes_on",

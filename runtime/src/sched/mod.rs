@@ -50,7 +50,7 @@ pub(crate) use queues::{RtShared, never_hold_back_this_thread};
 pub use registry::{GoroutineInfo, GoroutineState};
 pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
-pub(crate) use task::{DIED, JoinSlot, Task, another_goroutine_unwinds};
+pub(crate) use task::{DIED, JoinSlot, Task};
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 pub(crate) use job::Job;
@@ -241,24 +241,6 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
         );
         std::mem::forget(again);
     }
-}
-
-/// A deferred call that panicked while its goroutine was already unwinding from a panic,
-/// which Rust alone turns into an abort ("panic in a destructor during cleanup"). Go reports
-/// it and ends the process with exit code 2, as the default policy does here; under
-/// [`PanicPolicy::Continue`] it is reported and the goroutine goes on unwinding from its first
-/// panic, which ends it as usual.
-pub(crate) fn deferred_call_panicked(payload: Box<dyn Any + Send>) {
-    let (id, site) = panicking_goroutine();
-    let policy = worker::current_rt().map_or(PanicPolicy::Abort, |rt| rt.config.panic_policy);
-    apply_panic_policy(
-        policy,
-        payload.as_ref(),
-        id,
-        &site,
-        "(raised by a deferred call while the goroutine was unwinding from an earlier panic)\n",
-    );
-    drop_payload(payload);
 }
 
 /// Lets other goroutines on this worker run (Go's `runtime.Gosched()`); on a plain thread,

@@ -193,24 +193,6 @@ impl Task {
         self.run.store(RUNNING, Ordering::Relaxed);
     }
 
-    /// Suspends the current goroutine (`self`) through its yielder, counting it in
-    /// [`SUSPENDED_UNWINDING`] meanwhile if it is unwinding from a panic.
-    fn suspend(&self, how: Suspend) {
-        let y = self.yielder.get();
-        debug_assert!(!y.is_null(), "suspend outside the task's coroutine");
-        let unwinding = std::thread::panicking();
-        if unwinding {
-            SUSPENDED_UNWINDING.with(|n| n.set(n.get() + 1));
-        }
-        // SAFETY: `yielder` was set by this task's coroutine when it started and points into
-        // that coroutine's stack, where the yielder lives until the coroutine returns; we are
-        // running on that coroutine (only reached through `current_task`).
-        unsafe { (*y).suspend(how) };
-        if unwinding {
-            SUSPENDED_UNWINDING.with(|n| n.set(n.get() - 1));
-        }
-    }
-
     /// Suspends the current goroutine (which must be `self`) until unparked.
     pub(crate) fn park_current(&self, reason: BlockReason, site: &'static Location<'static>) {
         self.block_reason.store(reason as u8, Ordering::Relaxed);
@@ -218,18 +200,26 @@ impl Task {
             site as *const Location<'static> as *mut Location<'static>,
             Ordering::Relaxed,
         );
-        self.suspend(Suspend::Park);
+        let y = self.yielder.get();
+        debug_assert!(!y.is_null(), "park_current outside the task's coroutine");
+        // SAFETY: `yielder` was set by this task's coroutine when it started and points into
+        // that coroutine's stack, where the yielder lives until the coroutine returns; we are
+        // running on that coroutine (park_current is only reached through `current_task`).
+        unsafe { (*y).suspend(Suspend::Park) };
         // Dead (module docs): only a stale wake-up, meant for an earlier wait, resumes it. Its
         // wait must never return: it stays parked.
         while self.sel.load(Ordering::Acquire) == DEAD {
-            self.suspend(Suspend::Park);
+            // SAFETY: as above.
+            unsafe { (*y).suspend(Suspend::Park) };
         }
         self.block_reason.store(0, Ordering::Relaxed);
     }
 
     /// Suspends the current goroutine (which must be `self`) behind the other runnable ones.
     pub(crate) fn yield_current(&self) {
-        self.suspend(Suspend::Yield);
+        let y = self.yielder.get();
+        // SAFETY: as in `park_current`.
+        unsafe { (*y).suspend(Suspend::Yield) };
     }
 
     /// Worker side, after the task suspended with `Park`: returns `true` if it is now parked,
@@ -372,18 +362,4 @@ impl Drop for Task {
         // operation may still be registered with a channel). This only happens to
         // goroutines blocked forever when their runtime is dropped.
     }
-}
-
-std::thread_local! {
-    /// Goroutines of this worker suspended while unwinding from a panic. While any is,
-    /// `std::thread::panicking()` (counted per thread) is true for every goroutine here.
-    static SUSPENDED_UNWINDING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Whether a goroutine of this worker is suspended mid-unwind, so that
-/// `std::thread::panicking()` says nothing about the running one.
-pub(crate) fn another_goroutine_unwinds() -> bool {
-    SUSPENDED_UNWINDING
-        .try_with(|n| n.get() > 0)
-        .unwrap_or(true)
 }
