@@ -117,7 +117,6 @@ impl<T> Zero<T> {
     pub(crate) fn send(&self, p: &mut Packet<T>, site: &'static Location<'static>) -> bool {
         let mut inner = self.inner.lock();
         if inner.closed {
-            drop(inner);
             return false;
         }
         if let Some(e) = inner.receivers.select_other(usize::MAX) {

@@ -243,13 +243,6 @@ impl RtShared {
     /// Starts a new goroutine on worker `i`, chosen by `placement`: in its inbox, which no
     /// thief reads, so the goroutine starts there.
     fn deal_to(&self, i: usize, task: Arc<Task>) {
-        // A stopping runtime's other workers may have finished for good and would never read
-        // the inbox: the new goroutine is discarded now, as they discard the unstarted ones
-        // they hold.
-        if self.is_stopping() {
-            super::worker::discard_unstarted(self, task);
-            return;
-        }
         let w = &self.workers[i];
         w.inbox.push(task);
         self.wake_worker(w);

@@ -399,10 +399,10 @@ impl RtShared {
         }
     }
 
-    /// Once every worker finished (the last one calls it): drops what is still queued in the shared
-    /// queues, so that the join handles of goroutines that never ran report it instead of
-    /// waiting forever. (A started goroutine's stack is leaked by `Task::drop`, never unwound on
-    /// this thread.)
+    /// Once every other worker finished (the last one calls it): drops what is still queued in
+    /// the shared queues, so that the join handles of goroutines that never ran report it
+    /// instead of waiting forever. (A started goroutine's stack is leaked by `Task::drop`, never
+    /// unwound on this thread.)
     pub(crate) fn drain_after_shutdown(&self) {
         while let Some(t) = steal_one(|| self.injector.steal()) {
             discard_unstarted(self, t);
@@ -480,11 +480,10 @@ impl Local {
 /// closes its join channel) and its registry entry. A closure whose captures panic when
 /// dropped is handled like a goroutine's panic (the runtime's panic policy), never unwound
 /// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
-pub(super) fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
-    // SAFETY: the task was taken from a queue, or never queued, so this thread owns its body:
-    // on a worker, from its own queues; from `drain_after_shutdown`, after every worker has
-    // finished its shutdown, so nobody else touches it; from `deal_to`, a new goroutine its
-    // spawner holds alone. Only an unstarted body (checked below) is touched:
+fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
+    // SAFETY: the task was taken from a queue, so this thread owns its body: on a worker, from
+    // its own queues; from `drain_after_shutdown`, after every worker has finished its
+    // shutdown, so nobody else touches it. Only an unstarted body (checked below) is touched:
     // the closure, which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
