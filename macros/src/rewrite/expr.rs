@@ -112,9 +112,8 @@ impl Rewriter {
                 }
             }
             // In Rust mode too inside a Go clause, whose `break` scoping must see the nested
-            // select's arms (see `select::breaks`).
-            // (A `select!` alone cannot see whether its value is used: in Rust mode its Go
-            // clauses stay statement lists, expanded here or not.)
+            // select's arms (see `select::breaks`). Its value is used only in Go mode: a
+            // `select!` alone cannot see whether it is, so its Go clauses stay statement lists.
             if (self.go_mode() || self.inside_clause())
                 && let Some(toks) = self.select_macro(ts, i, pos_value && self.go_mode())
             {
