@@ -14,9 +14,10 @@
 //!    time. Right after each registration the case re-checks readiness under that lock; if it
 //!    is ready the select aborts its own wait (one CAS) and polls again. Otherwise it parks.
 //! 5. **Commit**: a counterparty commits the select by winning the CAS on its selection word
-//!    (`waiter.rs`): for an unbuffered channel it moves the value through the case's packet
-//!    before waking it; for a buffered channel it only wakes it, and the woken select takes
-//!    the value itself (if another receiver got there first it simply polls again). The select
+//!    (`waiter.rs`): for an unbuffered channel, and for a send case on a buffered one, it
+//!    moves the value through the case's packet before waking it; for a receive case on a
+//!    buffered channel it only wakes it, and the woken select takes the value itself (if
+//!    another receiver got there first it simply polls again). The select
 //!    then unregisters from every other channel. Because only one CAS can win, exactly one
 //!    case commits, and values offered to the losing cases stay where they were.
 
@@ -107,7 +108,7 @@ impl Registered {
         handoff: std::ptr::null(),
     };
 
-    /// A case registered on a buffered channel: a counterparty only wakes it.
+    /// A receive case registered on a buffered channel: a counterparty only wakes it.
     fn buffered(oper: usize, ready_now: bool) -> Registered {
         Registered {
             ready_now,
@@ -116,9 +117,9 @@ impl Registered {
         }
     }
 
-    /// A case about to register `packet` on an unbuffered channel; `register` does it and says
-    /// whether the case is ready now.
-    fn unbuffered<T>(
+    /// A case about to register `packet` (on an unbuffered channel, or a send case on a
+    /// buffered one); `register` does it and says whether the case is ready now.
+    fn with_packet<T>(
         oper: usize,
         packet: &mut Packet<T>,
         register: impl FnOnce(*mut Packet<T>) -> bool,
@@ -267,12 +268,12 @@ impl<T> SelectCase for RecvCase<'_, T> {
         self.aim();
         match &**c {
             Channel::Array(a) => {
-                a.receivers.register(oper, w);
+                a.receivers.register(oper, std::ptr::null_mut(), w);
                 fence(Ordering::SeqCst);
                 Registered::buffered(oper, !a.is_empty() || a.is_closed())
             }
             Channel::Zero(z) => {
-                Registered::unbuffered(oper, &mut self.packet, |p| z.register_recv(oper, p, w))
+                Registered::with_packet(oper, &mut self.packet, |p| z.register_recv(oper, p, w))
             }
         }
     }
@@ -411,13 +412,15 @@ impl<T> SelectCase for SendCase<'_, T> {
         };
         self.aim();
         match &**c {
-            Channel::Array(a) => {
-                a.senders.register(oper, w);
+            // A receive that frees a slot completes the case through its packet, as for an
+            // unbuffered channel.
+            Channel::Array(a) => Registered::with_packet(oper, &mut self.packet, |p| {
+                a.senders.register(oper, p as *mut (), w);
                 fence(Ordering::SeqCst);
-                Registered::buffered(oper, !a.is_full() || a.is_closed())
-            }
+                !a.is_full() || a.is_closed()
+            }),
             Channel::Zero(z) => {
-                Registered::unbuffered(oper, &mut self.packet, |p| z.register_send(oper, p, w))
+                Registered::with_packet(oper, &mut self.packet, |p| z.register_send(oper, p, w))
             }
         }
     }
@@ -433,19 +436,16 @@ impl<T> SelectCase for SendCase<'_, T> {
     }
 
     fn __accept(&mut self, closed: bool) -> Poll {
-        let Some(c) = self.chan else {
+        if self.chan.is_none() {
             return Poll::NotReady;
-        };
-        match &**c {
-            Channel::Array(_) => self.__poll(),
-            Channel::Zero(_) => {
-                if closed {
-                    return Poll::SendClosed;
-                }
-                self.packet.wait_ready();
-                Poll::Done
-            }
         }
+        // Committed by a receiver, which moved the value (the engine has waited for its
+        // hand-off), or by `close`: either flavor.
+        if closed {
+            return Poll::SendClosed;
+        }
+        self.packet.wait_ready();
+        Poll::Done
     }
 
     fn __oper(&self) -> usize {

@@ -103,6 +103,83 @@ fn send_blocks_when_full_until_a_receive_frees_a_slot() {
     }
 }
 
+/// Go's receive from a full buffer moves the first blocked sender's value in behind the
+/// buffered ones, which completes that send: when the receive returns the buffer is full
+/// again, and a `close` right after it cannot fail the send. Both from a plain receive and
+/// from a non-blocking one, and for a select blocked on the send.
+#[cfg(not(miri))]
+#[test]
+fn a_receive_completes_the_first_blocked_send() {
+    for cap in [1, 3] {
+        for how in ["recv", "try_recv", "select"] {
+            let ch: Chan<usize> = Chan::new(cap);
+            for i in 0..cap {
+                ch.send(i);
+            }
+            let (tx, never) = (ch.sender(), Chan::<u8>::new(0));
+            let h = gocsp::spawn(move || {
+                if how == "select" {
+                    let mut sel = gocsp::Select::new();
+                    let s = sel.send(&tx, cap);
+                    sel.recv(&never);
+                    assert_eq!(sel.select(), s);
+                } else {
+                    tx.send(cap);
+                }
+            });
+            wait_blocked(
+                h.id(),
+                if how == "select" {
+                    "select"
+                } else {
+                    "chan send"
+                },
+            );
+            let first = if how == "try_recv" {
+                ch.try_recv().ok()
+            } else {
+                ch.recv()
+            };
+            assert_eq!(first, Some(0));
+            assert_eq!(
+                ch.len(),
+                cap,
+                "{how}, cap {cap}: the blocked value is buffered"
+            );
+            ch.close();
+            assert!(
+                h.join().is_ok(),
+                "{how}, cap {cap}: the send completed with the receive, before the close"
+            );
+            assert_eq!(ch.iter().collect::<Vec<_>>(), (1..=cap).collect::<Vec<_>>());
+        }
+    }
+}
+
+/// Threads blocked on a full buffer, completed by another thread's receives, which move each
+/// boxed value from the blocked sender's packet into the ring (Miri checks the hand-off).
+#[test]
+fn blocked_thread_sends_hand_offs_into_the_buffer() {
+    let n = scaled(200, 40) as u32;
+    let ch: Chan<Box<u32>> = Chan::new(1);
+    let senders: Vec<_> = (0..2u32)
+        .map(|k| {
+            let tx = ch.sender();
+            std::thread::spawn(move || (0..n).for_each(|i| tx.send(Box::new(k * n + i))))
+        })
+        .collect();
+    let mut next = [0, n];
+    for _ in 0..2 * n {
+        let v = *ch.recv().unwrap();
+        let k = (v / n) as usize;
+        assert_eq!(v, next[k], "each sender's values in order");
+        next[k] += 1;
+    }
+    senders.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(next, [n, 2 * n]);
+    assert!(ch.is_empty());
+}
+
 #[test]
 fn thread_send_blocks_when_full() {
     let ch: Chan<u8> = Chan::new(2);

@@ -1,10 +1,11 @@
 //! loom models of the waiter protocol: hand-off on unbuffered and buffered channels, `close`
-//! racing a blocked receive and a blocked send, and two selects racing for one value.
+//! racing a blocked receive and a blocked send, two selects racing for one value, and receives
+//! completing a blocked buffered send.
 //!
 //! Run with: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p gocsp --release --test loom`
 #![cfg(loom)]
 
-use gocsp::{Chan, Select};
+use gocsp::{Chan, Select, TryRecvError};
 use loom::thread;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -45,6 +46,61 @@ fn buffered_blocking_both_ways() {
         assert_eq!(ch.recv(), Some(1));
         assert_eq!(ch.recv(), Some(2));
         t.join().unwrap();
+    });
+}
+
+/// A receive from a full buffer completes a blocked send by moving its value in (Go's rule):
+/// a `close` right after the receive cannot fail that send, and its value is buffered. The
+/// send may also not have blocked yet when the receive runs; then it fits, or meets the close.
+#[test]
+fn a_receive_completes_a_blocked_send_before_a_close() {
+    model(|| {
+        let ch: Chan<u32> = Chan::new(1);
+        ch.send(1);
+        let tx = ch.sender();
+        let t = thread::spawn(move || catch_unwind(AssertUnwindSafe(|| tx.send(2))).is_ok());
+        assert_eq!(ch.recv(), Some(1));
+        ch.close();
+        let sent = t.join().unwrap();
+        let rest: Vec<u32> = ch.iter().collect();
+        assert_eq!(rest, if sent { vec![2] } else { vec![] });
+    });
+}
+
+/// Two receives race on a full buffer of two while a send is blocked: whichever claims the
+/// send moves its value in, into the slot it holds or into one the other receive freed, even
+/// when the channel is closed meanwhile. Nothing is lost or received twice, and once a
+/// receive has seen the closed channel drained, no value turns up in it.
+#[test]
+fn racing_receives_complete_a_blocked_send_across_a_close() {
+    model_bounded(2, || {
+        let ch: Chan<u32> = Chan::new(2);
+        ch.send(1);
+        ch.send(2);
+        let tx = ch.sender();
+        let s = thread::spawn(move || catch_unwind(AssertUnwindSafe(|| tx.send(3))).is_ok());
+        let rx = ch.receiver();
+        let r = thread::spawn(move || rx.try_recv().ok());
+        let mut got: Vec<u32> = ch.try_recv().ok().into_iter().collect();
+        ch.close();
+        loop {
+            match ch.try_recv() {
+                Ok(v) => got.push(v),
+                Err(e) => {
+                    assert_eq!(e, TryRecvError::Closed, "a closed channel is never empty");
+                    break;
+                }
+            }
+        }
+        got.extend(r.join().unwrap());
+        let sent = s.join().unwrap();
+        assert_eq!(
+            ch.try_recv(),
+            Err(TryRecvError::Closed),
+            "a value turned up after the channel was seen drained"
+        );
+        got.sort();
+        assert_eq!(got, if sent { vec![1, 2, 3] } else { vec![1, 2] });
     });
 }
 

@@ -898,18 +898,30 @@ fn a_blocked_thread_select_receives_hand_offs_from_threads() {
 
 #[test]
 fn a_blocked_thread_select_sends_hand_offs_to_threads() {
-    let n = scaled(200, 50);
-    let a: Chan<Box<u32>> = Chan::new(0);
-    let ra = a.receiver();
-    let t = std::thread::spawn(move || (0..n as u32).map(|_| *ra.recv().unwrap()).sum::<u32>());
-    let never: Chan<u32> = Chan::new(0);
-    for i in 0..n as u32 {
-        let mut sel = Select::new();
-        let sa = sel.send(&a, Box::new(i));
-        sel.recv(&never);
-        assert_eq!(sel.select(), sa);
+    // Unbuffered, and buffered: there a receive that frees a slot moves the blocked case's
+    // value from its packet into the buffer.
+    for cap in [0, 1] {
+        let n = scaled(200, 50);
+        let a: Chan<Box<u32>> = Chan::new(cap);
+        let ra = a.receiver();
+        let t = std::thread::spawn(move || {
+            (0..n as u32)
+                .map(|i| {
+                    let v = *ra.recv().unwrap();
+                    assert_eq!(v, i, "in order");
+                    v
+                })
+                .sum::<u32>()
+        });
+        let never: Chan<u32> = Chan::new(0);
+        for i in 0..n as u32 {
+            let mut sel = Select::new();
+            let sa = sel.send(&a, Box::new(i));
+            sel.recv(&never);
+            assert_eq!(sel.select(), sa);
+        }
+        assert_eq!(t.join().unwrap(), (0..n as u32).sum::<u32>());
     }
-    assert_eq!(t.join().unwrap(), (0..n as u32).sum::<u32>());
 }
 
 #[test]

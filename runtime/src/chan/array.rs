@@ -10,9 +10,16 @@
 //! lock to wake one. A blocking party registers, then re-checks the ring; the fence pairs
 //! make sure that one of the two sides sees the other (no lost wake-ups).
 //!
+//! A blocked sender registers its packet, as on an unbuffered channel. A receive that takes a
+//! value while senders are registered completes the first of them, as Go's does: it holds the
+//! slot it took (so the ring cannot fill up behind it), claims the sender, moves its value
+//! into the ring at the tail and only then lets the slot go (`refill`). The send is done when
+//! the receive returns: the buffer is full again, and a `close` right after cannot fail it. A
+//! blocked receiver is only woken, and takes a value itself.
+//!
 //! `close` sets the mark in `tail` with one `fetch_or`: it decides at once which sends made it
-//! (those whose tail CAS came first) and wakes everybody. Receivers drain what is buffered and
-//! then see "closed".
+//! (those whose tail CAS came first, and blocked ones a receive claimed without seeing it)
+//! and wakes everybody. Receivers drain what is buffered and then see "closed".
 
 use std::mem::MaybeUninit;
 use std::panic::Location;
@@ -36,6 +43,22 @@ const STAMP_STORE: Ordering = if cfg!(loom) {
 } else {
     Ordering::Release
 };
+
+/// Orders a `SeqCst` read-modify-write (the `head` or `tail` CAS that took or filled a slot)
+/// before the `SeqCst` load of a wait list's `empty` hint that follows it. Both are `SeqCst`
+/// operations of one thread, so the single total order of `SeqCst` operations already has
+/// them in program order and nothing is needed (C++20's rules, which Rust's atomics follow).
+/// loom models `SeqCst` fences but treats `SeqCst` accesses as acquire/release, so a fence
+/// stands in for it there.
+#[inline(always)]
+fn after_rmw_fence() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
+
+/// Rounds of a blocking call's spin before it registers and parks (none under loom: see
+/// `send`).
+const SPINS_BEFORE_PARKING: u32 = if cfg!(loom) { 0 } else { 4 };
 
 struct Slot<T> {
     stamp: AtomicUsize,
@@ -87,6 +110,8 @@ pub(crate) struct Array<T> {
     /// 11.8-12.2 against 11.3-11.9 (interleaved runs, within this machine's noise).
     expiry: std::sync::OnceLock<std::sync::Weak<dyn Expiry>>,
     tail: Line<AtomicUsize>,
+    /// Receives moving a blocked sender's value into the ring (see `refill`).
+    refilling: AtomicUsize,
     pub(crate) senders: WaitList,
     pub(crate) receivers: WaitList,
 }
@@ -124,6 +149,7 @@ impl<T> Array<T> {
             cap,
             one_lap,
             mark_bit,
+            refilling: AtomicUsize::new(0),
             senders: WaitList::new(),
             receivers: WaitList::new(),
             expiry: std::sync::OnceLock::new(),
@@ -201,9 +227,12 @@ impl<T> Array<T> {
         }
     }
 
-    /// Pops into the (empty) packet without blocking and without waking anyone.
+    /// Takes the value at the head into the (empty) packet without blocking and without
+    /// waking anyone. The slot stays held: its stamp still says "being read", so no sender
+    /// writes it and no receiver passes it, until [`release`](Self::release) or
+    /// [`refill`](Self::refill). Returns its position.
     #[inline]
-    fn pop_inner(&self, p: &mut Packet<T>) -> Result<(), PopError> {
+    fn take_held(&self, p: &mut Packet<T>) -> Result<usize, PopError> {
         let mut backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -220,12 +249,10 @@ impl<T> Array<T> {
                 ) {
                     Ok(_) => {
                         // SAFETY: the stamp said the slot holds this lap's value and winning
-                        // the CAS on `head` makes us its only reader; we hand the slot back to
-                        // senders by storing next lap's stamp after taking the value.
+                        // the CAS on `head` makes us its only reader, until we store another
+                        // stamp.
                         slot.msg.with(|m| unsafe { p.move_from((*m).as_ptr()) });
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), STAMP_STORE);
-                        return Ok(());
+                        return Ok(head);
                     }
                     Err(h) => {
                         head = h;
@@ -237,13 +264,19 @@ impl<T> Array<T> {
                 fence(Ordering::SeqCst);
                 let tail = self.tail.load(Ordering::SeqCst);
                 if tail & !self.mark_bit == head {
-                    return Err(if tail & self.mark_bit != 0 {
-                        PopError::Closed
-                    } else {
-                        PopError::Empty
-                    });
+                    if tail & self.mark_bit == 0 {
+                        return Err(PopError::Empty);
+                    }
+                    // Closed and drained, unless a receive is still moving a sender it
+                    // completed before the close into the ring (see `refill`).
+                    fence(Ordering::SeqCst);
+                    if self.refilling.load(Ordering::SeqCst) == 0 {
+                        return Err(PopError::Closed);
+                    }
+                    backoff.snooze();
+                } else {
+                    backoff.spin();
                 }
-                backoff.spin();
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // A receiver claimed this slot and is reading it.
@@ -251,6 +284,80 @@ impl<T> Array<T> {
                 head = self.head.load(Ordering::Relaxed);
             }
         }
+    }
+
+    /// Hands the slot taken at position `pos` back to senders, for the next lap.
+    #[inline]
+    fn release(&self, pos: usize) {
+        let slot = &self.buffer[pos & (self.mark_bit - 1)];
+        slot.stamp
+            .store(pos.wrapping_add(self.one_lap), STAMP_STORE);
+    }
+
+    /// After a receive took the value at `pos` while senders are blocked: completes the first
+    /// of them, as Go's receive does, by moving its value into the ring behind the buffered
+    /// ones, then releases the taken slot (or fills it: when it is the tail, it is where the
+    /// value goes).
+    ///
+    /// The send completes at the claim, so its value must go in even if the channel is closed
+    /// a moment later; until it is in, `refilling` keeps receivers from reporting the closed
+    /// channel drained. The claim checks the closed mark under the senders' lock: a receive
+    /// that sees it leaves the senders to `close`, which claims them for "closed" under the
+    /// same lock.
+    ///
+    /// The taken slot stays held until the value is in, so the ring cannot fill up meanwhile:
+    /// `tail` can reach the held slot but not pass it, and every slot before it is being
+    /// written or read by someone in the middle of a step, or free.
+    #[cold]
+    fn refill(&self, pos: usize) {
+        self.refilling.fetch_add(1, Ordering::SeqCst);
+        let claimed = self.senders.claim_unless(|| self.is_closed());
+        let Some(sender) = claimed else {
+            self.release(pos);
+            self.refilling.fetch_sub(1, Ordering::SeqCst);
+            return;
+        };
+        let own = pos.wrapping_add(self.one_lap);
+        let mut backoff = Backoff::new();
+        loop {
+            let tail = self.tail.load(Ordering::SeqCst);
+            let at = tail & !self.mark_bit;
+            let slot = &self.buffer[at & (self.mark_bit - 1)];
+            // The tail is the held slot (nobody else can move it past that slot: only the
+            // closed mark can change), or a free slot we win from other senders.
+            let ours = at == own;
+            if (ours || slot.stamp.load(STAMP_LOAD) == at)
+                && self
+                    .tail
+                    .compare_exchange_weak(
+                        tail,
+                        self.next(at) | (tail & self.mark_bit),
+                        Ordering::SeqCst,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                // SAFETY: we claimed this entry (its selection CAS) under the senders' lock,
+                // so its packet is a full `Packet<T>` whose owner waits for `ready`; the slot
+                // is ours to write: either the one we hold, or one whose stamp said "free
+                // for this lap" when we moved `tail` past it.
+                slot.msg.with_mut(|m| unsafe {
+                    Packet::<T>::take_to(sender.packet, (*m).as_mut_ptr())
+                });
+                slot.stamp.store(at + 1, STAMP_STORE);
+                if !ours {
+                    self.release(pos);
+                }
+                break;
+            }
+            backoff.snooze();
+        }
+        self.refilling.fetch_sub(1, Ordering::SeqCst);
+        sender.waiter.unpark();
+        // The value may be the one a parked receiver waits for (when it did not go into the
+        // held slot, the ring may have been drained meanwhile).
+        fence(Ordering::SeqCst);
+        self.receivers.notify_one();
     }
 
     /// Non-blocking send; wakes a blocked receiver on success.
@@ -280,9 +387,15 @@ impl<T> Array<T> {
     /// [`try_recv`](Self::try_recv) without asking a timer to fire: what the timer itself
     /// uses to discard an undelivered value (under its own lock).
     pub(crate) fn try_recv_plain(&self, p: &mut Packet<T>) -> Result<(), PopError> {
-        self.pop_inner(p)?;
-        fence(Ordering::SeqCst);
-        self.senders.notify_one();
+        let pos = self.take_held(p)?;
+        // Either a blocking sender's re-check of `is_full` (after its registration and a
+        // fence) sees `head` moved and retries, or we see it registered.
+        after_rmw_fence();
+        if self.senders.is_idle() {
+            self.release(pos);
+        } else {
+            self.refill(pos);
+        }
         Ok(())
     }
 
@@ -309,9 +422,11 @@ impl<T> Array<T> {
                 Err(SendFail::Closed) => return false,
                 Err(SendFail::Full) => {}
             }
-            // A short spin before parking: a receiver on another core may be about to free a slot.
+            // A short spin before parking: a receiver on another core may be about to free a
+            // slot. Not under loom, where each round is a yield that lets every other thread
+            // run first, so a model would rarely see a sender park before a receive.
             let mut backoff = Backoff::new();
-            for _ in 0..4 {
+            for _ in 0..SPINS_BEFORE_PARKING {
                 if !self.is_full() {
                     break;
                 }
@@ -320,18 +435,31 @@ impl<T> Array<T> {
             if !self.is_full() {
                 continue;
             }
-            waiter::with_current(|w| {
-                let token = Token::default();
-                let oper = waiter::oper_of(&token);
-                self.senders.register(oper, w);
+            // Registered with the packet: a receive that frees a slot completes this send by
+            // moving the value into the ring itself (Go's receive does the same).
+            let done = waiter::with_current(|w| {
+                let oper = waiter::oper_of(p);
+                self.senders
+                    .register(oper, p as *mut Packet<T> as *mut (), w);
                 fence(Ordering::SeqCst);
                 if !self.is_full() || self.is_closed() {
                     let _ = w.try_select(Selected::Aborted);
                 }
-                if let Selected::Aborted | Selected::Waiting = w.wait(BlockReason::ChanSend, site) {
-                    self.senders.unregister(oper);
+                match w.wait(BlockReason::ChanSend, site) {
+                    Selected::Operation(_) => {
+                        p.wait_ready();
+                        Some(true)
+                    }
+                    Selected::Closed(_) => Some(false),
+                    Selected::Aborted | Selected::Waiting => {
+                        self.senders.unregister(oper);
+                        None
+                    }
                 }
             });
+            if let Some(sent) = done {
+                return sent;
+            }
         }
     }
 
@@ -350,7 +478,7 @@ impl<T> Array<T> {
                 Err(PopError::Empty) => {}
             }
             let mut backoff = Backoff::new();
-            for _ in 0..4 {
+            for _ in 0..SPINS_BEFORE_PARKING {
                 if !self.is_empty() {
                     break;
                 }
@@ -362,7 +490,7 @@ impl<T> Array<T> {
             waiter::with_current(|w| {
                 let token = Token::default();
                 let oper = waiter::oper_of(&token);
-                self.receivers.register(oper, w);
+                self.receivers.register(oper, std::ptr::null_mut(), w);
                 fence(Ordering::SeqCst);
                 if !self.is_empty() || self.is_closed() {
                     let _ = w.try_select(Selected::Aborted);

@@ -8,9 +8,10 @@
 //! goroutine's stack a couple of copies of itself even in a debug build (where every by-value
 //! move is a copy), not one per layer.
 //!
-//! A packet registered with an unbuffered channel is also the hand-off point: the party that
-//! claims its owner moves the value in or out, then sets `ready`; the owner waits for `ready`
-//! before it touches the packet again.
+//! A packet registered with a channel is also the hand-off point: the party that claims its
+//! owner moves the value in or out (for a buffered channel, only out of a blocked sender's
+//! packet, into the ring), then sets `ready`; the owner waits for `ready` before it touches
+//! the packet again.
 //!
 //! A packet owns the value it points at while it is `full`: dropping a full packet drops the
 //! value (a send that panics with "send on closed channel" drops it, as Go discards it).
@@ -176,6 +177,26 @@ impl<T> Packet<T> {
                 (*s).full = false;
             });
             // After this store the owner may free the packet: we do not touch it again.
+            (*src).ready.store(true, Ordering::Release);
+        }
+    }
+
+    /// Counterparty side: moves the value of a claimed sender's packet into the storage at
+    /// `dst` (a buffered channel's slot) and releases the sender.
+    ///
+    /// # Safety
+    /// As for [`Packet::take_from`], with `dst` valid for a write of `T` and holding no value
+    /// that needs dropping.
+    #[inline]
+    pub(crate) unsafe fn take_to(packet: *mut (), dst: *mut T) {
+        let src = packet as *const Packet<T>;
+        // SAFETY: as in `take_from`; `dst` is ours to write per the contract.
+        unsafe {
+            (*src).state.with_mut(|s| {
+                debug_assert!((*s).full);
+                std::ptr::copy_nonoverlapping((*s).ptr, dst, 1);
+                (*s).full = false;
+            });
             (*src).ready.store(true, Ordering::Release);
         }
     }

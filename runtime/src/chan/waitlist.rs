@@ -14,12 +14,13 @@ use crate::waiter::{Selected, WaiterRef};
 pub(crate) struct Entry {
     /// The operation's token (its packet's address).
     pub(crate) oper: usize,
-    /// The packet through which an unbuffered channel hands a value over (null for buffered).
+    /// The packet through which a value is handed over: an unbuffered channel's parties, and
+    /// a buffered channel's blocked senders (null for a buffered channel's receivers).
     pub(crate) packet: *mut (),
     pub(crate) waiter: WaiterRef,
 }
 
-// SAFETY: `packet` (null for a buffered channel's entries) is only dereferenced by the party
+// SAFETY: `packet` (null for a buffered channel's receivers) is only dereferenced by the party
 // that wins the waiter's selection CAS, while the owner waits for that very hand-off. The
 // pointee is a `Packet<T>` of the channel the entry is registered in, and the value it moves
 // crosses threads only through a channel, which is `Send`/`Sync` only when `T: Send`.
@@ -113,10 +114,31 @@ impl WaitList {
         }
     }
 
-    pub(crate) fn register(&self, oper: usize, waiter: &WaiterRef) {
+    /// Registers a blocked operation; `packet` is a blocked sender's (null for a receiver).
+    pub(crate) fn register(&self, oper: usize, packet: *mut (), waiter: &WaiterRef) {
         let mut inner = self.inner.lock();
-        inner.register(oper, std::ptr::null_mut(), waiter);
+        inner.register(oper, packet, waiter);
         self.empty.store(false, Ordering::SeqCst);
+    }
+
+    /// True if nobody is registered (a hint; the caller issues a `SeqCst` fence first, as for
+    /// [`notify_one`](Self::notify_one)).
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.empty.load(Ordering::SeqCst)
+    }
+
+    /// Claims the first waiting operation, unless `refuse` (checked under the lock, so that a
+    /// `close_all` cannot come between it and the claim) says not to. The caller completes
+    /// the claimed operation and unparks it.
+    pub(crate) fn claim_unless(&self, refuse: impl FnOnce() -> bool) -> Option<Entry> {
+        let mut inner = self.inner.lock();
+        if refuse() {
+            return None;
+        }
+        let entry = inner.select_other(usize::MAX);
+        self.empty.store(inner.is_empty(), Ordering::SeqCst);
+        entry
     }
 
     pub(crate) fn unregister(&self, oper: usize) {
