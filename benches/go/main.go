@@ -38,6 +38,7 @@ var workloads = map[string]workload{
 	"pingpong":      {200_000, pingpong},
 	"buf1x1":        {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
 	"buf4x4":        {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
+	"buf1":          {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
 	"unbuf4x4":      {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
 	"main":          {100_000, mainRoundTrip},
 	"select4":       {1_000_000, select4},

@@ -174,6 +174,10 @@ pub mod sizes {
     pub const PING_PONG_THREADS: usize = 10_000;
     /// Messages of the buffered workloads.
     pub const BUFFERED: usize = 2_000_000;
+    /// Messages of `buf1` (a buffer of one: most sends block).
+    pub const BUFFERED_SMALL: usize = 1_000_000;
+    /// Messages of the thread-world `buf1`.
+    pub const BUFFERED_SMALL_THREADS: usize = 100_000;
     /// Messages of `unbuf4x4`.
     pub const UNBUFFERED: usize = 200_000;
     /// Messages of the thread-world `unbuf4x4`.
@@ -282,6 +286,20 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(BUFFERED, |n| per_op(cb::mpmc(4, 4, BUFFER, n), n)),
             goal: Goal::AtMostCrossbeam,
             note: "",
+            busy: false,
+        },
+        Workload {
+            key: "buf1",
+            title: "buffered cap 1, 1 producer 1 consumer",
+            unit: Unit::Ns,
+            go: go("buf1", BUFFERED_SMALL),
+            gocsp: local(BUFFERED_SMALL, |n| per_op(g::mpmc(GR, 1, 1, 1, n), n)),
+            gocsp_threads: local(BUFFERED_SMALL_THREADS, |n| {
+                per_op(g::mpmc(TH, 1, 1, 1, n), n)
+            }),
+            crossbeam: local(BUFFERED_SMALL_THREADS, |n| per_op(cb::mpmc(1, 1, 1, n), n)),
+            goal: Goal::TimesGo(1.0),
+            note: "every send into a full buffer blocks until the receive completes it; threads: 100k messages",
             busy: false,
         },
         Workload {
