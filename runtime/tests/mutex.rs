@@ -1,5 +1,6 @@
 //! `gocsp::sync::Mutex`: mutual exclusion under contention from goroutines on several workers
-//! and from threads, no lost updates, `try_lock`, hand-off to the longest waiter, no poisoning.
+//! and from threads, no lost updates, `try_lock`, the longest waiter first, no poisoning.
+//! (Starvation mode is tested in `sync/mutex.rs`, where its state can be watched.)
 #![cfg(not(loom))]
 // Under Miri the goroutine tests are compiled out (see .ci/miri); their helpers go unused.
 #![cfg_attr(miri, allow(unused))]
@@ -127,9 +128,11 @@ fn a_blocked_goroutine_parks_and_gets_the_lock_on_unlock() {
     assert_eq!(*m.lock(), 1);
 }
 
+/// In normal mode `unlock` wakes the longest waiter first; with nobody else asking for the
+/// lock, the waiters get it in the order they queued.
 #[cfg(not(miri))]
 #[test]
-fn unlock_hands_the_lock_to_the_longest_waiter() {
+fn unlock_wakes_the_longest_waiter_first() {
     let m = Arc::new(Mutex::new(Vec::new()));
     let g = m.lock();
     let mut hs = Vec::new();

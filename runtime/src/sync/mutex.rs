@@ -4,14 +4,23 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use super::waitq::{WaitQueue, wait_on};
 use crate::waiter::BlockReason;
 
 /// A mutual-exclusion lock whose `lock` parks the calling goroutine instead of blocking its
-/// worker thread. Unlocking hands the lock directly to the longest waiter (no barging), so a
-/// waiter is never starved.
+/// worker thread (Go's `sync.Mutex`, with its two modes).
+///
+/// - **Normal mode**: `unlock` releases the lock and wakes the longest waiter, which then
+///   competes for it with whoever is running and asks for it meanwhile; the one running
+///   usually wins (it is on a CPU already), so a lock passed around among busy goroutines
+///   costs no switch per `lock`. A waiter that loses goes back to the front of the queue.
+/// - **Starvation mode**: a waiter that has waited over 1 ms switches the mutex to handing
+///   the lock straight from `unlock` to the longest waiter, newcomers queueing behind; it goes
+///   back to normal once a waiter gets the lock after waiting under 1 ms, or none is left. So
+///   no waiter waits long behind a goroutine that locks and unlocks in a loop.
 ///
 /// ```
 /// use gocsp::prelude::*;
@@ -36,10 +45,26 @@ use crate::waiter::BlockReason;
 ///
 /// Unlike `std::sync::Mutex` there is no poisoning: a panic while holding the guard unlocks it.
 pub struct Mutex<T: ?Sized> {
-    locked: AtomicBool,
+    /// `LOCKED`, `STARVING`, `WOKEN` and `WAITERS` (below).
+    state: AtomicU8,
     waiters: std::sync::Mutex<WaitQueue>,
     data: UnsafeCell<T>,
 }
+
+/// Somebody holds the lock.
+const LOCKED: u8 = 1;
+/// Starvation mode: `unlock` hands the lock to the first waiter (`LOCKED` stays set for it),
+/// and nobody else may take it. Set by a waiter that waited over 1 ms, cleared by the waiter
+/// that is handed the lock, when it waited less or is the last.
+const STARVING: u8 = 2;
+/// A waiter woken in normal mode is on its way to compete: `unlock` wakes no other meanwhile.
+/// Cleared by that waiter when it takes the lock or queues again.
+const WOKEN: u8 = 4;
+/// The queue is not empty (kept under the queue's lock), so `unlock` takes the slow path.
+const WAITERS: u8 = 8;
+
+/// How long a waiter waits before it switches the mutex to starvation mode (Go's 1 ms).
+const STARVATION: Duration = Duration::from_millis(1);
 
 // SAFETY: the lock gives one guard at a time access to `data`, so sharing the mutex is sound
 // when `T: Send` (the data moves between the threads that lock it), as for std's Mutex.
@@ -51,7 +76,7 @@ impl<T> Mutex<T> {
     /// A new unlocked mutex.
     pub const fn new(value: T) -> Self {
         Mutex {
-            locked: AtomicBool::new(false),
+            state: AtomicU8::new(0),
             waiters: std::sync::Mutex::new(WaitQueue::new_const()),
             data: UnsafeCell::new(value),
         }
@@ -68,8 +93,8 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         if self
-            .locked
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             self.lock_slow(Location::caller());
@@ -79,26 +104,90 @@ impl<T: ?Sized> Mutex<T> {
 
     #[cold]
     fn lock_slow(&self, site: &'static Location<'static>) {
-        // Either we take the lock on the re-check under the queue lock, or we queue up and
-        // `unlock` hands it to us without ever releasing it.
-        wait_on(BlockReason::Mutex, site, |register| {
-            let mut q = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-            if self
-                .locked
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                return None;
+        // When this call first queued; set once it has been woken (it then queues at the
+        // front, and counts as the `WOKEN` waiter until it takes the lock or queues again).
+        let mut since: Option<Instant> = None;
+        let mut woken = false;
+        loop {
+            // Free, and not reserved for a starving waiter: take it, whoever else waits.
+            let s = self.state.load(Ordering::Relaxed);
+            if s & (LOCKED | STARVING) == 0 {
+                let clear = if woken { WOKEN } else { 0 };
+                if self
+                    .state
+                    .compare_exchange(
+                        s,
+                        (s | LOCKED) & !clear,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+                {
+                    return;
+                }
+                continue;
             }
-            register(&mut q);
-            Some(q)
-        });
+            let started = *since.get_or_insert_with(Instant::now);
+            let mut queued = false;
+            wait_on(BlockReason::Mutex, site, |register| {
+                let mut q = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+                // Mark the queue as non-empty only while the lock is still held (a CAS: an
+                // `unlock` that has not seen `WAITERS` must not have released it since), so
+                // that the holder's `unlock` takes the slow path and, behind this queue lock,
+                // finds us registered.
+                let mut s = self.state.load(Ordering::Relaxed);
+                loop {
+                    if s & (LOCKED | STARVING) == 0 {
+                        return None;
+                    }
+                    let mut new = (s | WAITERS) & !if woken { WOKEN } else { 0 };
+                    if woken && s & LOCKED != 0 && started.elapsed() > STARVATION {
+                        new |= STARVING;
+                    }
+                    match self.state.compare_exchange_weak(
+                        s,
+                        new,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => break,
+                        Err(now) => s = now,
+                    }
+                }
+                let oper = register(&mut q);
+                if woken {
+                    // Woken before and beaten to the lock: first in line again (Go's LIFO
+                    // requeue), so the long wait counts.
+                    q.move_to_front(oper);
+                }
+                queued = true;
+                Some(q)
+            });
+            if !queued {
+                continue;
+            }
+            // Woken by `unlock`. In starvation mode it handed us the lock: nobody else sets
+            // `STARVING` meanwhile (only a waiter that runs does, and in normal mode the one
+            // woken waiter is the only one running), so seeing it means we hold the lock.
+            let s = self.state.load(Ordering::Acquire);
+            if s & STARVING != 0 {
+                if started.elapsed() <= STARVATION || s & WAITERS == 0 {
+                    self.state.fetch_and(!STARVING, Ordering::Relaxed);
+                }
+                return;
+            }
+            woken = true;
+        }
     }
 
-    /// Locks if the mutex is free now.
+    /// Locks if the mutex is free now (and not reserved for a starving waiter).
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.locked
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        let s = self.state.load(Ordering::Relaxed);
+        if s & (LOCKED | STARVING) != 0 {
+            return None;
+        }
+        self.state
+            .compare_exchange(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .ok()
             .map(|_| MutexGuard { mutex: self })
     }
@@ -111,14 +200,43 @@ impl<T: ?Sized> Mutex<T> {
     /// Releases the lock (a guard's drop, or `Mutex<()>::unlock`).
     #[track_caller]
     fn release(&self) {
+        if self
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            self.release_slow();
+        }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn release_slow(&self) {
         let mut q = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-        if !self.locked.load(Ordering::Relaxed) {
+        let s = self.state.load(Ordering::Relaxed);
+        if s & LOCKED == 0 {
             drop(q);
             panic!("sync: unlock of unlocked mutex");
         }
-        // Hand the lock straight to the first waiter; release it only if nobody waits.
-        if !q.wake_one() {
-            self.locked.store(false, Ordering::Release);
+        if s & STARVING != 0 {
+            // Hand the lock to the first waiter: `LOCKED` stays set, for it.
+            if !q.wake_one() {
+                self.state
+                    .fetch_and(!(LOCKED | STARVING), Ordering::Release);
+            }
+        } else {
+            // Release it, and wake the first waiter to compete for it, unless one woken
+            // earlier is still on its way.
+            let s = self.state.fetch_and(!LOCKED, Ordering::Release);
+            if s & WOKEN == 0 && !q.is_empty() {
+                self.state.fetch_or(WOKEN, Ordering::Relaxed);
+                if !q.wake_one() {
+                    self.state.fetch_and(!WOKEN, Ordering::Relaxed);
+                }
+            }
+        }
+        if q.is_empty() {
+            self.state.fetch_and(!WAITERS, Ordering::Relaxed);
         }
         drop(q);
     }
@@ -214,5 +332,57 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::{Mutex, STARVING, WAITERS};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
+    /// A waiter woken after waiting over 1 ms that loses the lock to a newcomer switches the
+    /// mutex to starvation mode: the next `unlock` hands it the lock, and a newcomer that asks
+    /// meanwhile queues behind it. (In normal mode the newcomer, running already, would barge
+    /// in ahead of it again.)
+    #[test]
+    fn a_long_waiter_beaten_once_is_handed_the_lock_next() {
+        let m = Arc::new(Mutex::new(Vec::new()));
+        let g = m.lock();
+        let m2 = m.clone();
+        let h = crate::spawn(move || m2.lock().push("waiter"));
+        wait_for("the waiter to queue", || {
+            m.state.load(Ordering::Relaxed) & WAITERS != 0
+        });
+        std::thread::sleep(Duration::from_millis(2));
+        // Normal mode: the waiter is woken to compete, and this thread, running already,
+        // takes the lock first (the waiter's worker has to schedule it).
+        drop(g);
+        let mut g = m.lock();
+        if !h.is_finished() {
+            // The waiter lost: it queues again, asking for the lock to be handed over.
+            wait_for("the waiter to ask for starvation mode", || {
+                m.state.load(Ordering::Relaxed) & STARVING != 0 || h.is_finished()
+            });
+        }
+        g.push("main");
+        drop(g);
+        m.lock().push("main again");
+        h.join().unwrap();
+        let order = m.lock().clone();
+        assert_eq!(
+            order.last(),
+            Some(&"main again"),
+            "the newcomer went ahead of the starving waiter: {order:?}"
+        );
     }
 }

@@ -52,6 +52,15 @@ impl WaitQueue {
         self.waiters.retain(|(o, _)| *o != oper);
     }
 
+    /// Moves the registration `oper` to the front of the queue (a mutex waiter that was woken
+    /// and lost the lock to a newcomer).
+    pub(crate) fn move_to_front(&mut self, oper: usize) {
+        if let Some(i) = self.waiters.iter().rposition(|(o, _)| *o == oper) {
+            let entry = self.waiters.remove(i).expect("the index was just found");
+            self.waiters.push_front(entry);
+        }
+    }
+
     /// True if nobody waits. (A registered waiter leaves the queue by itself only through
     /// `remove`, before it waits: otherwise it waits until woken through the queue, so every
     /// entry is a live waiter.)
