@@ -94,9 +94,10 @@ pub struct Registered {
     ready_now: bool,
     /// The case's token (its packet's address), as the selection word will name it.
     oper: usize,
-    /// For an unbuffered channel, the hand-off flag of the case's packet, which the
-    /// counterparty that commits this case sets once it is done with the packet. Null where a
-    /// counterparty touches nothing of the case (buffered channels, nil cases).
+    /// For an unbuffered channel or a buffered send, the hand-off flag of the case's packet,
+    /// which the counterparty that commits this case sets once it is done with the packet.
+    /// Null where a counterparty touches nothing of the case (buffered receive cases, nil
+    /// cases).
     handoff: *const AtomicBool,
 }
 

@@ -12,9 +12,9 @@
 //! | `DEAD` (3)             | a goroutine killed by the drop of its runtime: never claimable again |
 //!
 //! `oper` is a token that names one case of one blocking call: the address of the operation's
-//! packet for an unbuffered channel (a stack object that stays put while it is registered,
-//! aligned to at least 4), of a `Token` for a buffered channel, a sleep or a wait queue, of the
-//! `OneShot` itself for a join.
+//! packet for an unbuffered channel or a buffered channel's blocked send (a stack object that
+//! stays put while it is registered, aligned to at least 4), of a `Token` for a buffered
+//! channel's blocked receive, a sleep or a wait queue, of the `OneShot` itself for a join.
 //!
 //! **Who wins**: exactly one compare-and-swap from `WAITING` succeeds per blocking call. A
 //! counterparty that wins it owns the operation (it transfers the value, then unparks); every

@@ -67,10 +67,10 @@ fn a_receive_completes_a_blocked_send_before_a_close() {
     });
 }
 
-/// Two receives race on a full buffer of two while a send is blocked: whichever claims the
-/// send moves its value in, into the slot it holds or into one the other receive freed, even
-/// when the channel is closed meanwhile. Nothing is lost or received twice, and once a
-/// receive has seen the closed channel drained, no value turns up in it.
+/// Two receives race on a full buffer of two while a send is blocked: the one whose held slot
+/// becomes the tail claims the send and moves its value into that slot, even when the channel
+/// is closed meanwhile. Nothing is lost or received twice, and once a receive has seen the
+/// closed channel drained, no value turns up in it.
 #[test]
 fn racing_receives_complete_a_blocked_send_across_a_close() {
     model_bounded(2, || {

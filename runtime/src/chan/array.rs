@@ -11,11 +11,11 @@
 //! make sure that one of the two sides sees the other (no lost wake-ups).
 //!
 //! A blocked sender registers its packet, as on an unbuffered channel. A receive that takes a
-//! value while senders are registered completes the first of them, as Go's does: it holds the
-//! slot it took (so the ring cannot fill up behind it), claims the sender, moves its value
-//! into the ring at the tail and only then lets the slot go (`refill`). The send is done when
-//! the receive returns: the buffer is full again, and a `close` right after cannot fail it. A
-//! blocked receiver is only woken, and takes a value itself.
+//! value while senders are registered completes the first of them, as Go's does: it keeps the
+//! slot it took and, once that slot is the tail, claims the sender and moves its value into
+//! that slot, behind every buffered value (`refill`). The send is done when the receive
+//! returns, and a `close` right after cannot fail it. A blocked receiver is only woken, and
+//! takes a value itself.
 //!
 //! `close` sets the mark in `tail` with one `fetch_or`: it decides at once which sends made it
 //! (those whose tail CAS came first, and blocked ones a receive claimed without seeing it)
@@ -44,8 +44,8 @@ const STAMP_STORE: Ordering = if cfg!(loom) {
     Ordering::Release
 };
 
-/// Orders a `SeqCst` read-modify-write (the `head` or `tail` CAS that took or filled a slot)
-/// before the `SeqCst` load of a wait list's `empty` hint that follows it. Both are `SeqCst`
+/// Orders a `SeqCst` read-modify-write (the `head` CAS that took a slot) before the `SeqCst`
+/// load of the senders' `empty` hint that follows it. Both are `SeqCst`
 /// operations of one thread, so the single total order of `SeqCst` operations already has
 /// them in program order and nothing is needed (C++20's rules, which Rust's atomics follow).
 /// loom models `SeqCst` fences but treats `SeqCst` accesses as acquire/release, so a fence
@@ -106,8 +106,6 @@ pub(crate) struct Array<T> {
     /// 11.8-12.2 against 11.3-11.9 (interleaved runs, within this machine's noise).
     expiry: std::sync::OnceLock<std::sync::Weak<dyn Expiry>>,
     tail: Line<AtomicUsize>,
-    /// Receives moving a blocked sender's value into the ring (see `refill`).
-    refilling: AtomicUsize,
     pub(crate) senders: WaitList,
     pub(crate) receivers: WaitList,
 }
@@ -145,7 +143,6 @@ impl<T> Array<T> {
             cap,
             one_lap,
             mark_bit,
-            refilling: AtomicUsize::new(0),
             senders: WaitList::new(),
             receivers: WaitList::new(),
             expiry: std::sync::OnceLock::new(),
@@ -260,19 +257,13 @@ impl<T> Array<T> {
                 fence(Ordering::SeqCst);
                 let tail = self.tail.load(Ordering::SeqCst);
                 if tail & !self.mark_bit == head {
-                    if tail & self.mark_bit == 0 {
-                        return Err(PopError::Empty);
-                    }
-                    // Closed and drained, unless a receive is still moving a sender it
-                    // completed before the close into the ring (see `refill`).
-                    fence(Ordering::SeqCst);
-                    if self.refilling.load(Ordering::SeqCst) == 0 {
-                        return Err(PopError::Closed);
-                    }
-                    backoff.snooze();
-                } else {
-                    backoff.spin();
+                    return Err(if tail & self.mark_bit != 0 {
+                        PopError::Closed
+                    } else {
+                        PopError::Empty
+                    });
                 }
+                backoff.spin();
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // A receiver claimed this slot and is reading it.
@@ -290,68 +281,64 @@ impl<T> Array<T> {
             .store(pos.wrapping_add(self.one_lap), STAMP_STORE);
     }
 
-    /// After a receive took the value at `pos` while senders are blocked: completes the first
-    /// of them, as Go's receive does, by moving its value into the ring behind the buffered
-    /// ones, then releases the taken slot (or fills it: when it is the tail, it is where the
-    /// value goes).
+    /// After a receive took the value at `pos` while senders are registered: completes the
+    /// first blocked one, as Go's receive does, by moving its value into the slot the receive
+    /// holds, once that slot is the tail (the ring is then full but for it, and the value goes
+    /// in behind every buffered one).
     ///
-    /// The send completes at the claim, so its value must go in even if the channel is closed
-    /// a moment later; until it is in, `refilling` keeps receivers from reporting the closed
-    /// channel drained. The claim checks the closed mark under the senders' lock: a receive
-    /// that sees it leaves the senders to `close`, which claims them for "closed" under the
-    /// same lock.
+    /// Only the receive whose held slot is the tail completes a sender, and it fills that very
+    /// slot, so completions happen one at a time in the order of the slots, claiming senders
+    /// in the order they queued; a receiver cannot pass the held slot, so nobody sees the
+    /// channel empty (or closed and drained) while a claimed value is on its way. A receive
+    /// holding a later slot waits for the earlier ones, each in the middle of a step: the one
+    /// at the tail fills its slot or lets it go. A free slot at the tail means the receive that
+    /// took it found nobody to complete, and no sender can block while a slot is held (the
+    /// ring is not full), so there is nobody for this one either.
     ///
-    /// The taken slot stays held until the value is in, so the ring cannot fill up meanwhile:
-    /// `tail` can reach the held slot but not pass it, and every slot before it is being
-    /// written or read by someone in the middle of a step, or free.
+    /// The claim checks the closed mark under the senders' lock: a receive that sees it leaves
+    /// the senders to `close`, which claims them for "closed" under the same lock; one that
+    /// claimed first completes its sender even if the mark comes before the value is in.
     #[cold]
     fn refill(&self, pos: usize) {
-        self.refilling.fetch_add(1, Ordering::SeqCst);
-        let claimed = self.senders.claim_unless(|| self.is_closed());
-        let Some(sender) = claimed else {
-            self.release(pos);
-            self.refilling.fetch_sub(1, Ordering::SeqCst);
-            return;
-        };
         let own = pos.wrapping_add(self.one_lap);
         let mut backoff = Backoff::new();
         loop {
-            let tail = self.tail.load(Ordering::SeqCst);
-            let at = tail & !self.mark_bit;
-            let slot = &self.buffer[at & (self.mark_bit - 1)];
-            // The tail is the held slot (nobody else can move it past that slot: only the
-            // closed mark can change), or a free slot we win from other senders.
-            let ours = at == own;
-            if (ours || slot.stamp.load(STAMP_LOAD) == at)
-                && self
-                    .tail
-                    .compare_exchange_weak(
-                        tail,
-                        self.next(at) | (tail & self.mark_bit),
-                        Ordering::SeqCst,
-                        Ordering::Relaxed,
-                    )
-                    .is_ok()
-            {
-                // SAFETY: we claimed this entry (its selection CAS) under the senders' lock,
-                // so its packet is a full `Packet<T>` whose owner waits for `ready`; the slot
-                // is ours to write: either the one we hold, or one whose stamp said "free
-                // for this lap" when we moved `tail` past it.
-                slot.msg.with_mut(|m| unsafe {
-                    Packet::<T>::take_to(sender.packet, (*m).as_mut_ptr())
-                });
-                slot.stamp.store(at + 1, STAMP_STORE);
-                if !ours {
-                    self.release(pos);
-                }
+            let at = self.tail.load(Ordering::SeqCst) & !self.mark_bit;
+            if at == own {
                 break;
             }
+            if self.buffer[at & (self.mark_bit - 1)].stamp.load(STAMP_LOAD) == at {
+                self.release(pos);
+                return;
+            }
+            // The tail slot is held by an earlier receive, which fills it or lets it go.
             backoff.snooze();
         }
-        self.refilling.fetch_sub(1, Ordering::SeqCst);
+        let Some(sender) = self.senders.claim_unless(|| self.is_closed()) else {
+            self.release(pos);
+            return;
+        };
+        // Move `tail` past the held slot. Nobody else can (a sender needs the slot's stamp to
+        // say "free"), but `close` may set the mark meanwhile, which stays.
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        while let Err(t) = self.tail.compare_exchange_weak(
+            tail,
+            self.next(own) | (tail & self.mark_bit),
+            Ordering::SeqCst,
+            Ordering::Relaxed,
+        ) {
+            tail = t;
+        }
+        let slot = &self.buffer[own & (self.mark_bit - 1)];
+        // SAFETY: we claimed this entry (its selection CAS) under the senders' lock, so its
+        // packet is a full `Packet<T>` whose owner waits for `ready`; the slot is the one we
+        // hold (its value was taken, its stamp still says "being read"), ours to write until
+        // we store the new stamp.
+        slot.msg
+            .with_mut(|m| unsafe { Packet::<T>::take_to(sender.packet, (*m).as_mut_ptr()) });
+        slot.stamp.store(own + 1, STAMP_STORE);
         sender.waiter.unpark();
-        // The value may be the one a parked receiver waits for (when it did not go into the
-        // held slot, the ring may have been drained meanwhile).
+        // Pairs with a receiver's registration: it sees the value, or we see it registered.
         fence(Ordering::SeqCst);
         self.receivers.notify_one();
     }
@@ -365,7 +352,8 @@ impl<T> Array<T> {
         Ok(())
     }
 
-    /// Non-blocking receive into the (empty) packet; wakes a blocked sender on success.
+    /// Non-blocking receive into the (empty) packet; on success, completes a blocked sender
+    /// if there is one (see `refill`).
     #[inline]
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         match self.try_recv_plain(p) {
@@ -578,7 +566,54 @@ pub(crate) struct Token(#[allow(dead_code)] u8);
 #[cfg(test)]
 mod tests {
     use super::Array;
+    use crate::chan::packet::{with_received, with_sent};
     use std::mem::{align_of, offset_of, size_of};
+    use std::panic::Location;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Two receives hold slots 0 and 1 of a full buffer while two sends are blocked, and the
+    /// later one starts completing first: it waits until its slot is the tail, so the earlier
+    /// one claims the first sender, and the values go in in the order the senders blocked.
+    /// (Were the later one to claim at once, the first sender's value would land behind the
+    /// second's.)
+    #[cfg(not(miri))]
+    #[test]
+    fn held_slots_complete_blocked_sends_in_order() {
+        let a = Arc::new(Array::<u32>::new(2));
+        for v in [0, 1] {
+            assert!(with_sent(v, |p| a.try_send(p)).0.is_ok());
+        }
+        let senders: Vec<_> = [2u32, 3]
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let a2 = a.clone();
+                let t =
+                    std::thread::spawn(move || with_sent(v, |p| a2.send(p, Location::caller())).0);
+                while a.senders.len() <= i {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                t
+            })
+            .collect();
+        let take = || with_received(|p| a.take_held(p));
+        let ((first, v0), (second, v1)) = (take(), take());
+        assert_eq!((v0, v1), (Some(0), Some(1)));
+        let (first, second) = (first.unwrap(), second.unwrap());
+        let a2 = a.clone();
+        let later = std::thread::spawn(move || a2.refill(second));
+        std::thread::sleep(Duration::from_millis(20));
+        a.refill(first);
+        later.join().unwrap();
+        for t in senders {
+            assert!(t.join().unwrap(), "the send completed");
+        }
+        let rest: Vec<u32> = (0..2)
+            .map(|_| with_received(|p| a.try_recv(p)).1.unwrap())
+            .collect();
+        assert_eq!(rest, [2, 3], "in the order the senders blocked");
+    }
 
     /// `head` and `tail` are written by different sides: never on one line nor one 128-byte
     /// pair of lines, while the channel stays small and 64-aligned. The fields every

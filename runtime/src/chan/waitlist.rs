@@ -121,8 +121,8 @@ impl WaitList {
         self.empty.store(false, Ordering::SeqCst);
     }
 
-    /// True if nobody is registered (a hint; the caller issues a `SeqCst` fence first, as for
-    /// [`notify_one`](Self::notify_one)).
+    /// True if nobody is registered (a hint, read with `SeqCst` after the caller's own `SeqCst`
+    /// operation on the ring: see `array.rs`'s `after_rmw_fence`).
     #[inline]
     pub(crate) fn is_idle(&self) -> bool {
         self.empty.load(Ordering::SeqCst)
@@ -147,8 +147,9 @@ impl WaitList {
         self.empty.store(inner.is_empty(), Ordering::SeqCst);
     }
 
-    /// Wakes one blocked operation, if any. The caller has just made progress possible (pushed
-    /// a value, freed a slot) and issues this after a `SeqCst` fence, pairing with the
+    /// Wakes one blocked operation, if any (a buffered channel's receivers: blocked senders are
+    /// completed through `claim_unless` instead). The caller has just made progress possible
+    /// (pushed a value) and issues this after a `SeqCst` fence, pairing with the
     /// registrant's store of `empty` and its re-check of the channel state.
     #[inline]
     pub(crate) fn notify_one(&self) {
@@ -167,6 +168,12 @@ impl WaitList {
         if let Some(e) = entry {
             e.waiter.unpark();
         }
+    }
+
+    /// How many operations are registered (for tests that wait for parties to block).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.inner.lock().entries.len()
     }
 
     /// Wakes every blocked operation with "closed".
