@@ -97,13 +97,13 @@ impl<T: ?Sized> Mutex<T> {
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            self.lock_slow(Location::caller());
+            self.lock_slow(BlockReason::Mutex, Location::caller());
         }
         MutexGuard { mutex: self }
     }
 
     #[cold]
-    fn lock_slow(&self, site: &'static Location<'static>) {
+    fn lock_slow(&self, reason: BlockReason, site: &'static Location<'static>) {
         // When this call first queued; set once it has been woken (it then queues at the
         // front, and counts as the `WOKEN` waiter until it takes the lock or queues again).
         let mut since: Option<Instant> = None;
@@ -129,7 +129,7 @@ impl<T: ?Sized> Mutex<T> {
             }
             let started = *since.get_or_insert_with(Instant::now);
             let mut queued = false;
-            wait_on(BlockReason::Mutex, site, |register| {
+            wait_on(reason, site, |register| {
                 let mut q = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
                 // Mark the queue as non-empty only while the lock is still held (a CAS: an
                 // `unlock` that has not seen `WAITERS` must not have released it since), so
@@ -177,6 +177,18 @@ impl<T: ?Sized> Mutex<T> {
                 return;
             }
             woken = true;
+        }
+    }
+
+    /// Locks without a guard, naming `reason` while blocked (`RWMutex`'s writers' lock, which
+    /// reports "sync.RWMutex.Lock").
+    pub(super) fn lock_as(&self, reason: BlockReason, site: &'static Location<'static>) {
+        if self
+            .state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_slow(reason, site);
         }
     }
 

@@ -5,6 +5,9 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use super::Mutex;
 use super::waitq::{WaitQueue, wait_on};
 use crate::waiter::BlockReason;
 
@@ -14,7 +17,8 @@ use crate::waiter::BlockReason;
 /// As in Go, a writer that waits keeps new readers out, so readers cannot starve it; when it
 /// unlocks, the readers that queued meanwhile go first, then the next writer. So, as in Go, a
 /// goroutine must not take a read lock it already holds again (a writer queued in between
-/// would deadlock both).
+/// would deadlock both). Taking and releasing a read lock is one atomic add each while no
+/// writer is around.
 ///
 /// ```
 /// use gocsp::prelude::*;
@@ -38,22 +42,68 @@ use crate::waiter::BlockReason;
 ///
 /// No poisoning: a panic while holding a guard releases it.
 pub struct RWMutex<T: ?Sized> {
-    state: std::sync::Mutex<State>,
+    /// Held by the writer, from before it waits for the readers to leave until it unlocks:
+    /// writers queue here (Go's `w`).
+    writers: Mutex<()>,
+    /// Readers holding the lock or waiting for it; `MAX_READERS` less while a writer holds
+    /// the lock or waits for the readers to leave (Go's `readerCount`).
+    readers: AtomicI32,
+    /// Readers a waiting writer still waits for (Go's `readerWait`).
+    departing: AtomicI32,
+    /// Readers that arrived while a writer held or waited for the lock wait here; its unlock
+    /// lets them all in.
+    reader_sem: Sema,
+    /// The writer waits here for the last departing reader.
+    writer_sem: Sema,
     data: UnsafeCell<T>,
 }
 
-/// Who holds the lock and who waits. Every transition happens under the `state` lock; a waker
-/// takes the lock on behalf of whoever it wakes (hand-off), so a woken party never re-checks.
-#[derive(Default)]
-struct State {
-    /// Readers holding the lock.
-    readers: usize,
-    /// A writer holds the lock.
-    writer: bool,
-    /// Readers waiting for a writer to leave (they go first when it does).
-    waiting_readers: WaitQueue,
-    /// Writers waiting, FIFO. While one waits, new readers queue too.
-    waiting_writers: WaitQueue,
+/// More readers than can ever hold the lock at once (Go's `rwmutexMaxReaders`).
+const MAX_READERS: i32 = 1 << 30;
+
+/// A counting semaphore for the slow paths: a release hands its permit straight to the
+/// longest waiter, or keeps it for the next acquire (Go's `semacquire`/`semrelease`).
+struct Sema {
+    state: std::sync::Mutex<SemaState>,
+}
+
+struct SemaState {
+    permits: u32,
+    waiters: WaitQueue,
+}
+
+impl Sema {
+    const fn new() -> Sema {
+        Sema {
+            state: std::sync::Mutex::new(SemaState {
+                permits: 0,
+                waiters: WaitQueue::new_const(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SemaState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn acquire(&self, reason: BlockReason, site: &'static Location<'static>) {
+        wait_on(reason, site, |register| {
+            let mut st = self.lock();
+            if st.permits > 0 {
+                st.permits -= 1;
+                return None;
+            }
+            register(&mut st.waiters);
+            Some(st)
+        });
+    }
+
+    fn release(&self) {
+        let mut st = self.lock();
+        if !st.waiters.wake_one() {
+            st.permits += 1;
+        }
+    }
 }
 
 // SAFETY: readers share `&T` across threads (needs `T: Sync`) and a writer gets `&mut T` from
@@ -66,12 +116,11 @@ impl<T> RWMutex<T> {
     /// A new unlocked reader/writer lock.
     pub const fn new(value: T) -> Self {
         RWMutex {
-            state: std::sync::Mutex::new(State {
-                readers: 0,
-                writer: false,
-                waiting_readers: WaitQueue::new_const(),
-                waiting_writers: WaitQueue::new_const(),
-            }),
+            writers: Mutex::new(()),
+            readers: AtomicI32::new(0),
+            departing: AtomicI32::new(0),
+            reader_sem: Sema::new(),
+            writer_sem: Sema::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -83,23 +132,14 @@ impl<T> RWMutex<T> {
 }
 
 impl<T: ?Sized> RWMutex<T> {
-    fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Locks for reading (Go's `RLock`), parking while a writer holds or waits for the lock.
     #[track_caller]
     pub fn rlock(&self) -> RWMutexReadGuard<'_, T> {
-        let site = Location::caller();
-        wait_on(BlockReason::RWMutexRLock, site, |register| {
-            let mut st = self.lock_state();
-            if !st.writer && st.waiting_writers.is_empty() {
-                st.readers += 1;
-                return None;
-            }
-            register(&mut st.waiting_readers);
-            Some(st)
-        });
+        if self.readers.fetch_add(1, Ordering::AcqRel) < 0 {
+            // A writer holds the lock or waits for it: its unlock lets us in.
+            self.reader_sem
+                .acquire(BlockReason::RWMutexRLock, Location::caller());
+        }
         RWMutexReadGuard { lock: self }
     }
 
@@ -107,35 +147,44 @@ impl<T: ?Sized> RWMutex<T> {
     #[track_caller]
     pub fn lock(&self) -> RWMutexWriteGuard<'_, T> {
         let site = Location::caller();
-        wait_on(BlockReason::RWMutexLock, site, |register| {
-            let mut st = self.lock_state();
-            if !st.writer && st.readers == 0 {
-                st.writer = true;
-                return None;
-            }
-            register(&mut st.waiting_writers);
-            Some(st)
-        });
+        // First among writers, then announce ourselves to readers (new ones now wait) and wait
+        // for those inside to leave.
+        self.writers.lock_as(BlockReason::RWMutexLock, site);
+        let inside = self.readers.fetch_add(-MAX_READERS, Ordering::AcqRel);
+        if inside != 0 && self.departing.fetch_add(inside, Ordering::AcqRel) + inside != 0 {
+            self.writer_sem.acquire(BlockReason::RWMutexLock, site);
+        }
         RWMutexWriteGuard { lock: self }
     }
 
     /// Locks for reading if that is possible now (Go's `TryRLock`).
     pub fn try_rlock(&self) -> Option<RWMutexReadGuard<'_, T>> {
-        let mut st = self.lock_state();
-        if st.writer || !st.waiting_writers.is_empty() {
-            return None;
+        let mut c = self.readers.load(Ordering::Relaxed);
+        loop {
+            if c < 0 {
+                return None;
+            }
+            match self
+                .readers
+                .compare_exchange_weak(c, c + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(RWMutexReadGuard { lock: self }),
+                Err(now) => c = now,
+            }
         }
-        st.readers += 1;
-        Some(RWMutexReadGuard { lock: self })
     }
 
     /// Locks for writing if nobody holds the lock now (Go's `TryLock`).
     pub fn try_lock(&self) -> Option<RWMutexWriteGuard<'_, T>> {
-        let mut st = self.lock_state();
-        if st.writer || st.readers > 0 {
+        std::mem::forget(self.writers.try_lock()?);
+        if self
+            .readers
+            .compare_exchange(0, -MAX_READERS, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            self.writers.unlock();
             return None;
         }
-        st.writer = true;
         Some(RWMutexWriteGuard { lock: self })
     }
 
@@ -146,32 +195,39 @@ impl<T: ?Sized> RWMutex<T> {
 
     #[track_caller]
     fn release_read(&self) {
-        let mut st = self.lock_state();
-        if st.readers == 0 {
-            drop(st);
+        let r = self.readers.fetch_sub(1, Ordering::AcqRel) - 1;
+        if r < 0 {
+            self.release_read_slow(r);
+        }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn release_read_slow(&self, r: i32) {
+        if r + 1 == 0 || r + 1 == -MAX_READERS {
+            // Nobody held a read lock: undo, then report the misuse.
+            self.readers.fetch_add(1, Ordering::AcqRel);
             panic!("sync: RUnlock of unlocked RWMutex");
         }
-        st.readers -= 1;
-        if st.readers == 0 && st.waiting_writers.wake_one() {
-            st.writer = true;
+        // A writer waits: the last reader to leave lets it in.
+        if self.departing.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.writer_sem.release();
         }
     }
 
     #[track_caller]
     fn release_write(&self) {
-        let mut st = self.lock_state();
-        if !st.writer {
-            drop(st);
+        let r = self.readers.fetch_add(MAX_READERS, Ordering::AcqRel) + MAX_READERS;
+        if r >= MAX_READERS {
+            self.readers.fetch_sub(MAX_READERS, Ordering::AcqRel);
             panic!("sync: Unlock of unlocked RWMutex");
         }
-        st.writer = false;
-        // The readers that queued behind this writer go first, all at once (Go's order); the
-        // count is updated under the lock, before any of them can run and unlock.
-        let st = &mut *st;
-        st.readers += st.waiting_readers.wake_all();
-        if st.readers == 0 && st.waiting_writers.wake_one() {
-            st.writer = true;
+        // The readers that queued behind this writer go first, all at once (Go's order), then
+        // the next writer.
+        for _ in 0..r {
+            self.reader_sem.release();
         }
+        self.writers.unlock();
     }
 }
 
