@@ -39,6 +39,8 @@ var workloads = map[string]workload{
 	"buf1x1":        {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
 	"buf4x4":        {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
 	"buf1":          {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
+	"mutex4":        {1_000_000, mutex4},
+	"rwmutex4":      {1_000_000, rwmutex4},
 	"unbuf4x4":      {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
 	"main":          {100_000, mainRoundTrip},
 	"select4":       {1_000_000, select4},
@@ -134,6 +136,64 @@ func mainRoundTrip(n int) []result {
 	r := pingpong(n)
 	r[0].name = "main"
 	return r
+}
+
+// mutex4: 4 goroutines take one sync.Mutex n/4 times each (incrementing a counter under it).
+func mutex4(n int) []result {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	count := 0
+	start := time.Now()
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			for i := 0; i < n/4; i++ {
+				mu.Lock()
+				count++
+				mu.Unlock()
+			}
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	if count != n/4*4 {
+		panic("mutex4: lost updates")
+	}
+	return perOp("mutex4", d, n)
+}
+
+// rwmutex4: 4 goroutines take one sync.RWMutex for reading n/4 times each while a fifth
+// takes it for writing n/100 times.
+func rwmutex4(n int) []result {
+	var mu sync.RWMutex
+	var wg sync.WaitGroup
+	value := 0
+	start := time.Now()
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			s := 0
+			for i := 0; i < n/4; i++ {
+				mu.RLock()
+				s += value
+				mu.RUnlock()
+			}
+			sink(s)
+			wg.Done()
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		for i := 0; i < n/100; i++ {
+			mu.Lock()
+			value++
+			mu.Unlock()
+		}
+		wg.Done()
+	}()
+	wg.Wait()
+	return perOp("rwmutex4", time.Since(start), n)
 }
 
 // mpmc: p producers send n/p values each into one channel of capacity c, and q consumers

@@ -143,6 +143,62 @@ pub fn mpmc(world: World, p: usize, q: usize, cap: usize, n: usize) -> Duration 
     })
 }
 
+/// 4 goroutines (or threads) take one `sync::Mutex` `n / 4` times each, incrementing a
+/// counter under it.
+pub fn mutex4(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let mu = std::sync::Arc::new(gocsp::sync::Mutex::new(0usize));
+        let wg = WaitGroup::new();
+        let start = Instant::now();
+        for _ in 0..4 {
+            wg.add(1);
+            let (mu, wg) = (mu.clone(), wg.clone());
+            world.go(move || {
+                for _ in 0..n / 4 {
+                    *mu.lock() += 1;
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+        let elapsed = start.elapsed();
+        assert_eq!(*mu.lock(), n / 4 * 4, "mutex4: lost updates");
+        elapsed
+    })
+}
+
+/// 4 goroutines (or threads) take one `sync::RWMutex` for reading `n / 4` times each while a
+/// fifth takes it for writing `n / 100` times.
+pub fn rwmutex4(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let mu = std::sync::Arc::new(gocsp::sync::RWMutex::new(0usize));
+        let wg = WaitGroup::new();
+        let start = Instant::now();
+        for _ in 0..4 {
+            wg.add(1);
+            let (mu, wg) = (mu.clone(), wg.clone());
+            world.go(move || {
+                let mut s = 0;
+                for _ in 0..n / 4 {
+                    s += *mu.rlock();
+                }
+                sink(Some(s));
+                wg.done();
+            });
+        }
+        wg.add(1);
+        let (mu2, wg2) = (mu.clone(), wg.clone());
+        world.go(move || {
+            for _ in 0..n / 100 {
+                *mu2.lock() += 1;
+            }
+            wg2.done();
+        });
+        wg.wait();
+        start.elapsed()
+    })
+}
+
 /// How a workload builds its `select`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectForm {

@@ -178,6 +178,8 @@ pub mod sizes {
     pub const BUFFERED_SMALL: usize = 1_000_000;
     /// Messages of the thread-world `buf1`.
     pub const BUFFERED_SMALL_THREADS: usize = 100_000;
+    /// Lock + unlock pairs of `mutex4`, read locks of `rwmutex4`.
+    pub const LOCKS: usize = 1_000_000;
     /// Messages of `unbuf4x4`.
     pub const UNBUFFERED: usize = 200_000;
     /// Messages of the thread-world `unbuf4x4`.
@@ -300,6 +302,30 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(BUFFERED_SMALL_THREADS, |n| per_op(cb::mpmc(1, 1, 1, n), n)),
             goal: Goal::TimesGo(1.0),
             note: "every send into a full buffer blocks until the receive completes it; threads: 100k messages",
+            busy: false,
+        },
+        Workload {
+            key: "mutex4",
+            title: "sync.Mutex, 4 goroutines contending",
+            unit: Unit::Ns,
+            go: go("mutex4", LOCKS),
+            gocsp: local(LOCKS, |n| per_op(g::mutex4(GR, n), n)),
+            gocsp_threads: local(LOCKS, |n| per_op(g::mutex4(TH, n), n)),
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "ns per lock + unlock; threads: the same gocsp Mutex from 4 threads",
+            busy: false,
+        },
+        Workload {
+            key: "rwmutex4",
+            title: "sync.RWMutex, 4 readers and a writer",
+            unit: Unit::Ns,
+            go: go("rwmutex4", LOCKS),
+            gocsp: local(LOCKS, |n| per_op(g::rwmutex4(GR, n), n)),
+            gocsp_threads: local(LOCKS, |n| per_op(g::rwmutex4(TH, n), n)),
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "ns per read lock + unlock; the writer takes it once per 100 reads",
             busy: false,
         },
         Workload {
