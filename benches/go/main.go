@@ -41,6 +41,7 @@ var workloads = map[string]workload{
 	"buf1":          {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
 	"mutex4":        {1_000_000, mutex4},
 	"rwmutex4":      {1_000_000, rwmutex4},
+	"waitgroup4":    {1_000_000, waitgroup4},
 	"unbuf4x4":      {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
 	"main":          {100_000, mainRoundTrip},
 	"select4":       {1_000_000, select4},
@@ -194,6 +195,25 @@ func rwmutex4(n int) []result {
 	}()
 	wg.Wait()
 	return perOp("rwmutex4", time.Since(start), n)
+}
+
+// waitgroup4: 4 goroutines call Add(1) then Done() on one sync.WaitGroup n/4 times each.
+func waitgroup4(n int) []result {
+	var shared, wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			for i := 0; i < n/4; i++ {
+				shared.Add(1)
+				shared.Done()
+			}
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	shared.Wait()
+	return perOp("waitgroup4", time.Since(start), n)
 }
 
 // mpmc: p producers send n/p values each into one channel of capacity c, and q consumers

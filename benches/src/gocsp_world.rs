@@ -199,6 +199,29 @@ pub fn rwmutex4(world: World, n: usize) -> Duration {
     })
 }
 
+/// 4 goroutines (or threads) call `add(1)` then `done()` on one `WaitGroup` `n / 4` times
+/// each.
+pub fn waitgroup4(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let (shared, wg) = (WaitGroup::new(), WaitGroup::new());
+        let start = Instant::now();
+        for _ in 0..4 {
+            wg.add(1);
+            let (shared, wg) = (shared.clone(), wg.clone());
+            world.go(move || {
+                for _ in 0..n / 4 {
+                    shared.add(1);
+                    shared.done();
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+        shared.wait();
+        start.elapsed()
+    })
+}
+
 /// How a workload builds its `select`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectForm {

@@ -329,6 +329,18 @@ pub fn workloads() -> Vec<Workload> {
             busy: false,
         },
         Workload {
+            key: "waitgroup4",
+            title: "sync.WaitGroup add + done, 4 goroutines",
+            unit: Unit::Ns,
+            go: go("waitgroup4", LOCKS),
+            gocsp: local(LOCKS, |n| per_op(g::waitgroup4(GR, n), n)),
+            gocsp_threads: local(LOCKS, |n| per_op(g::waitgroup4(TH, n), n)),
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "ns per add + done pair on one shared WaitGroup",
+            busy: false,
+        },
+        Workload {
             key: "unbuf4x4",
             title: "unbuffered, 4 producers 4 consumers",
             unit: Unit::Ns,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::waitq::{WaitQueue, wait_on};
@@ -33,13 +34,26 @@ use crate::waiter::BlockReason;
 /// ```
 #[derive(Clone, Default)]
 pub struct WaitGroup {
-    inner: Arc<Mutex<State>>,
+    inner: Arc<Inner>,
 }
 
 #[derive(Default)]
-struct State {
-    count: i64,
-    waiters: WaitQueue,
+struct Inner {
+    /// The counter in the high 32 bits, the number of registered waiters in the low 32 (Go's
+    /// `state`): `add` and `done` are one atomic add each, and only the one that brings the
+    /// counter to zero while somebody waits takes the lock.
+    state: AtomicU64,
+    /// Who waits for zero. A waiter counts itself in `state` (with a CAS that requires a
+    /// counter above zero) under this lock before it registers, so whoever brings the counter
+    /// to zero either is seen by the CAS or sees the waiter and takes the lock to wake it.
+    waiters: Mutex<WaitQueue>,
+}
+
+/// One unit of the counter in `state`.
+const ONE: u64 = 1 << 32;
+
+fn counter(state: u64) -> i32 {
+    (state >> 32) as i32
 }
 
 impl WaitGroup {
@@ -51,19 +65,36 @@ impl WaitGroup {
     /// Adds `delta` (which may be negative) to the counter; at zero, every `wait` returns.
     ///
     /// # Panics
-    /// "sync: negative WaitGroup counter" if the counter would go below zero, as in Go.
+    /// "sync: negative WaitGroup counter" if the counter would go below zero, as in Go (the
+    /// counter is left as it was), and if it would go past `i32::MAX`.
     #[track_caller]
     pub fn add(&self, delta: i64) {
-        let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let count = st.count + delta;
-        if count < 0 {
-            drop(st);
+        let Ok(delta) = i32::try_from(delta) else {
+            panic!("sync: WaitGroup counter out of range");
+        };
+        let step = (delta as i64 as u64).wrapping_mul(ONE);
+        let state = self
+            .inner
+            .state
+            .fetch_add(step, Ordering::AcqRel)
+            .wrapping_add(step);
+        if counter(state) <= 0 && (counter(state) < 0 || state as u32 != 0) {
+            self.zero_with_waiters_or_negative(state, step);
+        }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn zero_with_waiters_or_negative(&self, state: u64, step: u64) {
+        if counter(state) < 0 {
+            self.inner.state.fetch_sub(step, Ordering::AcqRel);
             panic!("sync: negative WaitGroup counter");
         }
-        st.count = count;
-        if count == 0 {
-            st.waiters.wake_all();
-        }
+        // Zero, with waiters: wake every registered one and take them off the count.
+        let mut q = self.inner.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        let registered = q.len() as u64;
+        q.wake_all();
+        self.inner.state.fetch_sub(registered, Ordering::AcqRel);
     }
 
     /// Decrements the counter by one.
@@ -78,20 +109,35 @@ impl WaitGroup {
     /// Blocks until the counter is zero. Parks the calling goroutine, or blocks a thread.
     #[track_caller]
     pub fn wait(&self) {
+        if counter(self.inner.state.load(Ordering::Acquire)) == 0 {
+            return;
+        }
         let site = Location::caller();
         wait_on(BlockReason::WaitGroup, site, |register| {
-            let mut st = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            if st.count == 0 {
-                return None;
+            let mut q = self.inner.waiters.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.inner.state.load(Ordering::Acquire);
+            loop {
+                if counter(state) == 0 {
+                    return None;
+                }
+                match self.inner.state.compare_exchange_weak(
+                    state,
+                    state + 1,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(now) => state = now,
+                }
             }
-            register(&mut st.waiters);
-            Some(st)
+            register(&mut q);
+            Some(q)
         });
     }
 
     /// The current counter (a snapshot).
     pub fn count(&self) -> i64 {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).count
+        i64::from(counter(self.inner.state.load(Ordering::Acquire)))
     }
 }
 

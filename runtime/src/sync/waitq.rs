@@ -61,6 +61,11 @@ impl WaitQueue {
         }
     }
 
+    /// How many registrations the queue holds.
+    pub(crate) fn len(&self) -> usize {
+        self.waiters.len()
+    }
+
     /// True if nobody waits. (A registered waiter leaves the queue by itself only through
     /// `remove`, before it waits: otherwise it waits until woken through the queue, so every
     /// entry is a live waiter.)
