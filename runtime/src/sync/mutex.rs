@@ -53,9 +53,10 @@ pub struct Mutex<T: ?Sized> {
 
 /// Somebody holds the lock.
 const LOCKED: u8 = 1;
-/// Starvation mode: `unlock` hands the lock to the first waiter (`LOCKED` stays set for it),
-/// and nobody else may take it. Set by a waiter that waited over 1 ms, cleared by the waiter
-/// that is handed the lock, when it waited less or is the last.
+/// Starvation mode: `unlock` hands the lock to the first waiter and nobody else may take it
+/// (between the two, `LOCKED` is clear, so a second `unlock` is still reported, but the lock
+/// stays reserved). Set by a waiter that waited over 1 ms, cleared by the waiter that is
+/// handed the lock, when it waited less or is the last.
 const STARVING: u8 = 2;
 /// A waiter woken in normal mode is on its way to compete: `unlock` wakes no other meanwhile.
 /// Cleared by that waiter when it takes the lock or queues again.
@@ -168,13 +169,28 @@ impl<T: ?Sized> Mutex<T> {
             }
             // Woken by `unlock`. In starvation mode it handed us the lock: nobody else sets
             // `STARVING` meanwhile (only a waiter that runs does, and in normal mode the one
-            // woken waiter is the only one running), so seeing it means we hold the lock.
-            let s = self.state.load(Ordering::Acquire);
+            // woken waiter is the only one running), so seeing it means the lock is ours to
+            // take. Take it, and leave starvation mode if we waited less than its threshold
+            // or nobody waits behind us (`LOCKED` set in the same step, so the lock is never
+            // open to others between the two).
+            let mut s = self.state.load(Ordering::Acquire);
             if s & STARVING != 0 {
-                if started.elapsed() <= STARVATION || s & WAITERS == 0 {
-                    self.state.fetch_and(!STARVING, Ordering::Relaxed);
+                let leave = started.elapsed() <= STARVATION;
+                loop {
+                    let mut new = s | LOCKED;
+                    if leave || s & WAITERS == 0 {
+                        new &= !STARVING;
+                    }
+                    match self.state.compare_exchange_weak(
+                        s,
+                        new,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => return,
+                        Err(now) => s = now,
+                    }
                 }
-                return;
             }
             woken = true;
         }
@@ -231,10 +247,12 @@ impl<T: ?Sized> Mutex<T> {
             panic!("sync: unlock of unlocked mutex");
         }
         if s & STARVING != 0 {
-            // Hand the lock to the first waiter: `LOCKED` stays set, for it.
+            // Hand the lock to the first waiter, which sets `LOCKED` again; `STARVING` keeps
+            // everybody else out meanwhile. (Cleared before the wake-up: the waiter may run
+            // at once.)
+            self.state.fetch_and(!LOCKED, Ordering::Release);
             if !q.wake_one() {
-                self.state
-                    .fetch_and(!(LOCKED | STARVING), Ordering::Release);
+                self.state.fetch_and(!STARVING, Ordering::Relaxed);
             }
         } else {
             // Release it, and wake the first waiter to compete for it, unless one woken
@@ -275,7 +293,8 @@ impl Mutex<()> {
         std::mem::forget(self.lock());
     }
 
-    /// Unlocks (Go's `mu.Unlock()`); a waiting goroutine or thread takes the lock at once.
+    /// Unlocks (Go's `mu.Unlock()`); the longest waiting goroutine or thread is woken to take
+    /// it (see [`Mutex`] for the two modes).
     ///
     /// # Panics
     /// "sync: unlock of unlocked mutex" if it is not locked, naming the caller's line (Go
