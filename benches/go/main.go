@@ -42,6 +42,7 @@ var workloads = map[string]workload{
 	"mutex4":        {1_000_000, mutex4},
 	"rwmutex4":      {1_000_000, rwmutex4},
 	"waitgroup4":    {1_000_000, waitgroup4},
+	"timer-reset":   {200_000, timerReset},
 	"unbuf4x4":      {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
 	"main":          {100_000, mainRoundTrip},
 	"select4":       {1_000_000, select4},
@@ -214,6 +215,25 @@ func waitgroup4(n int) []result {
 	wg.Wait()
 	shared.Wait()
 	return perOp("waitgroup4", time.Since(start), n)
+}
+
+// timerReset: one timer stopped, drained and reset n times (an idle timeout pushed back on
+// every message).
+func timerReset(n int) []result {
+	t := time.NewTimer(time.Hour)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(time.Hour)
+	}
+	d := time.Since(start)
+	t.Stop()
+	return perOp("timer-reset", d, n)
 }
 
 // mpmc: p producers send n/p values each into one channel of capacity c, and q consumers

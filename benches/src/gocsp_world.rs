@@ -222,6 +222,24 @@ pub fn waitgroup4(world: World, n: usize) -> Duration {
     })
 }
 
+/// One timer stopped, drained and reset `n` times (an idle timeout pushed back on every
+/// message).
+pub fn timer_reset(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let t = time::Timer::new(time::HOUR);
+        let start = Instant::now();
+        for _ in 0..n {
+            if !t.stop() {
+                sink(t.c().try_recv().ok());
+            }
+            t.reset(time::HOUR);
+        }
+        let elapsed = start.elapsed();
+        t.stop();
+        elapsed
+    })
+}
+
 /// How a workload builds its `select`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectForm {

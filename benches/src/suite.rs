@@ -194,6 +194,8 @@ pub mod sizes {
     pub const CONTEXT_TREES: usize = 100;
     /// Timers of `timers`.
     pub const TIMERS: usize = 10_000;
+    /// Resets of `timer-reset`.
+    pub const TIMER_RESETS: usize = 200_000;
     /// Primes of `sieve`.
     pub const SIEVE: usize = 5_000;
     /// Primes of the thread-world `sieve` (one thread per filter).
@@ -452,6 +454,18 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(TIMERS, |n| per_op(cb::timers(n), n)),
             goal: Goal::None,
             note: "",
+            busy: false,
+        },
+        Workload {
+            key: "timer-reset",
+            title: "timer stop + reset, 200k times",
+            unit: Unit::Ns,
+            go: go("timer-reset", TIMER_RESETS),
+            gocsp: local(TIMER_RESETS, |n| per_op(g::timer_reset(GR, n), n)),
+            gocsp_threads: local(TIMER_RESETS, |n| per_op(g::timer_reset(TH, n), n)),
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "one timer, pushed back on every round like an idle timeout",
             busy: false,
         },
         Workload {
