@@ -37,6 +37,11 @@ pub(crate) struct Node {
 impl Node {
     /// Cancels the timer. Returns `true` if it had not fired yet.
     pub(crate) fn cancel(&self) -> bool {
+        // Counted before the CAS that makes the entry removable: whoever removes it then
+        // finds it counted (a count taken after could land once the entry is gone, and stay
+        // for good, making every later schedule rebuild the heap).
+        let heap = timers();
+        heap.cancelled.fetch_add(1, Ordering::AcqRel);
         let won = self
             .state
             .compare_exchange(ARMED, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
@@ -45,8 +50,8 @@ impl Node {
             // Drop the action now: it may hold references the owner wants released.
             drop(self.action.lock().unwrap_or_else(|p| p.into_inner()).take());
             deadlock::timers_changed(-1);
-            let heap = timers();
-            heap.cancelled.fetch_add(1, Ordering::Relaxed);
+        } else {
+            heap.cancelled.fetch_sub(1, Ordering::AcqRel);
         }
         won
     }
@@ -256,6 +261,10 @@ fn timer_thread() {
                     // Counted down after the action, so the deadlock check never sees "no
                     // timers" while a wake-up is still being delivered.
                     deadlock::timers_changed(-1);
+                } else {
+                    // Cancelled after it left the heap as due: it leaves the count too (a
+                    // count left behind for good made every later schedule rebuild the heap).
+                    uncount_cancelled(t, 1);
                 }
             }
             st = t.state.lock().unwrap_or_else(|p| p.into_inner());
