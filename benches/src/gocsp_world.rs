@@ -150,21 +150,29 @@ pub fn mutex4(world: World, n: usize) -> Duration {
         let mu = std::sync::Arc::new(gocsp::sync::Mutex::new(0usize));
         let wg = WaitGroup::new();
         let start = Instant::now();
-        for _ in 0..4 {
-            wg.add(1);
-            let (mu, wg) = (mu.clone(), wg.clone());
-            world.go(move || {
-                for _ in 0..n / 4 {
-                    *mu.lock() += 1;
-                }
-                wg.done();
-            });
-        }
+        let m = mu.clone();
+        go_each(world, 4, &wg, move || {
+            for _ in 0..n / 4 {
+                *m.lock() += 1;
+            }
+        });
         wg.wait();
         let elapsed = start.elapsed();
         assert_eq!(*mu.lock(), n / 4 * 4, "mutex4: lost updates");
         elapsed
     })
+}
+
+/// Starts `count` goroutines (or threads) running `body`, each counted in `wg` until done.
+fn go_each(world: World, count: i64, wg: &WaitGroup, body: impl Fn() + Clone + Send + 'static) {
+    wg.add(count);
+    for _ in 0..count {
+        let (body, wg) = (body.clone(), wg.clone());
+        world.go(move || {
+            body();
+            wg.done();
+        });
+    }
 }
 
 /// 4 goroutines (or threads) take one `sync::RWMutex` for reading `n / 4` times each while a
@@ -174,25 +182,18 @@ pub fn rwmutex4(world: World, n: usize) -> Duration {
         let mu = std::sync::Arc::new(gocsp::sync::RWMutex::new(0usize));
         let wg = WaitGroup::new();
         let start = Instant::now();
-        for _ in 0..4 {
-            wg.add(1);
-            let (mu, wg) = (mu.clone(), wg.clone());
-            world.go(move || {
-                let mut s = 0;
-                for _ in 0..n / 4 {
-                    s += *mu.rlock();
-                }
-                sink(Some(s));
-                wg.done();
-            });
-        }
-        wg.add(1);
-        let (mu2, wg2) = (mu.clone(), wg.clone());
-        world.go(move || {
-            for _ in 0..n / 100 {
-                *mu2.lock() += 1;
+        let m = mu.clone();
+        go_each(world, 4, &wg, move || {
+            let mut s = 0;
+            for _ in 0..n / 4 {
+                s += *m.rlock();
             }
-            wg2.done();
+            sink(Some(s));
+        });
+        go_each(world, 1, &wg, move || {
+            for _ in 0..n / 100 {
+                *mu.lock() += 1;
+            }
         });
         wg.wait();
         start.elapsed()
@@ -205,17 +206,13 @@ pub fn waitgroup4(world: World, n: usize) -> Duration {
     world.run(move || {
         let (shared, wg) = (WaitGroup::new(), WaitGroup::new());
         let start = Instant::now();
-        for _ in 0..4 {
-            wg.add(1);
-            let (shared, wg) = (shared.clone(), wg.clone());
-            world.go(move || {
-                for _ in 0..n / 4 {
-                    shared.add(1);
-                    shared.done();
-                }
-                wg.done();
-            });
-        }
+        let sh = shared.clone();
+        go_each(world, 4, &wg, move || {
+            for _ in 0..n / 4 {
+                sh.add(1);
+                sh.done();
+            }
+        });
         wg.wait();
         shared.wait();
         start.elapsed()
