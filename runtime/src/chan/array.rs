@@ -45,11 +45,10 @@ const STAMP_STORE: Ordering = if cfg!(loom) {
 };
 
 /// Orders a `SeqCst` read-modify-write (the `head` CAS that took a slot) before the `SeqCst`
-/// load of the senders' `empty` hint that follows it. Both are `SeqCst`
-/// operations of one thread, so the single total order of `SeqCst` operations already has
-/// them in program order and nothing is needed (C++20's rules, which Rust's atomics follow).
-/// loom models `SeqCst` fences but treats `SeqCst` accesses as acquire/release, so a fence
-/// stands in for it there.
+/// load of the senders' `empty` hint that follows it. Both are `SeqCst` operations of one
+/// thread, so the single total order of `SeqCst` operations already has them in program order
+/// and nothing is needed (C++20's rules, which Rust's atomics follow). loom models `SeqCst`
+/// fences but treats `SeqCst` accesses as acquire/release, so a fence stands in there.
 #[inline(always)]
 fn after_rmw_fence() {
     #[cfg(loom)]
@@ -266,7 +265,8 @@ impl<T> Array<T> {
                 backoff.spin();
                 head = self.head.load(Ordering::Relaxed);
             } else {
-                // A receiver claimed this slot and is reading it.
+                // A receiver claimed this slot and is reading it (or holds it to complete a
+                // blocked sender into it: `refill`).
                 backoff.snooze();
                 head = self.head.load(Ordering::Relaxed);
             }

@@ -105,8 +105,9 @@ impl<T: ?Sized> Mutex<T> {
 
     #[cold]
     fn lock_slow(&self, reason: BlockReason, site: &'static Location<'static>) {
-        // When this call first queued; set once it has been woken (it then queues at the
-        // front, and counts as the `WOKEN` waiter until it takes the lock or queues again).
+        // `since`: when this call first queued. `woken`: it was woken and has not taken the
+        // lock yet (it is the `WOKEN` waiter until it takes the lock or queues again, and then
+        // queues at the front).
         let mut since: Option<Instant> = None;
         let mut woken = false;
         loop {
