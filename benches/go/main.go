@@ -34,23 +34,24 @@ type result struct {
 }
 
 var workloads = map[string]workload{
-	"spawn":         {100_000, spawn},
-	"pingpong":      {200_000, pingpong},
-	"buf1x1":        {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
-	"buf4x4":        {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
-	"buf1":          {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
-	"mutex4":        {1_000_000, mutex4},
-	"rwmutex4":      {1_000_000, rwmutex4},
-	"waitgroup4":    {1_000_000, waitgroup4},
-	"timer-reset":   {200_000, timerReset},
-	"unbuf4x4":      {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
-	"main":          {100_000, mainRoundTrip},
-	"select4":       {1_000_000, select4},
-	"selectdefault": {10_000_000, selectDefault},
-	"context":       {100, contextTree},
-	"timers":        {10_000, timers},
-	"sieve":         {5_000, sieve},
-	"blocked":       {10_000, blocked},
+	"spawn":          {100_000, spawn},
+	"pingpong":       {200_000, pingpong},
+	"buf1x1":         {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
+	"buf4x4":         {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
+	"buf1":           {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
+	"mutex4":         {1_000_000, mutex4},
+	"rwmutex4":       {1_000_000, rwmutex4},
+	"waitgroup4":     {1_000_000, waitgroup4},
+	"timer-reset":    {200_000, timerReset},
+	"timer-pushback": {1_000_000, timerPushback},
+	"unbuf4x4":       {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
+	"main":           {100_000, mainRoundTrip},
+	"select4":        {1_000_000, select4},
+	"selectdefault":  {10_000_000, selectDefault},
+	"context":        {100, contextTree},
+	"timers":         {10_000, timers},
+	"sieve":          {5_000, sieve},
+	"blocked":        {10_000, blocked},
 	// The parallel suite (parallel.go).
 	"par-pool-main": {400, parPoolMain},
 	"par-pool-go":   {400, parPoolGo},
@@ -234,6 +235,18 @@ func timerReset(n int) []result {
 	d := time.Since(start)
 	t.Stop()
 	return perOp("timer-reset", d, n)
+}
+
+// timerPushback: one pending timer reset n times to a later deadline (Reset without Stop).
+func timerPushback(n int) []result {
+	t := time.NewTimer(time.Hour)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t.Reset(time.Hour)
+	}
+	d := time.Since(start)
+	t.Stop()
+	return perOp("timer-pushback", d, n)
 }
 
 // mpmc: p producers send n/p values each into one channel of capacity c, and q consumers

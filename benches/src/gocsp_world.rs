@@ -237,6 +237,20 @@ pub fn timer_reset(world: World, n: usize) -> Duration {
     })
 }
 
+/// One pending timer reset `n` times to a later deadline (`reset` without `stop`).
+pub fn timer_pushback(world: World, n: usize) -> Duration {
+    world.run(move || {
+        let t = time::Timer::new(time::HOUR);
+        let start = Instant::now();
+        for _ in 0..n {
+            sink(t.reset(time::HOUR));
+        }
+        let elapsed = start.elapsed();
+        t.stop();
+        elapsed
+    })
+}
+
 /// How a workload builds its `select`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectForm {

@@ -196,6 +196,8 @@ pub mod sizes {
     pub const TIMERS: usize = 10_000;
     /// Resets of `timer-reset`.
     pub const TIMER_RESETS: usize = 200_000;
+    /// Resets of `timer-pushback`.
+    pub const TIMER_PUSHBACKS: usize = 1_000_000;
     /// Primes of `sieve`.
     pub const SIEVE: usize = 5_000;
     /// Primes of the thread-world `sieve` (one thread per filter).
@@ -466,6 +468,18 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: None,
             goal: Goal::TimesGo(1.0),
             note: "one timer, pushed back on every round like an idle timeout",
+            busy: false,
+        },
+        Workload {
+            key: "timer-pushback",
+            title: "timer reset while pending (no stop), 1M times",
+            unit: Unit::Ns,
+            go: go("timer-pushback", TIMER_PUSHBACKS),
+            gocsp: local(TIMER_PUSHBACKS, |n| per_op(g::timer_pushback(GR, n), n)),
+            gocsp_threads: local(TIMER_PUSHBACKS, |n| per_op(g::timer_pushback(TH, n), n)),
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "Go 1.23's idiom for an idle timeout: Reset without Stop",
             busy: false,
         },
         Workload {

@@ -244,6 +244,27 @@ fn timer_reset_while_pending_fires_once_at_the_new_time() {
     assert!(t.stop());
 }
 
+/// A reset that pushes a pending timer back keeps its heap entry, which comes due at the old
+/// deadline and must then schedule the new one instead of firing: nothing arrives at the old
+/// deadline, the value comes no earlier than the new one, and once only.
+#[test]
+fn timer_pushed_back_fires_at_the_new_deadline_only() {
+    let t = Timer::new(20 * MS);
+    let pushed = Instant::now();
+    assert!(t.reset(400 * MS), "reset of a pending timer returns true");
+    assert!(t.reset(500 * MS), "and again, further");
+    time::sleep(150 * MS);
+    assert_eq!(
+        t.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "fired at the old deadline"
+    );
+    let v = mono(t.c().recv().unwrap());
+    assert!(v >= pushed + 500 * MS, "fired before the new deadline");
+    time::sleep(30 * MS);
+    assert_eq!(t.c().try_recv(), Err(TryRecvError::Empty), "fired twice");
+}
+
 #[test]
 fn timer_reset_after_stop_returns_false_and_rearms() {
     let t = Timer::new(Duration::from_secs(3600));

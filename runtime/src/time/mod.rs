@@ -241,6 +241,12 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
         return;
     }
     st.node = None;
+    // Pushed back by a `reset` while this entry waited in the heap: schedule the new deadline
+    // now instead of firing.
+    if let Some(later) = st.when.filter(|&w| st.active && w > when && w > now) {
+        arm(shared, &mut st, later);
+        return;
+    }
     deliver(shared, st, when, now);
 }
 
@@ -375,9 +381,21 @@ impl Timer {
     /// Re-arms the timer to fire after `d`, discarding a pending or undelivered value. Returns
     /// what [`stop`](Self::stop) would have.
     pub fn reset(&self, d: Duration) -> bool {
+        let when = deadline_after(d);
         let mut st = lock(&self.shared.state);
+        // Pushed back while pending (an idle timeout reset on every message, Go 1.23's
+        // `t.Reset(d)` without `Stop`): the heap entry stays, and when it comes due, `fire`
+        // schedules the new deadline instead (Go moves the timer in place). No value can be
+        // undelivered while the timer is pending.
+        if st.active
+            && st.when.is_some_and(|w| when >= w)
+            && st.node.as_ref().is_some_and(|n| n.is_armed())
+        {
+            st.when = Some(when);
+            return true;
+        }
         let was = stop_inner(&self.shared, &mut st);
-        arm(&self.shared, &mut st, deadline_after(d));
+        arm(&self.shared, &mut st, when);
         was
     }
 }
