@@ -165,38 +165,39 @@ impl<T> Packet<T> {
     /// full `Packet<T>`; `dst` must be empty.
     #[inline]
     pub(crate) unsafe fn take_from(packet: *mut (), dst: &mut Packet<T>) {
+        dst.state.with_mut(|s| {
+            // SAFETY: `&mut dst`: nobody else accesses its state, and, empty per the contract,
+            // its storage is ours to fill; `packet` is as `take_to` requires, per the contract.
+            unsafe {
+                debug_assert!(!(*s).full);
+                Packet::take_to(packet, (*s).ptr);
+                (*s).full = true;
+            }
+        })
+    }
+
+    /// Counterparty side: moves the value of a claimed sender's packet into the storage at
+    /// `dst` (a receiver's packet's, or a buffered channel's slot) and releases the sender.
+    ///
+    /// # Safety
+    /// `packet` must come from an entry this thread has just claimed (selection CAS won), of a
+    /// full `Packet<T>`; `dst` must be valid for a write of `T` and hold no value that needs
+    /// dropping.
+    #[inline]
+    pub(crate) unsafe fn take_to(packet: *mut (), dst: *mut T) {
         let src = packet as *const Packet<T>;
         // SAFETY: the owner touches neither the packet's state nor its storage until `ready`
         // is set (a thread owner may already be in `wait_ready`, reading `ready`, an atomic:
         // every field of `Packet` is an atomic or in an `UnsafeCell`, so its shared reference
-        // and our writes do not conflict), and keeps both alive until then.
-        unsafe {
-            (*src).state.with_mut(|s| {
-                debug_assert!((*s).full);
-                dst.move_from((*s).ptr);
-                (*s).full = false;
-            });
-            // After this store the owner may free the packet: we do not touch it again.
-            (*src).ready.store(true, Ordering::Release);
-        }
-    }
-
-    /// Counterparty side: moves the value of a claimed sender's packet into the storage at
-    /// `dst` (a buffered channel's slot) and releases the sender.
-    ///
-    /// # Safety
-    /// As for [`Packet::take_from`], with `dst` valid for a write of `T` and holding no value
-    /// that needs dropping.
-    #[inline]
-    pub(crate) unsafe fn take_to(packet: *mut (), dst: *mut T) {
-        let src = packet as *const Packet<T>;
-        // SAFETY: as in `take_from`; `dst` is ours to write per the contract.
+        // and our writes do not conflict), and keeps both alive until then; `dst` is ours to
+        // write per the contract.
         unsafe {
             (*src).state.with_mut(|s| {
                 debug_assert!((*s).full);
                 std::ptr::copy_nonoverlapping((*s).ptr, dst, 1);
                 (*s).full = false;
             });
+            // After this store the owner may free the packet: we do not touch it again.
             (*src).ready.store(true, Ordering::Release);
         }
     }
@@ -209,7 +210,7 @@ impl<T> Packet<T> {
     #[inline]
     pub(crate) unsafe fn put_into(packet: *mut (), src: &mut Packet<T>) {
         let dst = packet as *const Packet<T>;
-        // SAFETY: as in `take_from`.
+        // SAFETY: as in `take_to`: the owner waits for `ready` before it touches its packet.
         unsafe {
             (*dst).state.with_mut(|s| {
                 debug_assert!(!(*s).full);
