@@ -93,13 +93,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks, parking the calling goroutine (or blocking the thread) while another holds it.
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        if self
-            .state
-            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.lock_slow(BlockReason::Mutex, Location::caller());
-        }
+        self.lock_as(BlockReason::Mutex, Location::caller());
         MutexGuard { mutex: self }
     }
 
@@ -197,8 +191,9 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Locks without a guard, naming `reason` while blocked (`RWMutex`'s writers' lock, which
-    /// reports "sync.RWMutex.Lock").
+    /// Locks without a guard, naming `reason` while blocked (`lock`, and `RWMutex`'s writers'
+    /// lock, which reports "sync.RWMutex.Lock").
+    #[inline]
     pub(super) fn lock_as(&self, reason: BlockReason, site: &'static Location<'static>) {
         if self
             .state
