@@ -148,7 +148,7 @@ pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe
     }
     // The timer thread may sleep until a far deadline (an idle timeout reset on every
     // message): purge cancelled entries here too, or they pile up until it wakes.
-    purge_if_mostly_cancelled(t, &mut st);
+    remove_dead_entries(t, &mut st);
     deadlock::timers_changed(1);
     st.seq += 1;
     let seq = st.seq;
@@ -175,7 +175,7 @@ pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe
 /// without its cancelled entries once they are more than half of it (and over 64): O(n) when
 /// a count has doubled, so O(1) per timer over time. Run by the timer thread and on every
 /// schedule (the thread may sleep until a far deadline while timers pile up).
-fn purge_if_mostly_cancelled(t: &Timers, st: &mut State) {
+fn remove_dead_entries(t: &Timers, st: &mut State) {
     // Timers nobody can observe any more (their channel was dropped: `select!` on `after(..)`
     // in a loop) are cancelled in a sweep whenever the heap has doubled since the last one;
     // the rebuild below then takes them out.
@@ -226,7 +226,7 @@ fn timer_thread() {
     let mut due: Vec<Arc<Node>> = Vec::new();
     let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
     loop {
-        purge_if_mostly_cancelled(t, &mut st);
+        remove_dead_entries(t, &mut st);
         let now = Instant::now();
         while let Some(top) = st.heap.peek() {
             if !top.node.is_armed() {
@@ -298,6 +298,16 @@ mod tests {
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
+    /// Entries in the timer heap now.
+    fn heap_len() -> usize {
+        timers()
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .heap
+            .len()
+    }
+
     /// Receives of expired timers fire them themselves (cancelling their heap entries) while
     /// the timer thread pops them as due: the cancelled count must still fall back to what
     /// the heap holds. (A count left behind for good made every later schedule rebuild the
@@ -317,7 +327,7 @@ mod tests {
         let start = Instant::now();
         loop {
             let cancelled = t.cancelled.load(Ordering::Acquire);
-            let len = t.state.lock().unwrap_or_else(|p| p.into_inner()).heap.len();
+            let len = heap_len();
             if cancelled <= len {
                 break;
             }
@@ -338,12 +348,7 @@ mod tests {
         for _ in 0..20_000 {
             drop(crate::time::after(Duration::from_secs(3600)));
         }
-        let len = timers()
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .heap
-            .len();
+        let len = heap_len();
         // Swept at twice the size after the last sweep (at least 2 x 1,024), plus what other
         // tests of this binary have scheduled.
         assert!(len < 8_000, "{len} entries in the timer heap");
@@ -358,12 +363,7 @@ mod tests {
         for _ in 0..10_000 {
             t.reset(Duration::from_secs(3600));
         }
-        let len = timers()
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .heap
-            .len();
+        let len = heap_len();
         t.stop();
         // Other tests of this binary may have a few timers of their own in the heap.
         assert!(len < 1_000, "{len} entries in the timer heap");
