@@ -8,8 +8,8 @@
 //! |---|---|
 //! | **long runners**: its goroutines run `LONG_RUN` or more between parks | dealt out, every spawn: an equal share of a burst to each worker, consecutive spawns together (`long_runner`) |
 //! | **talkers**: its goroutines park (or finish) sooner | the spawner's worker |
-//! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out |
-//! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, where the rules above would keep it local |
+//! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out, one by one, then in segments that grow with the burst (`BURST_SHARE`); a burst begun with the class unknown is dealt so to its end |
+//! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, where the rules above would keep it local (a burst's longer segments when it spawns in one) |
 //!
 //! And one rule by order: the first spawn after a burst of long runners that reached every
 //! worker, in the same run of the spawner, from another site (a pool's feeder), goes to the
@@ -77,9 +77,24 @@ const CROWD: u32 = 16;
 /// before it: 500 jobs of 0.3 ms on 2 workers took 96 ms in runs of 250, 78 ms in runs of 4
 /// and 75.5 ms one by one.
 const LONG_SEGMENT_MAX: usize = 4;
-/// The shortest and longest segment of a crowd's spawns dealt to one worker.
+/// The shortest and longest segment of a crowd's spawns dealt to one worker. (The longest
+/// keeps the handlers of a server with thousands of connections alternating between workers
+/// every few hundred accepts.)
 const SEGMENT_MIN: u32 = 4;
 const SEGMENT_MAX: u32 = 128;
+/// A burst is dealt in segments that grow with it: its `m`th dealt spawn opens a segment of
+/// `m / (workers * BURST_SHARE)` spawns (at least one). The workers' shares then differ by
+/// about `1 / BURST_SHARE` of the burst at most, a burst of up to `workers * BURST_SHARE`
+/// spawns (a pool of 64 on 16 workers) is dealt one by one, and a chain started in one burst
+/// (Go's "whispers": 100k goroutines, each waiting on the next) crosses workers a few hundred
+/// times instead of at every hop. Dealt one by one, that chain's first run took 0.8-1.5 s on
+/// 2 workers, against Go's 0.34 s and 0.1 s for the same chain on one worker.
+const BURST_SHARE: u32 = 16;
+/// The longest segment of a burst. Longer than a crowd's: the workers' shares are kept even
+/// by `BURST_SHARE`, and the whispers' chain crosses workers 340 times with segments of up
+/// to 1,024 against 955 with up to 128 (its first run on 2 workers: 71-88 ms against
+/// 91-120).
+const BURST_SEGMENT_MAX: u32 = 1024;
 
 struct Slot {
     /// The site's `Location` address, or 0.
@@ -124,11 +139,14 @@ struct Burst {
     yielded: bool,
     /// The burst's site is a long runner's (its spawns were dealt by `long_runner`).
     long: bool,
+    /// The site's class was unknown at the burst's first spawn: the burst is dealt as a
+    /// burst to its end, even if the site turns out a long runner's meanwhile (see `deal`).
+    unknown: bool,
 }
 
 std::thread_local! {
     static BURST: Cell<Burst> = const {
-        Cell::new(Burst { site: 0, tick: 0, n: 0, yielded: false, long: false })
+        Cell::new(Burst { site: 0, tick: 0, n: 0, yielded: false, long: false, unknown: false })
     };
 }
 
@@ -187,30 +205,38 @@ pub(crate) fn deal(
     }
     let key = key(site);
     let score = score(key);
-    // This spawn's place in its burst (1 for the first), and whether it is the first spawn
-    // after a burst of long runners in the same run of the spawner.
-    let (n, after_long) = BURST
+    // This spawn's place in its burst (1 for the first), whether it is the first spawn after
+    // a burst of long runners in the same run of the spawner, and whether this spawn is dealt
+    // as a long runner's. A burst that began with the site's class unknown is not: its
+    // goroutines' first runs park at once (uncounted) until one is slow (a fresh stack's page
+    // faults, a preempted worker: 60 us to 1 ms, measured, in 1 of 100k) and makes the site a
+    // long runner's by itself, after which `long_runner` dealt the rest of a 100k chain one
+    // by one (a burst of unknown length), so it crossed workers at every hop again.
+    let (n, after_long, long) = BURST
         .try_with(|b| {
             let last = b.get();
             let same_run = last.tick == tick || last.yielded;
-            let (n, after_long) = if last.site == key && same_run {
-                (last.n.saturating_add(1), false)
+            let (n, after_long, unknown) = if last.site == key && same_run {
+                (last.n.saturating_add(1), false, last.unknown)
             } else {
                 if last.site != 0 {
                     burst_ended(last.site, last.n);
                 }
-                (1, last.long && same_run && last.n as usize >= workers)
+                let after_long = last.long && same_run && last.n as usize >= workers;
+                (1, after_long, COLD < score && score < HOT)
             };
+            let long = score >= HOT && !unknown;
             b.set(Burst {
                 site: key,
                 tick,
                 n,
                 yielded: false,
-                long: score >= HOT,
+                long,
+                unknown,
             });
-            (n, after_long)
+            (n, after_long, long)
         })
-        .unwrap_or((1, false));
+        .unwrap_or((1, false, score >= HOT));
     // The first goroutine started after a burst of long runners that reached every worker
     // (a pool's feeder, started after its members) goes to the next worker, whatever its own
     // class: it and the spawner (the pool's collector) each serve the long runners, and a
@@ -224,21 +250,35 @@ pub(crate) fn deal(
         return Some((w + 1) % workers);
     }
     let s = slot(key);
-    if score >= HOT {
+    if long {
         return Some(long_runner(s, key, n, spawner, workers));
     }
     if score > COLD && n > BURST_LOCAL {
-        return Some(s.next.fetch_add(1, Ordering::Relaxed) % workers);
+        return Some(segment(s, burst_segment(n, workers).max(1), workers));
     }
     // Kept local by its class: unless it is a crowd. (Not before the rules above: a burst or
     // long runners dealt one by one spread evenly, and segments would undo that.)
     if s.site.load(Ordering::Relaxed) == key {
         let live = s.live.load(Ordering::Relaxed);
         if live >= CROWD {
-            return Some(segment(s, live, workers));
+            // A crowd spawned in one long burst (a chain of talkers started again) gets the
+            // burst's longer segments: the whispers' 100k, warm, crossed workers 788 times in
+            // segments of up to 128 (chain passed in 92-107 ms), 164 in the burst's (64-82 ms).
+            let len = (live / workers as u32)
+                .clamp(SEGMENT_MIN, SEGMENT_MAX)
+                .max(burst_segment(n, workers));
+            return Some(segment(s, len, workers));
         }
     }
     None
+}
+
+/// The segment that the `n`th spawn of a burst opens (0 within the local share): the burst's
+/// dealt spawns so far over the workers and `BURST_SHARE`, so each worker's share stays
+/// within one segment of the others'.
+#[inline]
+fn burst_segment(n: u32, workers: usize) -> u32 {
+    (n.saturating_sub(BURST_LOCAL) / (workers as u32 * BURST_SHARE)).min(BURST_SEGMENT_MAX)
 }
 
 /// A burst of `n` spawns from the site `key` ended: remembered for its next burst.
@@ -299,14 +339,16 @@ fn long_runner(s: &Slot, key: usize, n: u32, spawner: Option<usize>, workers: us
     (base + run) % workers
 }
 
-/// The worker a crowd's spawn goes to: the current segment's, or the next worker's once the
-/// segment is full. Spawners of one site on several workers race on the two words; a lost
-/// update only makes a segment a little longer or shorter.
+/// The worker a spawn dealt in segments (a crowd's or a burst's) goes to: the current
+/// segment's, or the next worker's once the segment is full, opening a segment of `len`. A
+/// segment is cut to `len`: one that a long burst left open is not continued by the next
+/// burst (which starts one by one) or by a crowd's single spawns (segments of the crowd's
+/// size). Spawners of one site on several workers race on the two words; a lost update only
+/// makes a segment a little longer or shorter.
 #[inline]
-fn segment(s: &Slot, live: u32, workers: usize) -> usize {
-    let left = s.segment_left.load(Ordering::Relaxed);
+fn segment(s: &Slot, len: u32, workers: usize) -> usize {
+    let left = s.segment_left.load(Ordering::Relaxed).min(len - 1);
     if left == 0 {
-        let len = (live / workers as u32).clamp(SEGMENT_MIN, SEGMENT_MAX);
         s.segment_left.store(len - 1, Ordering::Relaxed);
         s.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1) % workers
     } else {
@@ -434,6 +476,99 @@ mod tests {
         assert!(deal(site, 2, None, 4).is_some(), "past the local share");
         // Without a yield, a new run starts a new burst.
         assert_eq!(deal(site, 3, None, 4), None);
+    }
+
+    /// Where `count` spawns of one burst (one run of a spawner on worker 0) go.
+    fn one_burst(
+        site: &'static Location<'static>,
+        tick: u32,
+        workers: usize,
+        count: usize,
+    ) -> Vec<usize> {
+        (0..count)
+            .filter_map(|_| deal(site, tick, Some(0), workers))
+            .collect()
+    }
+
+    fn crossings(dealt: &[usize]) -> usize {
+        dealt.windows(2).filter(|w| w[0] != w[1]).count()
+    }
+
+    #[test]
+    fn a_long_burst_is_dealt_in_segments_that_grow_with_it() {
+        let (site, workers) = (here(), 2);
+        let dealt = one_burst(site, 1, workers, 100_000);
+        assert_eq!(dealt.len(), 100_000 - BURST_LOCAL as usize);
+        // The first `workers * BURST_SHARE` one by one, as a pool's members.
+        let first = workers * BURST_SHARE as usize;
+        assert_eq!(
+            crossings(&dealt[..first]),
+            first - 1,
+            "{:?}",
+            &dealt[..first]
+        );
+        // A chain started by the burst crosses workers a few hundred times, not 100k.
+        let crossed = crossings(&dealt);
+        assert!((100..1_000).contains(&crossed), "{crossed} crossings");
+        // Whenever the burst stops, the shares differ by at most one segment.
+        let mut share = [0usize; 2];
+        for (m, &w) in dealt.iter().enumerate() {
+            share[w] += 1;
+            let segment =
+                (m / (workers * BURST_SHARE as usize)).clamp(1, BURST_SEGMENT_MAX as usize);
+            assert!(
+                share[0].abs_diff(share[1]) <= segment + 1,
+                "after {m}: {share:?}"
+            );
+        }
+        // The next burst does not finish the segment this one left open: one by one again.
+        let next = one_burst(site, 2, workers, BURST_LOCAL as usize + 8);
+        assert_eq!(crossings(&next), next.len() - 1, "{next:?}");
+    }
+
+    #[test]
+    fn a_crowd_spawned_in_a_long_burst_gets_the_bursts_longer_segments() {
+        // A chain of talkers started a second time: a crowd, spawned in one burst.
+        let site = here();
+        ran(site, Duration::ZERO, false, false);
+        ran(site, Duration::ZERO, false, false);
+        for _ in 0..CROWD {
+            parked_first(site);
+        }
+        let dealt = one_burst(site, 1, 2, 100_000);
+        assert_eq!(dealt.len(), 100_000, "a crowd deals every spawn");
+        // Segments of `SEGMENT_MAX` would cross 781 times.
+        let crossed = crossings(&dealt);
+        assert!(crossed < 400, "{crossed} crossings");
+        // Spawns one at a time (an accept loop, the sieve's reader) keep the crowd's segments.
+        let single: Vec<usize> = (0..2 * SEGMENT_MAX)
+            .map(|t| deal(site, t, Some(0), 2).unwrap())
+            .collect();
+        assert!(crossings(&single) >= 1, "{single:?}");
+    }
+
+    #[test]
+    fn a_burst_begun_with_its_class_unknown_stays_a_burst_when_it_turns_long() {
+        let site = here();
+        let workers = 2;
+        let before = one_burst(site, 1, workers, 1_000);
+        // A goroutine's first run is slow once (a fresh stack's page faults): a long runner's
+        // site, by itself.
+        ran(site, LONG_RUN, true, false);
+        assert!(score(key(site)) >= HOT);
+        let after = one_burst(site, 1, workers, 1_000);
+        assert!(
+            crossings(&after) < 40,
+            "the rest of the burst is still dealt in segments: {} crossings",
+            crossings(&after)
+        );
+        assert!(before.len() + after.len() == 2_000 - BURST_LOCAL as usize);
+        // The site's next burst is dealt as long runners' (equal runs of 1,000 are past
+        // `LONG_SEGMENT_MAX`: one by one, every spawn).
+        let next: Vec<usize> = (0..8)
+            .map(|_| deal(site, 2, Some(0), workers).unwrap())
+            .collect();
+        assert_eq!(crossings(&next), 7, "{next:?}");
     }
 
     #[test]
