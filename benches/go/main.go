@@ -51,6 +51,8 @@ var workloads = map[string]workload{
 	"context":        {100, contextTree},
 	"timers":         {10_000, timers},
 	"sieve":          {5_000, sieve},
+	"whispers":       {100_000, func(n int) []result { return whispers("whispers", n) }},
+	"whispers-first": {100_000, func(n int) []result { return whispers("whispers_first", n) }},
 	"blocked":        {10_000, blocked},
 	// The parallel suite (parallel.go).
 	"par-pool-main": {400, parPoolMain},
@@ -89,7 +91,7 @@ func main() {
 		}
 		n = v
 	}
-	if flag.Arg(0) == "blocked" {
+	if flag.Arg(0) == "blocked" || flag.Arg(0) == "whispers-first" {
 		*warmup = 0 // measured in a fresh process
 	}
 	for i := 0; i < *warmup; i++ {
@@ -471,6 +473,31 @@ func sieveHops(n int) int {
 		}
 	}
 	return hops
+}
+
+// whispers: a chain of n goroutines started in one loop, each receiving from its right
+// neighbour and sending one more to its left; 1 goes in at the right end, n+1 comes out at the
+// left. Reported as ns per goroutine, spawning and passing together.
+func whispers(name string, n int) []result {
+	start := time.Now()
+	leftmost := make(chan int)
+	left := leftmost
+	for i := 0; i < n; i++ {
+		right := make(chan int)
+		go func(l, r chan int) {
+			if v, ok := <-r; ok {
+				l <- v + 1
+			}
+		}(left, right)
+		left = right
+	}
+	go func(c chan int) { c <- 1 }(left)
+	got := <-leftmost
+	d := time.Since(start)
+	if got != n+1 {
+		panic(fmt.Sprintf("whispers: got %d, want %d", got, n+1))
+	}
+	return perOp(name, d, n)
 }
 
 // blocked: start n goroutines that each block receiving on one channel; report the time to

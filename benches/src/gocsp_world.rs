@@ -429,6 +429,33 @@ pub fn sieve(world: World, n: usize) -> Duration {
     })
 }
 
+/// Go's "whispers": a chain of `n` goroutines started in one loop, each receiving from its
+/// right neighbour and sending one more to its left; the caller sends 1 into the right end
+/// and reads `n + 1` at the left. Measures both phases, spawning and passing. Goroutines
+/// only (`n` is 100k).
+pub fn whispers(n: usize) -> Duration {
+    World::Goroutines.run(move || {
+        let start = Instant::now();
+        let leftmost: Chan<usize> = Chan::new(0);
+        let mut left = leftmost.clone();
+        for _ in 0..n {
+            let right: Chan<usize> = Chan::new(0);
+            let (l, r) = (left.sender(), right.receiver());
+            gocsp::go(move || {
+                if let Some(v) = r.recv() {
+                    l.send(v + 1);
+                }
+            });
+            left = right;
+        }
+        gocsp::go(move || left.send(1));
+        let got = leftmost.recv();
+        let elapsed = start.elapsed();
+        assert_eq!(got, Some(n + 1), "the whisper arrived changed");
+        elapsed
+    })
+}
+
 /// Starts `n` goroutines (or threads) that each block receiving on one channel, and measures
 /// the time to start them all (each has run and is about to block when it calls `wg.done()`),
 /// the growth of the resident set per goroutine, and the time from closing the channel until

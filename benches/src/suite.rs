@@ -30,17 +30,6 @@ impl Unit {
     }
 }
 
-/// Which value of a blocked-goroutines child run a row reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pick {
-    /// Nanoseconds to start one blocked goroutine (or thread).
-    Create,
-    /// Resident bytes per blocked goroutine (or thread).
-    Rss,
-    /// Nanoseconds per goroutine (or thread) from the release until all ended.
-    Release,
-}
-
 /// How one implementation of a workload is measured. Each call is one measured run, after
 /// one unmeasured warm-up run (except in fresh child processes), as the Go twin does.
 #[derive(Clone, Copy, Debug)]
@@ -52,14 +41,15 @@ pub enum Probe {
         /// Runs the workload once and returns the value in the row's unit.
         f: fn(usize) -> f64,
     },
-    /// This program re-run as a fresh child process: `compare __child MODE SIZE`.
+    /// This program re-run as a fresh child process: `compare __child MODE SIZE`, which
+    /// prints "name value" lines as the Go twin does; `line` names the one to read.
     Child {
         /// A mode [`run_child`] knows.
         mode: &'static str,
         /// How many goroutines or threads.
         size: usize,
-        /// Which of the child's two results this row shows.
-        pick: Pick,
+        /// The name at the start of the output line that holds the value.
+        line: &'static str,
     },
     /// The Go twin, `gotwin WORKLOAD SIZE`; `line` names the output line to read.
     Go {
@@ -202,6 +192,8 @@ pub mod sizes {
     pub const SIEVE: usize = 5_000;
     /// Primes of the thread-world `sieve` (one thread per filter).
     pub const SIEVE_THREADS: usize = 200;
+    /// Goroutines in the chain of `whispers`.
+    pub const WHISPERS: usize = 100_000;
     /// Round trips of `main` (main goroutine) and of Go's twin.
     pub const MAIN_ROUND_TRIP: usize = 100_000;
     /// Round trips of `main` from the main thread (a thread wake-up may cost microseconds).
@@ -501,6 +493,38 @@ pub fn workloads() -> Vec<Workload> {
             busy: false,
         },
         Workload {
+            key: "whispers",
+            title: "chain of 100k goroutines (whispers), first run in a fresh process",
+            unit: Unit::Ns,
+            go: Some(Probe::Go {
+                workload: "whispers-first",
+                size: WHISPERS,
+                line: "whispers_first",
+            }),
+            gocsp: Some(Probe::Child {
+                mode: "gocsp-whispers",
+                size: WHISPERS,
+                line: "whispers_first",
+            }),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "ns per goroutine: spawn the chain, pass one message down it",
+            busy: false,
+        },
+        Workload {
+            key: "whispers-warm",
+            title: "chain of 100k goroutines (whispers), warm",
+            unit: Unit::Ns,
+            go: go("whispers", WHISPERS),
+            gocsp: local(WHISPERS, |n| per_op(g::whispers(n), n)),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "the same, after one unmeasured chain in the same process",
+            busy: false,
+        },
+        Workload {
             key: "sieve-busy",
             title: "prime sieve to 5,000 primes (ns/hop), busy neighbour",
             unit: Unit::Ns,
@@ -529,7 +553,7 @@ pub fn workloads() -> Vec<Workload> {
 /// bytes per blocked goroutine. Threads only at 10k (1,000 of them).
 fn blocked_rows() -> Vec<Workload> {
     use sizes::*;
-    let child = |mode, size, pick| Some(Probe::Child { mode, size, pick });
+    let child = |mode, size, line| Some(Probe::Child { mode, size, line });
     let go_line = |size, line| {
         Some(Probe::Go {
             workload: "blocked",
@@ -572,37 +596,30 @@ fn blocked_rows() -> Vec<Workload> {
         ),
     ] {
         let small = n == BLOCKED;
-        for (i, (pick, line)) in [
-            (Pick::Create, "blocked_create"),
-            (Pick::Release, "blocked_release"),
-            (Pick::Rss, "blocked_rss"),
-        ]
-        .into_iter()
-        .enumerate()
+        for (i, line) in ["blocked_create", "blocked_release", "blocked_rss"]
+            .into_iter()
+            .enumerate()
         {
-            let goal = match (pick, small) {
-                (Pick::Create, _) => Goal::TimesGo(1.0),
-                (Pick::Release, _) => Goal::None,
-                (Pick::Rss, true) => Goal::AtMostBytes(8000.0),
-                (Pick::Rss, false) => Goal::TimesGo(1.5),
+            let rss = line == "blocked_rss";
+            let goal = match (line, small) {
+                ("blocked_create", _) => Goal::TimesGo(1.0),
+                ("blocked_rss", true) => Goal::AtMostBytes(8000.0),
+                ("blocked_rss", false) => Goal::TimesGo(1.5),
+                _ => Goal::None,
             };
             rows.push(Workload {
                 key: keys[i],
                 title: titles[i],
-                unit: if pick == Pick::Rss {
-                    Unit::Bytes
-                } else {
-                    Unit::Ns
-                },
+                unit: if rss { Unit::Bytes } else { Unit::Ns },
                 go: go_line(n, line),
-                gocsp: child("gocsp", n, pick),
+                gocsp: child("gocsp", n, line),
                 gocsp_threads: if small {
-                    child("gocsp-threads", BLOCKED_THREADS, pick)
+                    child("gocsp-threads", BLOCKED_THREADS, line)
                 } else {
                     None
                 },
                 crossbeam: if small {
-                    child("crossbeam", BLOCKED_THREADS, pick)
+                    child("crossbeam", BLOCKED_THREADS, line)
                 } else {
                     None
                 },
@@ -615,17 +632,23 @@ fn blocked_rows() -> Vec<Workload> {
     rows
 }
 
-/// The child side of [`Probe::Child`]: runs the blocked-goroutines workload in `mode` and
-/// returns the line the parent reads ("create_ns rss_bytes release_ns").
+/// The child side of [`Probe::Child`]: runs the workload `mode` names once, in this fresh
+/// process, and returns the "name value" lines the parent reads (as the Go twin prints them).
 pub fn run_child(mode: &str, size: usize) -> Option<String> {
     let b = match mode {
         "gocsp" => g::blocked(World::Goroutines, size),
         "gocsp-threads" => g::blocked(World::Threads, size),
         "crossbeam" => cb::blocked(size),
+        "gocsp-whispers" => {
+            return Some(format!(
+                "whispers_first {:.3}",
+                per_op(g::whispers(size), size)
+            ));
+        }
         _ => return None,
     };
     Some(format!(
-        "{:.3} {:.3} {:.3}",
+        "blocked_create {:.3}\nblocked_rss {:.3}\nblocked_release {:.3}",
         b.create_ns, b.rss_bytes, b.release_ns
     ))
 }

@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use gocsp_benches::report::{self, COLUMNS, Machine, Row};
-use gocsp_benches::suite::{self, Pick, Probe};
+use gocsp_benches::suite::{self, Probe};
 use gocsp_benches::{chart, gotwin, parallel};
 
 /// Stop starting new rounds past this, so the command stays well under ten minutes.
@@ -176,7 +176,7 @@ fn main() -> ExitCode {
             break;
         }
         let mut go_cache: HashMap<(&str, usize, bool), HashMap<String, f64>> = HashMap::new();
-        let mut child_cache: HashMap<(&str, usize), (f64, f64, f64)> = HashMap::new();
+        let mut child_cache: HashMap<(&str, usize), HashMap<String, f64>> = HashMap::new();
         for row in &mut rows {
             let w = row.workload.clone();
             let probes = [w.go, w.gocsp, w.gocsp_threads, w.crossbeam];
@@ -202,20 +202,11 @@ fn main() -> ExitCode {
                         });
                         lines.get(line).copied()
                     }),
-                    Probe::Child { mode, size, pick } => {
-                        let got = match child_cache.get(&(mode, size)) {
-                            Some(&v) => Some(v),
-                            None => run_child(mode, size),
-                        };
-                        got.map(|v| {
-                            child_cache.insert((mode, size), v);
-                            match pick {
-                                Pick::Create => v.0,
-                                Pick::Rss => v.1,
-                                Pick::Release => v.2,
-                            }
-                        })
-                    }
+                    Probe::Child { mode, size, line } => child_cache
+                        .entry((mode, size))
+                        .or_insert_with(|| run_child(mode, size))
+                        .get(line)
+                        .copied(),
                 };
                 if let Some(v) = value {
                     row.samples[col].push(v);
@@ -266,23 +257,30 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs a blocked-goroutines measurement in a fresh copy of this program.
-fn run_child(mode: &str, size: usize) -> Option<(f64, f64, f64)> {
-    let exe = std::env::current_exe().ok()?;
-    let out = Command::new(exe)
-        .args(["__child", mode, &size.to_string()])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "child {mode} {size} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
+/// Runs a measurement in a fresh copy of this program; its "name value" lines (none if it
+/// failed).
+fn run_child(mode: &str, size: usize) -> HashMap<String, f64> {
+    let out = std::env::current_exe().and_then(|exe| {
+        Command::new(exe)
+            .args(["__child", mode, &size.to_string()])
+            .output()
+    });
+    match out {
+        Ok(out) if out.status.success() => {
+            gotwin::parse_lines(&String::from_utf8_lossy(&out.stdout))
+        }
+        Ok(out) => {
+            eprintln!(
+                "child {mode} {size} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            HashMap::new()
+        }
+        Err(e) => {
+            eprintln!("child {mode} {size} did not start: {e}");
+            HashMap::new()
+        }
     }
-    let s = String::from_utf8_lossy(&out.stdout);
-    let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
-    Some((it.next()??, it.next()??, it.next()??))
 }
 
 /// `compare __child MODE SIZE`: the child side of [`run_child`].
