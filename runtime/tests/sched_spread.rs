@@ -240,6 +240,55 @@ fn a_chain_started_in_one_burst_crosses_workers_once_per_segment() {
     );
 }
 
+/// A publisher that starts its subscribers and then sends every message to each of them
+/// (each has its own buffered channel): the subscribers talk to the publisher, so once that is
+/// learned (the first round deals them out, as a burst of unknown goroutines), they start on
+/// the publisher's worker, where its sends hand off without crossing workers, instead of
+/// being dealt out as a crowd.
+#[test]
+fn subscribers_woken_by_their_publisher_start_beside_it_once_learned() {
+    const SUBSCRIBERS: usize = 64;
+    const MESSAGES: u64 = 200;
+    let _w = Watchdog::new("publisher", HANG_GUARD);
+    let rt = runtime();
+    let round = || {
+        rt.block_on(|| {
+            let subs: Vec<(Chan<u64>, JoinHandle<(ThreadId, u64)>)> = (0..SUBSCRIBERS)
+                .map(|_| {
+                    let c: Chan<u64> = Chan::new(16);
+                    let rx = c.receiver();
+                    let h = gocsp::spawn(move || (std::thread::current().id(), rx.iter().sum()));
+                    (c, h)
+                })
+                .collect();
+            for m in 0..MESSAGES {
+                for (c, _) in &subs {
+                    c.send(m);
+                }
+            }
+            let publisher = std::thread::current().id();
+            let ran: Vec<ThreadId> = subs
+                .into_iter()
+                .map(|(c, h)| {
+                    c.close();
+                    let (t, sum) = h.join().unwrap();
+                    assert_eq!(sum, MESSAGES * (MESSAGES - 1) / 2);
+                    t
+                })
+                .collect();
+            (publisher, ran)
+        })
+    };
+    round();
+    let (publisher, ran) = round();
+    let beside = ran.iter().filter(|&&t| t == publisher).count();
+    assert_eq!(
+        beside, SUBSCRIBERS,
+        "the subscribers should start on the publisher's worker once learned; \
+         {beside} of {SUBSCRIBERS} did"
+    );
+}
+
 /// A server: a dispatcher (an accept loop) starts one handler per connection and parks between
 /// connections; each handler talks (answers a few requests, parking between them). Handlers
 /// that live on reach every worker once there are a few per worker.

@@ -253,9 +253,18 @@ impl RtShared {
 pub(crate) fn schedule_woken(task: Arc<Task>) {
     let home = task.home().expect("a parked goroutine has a home worker");
     let task = with_local(|l| match l {
-        Some(l) if std::ptr::eq(l.shared, home) && !super::io_hook::dispatching() => {
-            l.push_runnext(task, false);
-            None
+        Some(l) if !super::io_hook::dispatching() => {
+            // Woken by a goroutine: if it was dealt away from its spawner's worker, tell
+            // `placement` (one wake in `WAKE_SAMPLE`) whether the waker runs there.
+            if placement::wake_sampled(l.tick.get()) {
+                learn_waker(&task, l, home);
+            }
+            if std::ptr::eq(l.shared, home) {
+                l.push_runnext(task, false);
+                None
+            } else {
+                Some(task)
+            }
         }
         _ => Some(task),
     });
@@ -264,6 +273,18 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
         // (A worker that queues its own goroutine this way wakes itself only if it is the
         // sleeping owner of the I/O wait: it then leaves its sleep.)
         home.rt().wake_worker(home);
+    }
+}
+
+/// The sampled side of `schedule_woken`: out of line, so the wake path stays as short as it
+/// was for the other wakes.
+#[cold]
+#[inline(never)]
+fn learn_waker(task: &Task, l: &Local, home: &WorkerShared) {
+    if let Some(from) = task.dealt_from()
+        && std::ptr::eq(l.rt, home.rt())
+    {
+        placement::woken(task.spawn_site(), from == l.shared.index);
     }
 }
 
@@ -324,7 +345,12 @@ pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
                 Some(l.shared.index),
                 l.rt.workers.len(),
             ) {
-                Some(i) => l.rt.deal_to(i, task),
+                Some(i) => {
+                    if i != l.shared.index {
+                        task.set_dealt_from(l.shared.index);
+                    }
+                    l.rt.deal_to(i, task)
+                }
                 None => l.push_runnext(task, true),
             }
             None

@@ -41,7 +41,9 @@
 use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU64, AtomicUsize, Ordering,
+};
 use std::sync::{Arc, Weak};
 
 use corosensei::{Coroutine, Yielder};
@@ -110,6 +112,9 @@ pub(crate) struct Task {
     /// Counted in its spawn site's crowd (it has parked; see `placement.rs`). Thread-confined
     /// to its home worker.
     pub(crate) in_crowd: Cell<bool>,
+    /// `placement` dealt it away from its spawner's worker: that worker's index + 1, else 0.
+    /// Set before the goroutine is queued; read by its wakers (`schedule_woken`).
+    dealt_from: AtomicU16,
 }
 
 // SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit` and `in_crowd` are
@@ -146,7 +151,19 @@ impl Task {
             yielder: Cell::new(std::ptr::null()),
             stack_limit: Cell::new(0),
             in_crowd: Cell::new(false),
+            dealt_from: AtomicU16::new(0),
         })
+    }
+
+    /// The worker its spawner ran on, if `placement` started it on another one.
+    pub(crate) fn dealt_from(&self) -> Option<usize> {
+        (self.dealt_from.load(Ordering::Relaxed) as usize).checked_sub(1)
+    }
+
+    /// Records that `placement` started it away from its spawner's worker `spawner`.
+    pub(crate) fn set_dealt_from(&self, spawner: usize) {
+        let v = u16::try_from(spawner + 1).unwrap_or(0);
+        self.dealt_from.store(v, Ordering::Relaxed);
     }
 
     pub(crate) fn id(&self) -> u64 {
