@@ -34,26 +34,28 @@ type result struct {
 }
 
 var workloads = map[string]workload{
-	"spawn":          {100_000, spawn},
-	"pingpong":       {200_000, pingpong},
-	"buf1x1":         {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
-	"buf4x4":         {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
-	"buf1":           {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
-	"mutex4":         {1_000_000, mutex4},
-	"rwmutex4":       {1_000_000, rwmutex4},
-	"waitgroup4":     {1_000_000, waitgroup4},
-	"timer-reset":    {200_000, timerReset},
-	"timer-pushback": {1_000_000, timerPushback},
-	"unbuf4x4":       {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
-	"main":           {100_000, mainRoundTrip},
-	"select4":        {1_000_000, select4},
-	"selectdefault":  {10_000_000, selectDefault},
-	"context":        {100, contextTree},
-	"timers":         {10_000, timers},
-	"sieve":          {5_000, sieve},
-	"whispers":       {100_000, func(n int) []result { return whispers("whispers", n) }},
-	"whispers-first": {100_000, func(n int) []result { return whispers("whispers_first", n) }},
-	"blocked":        {10_000, blocked},
+	"spawn":           {100_000, spawn},
+	"pingpong":        {200_000, pingpong},
+	"buf1x1":          {2_000_000, func(n int) []result { return mpmc("buf1x1", 1, 1, 1024, n) }},
+	"buf4x4":          {2_000_000, func(n int) []result { return mpmc("buf4x4", 4, 4, 1024, n) }},
+	"buf1":            {1_000_000, func(n int) []result { return mpmc("buf1", 1, 1, 1, n) }},
+	"mutex4":          {1_000_000, mutex4},
+	"rwmutex4":        {1_000_000, rwmutex4},
+	"waitgroup4":      {1_000_000, waitgroup4},
+	"timer-reset":     {200_000, timerReset},
+	"timer-pushback":  {1_000_000, timerPushback},
+	"unbuf4x4":        {200_000, func(n int) []result { return mpmc("unbuf4x4", 4, 4, 0, n) }},
+	"main":            {100_000, mainRoundTrip},
+	"select4":         {1_000_000, select4},
+	"selectdefault":   {10_000_000, selectDefault},
+	"context":         {100, contextTree},
+	"timers":          {10_000, timers},
+	"sieve":           {5_000, sieve},
+	"whispers":        {100_000, func(n int) []result { return whispers("whispers", n) }},
+	"broadcast":       {10_000, func(n int) []result { return broadcast("broadcast", n) }},
+	"broadcast-first": {10_000, func(n int) []result { return broadcast("broadcast_first", n) }},
+	"whispers-first":  {100_000, func(n int) []result { return whispers("whispers_first", n) }},
+	"blocked":         {10_000, blocked},
 	// The parallel suite (parallel.go).
 	"par-pool-main": {400, parPoolMain},
 	"par-pool-go":   {400, parPoolGo},
@@ -91,7 +93,8 @@ func main() {
 		}
 		n = v
 	}
-	if flag.Arg(0) == "blocked" || flag.Arg(0) == "whispers-first" {
+	switch flag.Arg(0) {
+	case "blocked", "whispers-first", "broadcast-first":
 		*warmup = 0 // measured in a fresh process
 	}
 	for i := 0; i < *warmup; i++ {
@@ -473,6 +476,38 @@ func sieveHops(n int) int {
 		}
 	}
 	return hops
+}
+
+// broadcast: this goroutine starts 100 subscribers, each receiving on its own channel of
+// capacity 16, sends each of n messages to every one of them, closes the channels and waits.
+// Reported as ns per message per subscriber.
+func broadcast(name string, n int) []result {
+	const subs = 100
+	start := time.Now()
+	var wg sync.WaitGroup
+	chans := make([]chan int, subs)
+	for i := range chans {
+		chans[i] = make(chan int, 16)
+		wg.Add(1)
+		go func(c chan int) {
+			s := 0
+			for v := range c {
+				s += v
+			}
+			sink(s)
+			wg.Done()
+		}(chans[i])
+	}
+	for m := 0; m < n; m++ {
+		for _, c := range chans {
+			c <- m
+		}
+	}
+	for _, c := range chans {
+		close(c)
+	}
+	wg.Wait()
+	return perOp(name, time.Since(start), n*subs)
 }
 
 // whispers: a chain of n goroutines started in one loop, each receiving from its right

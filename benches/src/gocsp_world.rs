@@ -456,6 +456,39 @@ pub fn whispers(n: usize) -> Duration {
     })
 }
 
+/// A publisher (the measuring goroutine) starts `subs` subscribers, each receiving on its own
+/// channel of capacity 16, and sends each of `n` messages to every one of them, then closes
+/// the channels and waits for the subscribers. Goroutines only.
+pub fn broadcast(subs: usize, n: usize) -> Duration {
+    World::Goroutines.run(move || {
+        let start = Instant::now();
+        let wg = WaitGroup::new();
+        let chans: Vec<Chan<usize>> = (0..subs).map(|_| Chan::new(16)).collect();
+        for c in &chans {
+            wg.add(1);
+            let (rx, wg) = (c.receiver(), wg.clone());
+            gocsp::go(move || {
+                let mut s = 0;
+                for v in &rx {
+                    s += v;
+                }
+                sink(s);
+                wg.done();
+            });
+        }
+        for m in 0..n {
+            for c in &chans {
+                c.send(m);
+            }
+        }
+        for c in &chans {
+            c.close();
+        }
+        wg.wait();
+        start.elapsed()
+    })
+}
+
 /// Starts `n` goroutines (or threads) that each block receiving on one channel, and measures
 /// the time to start them all (each has run and is about to block when it calls `wg.done()`),
 /// the growth of the resident set per goroutine, and the time from closing the channel until

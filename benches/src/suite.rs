@@ -192,6 +192,10 @@ pub mod sizes {
     pub const SIEVE: usize = 5_000;
     /// Primes of the thread-world `sieve` (one thread per filter).
     pub const SIEVE_THREADS: usize = 200;
+    /// Messages of `broadcast`, each sent to every subscriber.
+    pub const BROADCAST: usize = 10_000;
+    /// Subscribers of `broadcast`.
+    pub const SUBSCRIBERS: usize = 100;
     /// Goroutines in the chain of `whispers`.
     pub const WHISPERS: usize = 100_000;
     /// Round trips of `main` (main goroutine) and of Go's twin.
@@ -493,6 +497,40 @@ pub fn workloads() -> Vec<Workload> {
             busy: false,
         },
         Workload {
+            key: "broadcast",
+            title: "publisher to 100 subscribers (cap 16 each), first run in a fresh process",
+            unit: Unit::Ns,
+            go: Some(Probe::Go {
+                workload: "broadcast-first",
+                size: BROADCAST,
+                line: "broadcast_first",
+            }),
+            gocsp: Some(Probe::Child {
+                mode: "gocsp-broadcast",
+                size: BROADCAST,
+                line: "broadcast_first",
+            }),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "ns per message per subscriber (1M sends)",
+            busy: false,
+        },
+        Workload {
+            key: "broadcast-warm",
+            title: "publisher to 100 subscribers (cap 16 each), warm",
+            unit: Unit::Ns,
+            go: go("broadcast", BROADCAST),
+            gocsp: local(BROADCAST, |n| {
+                per_op(g::broadcast(SUBSCRIBERS, n), n * SUBSCRIBERS)
+            }),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::TimesGo(1.0),
+            note: "the same, after one unmeasured run in the same process",
+            busy: false,
+        },
+        Workload {
             key: "whispers",
             title: "chain of 100k goroutines (whispers), first run in a fresh process",
             unit: Unit::Ns,
@@ -639,6 +677,15 @@ pub fn run_child(mode: &str, size: usize) -> Option<String> {
         "gocsp" => g::blocked(World::Goroutines, size),
         "gocsp-threads" => g::blocked(World::Threads, size),
         "crossbeam" => cb::blocked(size),
+        "gocsp-broadcast" => {
+            return Some(format!(
+                "broadcast_first {:.3}",
+                per_op(
+                    g::broadcast(sizes::SUBSCRIBERS, size),
+                    size * sizes::SUBSCRIBERS
+                )
+            ));
+        }
         "gocsp-whispers" => {
             return Some(format!(
                 "whispers_first {:.3}",
