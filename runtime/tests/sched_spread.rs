@@ -253,7 +253,8 @@ fn subscribers_woken_by_their_publisher_start_beside_it_once_learned() {
     let rt = runtime();
     let round = || {
         rt.block_on(|| {
-            let subs: Vec<(Chan<u64>, JoinHandle<(ThreadId, u64)>)> = (0..SUBSCRIBERS)
+            type Subscriber = (Chan<u64>, JoinHandle<(ThreadId, u64)>);
+            let subs: Vec<Subscriber> = (0..SUBSCRIBERS)
                 .map(|_| {
                     let c: Chan<u64> = Chan::new(16);
                     let rx = c.receiver();
