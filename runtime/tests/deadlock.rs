@@ -198,6 +198,35 @@ mod scenarios {
         say(&format!("got {}", ch.recv().unwrap()));
     }
 
+    /// A timer stopped while pending keeps its heap entry for a reset, but holds nothing
+    /// up: main deadlocks with two stopped one-hour timers (one reset and stopped again, one
+    /// stopped from a goroutine).
+    pub(super) fn deadlock_after_timers_stopped() {
+        let t = gocsp::time::Timer::new(gocsp::time::HOUR);
+        assert!(t.stop());
+        assert!(!t.reset(gocsp::time::HOUR));
+        assert!(t.stop());
+        let u = gocsp::time::Timer::new(gocsp::time::HOUR);
+        gocsp::spawn(move || assert!(u.stop())).join().unwrap();
+        let ch: Chan<u8> = Chan::new(0);
+        say("blocking");
+        let v = ch.recv();
+        say(&format!("unreachable: {v:?} {t:?}"));
+    }
+
+    /// A timer stopped while pending and reset reuses its entry, which counts as pending
+    /// again: main waits for it without a false report.
+    pub(super) fn timer_reset_after_stop() {
+        let t = gocsp::time::Timer::new(Duration::from_millis(400));
+        assert!(t.stop());
+        assert!(!t.reset(Duration::from_millis(500)));
+        let c = t.c();
+        say(&format!(
+            "got {}",
+            if c.recv().is_some() { "tick" } else { "closed" }
+        ));
+    }
+
     pub(super) fn pending_deadline() {
         let (ctx, _cancel) =
             context::with_timeout(&context::background(), Duration::from_millis(500));
@@ -365,6 +394,15 @@ mod tests {
         );
     }
 
+    pub(super) fn a_deadlock_after_stopped_timers_is_reported() {
+        let run = run_child("deadlock_after_timers_stopped", &[], LIMIT, None);
+        expect_deadlock(&run);
+        assert!(
+            run.stderr.contains("main thread [chan receive]:"),
+            "{run:?}"
+        );
+    }
+
     pub(super) fn a_deadlock_on_a_mutex_is_reported() {
         let run = run_child("deadlock_on_a_mutex", &[], LIMIT, None);
         expect_deadlock(&run);
@@ -382,6 +420,7 @@ mod tests {
             ("sleeping_thread_feeding_a_goroutine", "got 42"),
             ("blocking_call", "got 7"),
             ("pending_deadline", "got context deadline exceeded"),
+            ("timer_reset_after_stop", "got tick"),
             ("select_with_a_timeout", "got timed out"),
             ("busy_goroutine", "got 1"),
             ("mutex_held_by_a_sleeper", "got 9"),
@@ -435,6 +474,8 @@ fn main() {
             }
             "blocking_call" => scenarios::blocking_call(),
             "pending_deadline" => scenarios::pending_deadline(),
+            "deadlock_after_timers_stopped" => scenarios::deadlock_after_timers_stopped(),
+            "timer_reset_after_stop" => scenarios::timer_reset_after_stop(),
             "busy_goroutine" => scenarios::busy_goroutine(),
             "mutex_held_by_a_sleeper" => scenarios::mutex_held_by_a_sleeper(),
             "waves_of_goroutines" => scenarios::waves_of_goroutines(),
@@ -454,6 +495,10 @@ fn main() {
         (
             "a_dead_goroutines_network_wait_does_not_hide_a_deadlock",
             tests::a_dead_goroutines_network_wait_does_not_hide_a_deadlock,
+        ),
+        (
+            "a_deadlock_after_stopped_timers_is_reported",
+            tests::a_deadlock_after_stopped_timers_is_reported,
         ),
         (
             "a_deadlock_in_select_is_reported",

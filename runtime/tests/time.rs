@@ -266,6 +266,42 @@ fn timer_pushed_back_fires_at_the_new_deadline_only() {
 }
 
 #[test]
+fn timer_stopped_while_pending_delivers_nothing_when_its_old_deadline_passes() {
+    let t = Timer::new(20 * MS);
+    assert!(t.stop());
+    time::sleep(150 * MS);
+    assert_eq!(
+        t.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "a stopped timer fired"
+    );
+    assert!(!t.stop(), "stopped already");
+    // Its old entry is gone: a reset arms a new one.
+    assert!(!t.reset(5 * MS));
+    assert!(t.c().recv().is_some());
+}
+
+#[test]
+fn timer_stopped_and_reset_later_fires_at_the_new_deadline_only() {
+    // The reset reuses the stopped timer's entry (due at 20 ms), which, when it comes due,
+    // schedules the new deadline instead of firing.
+    let t = Timer::new(20 * MS);
+    assert!(t.stop());
+    let reset = Instant::now();
+    assert!(!t.reset(1000 * MS), "a stopped timer was inactive");
+    time::sleep(150 * MS);
+    assert_eq!(
+        t.c().try_recv(),
+        Err(TryRecvError::Empty),
+        "fired at the old deadline"
+    );
+    let v = mono(t.c().recv().unwrap());
+    assert!(v >= reset + 1000 * MS, "fired before the new deadline");
+    time::sleep(30 * MS);
+    assert_eq!(t.c().try_recv(), Err(TryRecvError::Empty), "fired twice");
+}
+
+#[test]
 fn timer_reset_after_stop_returns_false_and_rearms() {
     let t = Timer::new(Duration::from_secs(3600));
     assert!(t.stop());

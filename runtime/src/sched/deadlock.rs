@@ -91,6 +91,12 @@ pub(crate) fn timers_changed(delta: isize) {
     }
 }
 
+/// A pending timer left the count without firing (its owner stopped it, leaving the heap entry
+/// for a reset): no wake-up is in flight, so the epoch stays.
+pub(crate) fn timer_stopped() {
+    TIMERS.fetch_sub(1, Ordering::SeqCst);
+}
+
 pub(crate) fn blocking_changed(start: bool) {
     if start {
         BLOCKING.fetch_add(1, Ordering::SeqCst);

@@ -10,7 +10,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -32,9 +32,36 @@ pub(crate) struct Node {
     action: Mutex<Option<Action>>,
     /// When set and dead, the timer is useless and may be dropped before its deadline.
     probe: Option<Probe>,
+    /// Counted among the pending timers the deadlock check waits for (`deadlock::timers`):
+    /// from `schedule` until it fires or is cancelled, except while its owner has it
+    /// `uncount`ed (a stopped `Timer` whose entry waits in the heap to be reused).
+    counted: AtomicBool,
 }
 
 impl Node {
+    /// Takes the timer off the pending count, if it is on it.
+    fn leave_count(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            deadlock::timers_changed(-1);
+        }
+    }
+
+    /// The owner stopped the timer but leaves its entry in the heap, to be reused by a
+    /// `reset` (`recount`) or to do nothing when it comes due: it no longer holds off the
+    /// deadlock check.
+    pub(crate) fn uncount(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            deadlock::timer_stopped();
+        }
+    }
+
+    /// The owner reuses an `uncount`ed entry that is still armed: pending again.
+    pub(crate) fn recount(&self) {
+        if !self.counted.swap(true, Ordering::AcqRel) {
+            deadlock::timers_changed(1);
+        }
+    }
+
     /// Cancels the timer. Returns `true` if it had not fired yet.
     pub(crate) fn cancel(&self) -> bool {
         // Counted before the CAS that makes the entry removable: whoever removes it then
@@ -49,7 +76,7 @@ impl Node {
         if won {
             // Drop the action now: it may hold references the owner wants released.
             drop(self.action.lock().unwrap_or_else(|p| p.into_inner()).take());
-            deadlock::timers_changed(-1);
+            self.leave_count();
         } else {
             heap.cancelled.fetch_sub(1, Ordering::AcqRel);
         }
@@ -134,6 +161,7 @@ pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe
         state: AtomicU8::new(ARMED),
         action: Mutex::new(Some(action)),
         probe,
+        counted: AtomicBool::new(true),
     });
     let t = timers();
     let mut st = t.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -266,7 +294,7 @@ fn timer_thread() {
                     }
                     // Counted down after the action, so the deadlock check never sees "no
                     // timers" while a wake-up is still being delivered.
-                    deadlock::timers_changed(-1);
+                    node.leave_count();
                 } else {
                     // Cancelled after it left the heap as due: it leaves the count too (a
                     // count left behind for good made every later schedule rebuild the heap).

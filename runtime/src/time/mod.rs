@@ -241,6 +241,10 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
         return;
     }
     st.node = None;
+    // Stopped while this entry waited in the heap (`Timer::stop` leaves it for a `reset`).
+    if !st.active {
+        return;
+    }
     // Pushed back by a `reset` while this entry waited in the heap: schedule the new deadline
     // now instead of firing.
     if let Some(later) = st.when.filter(|&w| st.active && w > when && w > now) {
@@ -375,6 +379,20 @@ impl Timer {
     /// was received. Afterwards nothing arrives on the channel until a [`reset`](Self::reset).
     pub fn stop(&self) -> bool {
         let mut st = lock(&self.shared.state);
+        // Pending: the heap entry stays, off the deadlock check's count, for a `reset` to
+        // reuse (Go's timers are deleted in place, and reset from there); when it comes due
+        // unused, `fire` finds the timer inactive and does nothing. Stop + reset took 106 ns
+        // when the stop cancelled the entry and the reset scheduled a new one (Go: 38).
+        if st.active
+            && let Some(node) = st.node.as_ref().filter(|n| n.is_armed())
+        {
+            node.uncount();
+            // Nothing is undelivered while it is pending: only the timer sends on its
+            // channel, `deliver` clears `active` before it sends, and every arming after a
+            // delivery discards what is left (`stop_inner`).
+            st.active = false;
+            return true;
+        }
         stop_inner(&self.shared, &mut st)
     }
 
@@ -387,12 +405,19 @@ impl Timer {
         // `t.Reset(d)` without `Stop`): the heap entry stays, and when it comes due, `fire`
         // schedules the new deadline instead (Go moves the timer in place). No value can be
         // undelivered while the timer is pending.
-        if st.active
-            && st.when.is_some_and(|w| when >= w)
-            && st.node.as_ref().is_some_and(|n| n.is_armed())
-        {
+        // The same for a timer stopped while pending (`stop` left its entry): the entry is
+        // reused, back on the deadlock check's count.
+        if st.when.is_some_and(|w| when >= w) && st.node.as_ref().is_some_and(|n| n.is_armed()) {
             st.when = Some(when);
-            return true;
+            if st.active {
+                return true;
+            }
+            if let Some(node) = &st.node {
+                node.recount();
+            }
+            // Stopped while pending, so nothing is undelivered (see `stop`): inactive.
+            st.active = true;
+            return false;
         }
         let was = stop_inner(&self.shared, &mut st);
         arm(&self.shared, &mut st, when);
@@ -491,6 +516,34 @@ mod tests {
         let now = t0 + Duration::from_secs(10);
         assert_eq!(next_tick(t0, NS, now), now + NS);
         assert_eq!(next_tick(t0, 3 * NS, now), now + 2 * NS);
+    }
+
+    /// The heap entry of the timer's pending firing.
+    fn entry(t: &Timer) -> Option<Arc<Node>> {
+        lock(&t.shared.state).node.clone()
+    }
+
+    #[test]
+    fn stop_and_reset_of_a_pending_timer_reuse_its_heap_entry() {
+        let t = Timer::new(HOUR);
+        let first = entry(&t).expect("pending");
+        for _ in 0..3 {
+            assert!(t.stop());
+            assert!(!t.reset(HOUR));
+            let now = entry(&t).expect("pending");
+            assert!(
+                Arc::ptr_eq(&first, &now),
+                "a new entry for every stop + reset"
+            );
+            assert!(now.is_armed());
+        }
+        // A reset to an earlier deadline than the entry's needs a new entry.
+        assert!(t.stop());
+        assert!(!t.reset(MINUTE));
+        let earlier = entry(&t).expect("pending");
+        assert!(!Arc::ptr_eq(&first, &earlier));
+        assert!(!first.is_armed(), "the old entry is cancelled");
+        assert!(t.stop());
     }
 
     #[test]
