@@ -6,7 +6,9 @@
 //! timer thread won) or to `CANCELLED` (the owner stopped it first); the CAS decides which
 //! side acts. Cancelled nodes stay in the heap until they reach the top or until more than
 //! half the heap is cancelled, when it is rebuilt; so stopping a timer is O(1) and the heap
-//! stays proportional to the live timers.
+//! stays proportional to the live timers. (A stopped channel `Timer` keeps its node armed for
+//! a reset to reuse, one per live `Timer`; once the `Timer` is dropped, the sweep of timers
+//! nobody can observe takes it out.)
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;

@@ -383,7 +383,12 @@ impl Timer {
         // reuse (Go's timers are deleted in place, and reset from there); when it comes due
         // unused, `fire` finds the timer inactive and does nothing. Stop + reset took 106 ns
         // when the stop cancelled the entry and the reset scheduled a new one (Go: 38).
+        // Channel timers only: such an entry is one per live `Timer`, and once the `Timer`
+        // is dropped the heap's sweep of timers nobody can observe takes it out. An
+        // `after_func`'s entry has no channel to tell that, and would keep the function and
+        // what it holds alive until the old deadline: it is cancelled.
         if st.active
+            && matches!(self.shared.kind, Kind::Once)
             && let Some(node) = st.node.as_ref().filter(|n| n.is_armed())
         {
             node.uncount();
@@ -544,6 +549,23 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &earlier));
         assert!(!first.is_armed(), "the old entry is cancelled");
         assert!(t.stop());
+    }
+
+    #[test]
+    fn a_stopped_after_func_lets_go_of_its_function_once_dropped() {
+        let held = Arc::new(());
+        let h = held.clone();
+        let t = after_func(HOUR, move || {
+            let _ = &h;
+        });
+        assert_eq!(Arc::strong_count(&held), 2);
+        assert!(t.stop());
+        drop(t);
+        assert_eq!(
+            Arc::strong_count(&held),
+            1,
+            "the function of a stopped and dropped after_func is kept until its old deadline"
+        );
     }
 
     #[test]
