@@ -290,6 +290,46 @@ fn subscribers_woken_by_their_publisher_start_beside_it_once_learned() {
     );
 }
 
+/// Handlers that share a lock wake each other, not their spawner: they keep being spread,
+/// round after round (the first of a crowd start beside the spawner, so most early wakes come
+/// from its worker; only wakes by the spawner itself keep a crowd with it).
+#[test]
+fn handlers_that_share_a_lock_stay_spread_round_after_round() {
+    const HANDLERS: usize = 64;
+    let _w = Watchdog::new("lock-sharing handlers", HANG_GUARD);
+    let rt = runtime();
+    let lock = std::sync::Arc::new(gocsp::sync::Mutex::new(0u64));
+    let mut last = Vec::new();
+    for _ in 0..4 {
+        let lock = lock.clone();
+        last = rt.block_on(move || {
+            let gate: Chan<()> = Chan::new(0);
+            let handlers: Vec<JoinHandle<ThreadId>> = (0..HANDLERS)
+                .map(|_| {
+                    let (gate, lock) = (gate.receiver(), lock.clone());
+                    gocsp::spawn(move || {
+                        assert_eq!(gate.recv(), None);
+                        for _ in 0..50 {
+                            let mut n = lock.lock();
+                            for _ in 0..200 {
+                                *n = std::hint::black_box(*n + 1);
+                            }
+                        }
+                        std::thread::current().id()
+                    })
+                })
+                .collect();
+            gate.close();
+            handlers.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+    }
+    let (workers, _) = workers_and_crossings(&last);
+    assert!(
+        workers >= WORKERS / 2,
+        "the handlers should stay spread; in the last round they ran on {workers} of {WORKERS}"
+    );
+}
+
 /// A server: a dispatcher (an accept loop) starts one handler per connection and parks between
 /// connections; each handler talks (answers a few requests, parking between them). Handlers
 /// that live on reach every worker once there are a few per worker.

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | **long runners**: its goroutines run `LONG_RUN` or more between parks | dealt out, every spawn: an equal share of a burst to each worker, consecutive spawns together (`long_runner`) |
 //! | **talkers**: its goroutines park (or finish) sooner | the spawner's worker |
-//! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out, one by one, then in segments that grow with the burst (`BURST_SHARE`); a burst begun with the class unknown is dealt so to its end |
+//! | nothing yet | the spawner's worker, except a **burst**: past `BURST_LOCAL` spawns from the site in one run of the spawner (or in a row from a plain thread), the rest are dealt out, one by one, then (a goroutine's burst) in segments that grow with it (`BURST_SHARE`); a goroutine's burst begun with the class unknown is not dealt as a long runner's before it ends |
 //! | a **crowd**: `CROWD` or more of its goroutines are alive and have parked | dealt out in segments, where the rules above would keep it local (a burst's longer segments when it spawns in one) |
 //!
 //! And one rule by order: the first spawn after a burst of long runners that reached every
@@ -86,10 +86,10 @@ const LONG_SEGMENT_MAX: usize = 4;
 /// every few hundred accepts.)
 const SEGMENT_MIN: u32 = 4;
 const SEGMENT_MAX: u32 = 128;
-/// A burst is dealt in segments that grow with it: its `m`th dealt spawn opens a segment of
-/// `m / (workers * BURST_SHARE)` spawns (at least one). The workers' shares then differ by
-/// about `1 / BURST_SHARE` of the burst at most, a burst of up to `workers * BURST_SHARE`
-/// spawns (a pool of 64 on 16 workers) is dealt one by one, and a chain started in one burst
+/// A goroutine's burst is dealt in segments that grow with it: its `m`th dealt spawn opens a
+/// segment of `m / (workers * BURST_SHARE)` spawns (at least one). The workers' shares then
+/// differ by about `1 / BURST_SHARE` of the burst at most, a burst of up to
+/// `2 * workers * BURST_SHARE` spawns (a pool of 64 on 16 workers) is dealt one by one, and a chain started in one burst
 /// (Go's "whispers": 100k goroutines, each waiting on the next) crosses workers a few hundred
 /// times instead of at every hop. Dealt one by one, that chain's first run took 0.8-1.5 s on
 /// 2 workers, against Go's 0.34 s and 0.1 s for the same chain on one worker.
@@ -117,9 +117,9 @@ struct Slot {
     last_burst: AtomicU32,
     /// The worker the current burst of long runners started on.
     burst_base: AtomicUsize,
-    /// How often its goroutines dealt away from their spawner's worker are woken from there
-    /// (up by one) rather than elsewhere (down by two); at `AWAY` or more, its crowd stays
-    /// with the spawner (`woken`).
+    /// How often its goroutines dealt away from their spawner's worker are woken by their
+    /// spawner (up by one) rather than by another goroutine (down by two); at `AWAY` or more,
+    /// its crowd stays with the spawner (`woken`).
     away: AtomicI8,
 }
 
@@ -214,6 +214,10 @@ pub(crate) fn deal(
     }
     let key = key(site);
     let score = score(key);
+    // A plain thread's spawns in a row are one burst however long it runs (a thread has no
+    // runs to end one): its bursts are dealt one by one and judged by the site's class as it
+    // is now. A burst of a goroutine ends when its spawner parks.
+    let from_goroutine = spawner.is_some();
     // This spawn's place in its burst (1 for the first), whether it is the first spawn after
     // a burst of long runners in the same run of the spawner, and whether this spawn is dealt
     // as a long runner's. A burst that began with the site's class unknown is not: its
@@ -232,7 +236,7 @@ pub(crate) fn deal(
                     burst_ended(last.site, last.n);
                 }
                 let after_long = last.long && same_run && last.n as usize >= workers;
-                (1, after_long, COLD < score && score < HOT)
+                (1, after_long, from_goroutine && COLD < score && score < HOT)
             };
             let long = score >= HOT && !unknown;
             b.set(Burst {
@@ -263,7 +267,12 @@ pub(crate) fn deal(
         return Some(long_runner(s, key, n, spawner, workers));
     }
     if score > COLD && n > BURST_LOCAL {
-        return Some(segment(s, burst_segment(n, workers).max(1), workers));
+        let len = if from_goroutine {
+            burst_segment(n, workers).max(1)
+        } else {
+            1
+        };
+        return Some(segment(s, len, workers));
     }
     // Kept local by its class: unless it is a crowd. (Not before the rules above: a burst or
     // long runners dealt one by one spread evenly, and segments would undo that.)
@@ -273,9 +282,14 @@ pub(crate) fn deal(
             // A crowd spawned in one long burst (a chain of talkers started again) gets the
             // burst's longer segments: the whispers' 100k, warm, crossed workers 788 times in
             // segments of up to 128 (chain passed in 92-107 ms), 164 in the burst's (64-82 ms).
+            let burst = if from_goroutine {
+                burst_segment(n, workers)
+            } else {
+                0
+            };
             let len = (live / workers as u32)
                 .clamp(SEGMENT_MIN, SEGMENT_MAX)
-                .max(burst_segment(n, workers));
+                .max(burst);
             return Some(segment(s, len, workers));
         }
     }
@@ -409,26 +423,29 @@ pub(crate) fn wake_sampled(tick: u32) -> bool {
     (tick.wrapping_mul(0x9E37_79B9) >> (32 - WAKE_SAMPLE.trailing_zeros())) == 0
 }
 
-/// A goroutine from `site` that `placement` dealt away from its spawner's worker was woken by
-/// a goroutine, on that worker (`from_spawners`) or another (a sampled wake: `wake_sampled`).
+/// A goroutine from `site` that `placement` dealt away from its spawner's worker was woken on
+/// a worker, by its spawner (`by_spawner`) or not (a sampled wake: `wake_sampled`).
 ///
-/// Goroutines woken from their spawner's worker talk to the goroutines there (a publisher
-/// that sends each message to a hundred subscribers, each with its own buffered channel,
-/// started by the publisher): dealt away, every message to them is a cross-worker hand-off.
-/// Goroutines woken by their neighbours (a chain dealt in segments) or by anyone (handlers
-/// that share a lock) are not. A site whose dealt goroutines are woken from their spawner's
-/// worker more than two times in three keeps its crowd with the spawner: measured, the
-/// publisher's 1M messages took 31-98 ms on 2 workers with its subscribers dealt in segments,
-/// 23-24 ms on one worker (Go: 33 ms on 1 or 2).
+/// Goroutines woken by their spawner talk to it (a publisher that starts a hundred
+/// subscribers, each with its own buffered channel, and sends each message to all of them):
+/// dealt away, every message to them is a cross-worker hand-off. Goroutines woken by their
+/// neighbours (a chain dealt in segments) or by each other (handlers that share a lock) are
+/// not. A site whose dealt goroutines are woken by their spawner more than two times in three
+/// keeps its crowd with the spawner: measured, the publisher's 1M messages took 31-98 ms on 2
+/// workers with its subscribers dealt in segments, 23-24 ms on one worker (Go: 33 ms on 1 or
+/// 2). The spawner itself, not any goroutine on its worker: handlers that share a lock and
+/// that the crowd rule has not spread yet (its first goroutines start beside the spawner)
+/// would be woken from there mostly, and kept there for good, since a site kept local has no
+/// dealt goroutines left to learn from.
 #[inline]
-pub(crate) fn woken(site: &'static Location<'static>, from_spawners: bool) {
+pub(crate) fn woken(site: &'static Location<'static>, by_spawner: bool) {
     let key = key(site);
     let s = slot(key);
     if s.site.load(Ordering::Relaxed) != key {
         return;
     }
     let old = s.away.load(Ordering::Relaxed);
-    let new = if from_spawners {
+    let new = if by_spawner {
         (old + 1).min(SATURATE)
     } else {
         (old - 2).max(-SATURATE)
@@ -573,6 +590,31 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_threads_spawns_are_dealt_one_by_one_however_many() {
+        // A thread's spawns in a row are one endless burst: no growing segments, and a site
+        // that turns out a long runner's is dealt as one at once.
+        let site = here();
+        let dealt: Vec<usize> = (0..10_000).filter_map(|_| deal(site, 0, None, 2)).collect();
+        assert_eq!(crossings(&dealt), dealt.len() - 1);
+        ran(site, LONG_RUN, true, true);
+        assert!(score(key(site)) >= HOT);
+        // Long runners of a burst of unknown length: still one by one, but by `long_runner`.
+        let next: Vec<usize> = (0..8).filter_map(|_| deal(site, 0, None, 2)).collect();
+        assert_eq!(crossings(&next), 7, "{next:?}");
+        // A crowd of talkers fed by a thread keeps the crowd's segments.
+        let talkers = here();
+        ran(talkers, Duration::ZERO, false, false);
+        ran(talkers, Duration::ZERO, false, false);
+        for _ in 0..10_000 {
+            parked_first(talkers);
+        }
+        let crowd: Vec<usize> = (0..100_000)
+            .filter_map(|_| deal(talkers, 0, None, 2))
+            .collect();
+        assert!(crossings(&crowd) >= 100_000 / SEGMENT_MAX as usize - 1);
+    }
+
+    #[test]
     fn a_crowd_spawned_in_a_long_burst_gets_the_bursts_longer_segments() {
         // A chain of talkers started a second time: a crowd, spawned in one burst.
         let site = here();
@@ -594,7 +636,7 @@ mod tests {
     }
 
     #[test]
-    fn a_crowd_woken_from_its_spawners_worker_stays_with_the_spawner() {
+    fn a_crowd_woken_by_its_spawner_stays_with_the_spawner() {
         let site = here();
         ran(site, Duration::ZERO, false, false);
         ran(site, Duration::ZERO, false, false);
@@ -611,11 +653,7 @@ mod tests {
         for _ in 0..AWAY {
             woken(site, true);
         }
-        assert_eq!(
-            deal(site, 3, Some(0), 2),
-            None,
-            "woken from the spawner's worker"
-        );
+        assert_eq!(deal(site, 3, Some(0), 2), None, "woken by the spawner");
         // Wakes from elsewhere count double: one in three from there is not enough.
         for _ in 0..10 {
             woken(site, true);

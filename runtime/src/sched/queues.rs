@@ -254,8 +254,8 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
     let home = task.home().expect("a parked goroutine has a home worker");
     let task = with_local(|l| match l {
         Some(l) if !super::io_hook::dispatching() => {
-            // Woken by a goroutine: if it was dealt away from its spawner's worker, tell
-            // `placement` (one wake in `WAKE_SAMPLE`) whether the waker runs there.
+            // Woken on a worker: if it was dealt away from its spawner's worker, tell
+            // `placement` (one waker's run in `WAKE_SAMPLE`) whether its spawner woke it.
             if placement::wake_sampled(l.tick.get()) {
                 learn_waker(&task, l, home);
             }
@@ -281,10 +281,10 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
 #[cold]
 #[inline(never)]
 fn learn_waker(task: &Task, l: &Local, home: &WorkerShared) {
-    if let Some(from) = task.dealt_from()
-        && std::ptr::eq(l.rt, home.rt())
-    {
-        placement::woken(task.spawn_site(), from == l.shared.index);
+    let spawner = task.dealt_by();
+    if spawner != 0 && std::ptr::eq(l.rt, home.rt()) {
+        let waker = super::worker::current_task_ptr() as usize;
+        placement::woken(task.spawn_site(), waker == spawner);
     }
 }
 
@@ -347,7 +347,7 @@ pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
             ) {
                 Some(i) => {
                     if i != l.shared.index {
-                        task.set_dealt_from(l.shared.index);
+                        task.set_dealt_by(super::worker::current_task_ptr());
                     }
                     l.rt.deal_to(i, task)
                 }

@@ -41,9 +41,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
 use std::panic::Location;
-use std::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU64, AtomicUsize, Ordering,
-};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use corosensei::{Coroutine, Yielder};
@@ -112,9 +110,11 @@ pub(crate) struct Task {
     /// Counted in its spawn site's crowd (it has parked; see `placement.rs`). Thread-confined
     /// to its home worker.
     pub(crate) in_crowd: Cell<bool>,
-    /// `placement` dealt it away from its spawner's worker: that worker's index + 1, else 0.
-    /// Set before the goroutine is queued; read by its wakers (`schedule_woken`).
-    dealt_from: AtomicU16,
+    /// `placement` dealt it away from its spawner's worker: the spawner's address (its
+    /// `Arc<Task>`), else 0. Only compared, never dereferenced: a spawner that has ended and
+    /// whose memory holds another goroutine now only makes a wake mis-counted. Set before the
+    /// goroutine is queued; read by its wakers (`schedule_woken`).
+    dealt_by: AtomicUsize,
 }
 
 // SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit` and `in_crowd` are
@@ -151,19 +151,20 @@ impl Task {
             yielder: Cell::new(std::ptr::null()),
             stack_limit: Cell::new(0),
             in_crowd: Cell::new(false),
-            dealt_from: AtomicU16::new(0),
+            dealt_by: AtomicUsize::new(0),
         })
     }
 
-    /// The worker its spawner ran on, if `placement` started it on another one.
-    pub(crate) fn dealt_from(&self) -> Option<usize> {
-        (self.dealt_from.load(Ordering::Relaxed) as usize).checked_sub(1)
+    /// The address of the goroutine that spawned it, if `placement` started it on another
+    /// worker than its spawner's (0 if not).
+    pub(crate) fn dealt_by(&self) -> usize {
+        self.dealt_by.load(Ordering::Relaxed)
     }
 
-    /// Records that `placement` started it away from its spawner's worker `spawner`.
-    pub(crate) fn set_dealt_from(&self, spawner: usize) {
-        let v = u16::try_from(spawner + 1).unwrap_or(0);
-        self.dealt_from.store(v, Ordering::Relaxed);
+    /// Records that `placement` started it away from the worker of its spawner, the goroutine
+    /// at `spawner`.
+    pub(crate) fn set_dealt_by(&self, spawner: *const Task) {
+        self.dealt_by.store(spawner as usize, Ordering::Relaxed);
     }
 
     pub(crate) fn id(&self) -> u64 {
