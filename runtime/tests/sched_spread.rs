@@ -280,7 +280,11 @@ fn subscribers_woken_by_their_publisher_start_beside_it_once_learned() {
             (publisher, ran)
         })
     };
-    round();
+    // Learned from sampled runs of the publisher (one in 8 of its worker's runs): give it a
+    // few rounds, so that an unlucky draw cannot fail the test.
+    for _ in 0..3 {
+        round();
+    }
     let (publisher, ran) = round();
     let beside = ran.iter().filter(|&&t| t == publisher).count();
     assert_eq!(
