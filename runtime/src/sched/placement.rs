@@ -89,9 +89,9 @@ const SEGMENT_MAX: u32 = 128;
 /// A goroutine's burst is dealt in segments that grow with it: its `m`th dealt spawn opens a
 /// segment of `m / (workers * BURST_SHARE)` spawns (at least one). The workers' shares then
 /// differ by about `1 / BURST_SHARE` of the burst at most, a burst of up to
-/// `2 * workers * BURST_SHARE` spawns (a pool of 64 on 16 workers) is dealt one by one, and a chain started in one burst
-/// (Go's "whispers": 100k goroutines, each waiting on the next) crosses workers a few hundred
-/// times instead of at every hop. Dealt one by one, that chain's first run took 0.8-1.5 s on
+/// `2 * workers * BURST_SHARE` spawns (a pool of 64 on 16 workers) is dealt one by one, and a
+/// chain started in one burst (Go's "whispers": 100k goroutines, each waiting on the next)
+/// crosses workers a few hundred times instead of at every hop. Dealt one by one, that chain's first run took 0.8-1.5 s on
 /// 2 workers, against Go's 0.34 s and 0.1 s for the same chain on one worker.
 const BURST_SHARE: u32 = 16;
 /// The longest segment of a burst. Longer than a crowd's: the workers' shares are kept even
@@ -267,11 +267,7 @@ pub(crate) fn deal(
         return Some(long_runner(s, key, n, spawner, workers));
     }
     if score > COLD && n > BURST_LOCAL {
-        let len = if from_goroutine {
-            burst_segment(n, workers).max(1)
-        } else {
-            1
-        };
+        let len = burst_segment(n, workers, from_goroutine).max(1);
         return Some(segment(s, len, workers));
     }
     // Kept local by its class: unless it is a crowd. (Not before the rules above: a burst or
@@ -282,25 +278,23 @@ pub(crate) fn deal(
             // A crowd spawned in one long burst (a chain of talkers started again) gets the
             // burst's longer segments: the whispers' 100k, warm, crossed workers 788 times in
             // segments of up to 128 (chain passed in 92-107 ms), 164 in the burst's (64-82 ms).
-            let burst = if from_goroutine {
-                burst_segment(n, workers)
-            } else {
-                0
-            };
             let len = (live / workers as u32)
                 .clamp(SEGMENT_MIN, SEGMENT_MAX)
-                .max(burst);
+                .max(burst_segment(n, workers, from_goroutine));
             return Some(segment(s, len, workers));
         }
     }
     None
 }
 
-/// The segment that the `n`th spawn of a burst opens (0 within the local share): the burst's
-/// dealt spawns so far over the workers and `BURST_SHARE`, so each worker's share stays
-/// within one segment of the others'.
+/// The segment that the `n`th spawn of a burst opens (0 within the local share, and always
+/// for a plain thread's endless burst): the burst's dealt spawns so far over the workers and
+/// `BURST_SHARE`, so each worker's share stays within one segment of the others'.
 #[inline]
-fn burst_segment(n: u32, workers: usize) -> u32 {
+fn burst_segment(n: u32, workers: usize, from_goroutine: bool) -> u32 {
+    if !from_goroutine {
+        return 0;
+    }
     (n.saturating_sub(BURST_LOCAL) / (workers as u32 * BURST_SHARE)).min(BURST_SEGMENT_MAX)
 }
 
@@ -562,7 +556,7 @@ mod tests {
         let (site, workers) = (here(), 2);
         let dealt = one_burst(site, 1, workers, 100_000);
         assert_eq!(dealt.len(), 100_000 - BURST_LOCAL as usize);
-        // The first `workers * BURST_SHARE` one by one, as a pool's members.
+        // The first `workers * BURST_SHARE` (and more) one by one, as a pool's members.
         let first = workers * BURST_SHARE as usize;
         assert_eq!(
             crossings(&dealt[..first]),
