@@ -247,7 +247,7 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
     }
     // Pushed back by a `reset` while this entry waited in the heap: schedule the new deadline
     // now instead of firing.
-    if let Some(later) = st.when.filter(|&w| st.active && w > when && w > now) {
+    if let Some(later) = st.when.filter(|&w| w > when && w > now) {
         arm(shared, &mut st, later);
         return;
     }
@@ -409,9 +409,8 @@ impl Timer {
         // Pushed back while pending (an idle timeout reset on every message, Go 1.23's
         // `t.Reset(d)` without `Stop`): the heap entry stays, and when it comes due, `fire`
         // schedules the new deadline instead (Go moves the timer in place). No value can be
-        // undelivered while the timer is pending.
-        // The same for a timer stopped while pending (`stop` left its entry): the entry is
-        // reused, back on the deadlock check's count.
+        // undelivered while the timer is pending. The same for a timer stopped while pending
+        // (`stop` left its entry): the entry is reused, back on the deadlock check's count.
         if st.when.is_some_and(|w| when >= w) && st.node.as_ref().is_some_and(|n| n.is_armed()) {
             st.when = Some(when);
             if st.active {
