@@ -37,7 +37,8 @@
 //! long run scores the site up, a short one down; scores saturate, so a site can change its
 //! class. A first run that ends in a park is not counted: a pool member starts and blocks on
 //! its job channel at once, and what it does later is what matters. Spawns read the table
-//! with two relaxed loads; a settled site's runs pay one table read and, rarely, a clock read.
+//! with a few relaxed loads (a site's slot is one of `WAYS` from its hash on); a settled
+//! site's runs pay one table lookup and, rarely, a clock read.
 
 use std::cell::Cell;
 use std::panic::Location;
@@ -67,8 +68,14 @@ const SETTLED_SAMPLE: u32 = 64;
 const WAKE_SAMPLE: u32 = 8;
 /// Score of `woken` at or above which a site's crowd stays with its spawner.
 const AWAY: i8 = 4;
-/// Slots in the site table (a power of two). Sites that share a slot evict each other.
+/// Slots in the site table (a power of two).
 const SLOTS: usize = 1024;
+/// Slots a site may take, from its home slot on. With one, two sites that hashed to the same
+/// slot evicted each other's learning at every sample: squeezed into 64 slots, the
+/// `sched_spread` tests failed in 3 runs of 20 with one way and in none with four; with 1,024
+/// slots, one CI build saw the accept loop's 256 handlers all start on one worker, as they do
+/// when their crowd never forms.
+const WAYS: usize = 4;
 /// Goroutines of one site alive and parked at least once, from which on its spawns are dealt
 /// out in segments. Above the handful of talkers that share a worker well (ping-pong, 4
 /// producers and 4 consumers), and above `SPAWN_BACKLOG`, so a spawner that a backlog holds
@@ -123,18 +130,99 @@ struct Slot {
     away: AtomicI8,
 }
 
-static TABLE: [Slot; SLOTS] = [const {
-    Slot {
-        site: AtomicUsize::new(0),
-        score: AtomicI8::new(0),
-        next: AtomicUsize::new(0),
-        live: AtomicU32::new(0),
-        segment_left: AtomicU32::new(0),
-        last_burst: AtomicU32::new(0),
-        burst_base: AtomicUsize::new(0),
-        away: AtomicI8::new(0),
+impl Slot {
+    const fn new() -> Slot {
+        Slot {
+            site: AtomicUsize::new(0),
+            score: AtomicI8::new(0),
+            next: AtomicUsize::new(0),
+            live: AtomicU32::new(0),
+            segment_left: AtomicU32::new(0),
+            last_burst: AtomicU32::new(0),
+            burst_base: AtomicUsize::new(0),
+            away: AtomicI8::new(0),
+        }
     }
-}; SLOTS];
+
+    /// The worker after the one the site dealt to last, which the cursor then names (a
+    /// segment's later spawns read it). `segment` and `long_runner` both move it so: a
+    /// thread's burst that turns into long runners' midway (one of its first goroutines
+    /// preempted in its first run) goes on round the workers instead of dealing one twice.
+    #[inline]
+    fn advance(&self, workers: usize) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1) % workers
+    }
+}
+
+/// The sites' learning. A site's slot is one of the `WAYS` from its home slot on (its
+/// window), so sites whose home slots coincide each keep their own; a site evicts another
+/// only when its whole window is taken.
+struct Table([Slot; SLOTS]);
+
+static TABLE: Table = Table::new();
+
+impl Table {
+    const fn new() -> Table {
+        Table([const { Slot::new() }; SLOTS])
+    }
+
+    /// The home slot of `key`: Fibonacci hashing of the address, whose top bits pick it.
+    #[inline]
+    fn home(key: usize) -> usize {
+        let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> (64 - SLOTS.trailing_zeros())) as usize
+    }
+
+    /// The slots `key` may take: its home slot and the `WAYS - 1` after it.
+    #[inline]
+    fn window(&self, key: usize) -> impl Iterator<Item = &Slot> {
+        let home = Self::home(key);
+        (0..WAYS).map(move |i| &self.0[(home + i) % SLOTS])
+    }
+
+    /// The slot that holds the learning of `key`, if one does.
+    #[inline]
+    fn find(&self, key: usize) -> Option<&Slot> {
+        self.window(key)
+            .find(|s| s.site.load(Ordering::Relaxed) == key)
+    }
+
+    /// The slot of `key`, taken if it has none: a free slot of its window, else the one whose
+    /// site has the smallest crowd (that site's learning is lost).
+    ///
+    /// A free slot is taken by compare-and-swap, so a site's spawner and its goroutines'
+    /// workers, claiming it at once (a thread's burst is dealt while its first goroutines
+    /// park), end up in one slot; and a free slot was never used, so it needs no reset that
+    /// could wipe what the winner already wrote. Two sites that evict at once may still both
+    /// take one slot; the one that lost claims another at its next sample.
+    #[inline]
+    fn claim(&self, key: usize) -> &Slot {
+        if let Some(s) = self.find(key) {
+            return s;
+        }
+        for s in self.window(key) {
+            match s
+                .site
+                .compare_exchange(0, key, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return s,
+                Err(site) if site == key => return s,
+                Err(_) => {}
+            }
+        }
+        let s = self
+            .window(key)
+            .min_by_key(|s| s.live.load(Ordering::Relaxed))
+            .expect("a window has WAYS >= 1 slots");
+        s.score.store(0, Ordering::Relaxed);
+        s.live.store(0, Ordering::Relaxed);
+        s.segment_left.store(0, Ordering::Relaxed);
+        s.last_burst.store(0, Ordering::Relaxed);
+        s.away.store(0, Ordering::Relaxed);
+        s.site.store(key, Ordering::Relaxed);
+        s
+    }
+}
 
 /// The current burst of spawns on this thread.
 #[derive(Clone, Copy)]
@@ -177,22 +265,12 @@ fn key(site: &'static Location<'static>) -> usize {
     site as *const Location<'static> as usize
 }
 
-#[inline]
-fn slot(key: usize) -> &'static Slot {
-    // Fibonacci hashing of the address; the top bits pick the slot.
-    let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    &TABLE[(h >> (64 - SLOTS.trailing_zeros())) as usize]
-}
-
 /// The learned score of `site` (0 if unknown).
 #[inline]
 fn score(key: usize) -> i8 {
-    let s = slot(key);
-    if s.site.load(Ordering::Relaxed) == key {
-        s.score.load(Ordering::Relaxed)
-    } else {
-        0
-    }
+    TABLE
+        .find(key)
+        .map_or(0, |s| s.score.load(Ordering::Relaxed))
 }
 
 /// Where a goroutine spawned at `site` should start: `Some(worker)` to deal it out, `None` to
@@ -262,19 +340,31 @@ pub(crate) fn deal(
     if after_long && let Some(w) = spawner {
         return Some((w + 1) % workers);
     }
-    let s = slot(key);
+    // A site deals with its own cursors: one with no slot yet (a thread's first burst, before
+    // any of its goroutines ran) takes one, since sharing another site's cursor would deal it
+    // unevenly when both deal at once.
+    let learned = TABLE.find(key);
     if long {
+        let s = learned.unwrap_or_else(|| TABLE.claim(key));
         return Some(long_runner(s, key, n, spawner, workers));
     }
+    // Goroutines learned to be woken by their spawner (`woken`) stay with it, in a burst as
+    // in a crowd: their class is no reason to deal them, as a talker's site can look unknown
+    // again after a few runs that the OS preempted (each scores as long as `LONG_WEIGHT`
+    // short ones).
+    if learned.is_some_and(|s| s.away.load(Ordering::Relaxed) >= AWAY) {
+        return None;
+    }
     if score > COLD && n > BURST_LOCAL {
+        let s = learned.unwrap_or_else(|| TABLE.claim(key));
         let len = burst_segment(n, workers, from_goroutine).max(1);
         return Some(segment(s, len, workers));
     }
     // Kept local by its class: unless it is a crowd. (Not before the rules above: a burst or
     // long runners dealt one by one spread evenly, and segments would undo that.)
-    if s.site.load(Ordering::Relaxed) == key {
+    if let Some(s) = learned {
         let live = s.live.load(Ordering::Relaxed);
-        if live >= CROWD && s.away.load(Ordering::Relaxed) < AWAY {
+        if live >= CROWD {
             // A crowd spawned in one long burst (a chain of talkers started again) gets the
             // burst's longer segments: the whispers' 100k, warm, crossed workers 788 times in
             // segments of up to 128 (chain passed in 92-107 ms), 164 in the burst's (64-82 ms).
@@ -301,8 +391,9 @@ fn burst_segment(n: u32, workers: usize, from_goroutine: bool) -> u32 {
 /// A burst of `n` spawns from the site `key` ended: remembered for its next burst.
 #[inline]
 fn burst_ended(key: usize, n: u32) {
-    let s = slot(key);
-    if s.site.load(Ordering::Relaxed) == key && s.last_burst.load(Ordering::Relaxed) != n {
+    if let Some(s) = TABLE.find(key)
+        && s.last_burst.load(Ordering::Relaxed) != n
+    {
         s.last_burst.store(n, Ordering::Relaxed);
     }
 }
@@ -329,12 +420,12 @@ fn long_runner(s: &Slot, key: usize, n: u32, spawner: Option<usize>, workers: us
     };
     let seg = (len as usize).div_ceil(workers);
     if seg <= 1 || seg > LONG_SEGMENT_MAX {
-        return s.next.fetch_add(1, Ordering::Relaxed) % workers;
+        return s.advance(workers);
     }
     let base = if n == 1 {
         let b = match spawner {
             Some(w) if (len as usize).div_ceil(seg) >= workers => w,
-            _ => s.next.fetch_add(1, Ordering::Relaxed) % workers,
+            _ => s.advance(workers),
         };
         s.burst_base.store(b, Ordering::Relaxed);
         b
@@ -367,42 +458,24 @@ fn segment(s: &Slot, len: u32, workers: usize) -> usize {
     let left = s.segment_left.load(Ordering::Relaxed).min(len - 1);
     if left == 0 {
         s.segment_left.store(len - 1, Ordering::Relaxed);
-        s.next.fetch_add(1, Ordering::Relaxed).wrapping_add(1) % workers
+        s.advance(workers)
     } else {
         s.segment_left.store(left - 1, Ordering::Relaxed);
         s.next.load(Ordering::Relaxed) % workers
     }
 }
 
-/// The slot of `key`, taken from whatever site had it (its learning is lost; a race with
-/// another worker only loses a sample).
-#[inline]
-fn claim(key: usize) -> &'static Slot {
-    let s = slot(key);
-    if s.site.load(Ordering::Relaxed) != key {
-        s.score.store(0, Ordering::Relaxed);
-        s.live.store(0, Ordering::Relaxed);
-        s.segment_left.store(0, Ordering::Relaxed);
-        s.last_burst.store(0, Ordering::Relaxed);
-        s.away.store(0, Ordering::Relaxed);
-        s.site.store(key, Ordering::Relaxed);
-    }
-    s
-}
-
 /// A goroutine from `site` parked for the first time: it joins its site's crowd. Called by
 /// the worker on runtimes of two workers or more (as `finished` is).
 #[inline]
 pub(crate) fn parked_first(site: &'static Location<'static>) {
-    claim(key(site)).live.fetch_add(1, Ordering::Relaxed);
+    TABLE.claim(key(site)).live.fetch_add(1, Ordering::Relaxed);
 }
 
 /// A goroutine from `site` that had parked finished: it leaves its site's crowd.
 #[inline]
 pub(crate) fn finished(site: &'static Location<'static>) {
-    let key = key(site);
-    let s = slot(key);
-    if s.site.load(Ordering::Relaxed) == key {
+    if let Some(s) = TABLE.find(key(site)) {
         // Saturating: the slot may have been taken and given back since the goroutine joined.
         let _ = s
             .live
@@ -410,11 +483,14 @@ pub(crate) fn finished(site: &'static Location<'static>) {
     }
 }
 
-/// Whether a wake on a worker at `tick` is one of the sampled ones (one in `WAKE_SAMPLE`,
-/// picked by a hash of the tick) that report to `woken`.
+/// Whether the `wakes`th wake on a worker is one of the sampled ones (one in `WAKE_SAMPLE`,
+/// picked by a hash of the count) that report to `woken`. Counted by wakes, not by the
+/// worker's tick: a goroutine that wakes others without parking (a publisher whose sends find
+/// room in its subscribers' buffers) keeps one tick for its whole run, so all of its wakes
+/// in a run would be sampled or none.
 #[inline]
-pub(crate) fn wake_sampled(tick: u32) -> bool {
-    (tick.wrapping_mul(0x9E37_79B9) >> (32 - WAKE_SAMPLE.trailing_zeros())) == 0
+pub(crate) fn wake_sampled(wakes: u32) -> bool {
+    (wakes.wrapping_mul(0x9E37_79B9) >> (32 - WAKE_SAMPLE.trailing_zeros())) == 0
 }
 
 /// A goroutine from `site` that `placement` dealt away from its spawner's worker was woken on
@@ -433,11 +509,9 @@ pub(crate) fn wake_sampled(tick: u32) -> bool {
 /// dealt goroutines left to learn from.
 #[inline]
 pub(crate) fn woken(site: &'static Location<'static>, by_spawner: bool) {
-    let key = key(site);
-    let s = slot(key);
-    if s.site.load(Ordering::Relaxed) != key {
+    let Some(s) = TABLE.find(key(site)) else {
         return;
-    }
+    };
     let old = s.away.load(Ordering::Relaxed);
     let new = if by_spawner {
         (old + 1).min(SATURATE)
@@ -474,7 +548,7 @@ pub(crate) fn ran(site: &'static Location<'static>, took: Duration, fresh: bool,
     if fresh && !finished && !long {
         return;
     }
-    let s = claim(key(site));
+    let s = TABLE.claim(key(site));
     let old = s.score.load(Ordering::Relaxed);
     let new = if long {
         (old + LONG_WEIGHT).min(SATURATE)
@@ -609,6 +683,27 @@ mod tests {
     }
 
     #[test]
+    fn a_threads_burst_that_turns_into_long_runners_midway_stays_even() {
+        // 64 spawns from a thread on 16 workers: 4 kept, 60 dealt, 3 or 4 to each worker,
+        // though the site turns long runners' after the 10th (one of the first goroutines
+        // was preempted in its first run).
+        let site = here();
+        let workers = 16;
+        let mut dealt = vec![0usize; workers];
+        for i in 0..64 {
+            if i == 10 {
+                ran(site, LONG_RUN, true, false);
+                assert!(score(key(site)) >= HOT);
+            }
+            if let Some(w) = deal(site, 0, None, workers) {
+                dealt[w] += 1;
+            }
+        }
+        assert_eq!(dealt.iter().sum::<usize>(), 60);
+        assert!(dealt.iter().all(|&n| (3..=4).contains(&n)), "{dealt:?}");
+    }
+
+    #[test]
     fn a_crowd_spawned_in_a_long_burst_gets_the_bursts_longer_segments() {
         // A chain of talkers started a second time: a crowd, spawned in one burst.
         let site = here();
@@ -648,6 +743,16 @@ mod tests {
             woken(site, true);
         }
         assert_eq!(deal(site, 3, Some(0), 2), None, "woken by the spawner");
+        // So does a burst, even once a run that the OS preempted has made the class unknown.
+        ran(site, LONG_RUN, false, false);
+        assert!(COLD < score(key(site)) && score(key(site)) < HOT);
+        assert_eq!(
+            one_burst(site, 3, 2, 64),
+            vec![],
+            "a burst woken by the spawner"
+        );
+        ran(site, Duration::ZERO, false, false);
+        ran(site, Duration::ZERO, false, false);
         // Wakes from elsewhere count double: one in three from there is not enough.
         for _ in 0..10 {
             woken(site, true);
@@ -657,7 +762,41 @@ mod tests {
         // A site that is not in the table is not claimed by a wake.
         let other = here();
         woken(other, true);
-        assert_ne!(slot(key(other)).site.load(Ordering::Relaxed), key(other));
+        assert!(TABLE.find(key(other)).is_none());
+    }
+
+    #[test]
+    fn sites_that_share_a_home_slot_keep_their_own_learning() {
+        let table: &'static Table = Box::leak(Box::new(Table::new()));
+        // Sites with one home slot (addresses 8 apart, as `Location`s are).
+        let first = key(here());
+        let home = Table::home(first);
+        let keys: Vec<usize> = (0..)
+            .map(|i| first + 8 * i)
+            .filter(|&k| Table::home(k) == home)
+            .take(WAYS + 1)
+            .collect();
+        // Two of them (a server's handlers and a chain's stages), sampled in turn, take
+        // nothing from each other.
+        table.claim(keys[0]).live.store(256, Ordering::Relaxed);
+        table.claim(keys[1]).live.store(20_000, Ordering::Relaxed);
+        for _ in 0..3 {
+            for &k in &keys[..2] {
+                table.claim(k).score.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        for (k, live) in [(keys[0], 256), (keys[1], 20_000)] {
+            let s = table.find(k).expect("each keeps its slot");
+            assert_eq!(s.live.load(Ordering::Relaxed), live);
+            assert_eq!(s.score.load(Ordering::Relaxed), -3);
+        }
+        // One more than the window holds takes the slot of the smallest crowd.
+        for &k in &keys[2..WAYS] {
+            table.claim(k).live.store(1_000, Ordering::Relaxed);
+        }
+        table.claim(keys[WAYS]);
+        assert!(table.find(keys[0]).is_none());
+        assert!(keys[1..].iter().all(|&k| table.find(k).is_some()));
     }
 
     #[test]

@@ -255,8 +255,10 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
     let task = with_local(|l| match l {
         Some(l) if !super::io_hook::dispatching() => {
             // Woken on a worker: if it was dealt away from its spawner's worker, tell
-            // `placement` (one waker's run in `WAKE_SAMPLE`) whether its spawner woke it.
-            if placement::wake_sampled(l.tick.get()) {
+            // `placement` (one wake in `WAKE_SAMPLE`) whether its spawner woke it.
+            let wakes = l.wakes.get().wrapping_add(1);
+            l.wakes.set(wakes);
+            if placement::wake_sampled(wakes) {
                 learn_waker(&task, l, home);
             }
             if std::ptr::eq(l.shared, home) {

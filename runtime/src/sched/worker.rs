@@ -41,6 +41,9 @@ pub(crate) struct Local {
     later: RefCell<VecDeque<Arc<Task>>>,
     stacks: RefCell<stack::Cache>,
     pub(super) tick: Cell<u32>,
+    /// Goroutines woken on this worker (by a goroutine or from I/O), counted for
+    /// `placement::wake_sampled`.
+    pub(super) wakes: Cell<u32>,
     /// Per other worker: since when its queue of unstarted goroutines has looked non-empty.
     pub(super) steal_seen: RefCell<Vec<Option<(Instant, usize)>>>,
     /// How long the next idle spin may last.
@@ -156,6 +159,7 @@ fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
         later: RefCell::new(VecDeque::new()),
         stacks: RefCell::new(stack::Cache::new(&rt.config.stacks)),
         tick: Cell::new(0),
+        wakes: Cell::new(0),
         steal_seen: RefCell::new(vec![None; rt.workers.len()]),
         spin: SpinBudget::new(SPIN_TIME),
     };
