@@ -252,7 +252,12 @@ mod scenarios {
         wait_until("every handler to start", || {
             parked.load(Ordering::SeqCst) == n
         });
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The global runtime's workers: `GOMAXPROCS` if set, else one per core.
+        let workers = std::env::var("GOMAXPROCS")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let now = threads();
         // main, the test thread... workers, the timer and poller threads, a blocking helper or
         // two: a handful more than the workers, never one per connection.
