@@ -66,7 +66,8 @@ const LONG_WEIGHT: i8 = 2;
 const SETTLED_SAMPLE: u32 = 64;
 /// One wake in this many of a dealt goroutine is counted (`woken`).
 const WAKE_SAMPLE: u32 = 8;
-/// Score of `woken` at or above which a site's crowd stays with its spawner.
+/// Score of `woken` at or above which a site's goroutines stay with their spawner (in a
+/// crowd or a burst; long runners are still dealt).
 const AWAY: i8 = 4;
 /// Slots in the site table (a power of two).
 const SLOTS: usize = 1024;
@@ -501,7 +502,7 @@ pub(crate) fn wake_sampled(wakes: u32) -> bool {
 /// dealt away, every message to them is a cross-worker hand-off. Goroutines woken by their
 /// neighbours (a chain dealt in segments) or by each other (handlers that share a lock) are
 /// not. A site whose dealt goroutines are woken by their spawner more than two times in three
-/// keeps its crowd with the spawner: measured, the publisher's 1M messages took 31-98 ms on 2
+/// keeps its spawns with the spawner: measured, the publisher's 1M messages took 31-98 ms on 2
 /// workers with its subscribers dealt in segments, 23-24 ms on one worker (Go: 33 ms on 1 or
 /// 2). The spawner itself, not any goroutine on its worker: handlers that share a lock and
 /// that the crowd rule has not spread yet (its first goroutines start beside the spawner)
