@@ -568,6 +568,19 @@ mod tests {
         Location::caller()
     }
 
+    /// Makes `site` a talkers' site: two short runs.
+    fn as_talkers(site: &'static Location<'static>) {
+        ran(site, Duration::ZERO, false, false);
+        ran(site, Duration::ZERO, false, false);
+    }
+
+    /// `n` goroutines of `site` park for the first time (join its crowd).
+    fn parked(site: &'static Location<'static>, n: u32) {
+        for _ in 0..n {
+            parked_first(site);
+        }
+    }
+
     #[test]
     fn a_burst_past_the_local_share_is_dealt_round_robin() {
         let site = here();
@@ -672,11 +685,8 @@ mod tests {
         assert_eq!(crossings(&next), 7, "{next:?}");
         // A crowd of talkers fed by a thread keeps the crowd's segments.
         let talkers = here();
-        ran(talkers, Duration::ZERO, false, false);
-        ran(talkers, Duration::ZERO, false, false);
-        for _ in 0..10_000 {
-            parked_first(talkers);
-        }
+        as_talkers(talkers);
+        parked(talkers, 10_000);
         let crowd: Vec<usize> = (0..100_000)
             .filter_map(|_| deal(talkers, 0, None, 2))
             .collect();
@@ -708,11 +718,8 @@ mod tests {
     fn a_crowd_spawned_in_a_long_burst_gets_the_bursts_longer_segments() {
         // A chain of talkers started a second time: a crowd, spawned in one burst.
         let site = here();
-        ran(site, Duration::ZERO, false, false);
-        ran(site, Duration::ZERO, false, false);
-        for _ in 0..CROWD {
-            parked_first(site);
-        }
+        as_talkers(site);
+        parked(site, CROWD);
         let dealt = one_burst(site, 1, 2, 100_000);
         assert_eq!(dealt.len(), 100_000, "a crowd deals every spawn");
         // Segments of `SEGMENT_MAX` would cross 781 times.
@@ -728,11 +735,8 @@ mod tests {
     #[test]
     fn a_crowd_woken_by_its_spawner_stays_with_the_spawner() {
         let site = here();
-        ran(site, Duration::ZERO, false, false);
-        ran(site, Duration::ZERO, false, false);
-        for _ in 0..CROWD {
-            parked_first(site);
-        }
+        as_talkers(site);
+        parked(site, CROWD);
         assert!(deal(site, 1, Some(0), 2).is_some(), "a crowd is dealt");
         assert!(wake_sampled(0) && !wake_sampled(1));
         let sampled = (0..64 * WAKE_SAMPLE).filter(|&t| wake_sampled(t)).count();
@@ -752,8 +756,7 @@ mod tests {
             vec![],
             "a burst woken by the spawner"
         );
-        ran(site, Duration::ZERO, false, false);
-        ran(site, Duration::ZERO, false, false);
+        as_talkers(site);
         // Wakes from elsewhere count double: one in three from there is not enough.
         for _ in 0..10 {
             woken(site, true);
@@ -840,8 +843,7 @@ mod tests {
         );
 
         let talker = here();
-        ran(talker, Duration::ZERO, false, false);
-        ran(talker, Duration::ZERO, false, false);
+        as_talkers(talker);
         assert!(
             (0..20).all(|_| deal(talker, 2, None, 4).is_none()),
             "a talker's bursts stay local"
@@ -994,11 +996,8 @@ mod tests {
     fn a_crowd_of_talkers_is_dealt_in_segments_that_grow_with_it() {
         let site = here();
         // Talkers: kept local while few of them live.
-        ran(site, Duration::ZERO, false, false);
-        ran(site, Duration::ZERO, false, false);
-        for _ in 0..CROWD - 1 {
-            parked_first(site);
-        }
+        as_talkers(site);
+        parked(site, CROWD - 1);
         assert_eq!(
             deal(site, 1, None, 2),
             None,
@@ -1027,9 +1026,7 @@ mod tests {
     #[test]
     fn segments_are_at_least_segment_min_and_at_most_segment_max() {
         let small = here();
-        for _ in 0..CROWD {
-            parked_first(small);
-        }
+        parked(small, CROWD);
         // 16 on 16 workers: one each would be a hop per spawn; SEGMENT_MIN together instead.
         let dealt: Vec<usize> = (0..2 * SEGMENT_MIN)
             .map(|t| deal(small, t, None, 16).unwrap())
@@ -1042,9 +1039,7 @@ mod tests {
         );
 
         let big = here();
-        for _ in 0..10_000 {
-            parked_first(big);
-        }
+        parked(big, 10_000);
         let dealt: Vec<usize> = (0..2 * SEGMENT_MAX)
             .map(|t| deal(big, t, None, 2).unwrap())
             .collect();
@@ -1056,9 +1051,7 @@ mod tests {
     #[test]
     fn a_burst_from_a_crowded_site_is_still_dealt_one_by_one() {
         let site = here();
-        for _ in 0..CROWD {
-            parked_first(site);
-        }
+        parked(site, CROWD);
         // In one run of the spawner: past the local share, round-robin, not segments.
         let dealt: Vec<Option<usize>> = (0..BURST_LOCAL + 4)
             .map(|_| deal(site, 9, None, 4))
