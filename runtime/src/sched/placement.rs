@@ -292,7 +292,8 @@ pub(crate) fn deal(
         return None;
     }
     let key = key(site);
-    let score = score(key);
+    let learned = TABLE.find(key);
+    let score = learned.map_or(0, |s| s.score.load(Ordering::Relaxed));
     // A plain thread's spawns in a row are one burst however long it runs (a thread has no
     // runs to end one): its bursts are dealt one by one and judged by the site's class as it
     // is now. A burst of a goroutine ends when its spawner parks.
@@ -344,10 +345,9 @@ pub(crate) fn deal(
     // A site deals with its own cursors: one with no slot yet (a thread's first burst, before
     // any of its goroutines ran) takes one, since sharing another site's cursor would deal it
     // unevenly when both deal at once.
-    let learned = TABLE.find(key);
     if long {
         let s = learned.unwrap_or_else(|| TABLE.claim(key));
-        return Some(long_runner(s, key, n, spawner, workers));
+        return Some(long_runner(s, n, spawner, workers));
     }
     // Goroutines learned to be woken by their spawner (`woken`) stay with it, in a burst as
     // in a crowd: their class is no reason to deal them, as a talker's site can look unknown
@@ -413,12 +413,8 @@ fn burst_ended(key: usize, n: u32) {
 /// repeated bursts still cover them all. The first burst of a site, with no length known, is
 /// dealt one by one.
 #[inline]
-fn long_runner(s: &Slot, key: usize, n: u32, spawner: Option<usize>, workers: usize) -> usize {
-    let len = if s.site.load(Ordering::Relaxed) == key {
-        s.last_burst.load(Ordering::Relaxed)
-    } else {
-        0
-    };
+fn long_runner(s: &Slot, n: u32, spawner: Option<usize>, workers: usize) -> usize {
+    let len = s.last_burst.load(Ordering::Relaxed);
     let seg = (len as usize).div_ceil(workers);
     if seg <= 1 || seg > LONG_SEGMENT_MAX {
         return s.advance(workers);
