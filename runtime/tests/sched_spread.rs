@@ -280,8 +280,8 @@ fn subscribers_woken_by_their_publisher_start_beside_it_once_learned() {
             (publisher, ran)
         })
     };
-    // Learned from sampled runs of the publisher (one in 8 of its worker's runs): give it a
-    // few rounds, so that an unlucky draw cannot fail the test.
+    // Learned from sampled wakes (one in 8 of a worker's): give it a few rounds, so that an
+    // unlucky draw cannot fail the test.
     for _ in 0..3 {
         round();
     }
