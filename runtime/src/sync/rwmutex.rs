@@ -98,10 +98,13 @@ impl Sema {
         });
     }
 
-    fn release(&self) {
+    /// Releases `n` permits under one lock.
+    fn release(&self, n: u32) {
         let mut st = self.lock();
-        if !st.waiters.wake_one() {
-            st.permits += 1;
+        for _ in 0..n {
+            if !st.waiters.wake_one() {
+                st.permits += 1;
+            }
         }
     }
 }
@@ -211,7 +214,7 @@ impl<T: ?Sized> RWMutex<T> {
         }
         // A writer waits: the last reader to leave lets it in.
         if self.departing.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.writer_sem.release();
+            self.writer_sem.release(1);
         }
     }
 
@@ -224,9 +227,7 @@ impl<T: ?Sized> RWMutex<T> {
         }
         // The readers that queued behind this writer go first, all at once (Go's order), then
         // the next writer.
-        for _ in 0..r {
-            self.reader_sem.release();
-        }
+        self.reader_sem.release(u32::try_from(r).unwrap_or(0));
         self.writers.unlock();
     }
 }
