@@ -265,6 +265,18 @@ fn four_channels() -> [Chan<usize>; 4] {
     std::array::from_fn(|_| Chan::new(BUFFER))
 }
 
+/// The sum of `n` runs of `f`. Out of line, one copy per closure: each select form loops in a
+/// function of its own, so a change to one form's code cannot move the other's (the forms
+/// shared one loop once, and the builder's inlined cases changed the static form's timing).
+#[inline(never)]
+fn sum_of(n: usize, mut f: impl FnMut() -> usize) -> usize {
+    let mut sum = 0usize;
+    for _ in 0..n {
+        sum = sum.wrapping_add(f());
+    }
+    sum
+}
+
 /// Four producers send `n / 4` values each on their own channel (capacity 1024); the caller
 /// selects over the four `n` times.
 pub fn select4(world: World, form: SelectForm, n: usize) -> Duration {
@@ -280,13 +292,10 @@ pub fn select4(world: World, form: SelectForm, n: usize) -> Duration {
             });
         }
         let rx: [Receiver<usize>; 4] = std::array::from_fn(|i| chans[i].receiver());
-        let mut sum = 0usize;
-        for _ in 0..n {
-            sum = sum.wrapping_add(match form {
-                SelectForm::Static => select4_static(&rx),
-                SelectForm::Builder => select4_builder(&rx),
-            });
-        }
+        let sum = match form {
+            SelectForm::Static => sum_of(n, || select4_static(&rx)),
+            SelectForm::Builder => sum_of(n, || select4_builder(&rx)),
+        };
         let elapsed = start.elapsed();
         sink(sum);
         elapsed
@@ -321,22 +330,20 @@ fn select4_builder(rx: &[Receiver<usize>; 4]) -> usize {
 pub fn select_default(world: World, form: SelectForm, n: usize) -> Duration {
     world.run(move || {
         let ch: Chan<usize> = Chan::new(0);
-        let mut hits = 0usize;
         let start = Instant::now();
-        for _ in 0..n {
-            let ready = match form {
-                SelectForm::Static => gocsp::select! {
+        let hits = match form {
+            SelectForm::Static => sum_of(n, || {
+                usize::from(gocsp::select! {
                     <-ch => true,
                     default => false,
-                },
-                SelectForm::Builder => {
-                    let mut sel = Select::new();
-                    sel.recv(&ch);
-                    sel.try_select().is_some()
-                }
-            };
-            hits += usize::from(ready);
-        }
+                })
+            }),
+            SelectForm::Builder => sum_of(n, || {
+                let mut sel = Select::new();
+                sel.recv(&ch);
+                usize::from(sel.try_select().is_some())
+            }),
+        };
         let elapsed = start.elapsed();
         sink(hits);
         elapsed
