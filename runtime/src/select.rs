@@ -26,6 +26,8 @@ use std::mem::MaybeUninit;
 use std::panic::Location;
 use std::ptr::NonNull;
 
+mod cases;
+
 use crate::chan::array::{PopError, SendFail};
 use crate::chan::packet::Packet;
 use crate::chan::{AllowsRecv, AllowsSend, AnyChan, Channel, panic_send_on_closed, raw_of};
@@ -619,7 +621,11 @@ fn block(
 }
 
 /// A select whose cases are decided at run time (Go's `reflect.Select`); the [`select!`]
-/// macro is the static, allocation-free form of the same engine.
+/// macro is the static form of the same engine.
+///
+/// A small select allocates nothing: up to 8 cases whose values are small are kept inside the
+/// `Select`; a case with a big value (or one that needs more than 16-byte alignment), and the
+/// case list past 8, go on the heap.
 ///
 /// Add cases with [`recv`](Select::recv) and [`send`](Select::send) (each returns the case's
 /// index), then call [`select`](Select::select) (block until one case commits) or
@@ -649,7 +655,8 @@ fn block(
 ///
 /// [`select!`]: crate::select!
 pub struct Select<'a> {
-    cases: Vec<Box<dyn SelectCase + 'a>>,
+    /// Inline for a small select (no allocation), boxed past that (see `cases.rs`).
+    cases: cases::Cases<'a>,
     biased: bool,
     /// Unique for the process's life: a [`RecvIndex`] carries the id of the `Select` that made
     /// it, so an index is never taken against another `Select`'s case (whose value may be of
@@ -690,15 +697,40 @@ impl<T> fmt::Debug for RecvIndex<T> {
     }
 }
 
+/// A process-unique `Select` id. Each thread takes a block of ids from a global counter and
+/// hands them out from a thread-local one: a shared atomic per `Select` cost more than the
+/// rest of a one-case `try_select`.
+fn next_select_id() -> u64 {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const BLOCK: u64 = 1 << 16;
+    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        /// The next id of this thread's block and the end of the block.
+        static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+}
+
 impl<'a> Select<'a> {
     /// An empty select. With no cases, [`select`](Select::select) blocks forever (Go's
     /// `select {}`).
+    // Deliberately not `#[inline]`: called, it builds the `Select` in the caller's return slot;
+    // inlined into a caller, it was built aside and then copied whole (a memcpy of some 700
+    // bytes, as long as the rest of a one-case `try_select`).
     pub fn new() -> Self {
-        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Select {
-            cases: Vec::new(),
+            cases: cases::Cases::new(),
             biased: false,
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id: next_select_id(),
         }
     }
 
@@ -709,29 +741,29 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a receive case on `ch`; returns its index. A nil channel's case never fires.
+    #[inline]
     pub fn recv<C>(&mut self, ch: &'a C) -> RecvIndex<C::Elem>
     where
         C: AnyChan,
         C::Dir: AllowsRecv,
         C::Elem: 'a,
     {
-        self.cases.push(Box::new(RecvCase::new(ch)));
         RecvIndex {
-            index: self.cases.len() - 1,
+            index: self.cases.push(RecvCase::new(ch)),
             select: self.id,
             _marker: std::marker::PhantomData,
         }
     }
 
     /// Adds a send case of `v` on `ch`; returns its index. A nil channel's case never fires.
+    #[inline]
     pub fn send<C>(&mut self, ch: &'a C, v: C::Elem) -> usize
     where
         C: AnyChan,
         C::Dir: AllowsSend,
         C::Elem: 'a,
     {
-        self.cases.push(Box::new(SendCase::new(ch, v)));
-        self.cases.len() - 1
+        self.cases.push(SendCase::new(ch, v))
     }
 
     /// Blocks until one case commits and returns its index.
@@ -740,23 +772,18 @@ impl<'a> Select<'a> {
     /// With "send on closed channel" if the chosen send case's channel is closed.
     #[track_caller]
     pub fn select(&mut self) -> usize {
-        let mut refs: Vec<&mut dyn SelectCase> = self
-            .cases
-            .iter_mut()
-            .map(|c| &mut **c as &mut dyn SelectCase)
-            .collect();
-        run(&mut refs, self.biased, Mode::Block).expect("a blocking select returns a case")
+        let biased = self.biased;
+        let mut buf = cases::RefBuf::new();
+        run(self.cases.refs(&mut buf), biased, Mode::Block)
+            .expect("a blocking select returns a case")
     }
 
     /// Commits a case that is ready now, or returns `None` (Go's `default`).
     #[track_caller]
     pub fn try_select(&mut self) -> Option<usize> {
-        let mut refs: Vec<&mut dyn SelectCase> = self
-            .cases
-            .iter_mut()
-            .map(|c| &mut **c as &mut dyn SelectCase)
-            .collect();
-        run(&mut refs, self.biased, Mode::Default)
+        let biased = self.biased;
+        let mut buf = cases::RefBuf::new();
+        run(self.cases.refs(&mut buf), biased, Mode::Default)
     }
 
     /// The value received by the chosen receive case: `None` if its channel was closed.
@@ -768,13 +795,13 @@ impl<'a> Select<'a> {
     /// # Panics
     /// If `case` belongs to another `Select` or was not the chosen case.
     #[track_caller]
+    #[inline]
     pub fn take<T: 'a>(&mut self, case: RecvIndex<T>) -> Option<T> {
         assert!(
             case.select == self.id,
             "Select::take: the RecvIndex belongs to another Select"
         );
-        let boxed = &mut self.cases[case.index];
-        let ptr = &mut **boxed as *mut (dyn SelectCase + 'a) as *mut RecvCase<'a, T>;
+        let ptr = self.cases.get(case.index) as *mut RecvCase<'a, T>;
         // SAFETY: `case` was made by `recv` on this very `Select` (ids are unique and never
         // reused), which pushed a `RecvCase<'a, T>` at `case.index`, with `T` the index's own
         // type parameter; cases are never removed or replaced. `&mut self` makes the access

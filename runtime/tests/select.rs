@@ -999,3 +999,125 @@ fn disabling_a_receive_case_drops_the_value_nobody_took() {
     drop(case);
     assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped twice");
 }
+
+/// A value that needs more alignment than a `Select` keeps its small cases at.
+#[derive(Debug, PartialEq)]
+#[repr(align(64))]
+struct Wide(u64);
+
+/// A select over small, big and over-aligned cases, with the index of each.
+type Mixed<'a> = (
+    Select<'a>,
+    Vec<gocsp::RecvIndex<u8>>,
+    gocsp::RecvIndex<[u64; 40]>,
+    gocsp::RecvIndex<Wide>,
+);
+
+/// Builds a select over every channel given: a `Select` the caller moves before it runs (a
+/// small select keeps its cases inside itself, so they move with it).
+fn select_over<'a>(
+    small: &'a [Chan<u8>],
+    big: &'a Chan<[u64; 40]>,
+    wide: &'a Chan<Wide>,
+) -> Mixed<'a> {
+    let mut sel = Select::new();
+    let ri: Vec<_> = small.iter().map(|c| sel.recv(c)).collect();
+    let rb = sel.recv(big);
+    let rw = sel.recv(wide);
+    (sel, ri, rb, rw)
+}
+
+#[test]
+fn cases_of_every_size_and_alignment_receive_their_values_after_the_select_moves() {
+    // Up to 16 small cases, a case too big to sit beside them and one that needs 64-byte
+    // alignment: every case still commits with its own value, whether the select moved
+    // between building and running (returned, then boxed) or not.
+    for n in [1, 7, 8, 9, 16] {
+        let small: Vec<Chan<u8>> = (0..n).map(|_| Chan::new(1)).collect();
+        let big: Chan<[u64; 40]> = Chan::new(1);
+        let wide: Chan<Wide> = Chan::new(1);
+        for k in 0..n + 2 {
+            match k {
+                k if k < n => small[k].send(k as u8),
+                k if k == n => big.send([k as u64; 40]),
+                _ => wide.send(Wide(k as u64)),
+            }
+            let (sel, ri, rb, rw) = select_over(&small, &big, &wide);
+            let mut sel = Box::new(sel);
+            assert_eq!(sel.select(), k, "n = {n}");
+            match k {
+                k if k < n => assert_eq!(sel.take(ri[k]), Some(k as u8)),
+                k if k == n => assert_eq!(sel.take(rb), Some([k as u64; 40])),
+                _ => assert_eq!(sel.take(rw), Some(Wide(k as u64))),
+            }
+        }
+    }
+}
+
+/// A value with room for 40 words, so its case does not fit beside small ones (held only to
+/// be dropped).
+#[allow(dead_code)]
+struct BigTracked([u64; 40], Tracked);
+
+#[test]
+fn a_dropped_select_drops_every_unsent_and_untaken_value_once() {
+    // Ten unsent values (cases kept inline, in the spill past eight, and boxed for their
+    // size) and one received value nobody took: all dropped with the select, each once.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let full: Vec<Chan<Tracked>> = (0..8).map(|_| Chan::new(1)).collect();
+    for c in &full {
+        c.send(Tracked(0, drops.clone()));
+    }
+    let full_big: Chan<BigTracked> = Chan::new(1);
+    full_big.send(BigTracked([0; 40], Tracked(0, drops.clone())));
+    let ready: Chan<Tracked> = Chan::new(1);
+    ready.send(Tracked(1, drops.clone()));
+    {
+        let mut sel = Select::new();
+        sel.biased();
+        let r = sel.recv(&ready);
+        for c in &full {
+            sel.send(c, Tracked(2, drops.clone()));
+        }
+        sel.send(&full_big, BigTracked([0; 40], Tracked(2, drops.clone())));
+        assert_eq!(sel.select(), r.index());
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            0,
+            "nothing is dropped while it runs"
+        );
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 10);
+    drop(full);
+    drop(full_big);
+    assert_eq!(drops.load(Ordering::SeqCst), 19);
+}
+
+/// Panics when dropped (after counting the drop).
+struct Bomb(Arc<AtomicUsize>);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("Bomb dropped");
+    }
+}
+
+#[test]
+fn a_case_whose_value_panics_on_drop_does_not_leak_the_others() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let a: Chan<Tracked> = Chan::new(0);
+    let b: Chan<Bomb> = Chan::new(0);
+    let c: Chan<Tracked> = Chan::new(0);
+    let mut sel = Select::new();
+    sel.send(&a, Tracked(0, drops.clone()));
+    sel.send(&b, Bomb(drops.clone()));
+    sel.send(&c, Tracked(0, drops.clone()));
+    assert_eq!(sel.try_select(), None);
+    assert!(panic_of(move || drop(sel)).contains("Bomb dropped"));
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        3,
+        "the cases after the panicking one are dropped too"
+    );
+}
