@@ -2,6 +2,8 @@
 //! together, writers alone (the hammer test), a waiting writer keeps new readers out, parked
 //! goroutines free their worker, and unlocking an unlocked lock panics at the caller's line.
 #![cfg(not(loom))]
+// Under Miri the goroutine tests are compiled out (see .ci/miri); their helpers go unused.
+#![cfg_attr(miri, allow(unused))]
 
 mod common;
 
