@@ -57,6 +57,9 @@ pub trait SelectCase: sealed::Sealed {
     fn __oper(&self) -> usize;
     #[doc(hidden)]
     fn __is_nil(&self) -> bool;
+    /// Drops a received value nobody took (a [`Select`] run again); nothing for a send case.
+    #[doc(hidden)]
+    fn __discard_untaken(&mut self) {}
 }
 
 mod sealed {
@@ -314,6 +317,10 @@ impl<T> SelectCase for RecvCase<'_, T> {
 
     fn __oper(&self) -> usize {
         waiter::oper_of(&self.packet)
+    }
+
+    fn __discard_untaken(&mut self) {
+        self.discard_untaken();
     }
 }
 
@@ -697,6 +704,18 @@ impl<T> fmt::Debug for RecvIndex<T> {
     }
 }
 
+/// A `Select`'s cases, ready for a new run: received values nobody took from an earlier run
+/// are dropped first. (A run polls only until a case is ready, so the poll cannot do it: a
+/// case after the chosen one in the poll order would keep its old value for `take`.)
+fn fresh<'c, 'd>(
+    cases: &'c mut [&'d mut (dyn SelectCase + 'd)],
+) -> &'c mut [&'d mut (dyn SelectCase + 'd)] {
+    for c in cases.iter_mut() {
+        c.__discard_untaken();
+    }
+    cases
+}
+
 /// A process-unique `Select` id. Each thread takes a block of ids from a global counter and
 /// hands them out from a thread-local one: a shared atomic per `Select` cost more than the
 /// rest of a one-case `try_select`.
@@ -774,8 +793,8 @@ impl<'a> Select<'a> {
     pub fn select(&mut self) -> usize {
         let biased = self.biased;
         let mut buf = cases::RefBuf::new();
-        run(self.cases.refs(&mut buf), biased, Mode::Block)
-            .expect("a blocking select returns a case")
+        let cases = fresh(self.cases.refs(&mut buf));
+        run(cases, biased, Mode::Block).expect("a blocking select returns a case")
     }
 
     /// Commits a case that is ready now, or returns `None` (Go's `default`).
@@ -783,7 +802,8 @@ impl<'a> Select<'a> {
     pub fn try_select(&mut self) -> Option<usize> {
         let biased = self.biased;
         let mut buf = cases::RefBuf::new();
-        run(self.cases.refs(&mut buf), biased, Mode::Default)
+        let cases = fresh(self.cases.refs(&mut buf));
+        run(cases, biased, Mode::Default)
     }
 
     /// The value received by the chosen receive case: `None` if its channel was closed.
@@ -803,9 +823,11 @@ impl<'a> Select<'a> {
         );
         let ptr = self.cases.get(case.index) as *mut RecvCase<'a, T>;
         // SAFETY: `case` was made by `recv` on this very `Select` (ids are unique and never
-        // reused), which pushed a `RecvCase<'a, T>` at `case.index`, with `T` the index's own
-        // type parameter; cases are never removed or replaced. `&mut self` makes the access
-        // exclusive.
+        // reused), which pushed a `RecvCase` of the channel's element type at `case.index`;
+        // cases are never removed or replaced. `T` is that type, or (as `RecvIndex` and
+        // `Select` are covariant) the same type with shorter lifetimes: the same layout, and
+        // `take` only moves a `T` out, which the shorter lifetimes allow. `&mut self` makes the
+        // access exclusive.
         let recv = unsafe { &mut *ptr };
         recv.take()
     }

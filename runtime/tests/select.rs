@@ -1121,3 +1121,23 @@ fn a_case_whose_value_panics_on_drop_does_not_leak_the_others() {
         "the cases after the panicking one are dropped too"
     );
 }
+
+#[test]
+fn a_run_that_chooses_another_case_still_drops_the_value_nobody_took() {
+    // The poll stops at the first ready case, so the untaken value sits in a case the next run
+    // never polls: it is dropped all the same, and `take` on that case refuses.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let a: Chan<Tracked> = Chan::new(1);
+    let b: Chan<Tracked> = Chan::new(1);
+    let mut sel = Select::new();
+    sel.biased();
+    let rb = sel.recv(&b);
+    let ra = sel.recv(&a);
+    a.send(Tracked(1, drops.clone()));
+    assert_eq!(sel.select(), ra.index());
+    b.send(Tracked(2, drops.clone()));
+    assert_eq!(sel.select(), rb.index());
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the value from a was kept");
+    assert!(panic_of(|| sel.take(ra)).contains("not selected"));
+    assert_eq!(sel.take(rb).map(|v| v.0), Some(2));
+}

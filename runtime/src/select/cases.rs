@@ -85,8 +85,9 @@ fn entry_of<'a>(
 #[inline]
 fn case_at<'a>(base: *mut u8, e: Entry<'a>) -> *mut (dyn SelectCase + 'a) {
     let p = match e.place {
-        // SAFETY: `push` put the case at `offset`, inside the buffer `base` starts.
-        Place::Inline(offset) => unsafe { base.add(offset as usize) },
+        // Wrapping: computing the address needs no promise; only a dereference does (and
+        // `push` put the case at `offset`, inside the buffer that `base` starts).
+        Place::Inline(offset) => base.wrapping_add(offset as usize),
         Place::Heap(p) => p.as_ptr(),
     };
     (e.as_dyn)(p)
