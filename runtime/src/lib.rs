@@ -153,6 +153,16 @@
 //!   runtime's own exits (a panic under the default policy, a deadlock) are made from a fresh
 //!   thread for the same reason: glibc's `exit` destroys the calling thread's thread-locals.
 //!
+//! **A known hole, from `std`'s `thread_local!`: never block inside a thread-local's
+//! initializer.** If a lazy `thread_local!` initializer is entered again on the same thread
+//! before the first call returns, `std` keeps the value of whichever returns last and drops
+//! the other, reasoning that no `with` scope can hold it yet. Goroutines sharing a worker break
+//! that reasoning: goroutine A parks inside the initializer of `X`; goroutine B on the same
+//! worker initializes `X`, holds `&T` from `X.with` and parks; A's initializer returns and
+//! drops B's value under B's reference, a use-after-free from safe code. gocsp cannot see
+//! that a park happens inside an initializer. Initializers must not block in gocsp (a channel
+//! operation, [`time::sleep`], a [`sync::Mutex`], [`blocking`]).
+//!
 //! Thread-locals are the worker's, shared by the goroutines that run on it, one after the
 //! other. Code that sets a thread-local for the length of a scope and restores it at the
 //! scope's end, trusting that scopes on one thread nest (the `scoped-tls` crate, some

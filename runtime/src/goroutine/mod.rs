@@ -22,6 +22,10 @@ use crate::sched::{self, DIED, Job, JoinSlot, RtShared, Runtime, SpawnError};
 /// Starts `f` in a new goroutine and returns at once: Go's `go` statement, and what `go!`
 /// expands to. Use [`spawn`] to get a handle to join.
 ///
+/// A goroutine must not block inside a `thread_local!` initializer: goroutines share their
+/// worker's thread-locals, and `std` drops one of two values initialized on one thread at
+/// once, even while another goroutine borrows it (the crate docs, "Soundness", explain).
+///
 /// # Panics
 /// If no more goroutines can be started (see [`SpawnError`]).
 #[track_caller]
