@@ -258,3 +258,21 @@ fn large_values() {
     sel.select();
     assert_eq!(h.join().unwrap(), 7);
 }
+
+#[test]
+fn a_capacity_no_buffer_could_hold_panics_as_go_does() {
+    // Each would wrap the ring's lap arithmetic or exceed isize::MAX bytes of buffer: Go's
+    // makechan panic, not an overflow, an abort or a channel built from wrapped numbers.
+    let msg = |f: fn()| common::panic_of(f);
+    for m in [
+        msg(|| drop(Chan::<()>::new(usize::MAX))),
+        msg(|| drop(Chan::<()>::new(1 << 63))),
+        msg(|| drop(Chan::<()>::new(1 << 62))),
+        msg(|| drop(Chan::<u64>::new(isize::MAX as usize / 8))),
+    ] {
+        assert_eq!(m, "makechan: size out of range");
+    }
+    // Ordinary capacities still make channels.
+    let ch: Chan<u8> = Chan::new(1000);
+    assert_eq!(ch.cap(), 1000);
+}

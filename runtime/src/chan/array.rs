@@ -125,10 +125,18 @@ unsafe impl<T: Send> Send for Array<T> {}
 unsafe impl<T: Send> Sync for Array<T> {}
 
 impl<T> Array<T> {
+    #[track_caller]
     pub(crate) fn new(cap: usize) -> Self {
         assert!(cap > 0, "a buffered channel has a capacity of at least 1");
-        let mark_bit = (cap + 1).next_power_of_two();
-        let one_lap = mark_bit * 2;
+        // Checked, as Go's `makechan` checks the buffer's size: a capacity whose laps or buffer
+        // cannot be represented panics here, before anything is built from wrapped numbers.
+        let laps = (cap.checked_add(1))
+            .and_then(usize::checked_next_power_of_two)
+            .and_then(|mark_bit| Some((mark_bit, mark_bit.checked_mul(2)?)));
+        let (Some((mark_bit, one_lap)), Ok(_)) = (laps, std::alloc::Layout::array::<Slot<T>>(cap))
+        else {
+            panic!("makechan: size out of range");
+        };
         let buffer = (0..cap)
             .map(|i| Slot {
                 stamp: AtomicUsize::new(i),

@@ -260,6 +260,11 @@ common_handle_impls!(Receiver, RecvOnly, "<-chan T");
 impl<T> Chan<T> {
     /// Makes a channel, Go's `make(chan T, cap)`: unbuffered (a rendezvous) when `cap` is 0,
     /// else buffered with room for `cap` values.
+    ///
+    /// # Panics
+    /// With Go's "makechan: size out of range" if a buffer of `cap` values could never be
+    /// allocated (its size in bytes would exceed `isize::MAX`).
+    #[track_caller]
     pub fn new(cap: usize) -> Self {
         Chan {
             raw: Some(Channel::new(cap)),

@@ -44,6 +44,7 @@ pub(crate) enum Channel<T> {
 }
 
 impl<T> Channel<T> {
+    #[track_caller]
     pub(crate) fn new(cap: usize) -> Arc<Self> {
         Arc::new(if cap == 0 {
             Channel::Zero(Zero::new())
