@@ -33,7 +33,7 @@ use crate::chan::packet::Packet;
 use crate::chan::{AllowsRecv, AllowsSend, AnyChan, Channel, panic_send_on_closed, raw_of};
 use crate::loom::{Arc, AtomicBool, Ordering, fence};
 use crate::rng;
-use crate::waiter::{self, BlockReason, Selected, WaiterRef};
+use crate::waiter::{self, BlockReason, NoUnwind, Selected, WaiterRef};
 
 /// One case of a select, with its type erased. Implemented by [`RecvCase`] and [`SendCase`]
 /// only; expanded `select!` code builds those and passes them to [`select`] as
@@ -569,6 +569,7 @@ fn block(
     site: &'static Location<'static>,
 ) -> Result<Option<usize>, SendOnClosed> {
     waiter::with_current(|w| {
+        let window = NoUnwind::new("a blocking select");
         let mut registered = 0;
         for &i in order.iter() {
             let case = &mut cases[i as usize];
@@ -614,6 +615,7 @@ fn block(
         for &i in order[..registered].iter() {
             cases[i as usize].__unregister();
         }
+        window.done();
         let Some(k) = won else {
             return Ok(None);
         };

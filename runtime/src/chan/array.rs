@@ -27,7 +27,7 @@ use std::panic::Location;
 use super::packet::Packet;
 use super::waitlist::WaitList;
 use crate::loom::{AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
-use crate::waiter::{self, BlockReason, Selected};
+use crate::waiter::{self, BlockReason, NoUnwind, Selected};
 
 /// Orderings of the slot stamps. Acquire/Release is what the ring needs; under loom they are
 /// `SeqCst` because loom may otherwise serve a spinning reader the same stale stamp forever
@@ -423,13 +423,14 @@ impl<T> Array<T> {
             // moving the value into the ring itself (Go's receive does the same).
             let done = waiter::with_current(|w| {
                 let oper = waiter::oper_of(p);
+                let window = NoUnwind::new("a blocking send");
                 self.senders
                     .register(oper, p as *mut Packet<T> as *mut (), w);
                 fence(Ordering::SeqCst);
                 if !self.is_full() || self.is_closed() {
                     let _ = w.try_select(Selected::Aborted);
                 }
-                match w.wait(BlockReason::ChanSend, site) {
+                let done = match w.wait(BlockReason::ChanSend, site) {
                     Selected::Operation(_) => {
                         p.wait_ready();
                         Some(true)
@@ -439,7 +440,9 @@ impl<T> Array<T> {
                         self.senders.unregister(oper);
                         None
                     }
-                }
+                };
+                window.done();
+                done
             });
             if let Some(sent) = done {
                 return sent;

@@ -17,7 +17,7 @@ use super::array::{PopError, SendFail};
 use super::packet::Packet;
 use super::waitlist::Waiters;
 use crate::loom::{AtomicBool, Ordering, SpinLock};
-use crate::waiter::{self, BlockReason, Selected, WaiterRef};
+use crate::waiter::{self, BlockReason, NoUnwind, Selected, WaiterRef};
 
 struct Inner {
     senders: Waiters,
@@ -130,12 +130,13 @@ impl<T> Zero<T> {
         }
         let closed = waiter::with_current(|w| {
             let oper = waiter::oper_of(p);
+            let window = NoUnwind::new("a blocking send");
             inner
                 .senders
                 .register(oper, p as *mut Packet<T> as *mut (), w);
             self.update_hints(&inner);
             drop(inner);
-            match w.wait(BlockReason::ChanSend, site) {
+            let closed = match w.wait(BlockReason::ChanSend, site) {
                 Selected::Operation(_) => {
                     p.wait_ready();
                     false
@@ -144,7 +145,9 @@ impl<T> Zero<T> {
                 s => waiter::protocol_violation(format_args!(
                     "a blocking send is only completed or closed, got {s:?}"
                 )),
-            }
+            };
+            window.done();
+            closed
         });
         !closed
     }
@@ -171,12 +174,13 @@ impl<T> Zero<T> {
         }
         waiter::with_current(|w| {
             let oper = waiter::oper_of(p);
+            let window = NoUnwind::new("a blocking receive");
             inner
                 .receivers
                 .register(oper, p as *mut Packet<T> as *mut (), w);
             self.update_hints(&inner);
             drop(inner);
-            match w.wait(reason, site) {
+            let received = match w.wait(reason, site) {
                 Selected::Operation(_) => {
                     p.wait_ready();
                     true
@@ -185,7 +189,9 @@ impl<T> Zero<T> {
                 s => waiter::protocol_violation(format_args!(
                     "a blocking receive is only completed or closed, got {s:?}"
                 )),
-            }
+            };
+            window.done();
+            received
         })
     }
 
