@@ -633,8 +633,8 @@ fn block(
 /// macro is the static form of the same engine.
 ///
 /// A small select allocates nothing: up to 8 cases whose values are small are kept inside the
-/// `Select`; a case with a big value (or one that needs more than 16-byte alignment), and the
-/// case list past 8, go on the heap.
+/// `Select` (768 bytes on a 64-bit target); a case with a big value (or one that needs more
+/// than 16-byte alignment), and the case list past 8, go on the heap.
 ///
 /// Add cases with [`recv`](Select::recv) and [`send`](Select::send) (each returns the case's
 /// index), then call [`select`](Select::select) (block until one case commits) or
