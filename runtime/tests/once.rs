@@ -2,6 +2,8 @@
 //! what std's `OnceLock` cannot do: a goroutine waiting for an initialiser parked on the same
 //! worker parks too, so both finish.
 #![cfg(not(loom))]
+// Under Miri the goroutine tests are compiled out (see .ci/miri); their helpers go unused.
+#![cfg_attr(miri, allow(unused))]
 
 mod common;
 

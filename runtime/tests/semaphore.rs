@@ -3,6 +3,8 @@
 //! (context cancellation), `TestWeightedDoesntBlockIfTooBig`, `TestLargeAcquireDoesntStarve`,
 //! `TestAllocCancelDoesntStarve`.
 #![cfg(not(loom))]
+// Under Miri the goroutine tests are compiled out (see .ci/miri); their helpers go unused.
+#![cfg_attr(miri, allow(unused))]
 
 mod common;
 

@@ -575,6 +575,8 @@ impl<T> Drop for Array<T> {
 pub(crate) struct Token(#[allow(dead_code)] u8);
 
 #[cfg(test)]
+// Under Miri the tests that use goroutines are compiled out; their imports go unused.
+#[cfg_attr(miri, allow(unused))]
 mod tests {
     use super::Array;
     use crate::chan::packet::{with_received, with_sent};

@@ -172,6 +172,7 @@ impl WaitList {
 
     /// How many operations are registered (for tests that wait for parties to block).
     #[cfg(test)]
+    #[cfg_attr(miri, allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.inner.lock().entries.len()
     }

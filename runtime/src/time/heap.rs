@@ -323,6 +323,8 @@ fn timer_thread() {
 }
 
 #[cfg(test)]
+// Under Miri the tests that use goroutines are compiled out; their imports go unused.
+#[cfg_attr(miri, allow(unused))]
 mod tests {
     use super::timers;
     use std::sync::atomic::Ordering;
