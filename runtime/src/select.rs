@@ -745,7 +745,7 @@ impl<'a> Select<'a> {
     /// An empty select. With no cases, [`select`](Select::select) blocks forever (Go's
     /// `select {}`).
     // Deliberately not `#[inline]`: called, it builds the `Select` in the caller's return slot;
-    // inlined into a caller, it was built aside and then copied whole (a memcpy of some 700
+    // inlined into a caller, it was built aside and then copied whole (a memcpy of its 768
     // bytes, as long as the rest of a one-case `try_select`).
     pub fn new() -> Self {
         Select {
