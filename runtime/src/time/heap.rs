@@ -330,6 +330,14 @@ mod tests {
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
+    /// Held by each test here: they share the process's one timer heap, and the ones that
+    /// count its entries must not see the thousands another of them schedules (the reset
+    /// test once counted 1,377 while the racing-receives test ran beside it).
+    fn heap_to_myself() -> std::sync::MutexGuard<'static, ()> {
+        static HEAP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        HEAP.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Entries in the timer heap now.
     fn heap_len() -> usize {
         timers()
@@ -347,6 +355,7 @@ mod tests {
     #[cfg(not(miri))]
     #[test]
     fn the_cancelled_count_follows_the_heap_through_racing_receives() {
+        let _heap = heap_to_myself();
         for round in 0..20u64 {
             let chans: Vec<_> = (0..5_000u64)
                 .map(|i| crate::time::after(Duration::from_micros((i * 7 + round) % 900)))
@@ -377,6 +386,7 @@ mod tests {
     /// grew the process by 456 MB; Go 1.19 by 227 MB, Go 1.23 collects them).
     #[test]
     fn unobservable_timers_do_not_pile_up_while_the_timer_thread_sleeps() {
+        let _heap = heap_to_myself();
         for _ in 0..20_000 {
             drop(crate::time::after(Duration::from_secs(3600)));
         }
@@ -391,6 +401,7 @@ mod tests {
     /// must not pile up (10,000 resets left 10,000 entries, about 100 bytes each, for an hour).
     #[test]
     fn a_timer_reset_in_a_loop_leaves_no_pile_of_cancelled_entries() {
+        let _heap = heap_to_myself();
         let t = crate::time::Timer::new(Duration::from_secs(3600));
         for _ in 0..10_000 {
             t.reset(Duration::from_secs(3600));
