@@ -90,8 +90,18 @@ impl WaitGroup {
             self.inner.state.fetch_sub(step, Ordering::AcqRel);
             panic!("sync: negative WaitGroup counter");
         }
-        // Zero, with waiters: wake every registered one and take them off the count.
+        // Zero, with waiters: wake every registered one and take them off the count. Unless
+        // the counter has left zero by the time we hold the lock: the `Wait`s of that zero
+        // have all returned (a waiter registers only under the lock, and only while the
+        // counter is not zero, so it finds zero and goes, or is woken by whoever took the lock
+        // first) and a new round has begun, whose waiters are not ours to wake. Waking them
+        // made a `Wait` of the next round return with its counter above zero (the waiters we
+        // saw were still counted by the previous round's waker, which had not taken them off
+        // yet), about once in a thousand runs of `reuse_after_reaching_zero`.
         let mut q = self.inner.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if counter(self.inner.state.load(Ordering::Acquire)) != 0 {
+            return;
+        }
         let registered = q.len() as u64;
         q.wake_all();
         self.inner.state.fetch_sub(registered, Ordering::AcqRel);
