@@ -221,8 +221,8 @@ impl<'a, T> RecvCase<'a, T> {
 
 impl<T> RecvCase<'_, T> {
     /// Forgets the outcome of an earlier run, dropping a received value that nobody took (a
-    /// [`Select`] run again before [`Select::take`]). Called before the case is touched by a
-    /// new run, so a hand-off never finds its destination occupied.
+    /// [`Select`] run again before [`Select::take`]). `Select` calls it for every case before
+    /// each run (`fresh`), so a hand-off never finds its destination occupied.
     #[inline]
     fn discard_untaken(&mut self) {
         if std::mem::replace(&mut self.outcome, Outcome::Pending) == Outcome::Value
@@ -250,7 +250,8 @@ impl<T> SelectCase for RecvCase<'_, T> {
 
     #[inline]
     fn __poll(&mut self) -> Poll {
-        self.discard_untaken();
+        // No untaken value from an earlier run is left here: a `Select` drops them all before
+        // each run (`fresh`), and `select!` builds new cases every time.
         let Some(c) = self.chan else { return Poll::Nil };
         self.aim();
         let r = match &**c {
