@@ -11,9 +11,10 @@
 //!
 //! - no more threads spin at once than there are cores, blocked threads and idle workers
 //!   together (idle workers also keep a rule of their own: no more spinners than workers
-//!   running goroutines, `sched/idle.rs`); the others park at once. (Half the cores, Go's number, is too few here: a
-//!   thread in a ping-pong with a goroutine spins while the goroutine's worker starts its
-//!   own spin, and with one slot on two cores the worker would sleep every time);
+//!   running goroutines, `sched/idle.rs`); the others park at once. (Half the cores, Go's
+//!   number, is too few here: a thread in a ping-pong with a goroutine spins while the
+//!   goroutine's worker starts its own spin, and with one slot on two cores the worker would
+//!   sleep every time);
 //! - it is bounded in time by a per-thread **budget** (at most `max`);
 //! - a spin that ends without an answer halves the budget; one that gets its answer keeps a
 //!   budget of at least twice the time it took (and an eighth of `max`);
