@@ -13,7 +13,11 @@
 //! that needs, the test holds as many connections as fit and prints how many.
 
 #[cfg(not(loom))]
+mod common;
+
+#[cfg(not(loom))]
 mod scenarios {
+    use super::common;
     use std::io::{ErrorKind, Read, Write};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -252,12 +256,7 @@ mod scenarios {
         wait_until("every handler to start", || {
             parked.load(Ordering::SeqCst) == n
         });
-        // The global runtime's workers: `GOMAXPROCS` if set, else one per core.
-        let workers = std::env::var("GOMAXPROCS")
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let workers = common::global_workers();
         let now = threads();
         // main, the test thread... workers, the timer and poller threads, a blocking helper or
         // two: a handful more than the workers, never one per connection.
