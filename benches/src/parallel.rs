@@ -266,12 +266,17 @@ pub fn default_counts() -> Vec<usize> {
         .collect()
 }
 
-/// Runs the suite: per workload, per round, per worker count, Go (when `twin` is given) then
-/// gocsp, each after one unmeasured warm-up. Returns the markdown table: per workload, Go's
+/// Runs the suite (the workloads whose keys `only` lists, or all): per workload, per round, per
+/// worker count, Go (when `twin` is given) then gocsp, each after one unmeasured warm-up. Returns the markdown table: per workload, Go's
 /// and gocsp's speedup at each count over 1 worker in the worst round, and gocsp/Go time at
 /// the highest count (median of the rounds). Progress goes to stderr. Panics if a checksum
 /// differs between Go and gocsp or between runs: the two sides must do the same work.
-pub fn compare(twin: Option<&crate::gotwin::GoTwin>, counts: &[usize], rounds: usize) -> String {
+pub fn compare(
+    twin: Option<&crate::gotwin::GoTwin>,
+    counts: &[usize],
+    rounds: usize,
+    only: Option<&[String]>,
+) -> String {
     assert!(counts.first() == Some(&1), "the worker counts start at 1");
     let rts: Vec<&'static Runtime> = counts
         .iter()
@@ -296,7 +301,10 @@ pub fn compare(twin: Option<&crate::gotwin::GoTwin>, counts: &[usize], rounds: u
     ));
     rule.push_str(" ---: | ---: | ---: |");
     let mut table = vec![head, rule];
-    for w in workloads() {
+    let chosen = workloads()
+        .into_iter()
+        .filter(|w| only.is_none_or(|keys| keys.iter().any(|k| k == w.key)));
+    for w in chosen {
         // times[side][count][round], side 0 = Go, 1 = gocsp.
         let mut times = vec![vec![Vec::new(); counts.len()]; 2];
         let mut checksum: Option<u64> = None;

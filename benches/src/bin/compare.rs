@@ -6,7 +6,7 @@
 //!
 //! `--parallel` runs the parallel suite instead (`gocsp_benches::parallel`) at the worker
 //! counts of `--workers 1,2,...` (default 1, 2, and 4, 8, 16 where the machine has the cores),
-//! and writes `parallel.md`.
+//! and writes `parallel.md`; `--only` and `--list` then name its workloads.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -28,12 +28,14 @@ struct Options {
     out: PathBuf,
     parallel: bool,
     workers: Vec<usize>,
+    list: bool,
 }
 
 fn usage() -> ExitCode {
     eprintln!(
         "usage: compare [--rounds N] [--only KEY,KEY] [--no-go] [--out DIR] [--list]\n\
-         \x20      compare --parallel [--workers 1,2,4] [--rounds N] [--no-go] [--out DIR]\n\
+         \x20      compare --parallel [--workers 1,2,4] [--rounds N] [--only KEY,KEY] [--no-go]\n\
+         \x20                        [--out DIR] [--list]\n\
          Runs every workload on Go, gocsp and crossbeam side by side and prints the ratios."
     );
     ExitCode::from(2)
@@ -47,6 +49,7 @@ fn parse_args() -> Result<Options, ExitCode> {
         out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"),
         parallel: false,
         workers: parallel::default_counts(),
+        list: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -81,14 +84,27 @@ fn parse_args() -> Result<Options, ExitCode> {
                     .ok_or_else(usage)?;
             }
             "--out" => o.out = PathBuf::from(args.next().ok_or_else(usage)?),
-            "--list" => {
-                for w in suite::workloads() {
-                    println!("{:24} {}", w.key, w.title);
-                }
-                return Err(ExitCode::SUCCESS);
-            }
+            "--list" => o.list = true,
             _ => return Err(usage()),
         }
+    }
+    if o.list {
+        // The keys `--only` takes: the parallel suite's with `--parallel`, else the main one's.
+        let keys: Vec<(&str, &str)> = if o.parallel {
+            parallel::workloads()
+                .iter()
+                .map(|w| (w.key, w.title))
+                .collect()
+        } else {
+            suite::workloads()
+                .iter()
+                .map(|w| (w.key, w.title))
+                .collect()
+        };
+        for (key, title) in keys {
+            println!("{key:24} {title}");
+        }
+        return Err(ExitCode::SUCCESS);
     }
     Ok(o)
 }
@@ -105,6 +121,15 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(code) => return code,
     };
+    if opts.parallel
+        && let Some(only) = &opts.only
+        && !parallel::workloads()
+            .iter()
+            .any(|w| only.iter().any(|k| k == w.key))
+    {
+        eprintln!("no parallel workload matches --only; see --parallel --list");
+        return ExitCode::from(2);
+    }
     let started = Instant::now();
 
     let tmp = std::env::temp_dir().join(format!("gocsp-benches-{}", std::process::id()));
@@ -130,7 +155,12 @@ fn main() -> ExitCode {
     );
 
     if opts.parallel {
-        let table = parallel::compare(twin.as_ref(), &opts.workers, opts.rounds);
+        let table = parallel::compare(
+            twin.as_ref(),
+            &opts.workers,
+            opts.rounds,
+            opts.only.as_deref(),
+        );
         let md = format!(
             "- date: {}\n- machine: {}\n- OS: {}\n- Rust: {}\n- Go: {}\n- method: worker counts \
              {:?}; per count and round one warm-up, then one measured run; speedup = the \
