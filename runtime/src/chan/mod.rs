@@ -111,10 +111,15 @@ impl<T> Channel<T> {
     /// Closes the channel; panics with Go's message if it already was.
     #[track_caller]
     pub(crate) fn close(&self) {
-        let first = match self {
+        let close = || match self {
             Channel::Array(c) => c.close(),
             Channel::Zero(c) => c.close(),
         };
+        // Its wake-ups are one event, not talk: placement must not learn from them.
+        #[cfg(not(loom))]
+        let first = crate::sched::closing(close);
+        #[cfg(loom)]
+        let first = close();
         if !first {
             panic!("close of closed channel");
         }

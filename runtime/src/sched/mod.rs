@@ -54,6 +54,7 @@ pub(crate) use task::{DIED, JoinSlot, Task};
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 pub(crate) use job::Job;
+pub(crate) use placement::closing;
 
 /// Writes a runtime report straight to the process's standard error. Not `eprintln!`: a
 /// thread inherits the output capture of the thread that started it (libtest captures each

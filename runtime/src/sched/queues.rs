@@ -284,7 +284,7 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
 #[inline(never)]
 fn learn_waker(task: &Task, l: &Local, home: &WorkerShared) {
     let spawner = task.dealt_by();
-    if spawner != 0 && std::ptr::eq(l.rt, home.rt()) {
+    if spawner != 0 && std::ptr::eq(l.rt, home.rt()) && !placement::in_close() {
         let waker = super::worker::current_task_ptr() as usize;
         placement::woken(task.spawn_site(), waker == spawner);
     }
