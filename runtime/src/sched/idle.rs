@@ -19,6 +19,12 @@ use super::{deadlock, io_hook};
 
 /// The longest an idle worker spins looking for work before it sleeps.
 pub(super) const SPIN_TIME: Duration = Duration::from_micros(30);
+/// How often a spinning worker looks for work. Its looks read other workers' queues, so a
+/// few hundred nanoseconds apart, not back to back; but the wait between two looks is latency
+/// added to every cross-worker wake-up. Measured on 2 cores, 1.6 us apart against 200 ns: a
+/// cross-worker round trip between two goroutines 2.3-2.5 us against 0.8 us; the first run of
+/// a fan-in of 8 producers 128-136 ms against 83-86 ms (Go 84-180).
+const POLL_EVERY: Duration = Duration::from_nanos(200);
 /// A spinning worker polls for I/O once in this many looks for work.
 const IO_POLL_EVERY: u32 = 4;
 
@@ -105,7 +111,7 @@ impl Local {
         let mut polls = 0u32;
         let found = self
             .spin
-            .spin(64, || {
+            .spin(POLL_EVERY, || {
                 if self.rt.shutdown.load(Ordering::Relaxed) {
                     return Some(None);
                 }
