@@ -119,6 +119,25 @@ fn calibrate() -> u32 {
     x16
 }
 
+/// Nanoseconds since this process first asked, plus one (so that 0 means "no stamp"): a
+/// waker writes one where its sleeper can read it (`answered_after`).
+pub(crate) fn stamp() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    Instant::now().duration_since(epoch).as_nanos() as u64 + 1
+}
+
+/// How long after a sleep began (`slept_at`, a [`stamp`]) its answer was sent: the waker's
+/// stamp `woken_at` if it wrote one during this sleep, else the whole sleep (up to now).
+pub(crate) fn answered_after(slept_at: u64, woken_at: u64) -> Duration {
+    let until = if woken_at >= slept_at {
+        woken_at
+    } else {
+        stamp()
+    };
+    Duration::from_nanos(until.saturating_sub(slept_at))
+}
+
 /// One thread's spin budget (it lives in a thread-local or in a worker's private state).
 #[derive(Debug)]
 pub(crate) struct SpinBudget {
@@ -214,10 +233,18 @@ impl SpinBudget {
         self.ns.get() > 0
     }
 
-    /// Tells the budget how long the sleep after a failed spin lasted.
+    /// Tells the budget how long after the sleep that followed a failed spin began its answer
+    /// was sent ([`answered_after`]): within `max`, a longer spin would have caught it.
+    ///
+    /// When the answer was sent, not when the sleeper woke: a futex wake-up takes 20-40 us on
+    /// a VM, longer than `max`. Judged by when it woke, a thread and an idle worker that both
+    /// once slept (one descheduled moment is enough) kept sleeping, since every sleep lasted
+    /// longer than `max`, however quick the other side's answer: a main thread's round trip
+    /// with a goroutine stayed at 1.4-6 us for tens of thousands of round trips instead of
+    /// 0.55-0.65 us, in 5 batches of 48 (1 of 48, and that one 1.2 us, judged by the answer).
     #[inline]
-    pub(crate) fn slept(&self, slept: Duration) {
-        if slept.as_nanos() < self.max as u128 {
+    pub(crate) fn slept(&self, answered_after: Duration) {
+        if answered_after.as_nanos() < self.max as u128 {
             let grown = self.ns.get().saturating_mul(2).max(self.max / 16);
             self.ns.set(grown.min(self.max));
         }
@@ -242,6 +269,23 @@ mod tests {
         );
         // Measured once: the second call reads the same calibration.
         assert_eq!(pauses_for(Duration::from_micros(100)), hundred);
+    }
+
+    #[test]
+    fn a_sleep_is_judged_by_when_its_answer_was_sent() {
+        let slept_at = stamp();
+        std::thread::sleep(Duration::from_millis(2));
+        // The waker stamped 3 us into the sleep: that is the answer's delay, however long the
+        // sleeper took to wake.
+        assert_eq!(
+            answered_after(slept_at, slept_at + 3_000),
+            Duration::from_micros(3)
+        );
+        // No stamp from this sleep (a stale one from an earlier sleep, or none): the whole
+        // sleep counts.
+        assert!(answered_after(slept_at, slept_at.saturating_sub(1)) >= Duration::from_millis(2));
+        assert!(answered_after(slept_at, 0) >= Duration::from_millis(2));
+        assert!(stamp() >= slept_at + 2_000_000);
     }
 
     #[test]

@@ -34,6 +34,8 @@ use crate::block::{ABORTED, CLOSED_BIT, WAITING};
 #[cfg(not(loom))]
 use crate::loom::thread;
 use crate::loom::{Arc, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 /// The outcome of a blocking call, decoded from the selection word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +83,13 @@ pub(crate) fn oper_of<P>(p: &P) -> usize {
 /// A parked OS thread.
 pub(crate) struct ThreadWaiter {
     sel: AtomicUsize,
+    /// Whether the thread sleeps (parks) rather than spins, and when its waker woke it (a
+    /// `spin::stamp`, written only while it sleeps): its spin budget learns from how soon the
+    /// answer came (`SpinBudget::slept`).
+    #[cfg(not(loom))]
+    sleeping: AtomicBool,
+    #[cfg(not(loom))]
+    woken_at: AtomicU64,
     #[cfg(not(loom))]
     thread: thread::Thread,
     #[cfg(loom)]
@@ -91,6 +100,10 @@ impl ThreadWaiter {
     fn new() -> Arc<Self> {
         Arc::new(ThreadWaiter {
             sel: AtomicUsize::new(WAITING),
+            #[cfg(not(loom))]
+            sleeping: AtomicBool::new(false),
+            #[cfg(not(loom))]
+            woken_at: AtomicU64::new(0),
             #[cfg(not(loom))]
             thread: thread::current(),
             #[cfg(loom)]
@@ -193,7 +206,12 @@ impl WaiterRef {
     pub(crate) fn unpark(self) {
         match self {
             #[cfg(not(loom))]
-            WaiterRef::Thread(t) => t.thread.unpark(),
+            WaiterRef::Thread(t) => {
+                if t.sleeping.load(Ordering::Relaxed) {
+                    t.woken_at.store(crate::spin::stamp(), Ordering::Relaxed);
+                }
+                t.thread.unpark();
+            }
             #[cfg(loom)]
             WaiterRef::Thread(t) => t.parker.unpark(),
             #[cfg(not(loom))]
@@ -209,7 +227,7 @@ impl WaiterRef {
         // and adapts to how well it does (see `spin.rs`), so a busy machine makes it park at
         // once. (A goroutine never spins: its worker has other goroutines to run.)
         #[cfg(not(loom))]
-        if let WaiterRef::Thread(_) = self {
+        if let WaiterRef::Thread(t) = self {
             let poll = || Some(self.selected()).filter(|s| *s != Selected::Waiting);
             let spun = THREAD_SPIN.try_with(|b| (b.spin(THREAD_POLL_EVERY, poll), b.spins()));
             match spun {
@@ -226,9 +244,13 @@ impl WaiterRef {
                 }
                 _ => {}
             }
-            let parked = std::time::Instant::now();
+            let slept_at = crate::spin::stamp();
+            t.sleeping.store(true, Ordering::Relaxed);
             let s = self.park_until_selected(reason, site);
-            let _ = THREAD_SPIN.try_with(|b| b.slept(parked.elapsed()));
+            t.sleeping.store(false, Ordering::Relaxed);
+            let answered =
+                crate::spin::answered_after(slept_at, t.woken_at.load(Ordering::Relaxed));
+            let _ = THREAD_SPIN.try_with(|b| b.slept(answered));
             return s;
         }
         self.park_until_selected(reason, site)

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, fence};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::queues::{RtShared, WorkerShared};
 use super::task::Task;
@@ -45,6 +45,7 @@ impl RtShared {
         let Some(i) = idle.pop() else { return };
         self.n_idle.fetch_sub(1, Ordering::SeqCst);
         let w = &self.workers[i];
+        w.woken_at.store(crate::spin::stamp(), Ordering::Relaxed);
         w.sleeping.store(false, Ordering::SeqCst);
         drop(idle);
         w.unpark_thread();
@@ -71,6 +72,8 @@ impl RtShared {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        // Stamped before `sleeping` clears: the sleeper reads the stamp once it sees that.
+        w.woken_at.store(crate::spin::stamp(), Ordering::Relaxed);
         if w.sleeping.swap(false, Ordering::SeqCst)
             && let Some(pos) = idle.iter().position(|&i| i == w.index)
         {
@@ -145,7 +148,7 @@ impl Local {
             return;
         }
         deadlock::worker_sleeping(true);
-        let slept = Instant::now();
+        let slept_at = crate::spin::stamp();
         let me = self.shared as *const WorkerShared as usize;
         while self.shared.sleeping.load(Ordering::SeqCst)
             && !self.rt.shutdown.load(Ordering::SeqCst)
@@ -170,7 +173,9 @@ impl Local {
                 std::thread::park();
             }
         }
-        self.spin.slept(slept.elapsed());
+        let woken_at = self.shared.woken_at.load(Ordering::Relaxed);
+        self.spin
+            .slept(crate::spin::answered_after(slept_at, woken_at));
         deadlock::worker_sleeping(false);
     }
 

@@ -25,7 +25,7 @@
 
 use std::cell::Cell;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,9 @@ pub(crate) struct WorkerShared {
     rt: OnceLock<&'static RtShared>,
     pub(super) inbox: Injector<Arc<Task>>,
     pub(super) sleeping: AtomicBool,
+    /// When a waker took this worker off the idle list (a `spin::stamp`): its spin budget
+    /// learns from how soon work came after it went to sleep (`SpinBudget::slept`).
+    pub(super) woken_at: AtomicU64,
     pub(super) thread: OnceLock<std::thread::Thread>,
     /// `Arc::into_raw` of the next goroutine, tagged with `UNSTARTED`, or 0. The owner swaps
     /// it; a thief may only CAS out an `UNSTARTED` one, so exactly one side gets the task.
@@ -181,6 +184,7 @@ impl RtShared {
                 rt: OnceLock::new(),
                 inbox: Injector::new(),
                 sleeping: AtomicBool::new(false),
+                woken_at: AtomicU64::new(0),
                 thread: OnceLock::new(),
                 runnext: AtomicUsize::new(0),
                 ticks: AtomicUsize::new(0),
