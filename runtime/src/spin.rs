@@ -20,8 +20,9 @@
 //!   budget of at least twice the time it took (and an eighth of `max`);
 //! - a spin that lost its core (a check that took far longer than spinning can: the thread was
 //!   descheduled) drops the budget to nothing at once: the machine is busy;
-//! - a sleep that ended soon after it began (within `max`) says a longer spin would have caught
-//!   it, so the budget doubles again, starting from a sixteenth of `max`;
+//! - a sleep whose answer was sent soon after it began (within `max`; the waker stamps the
+//!   time) says a longer spin would have caught it, so the budget doubles again, starting from
+//!   a sixteenth of `max`;
 //! - with no budget, every `PROBE_EVERY`th wait still spins for a sixteenth of `max`, so a
 //!   machine that has become idle again is noticed even where a futex wake-up alone takes
 //!   longer than `max` (tens of microseconds on a VM).
@@ -233,15 +234,16 @@ impl SpinBudget {
         self.ns.get() > 0
     }
 
-    /// Tells the budget how long after the sleep that followed a failed spin began its answer
-    /// was sent ([`answered_after`]): within `max`, a longer spin would have caught it.
+    /// Tells the budget when the answer came to the sleep that followed a failed spin,
+    /// counted from the sleep's start ([`answered_after`]): within `max`, a longer spin would
+    /// have caught it.
     ///
     /// When the answer was sent, not when the sleeper woke: a futex wake-up takes 20-40 us on
     /// a VM, longer than `max`. Judged by when it woke, a thread and an idle worker that both
     /// once slept (one descheduled moment is enough) kept sleeping, since every sleep lasted
-    /// longer than `max`, however quick the other side's answer: a main thread's round trip
-    /// with a goroutine stayed at 1.4-6 us for tens of thousands of round trips instead of
-    /// 0.55-0.65 us, in 5 batches of 48 (1 of 48, and that one 1.2 us, judged by the answer).
+    /// longer than `max`, however quick the other side's answer: a main thread's batch of 20k
+    /// round trips with a goroutine took 1.4-6 us each instead of 0.55-0.65 us in 5 batches
+    /// of 48; judged by the answer, in 6 of 192.
     #[inline]
     pub(crate) fn slept(&self, answered_after: Duration) {
         if answered_after.as_nanos() < self.max as u128 {
