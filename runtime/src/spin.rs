@@ -121,7 +121,8 @@ fn calibrate() -> u32 {
 }
 
 /// Nanoseconds since this process first asked, plus one (so that 0 means "no stamp"): a
-/// waker writes one where its sleeper can read it (`answered_after`).
+/// waker writes one where its sleeper can read it (`answered_after`); the I/O hook times its
+/// polls with it.
 pub(crate) fn stamp() -> u64 {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let epoch = *EPOCH.get_or_init(Instant::now);

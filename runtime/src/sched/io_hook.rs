@@ -23,7 +23,7 @@
 use std::cell::Cell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How old the last poll may get while workers are busy before a worker polls between
 /// goroutines (a system call every `GLOBAL_CHECK` ticks would cost a channel-heavy program a
@@ -52,19 +52,10 @@ static OWNER: AtomicUsize = AtomicUsize::new(0);
 const THREAD: usize = 1;
 /// Workers of every runtime that are running (started and not shut down).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// When the last poll started, in nanoseconds since `epoch()`; `WAITING` while someone waits
+/// When the last poll started (a `spin::stamp`); `WAITING` while someone waits
 /// for I/O in the kernel (then nobody needs to poll for staleness: Go's `lastpoll = 0`).
 static LAST_POLL: AtomicU64 = AtomicU64::new(0);
 const WAITING: u64 = u64::MAX;
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_ns() -> u64 {
-    epoch().elapsed().as_nanos() as u64
-}
 
 /// Installs the netpoller's hooks (once; later calls change nothing). Workers that went to
 /// sleep before could not take the I/O wait: one per runtime is nudged to.
@@ -120,7 +111,7 @@ fn dispatch(f: fn() -> bool) -> bool {
 pub(super) fn poll() -> bool {
     match HOOKS.get() {
         Some(h) => {
-            LAST_POLL.store(now_ns(), Ordering::Relaxed);
+            LAST_POLL.store(crate::spin::stamp(), Ordering::Relaxed);
             dispatch(h.poll)
         }
         None => false,
@@ -134,7 +125,7 @@ pub(super) fn poll_if_stale(age: Duration) -> bool {
         return false;
     }
     let last = LAST_POLL.load(Ordering::Relaxed);
-    if last == WAITING || now_ns().saturating_sub(last) < age.as_nanos() as u64 {
+    if last == WAITING || crate::spin::stamp().saturating_sub(last) < age.as_nanos() as u64 {
         return false;
     }
     poll()
@@ -159,7 +150,7 @@ pub(super) fn wait() -> bool {
         Some(h) => {
             LAST_POLL.store(WAITING, Ordering::Relaxed);
             let got = dispatch(h.wait);
-            LAST_POLL.store(now_ns(), Ordering::Relaxed);
+            LAST_POLL.store(crate::spin::stamp(), Ordering::Relaxed);
             got
         }
         None => false,
