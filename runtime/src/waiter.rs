@@ -294,19 +294,20 @@ pub(crate) fn protocol_violation(what: std::fmt::Arguments<'_>) -> ! {
     std::process::abort()
 }
 
-/// Held while a packet on the caller's stack is registered with a channel, from registering
-/// until the hand-off is over or the packet is unregistered: a counterparty may write through
-/// the packet's address all that time, so unwinding out of the window would free the packet
-/// under it. Nothing in the window panics; in debug builds (the tests) this turns a future
-/// mistake there into an abort with a message instead of a use-after-free. Release builds
-/// leave it out: its landing pads cost ping-pong and unbuffered 4x4 10-15%.
+/// Aborts with a message ("unwinding out of {what} {why}", through `protocol_violation`) if
+/// dropped, which only unwinding does: the window it guards ends with `done`, which forgets it.
+/// For windows that a panic must never leave, where unwinding would leave a registration or
+/// an address behind for another thread to use.
 #[must_use]
-pub(crate) struct NoUnwind(#[cfg_attr(not(debug_assertions), allow(dead_code))] &'static str);
+pub(crate) struct AbortOnUnwind {
+    what: &'static str,
+    why: &'static str,
+}
 
-impl NoUnwind {
+impl AbortOnUnwind {
     #[inline]
-    pub(crate) fn new(what: &'static str) -> Self {
-        NoUnwind(what)
+    pub(crate) fn new(what: &'static str, why: &'static str) -> Self {
+        AbortOnUnwind { what, why }
     }
 
     /// The window is over.
@@ -316,13 +317,41 @@ impl NoUnwind {
     }
 }
 
-#[cfg(debug_assertions)]
-impl Drop for NoUnwind {
+impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
-        protocol_violation(format_args!(
-            "unwinding out of {} while a channel may still use its packet",
-            self.0
-        ))
+        protocol_violation(format_args!("unwinding out of {} {}", self.what, self.why))
+    }
+}
+
+/// Held while a packet on the caller's stack is registered with a channel, from registering
+/// until the hand-off is over or the packet is unregistered: a counterparty may write through
+/// the packet's address all that time, so unwinding out of the window would free the packet
+/// under it. Nothing in the window panics; in debug builds (the tests) this is an
+/// [`AbortOnUnwind`], which turns a future mistake there into an abort with a message instead
+/// of a use-after-free. Release builds leave it out: its landing pads cost ping-pong and
+/// unbuffered 4x4 10-15%.
+#[must_use]
+pub(crate) struct NoUnwind {
+    #[cfg(debug_assertions)]
+    guard: AbortOnUnwind,
+}
+
+impl NoUnwind {
+    #[inline]
+    pub(crate) fn new(what: &'static str) -> Self {
+        #[cfg(not(debug_assertions))]
+        let _ = what;
+        NoUnwind {
+            #[cfg(debug_assertions)]
+            guard: AbortOnUnwind::new(what, "while a channel may still use its packet"),
+        }
+    }
+
+    /// The window is over.
+    #[inline]
+    pub(crate) fn done(self) {
+        #[cfg(debug_assertions)]
+        self.guard.done();
     }
 }
 

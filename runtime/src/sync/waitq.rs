@@ -96,21 +96,11 @@ pub(crate) fn wait_on<L>(
             oper
         };
         if let Some(guard) = enqueue(&mut register) {
-            let registered = AbortOnUnwind;
+            let registered =
+                waiter::AbortOnUnwind::new("a wait queue's registration", "before its wait");
             drop(guard);
-            std::mem::forget(registered);
+            registered.done();
             w.wait(reason, site);
         }
     });
-}
-
-/// Aborts if dropped, which only unwinding does (it is forgotten otherwise): see `wait_on`.
-struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        waiter::protocol_violation(format_args!(
-            "a panic after registering in a wait queue, before waiting"
-        ));
-    }
 }
