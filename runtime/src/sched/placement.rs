@@ -760,6 +760,23 @@ mod tests {
     }
 
     #[test]
+    fn only_the_wakes_inside_a_close_are_marked_as_a_close() {
+        assert!(!in_close());
+        let inner = closing(|| {
+            assert!(in_close());
+            // A close inside a close (a `Drop` that closes another channel) keeps the mark,
+            // and leaving it does not clear the outer one's.
+            closing(|| assert!(in_close()));
+            in_close()
+        });
+        assert!(inner, "the outer close lost its mark");
+        assert!(!in_close(), "the mark outlived the close");
+        // A close that panics clears its mark too.
+        let _ = std::panic::catch_unwind(|| closing(|| panic!("a close that panics")));
+        assert!(!in_close());
+    }
+
+    #[test]
     fn a_crowd_woken_by_its_spawner_stays_with_the_spawner() {
         let site = here();
         as_talkers(site);
