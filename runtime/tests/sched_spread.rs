@@ -297,11 +297,27 @@ fn subscribers_woken_by_their_publisher_start_beside_it_once_learned() {
     );
 }
 
+/// How the handlers of `lock_sharing_handlers` are let go, all at once, by their spawner.
+#[derive(Clone, Copy, Debug)]
+enum Gate {
+    /// Closing a channel they all receive from.
+    Close,
+    /// A `WaitGroup` of one that they all wait on (Go's `start.Wait()` / `start.Done()`).
+    WaitGroup,
+    /// A flag under a mutex and a `Cond::broadcast`.
+    Broadcast,
+}
+
 /// Handlers that share a lock wake each other, not their spawner: they keep being spread,
 /// round after round (the first of a crowd start beside the spawner, so most early wakes come
-/// from its worker; only wakes by the spawner itself keep a crowd with it).
-#[test]
-fn handlers_that_share_a_lock_stay_spread_round_after_round() {
+/// from its worker; only wakes by the spawner itself keep a crowd with it). The gate that lets
+/// them go is one wake-up of all of them by the spawner, not talk with it, whichever way it is
+/// built. `spawn` starts each handler: every test passes its own, so that each has a spawn site
+/// of its own (the learning is per site, and the tests run at once).
+fn lock_sharing_handlers_stay_spread(
+    gate: Gate,
+    spawn: fn(Box<dyn FnOnce() -> ThreadId + Send>) -> JoinHandle<ThreadId>,
+) {
     const HANDLERS: usize = 64;
     let _w = Watchdog::new("lock-sharing handlers", HANG_GUARD);
     let rt = runtime();
@@ -310,12 +326,26 @@ fn handlers_that_share_a_lock_stay_spread_round_after_round() {
     for _ in 0..4 {
         let lock = lock.clone();
         last = rt.block_on(move || {
-            let gate: Chan<()> = Chan::new(0);
+            let chan: Chan<()> = Chan::new(0);
+            let group = std::sync::Arc::new(gocsp::sync::WaitGroup::new());
+            group.add(1);
+            let flag =
+                std::sync::Arc::new((gocsp::sync::Mutex::new(false), gocsp::sync::Cond::new()));
             let handlers: Vec<JoinHandle<ThreadId>> = (0..HANDLERS)
                 .map(|_| {
-                    let (gate, lock) = (gate.receiver(), lock.clone());
-                    gocsp::spawn(move || {
-                        assert_eq!(gate.recv(), None);
+                    let (rx, group, flag, lock) =
+                        (chan.receiver(), group.clone(), flag.clone(), lock.clone());
+                    spawn(Box::new(move || {
+                        match gate {
+                            Gate::Close => assert_eq!(rx.recv(), None),
+                            Gate::WaitGroup => group.wait(),
+                            Gate::Broadcast => {
+                                let mut open = flag.0.lock();
+                                while !*open {
+                                    open = flag.1.wait(open);
+                                }
+                            }
+                        }
                         for _ in 0..50 {
                             let mut n = lock.lock();
                             for _ in 0..200 {
@@ -323,18 +353,41 @@ fn handlers_that_share_a_lock_stay_spread_round_after_round() {
                             }
                         }
                         std::thread::current().id()
-                    })
+                    }))
                 })
                 .collect();
-            gate.close();
+            match gate {
+                Gate::Close => chan.close(),
+                Gate::WaitGroup => group.done(),
+                Gate::Broadcast => {
+                    *flag.0.lock() = true;
+                    flag.1.broadcast();
+                }
+            }
             handlers.into_iter().map(|h| h.join().unwrap()).collect()
         });
     }
     let (workers, _) = workers_and_crossings(&last);
     assert!(
         workers >= WORKERS / 2,
-        "the handlers should stay spread; in the last round they ran on {workers} of {WORKERS}"
+        "the handlers let go by {gate:?} should stay spread; in the last round they ran on \
+         {workers} of {WORKERS}"
     );
+}
+
+#[test]
+fn handlers_that_share_a_lock_stay_spread_round_after_round() {
+    lock_sharing_handlers_stay_spread(Gate::Close, |h| gocsp::spawn(h));
+}
+
+#[test]
+fn handlers_let_go_by_a_waitgroup_stay_spread_round_after_round() {
+    lock_sharing_handlers_stay_spread(Gate::WaitGroup, |h| gocsp::spawn(h));
+}
+
+#[test]
+fn handlers_let_go_by_a_cond_broadcast_stay_spread_round_after_round() {
+    lock_sharing_handlers_stay_spread(Gate::Broadcast, |h| gocsp::spawn(h));
 }
 
 /// A server: a dispatcher (an accept loop) starts one handler per connection and parks between
