@@ -263,8 +263,8 @@ pub use goroutine::{JoinHandle, check_leaks, go, spawn, try_spawn};
 #[cfg(not(loom))]
 pub use sched::{
     Builder, DEFAULT_STACK_SIZE, GoroutineInfo, GoroutineState, MAX_STACK_SIZE, PanicPolicy,
-    Runtime, SpawnError, SpawnLimit, dump, goroutine_id, goroutines, max_goroutines, num_goroutine,
-    yield_now,
+    Runtime, SpawnError, SpawnLimit, dump, gomaxprocs, goroutine_id, goroutines, max_goroutines,
+    num_goroutine, yield_now,
 };
 #[cfg(not(loom))]
 pub use sync::WaitGroup;

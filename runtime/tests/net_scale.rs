@@ -256,7 +256,7 @@ mod scenarios {
         wait_until("every handler to start", || {
             parked.load(Ordering::SeqCst) == n
         });
-        let workers = common::global_workers();
+        let workers = gocsp::gomaxprocs();
         let now = threads();
         // main, the test thread... workers, the timer and poller threads, a blocking helper or
         // two: a handful more than the workers, never one per connection.

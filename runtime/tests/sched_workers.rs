@@ -178,8 +178,15 @@ fn child_reports_global_workers() {
     if std::env::var_os("GOCSP_TEST_CHILD").is_none() {
         return;
     }
-    assert_eq!(gocsp::spawn(workload).join().unwrap(), expected());
     let n: usize = std::env::var("GOMAXPROCS").unwrap().parse().unwrap();
+    assert_eq!(gocsp::gomaxprocs(), n, "before the global runtime starts");
+    assert_eq!(gocsp::spawn(workload).join().unwrap(), expected());
+    assert_eq!(gocsp::gomaxprocs(), n, "on a plain thread");
+    assert_eq!(
+        gocsp::spawn(gocsp::gomaxprocs).join().unwrap(),
+        n,
+        "in a goroutine"
+    );
     // A thread starts with its creator's name until it sets its own: a helper thread that a
     // worker has just started can look like a worker for a moment.
     common::wait_until("the global workers to be named", || {

@@ -326,7 +326,7 @@ fn child_fills_the_map_count_budget() {
     };
     // Two mappings per stack; what is left over goes to the rest of the process (its own
     // mappings, a reserve, every worker's pool of cached stacks).
-    let workers = common::global_workers();
+    let workers = gocsp::gomaxprocs();
     let maps_now = std::fs::read_to_string("/proc/self/maps")
         .map(|m| m.lines().count())
         .unwrap_or(0);

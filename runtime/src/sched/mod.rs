@@ -260,6 +260,26 @@ pub fn num_goroutine() -> usize {
     stack::live()
 }
 
+/// How many workers run the caller's goroutines at once, like Go's `runtime.GOMAXPROCS(0)`:
+/// the worker count of the runtime the calling goroutine runs on; on a plain thread, the
+/// global runtime's (the count it would start with, if it has not started yet: `GOMAXPROCS`
+/// if set to a positive number, else one per core). Asking does not start the runtime.
+///
+/// The count is fixed when a runtime starts ([`Builder::workers`]); unlike Go's, this call
+/// cannot change it.
+///
+/// ```
+/// let workers = gocsp::gomaxprocs();
+/// assert!(workers >= 1);
+/// // The runtime a goroutine runs on is the one it counts.
+/// let rt = gocsp::Runtime::builder().workers(3).build().unwrap();
+/// assert_eq!(rt.block_on(gocsp::gomaxprocs), 3);
+/// assert_eq!(gocsp::gomaxprocs(), workers);
+/// ```
+pub fn gomaxprocs() -> usize {
+    worker::current_rt().map_or_else(runtime::global_workers, |rt| rt.workers.len())
+}
+
 /// The id of the calling goroutine, or `None` on a plain thread.
 pub fn goroutine_id() -> Option<u64> {
     current_task().map(|t| t.id())

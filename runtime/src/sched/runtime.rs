@@ -38,6 +38,12 @@ pub(crate) fn default_workers() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// The global runtime's worker count: the one it started with, or the one it would start with
+/// now (`gomaxprocs`). Does not start it.
+pub(crate) fn global_workers() -> usize {
+    GLOBAL.get().map_or_else(default_workers, Runtime::workers)
+}
+
 /// The global runtime, started on first use.
 pub(crate) fn global() -> &'static RtShared {
     GLOBAL

@@ -11,16 +11,6 @@ use std::time::{Duration, Instant};
 
 use gocsp::{GoroutineInfo, GoroutineState};
 
-/// How many workers the global runtime starts, counted as the runtime counts them:
-/// `GOMAXPROCS` if it is set to a positive number, else one per core.
-pub(crate) fn global_workers() -> usize {
-    std::env::var("GOMAXPROCS")
-        .ok()
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 /// Prints a line a child-process scenario reports to its parent, flushed at once (the child
 /// may end the process right after, without flushing).
 pub(crate) fn say(s: &str) {
