@@ -17,7 +17,7 @@ mod common;
 
 #[cfg(not(loom))]
 mod scenarios {
-    use super::common;
+    use super::common::wait_until;
     use std::io::{ErrorKind, Read, Write};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,14 +43,6 @@ mod scenarios {
             .unwrap();
         let soft = line.split_whitespace().nth(3).unwrap();
         soft.parse().unwrap_or(usize::MAX)
-    }
-
-    fn wait_until(what: &str, cond: impl Fn() -> bool) {
-        let start = Instant::now();
-        while !cond() {
-            assert!(start.elapsed() < HANG_GUARD, "gave up waiting for {what}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
     }
 
     /// A server whose handler goroutines read one byte, echo it and wait for EOF; `parked` counts
