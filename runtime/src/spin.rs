@@ -22,7 +22,9 @@
 //!   descheduled) drops the budget to nothing at once: the machine is busy;
 //! - a sleep whose answer was sent soon after it began (within `max`; the waker stamps the
 //!   time) says a longer spin would have caught it, so the budget doubles again, starting from
-//!   a sixteenth of `max`;
+//!   a sixteenth of `max`; and where the thread had woken its partner from a sleep just
+//!   before (the answer's delay is the partner's futex wake-up), to at least twice the whole
+//!   wait (the failed spin and the sleep up to the answer);
 //! - with no budget, every `PROBE_EVERY`th wait still spins for a sixteenth of `max`, so a
 //!   machine that has become idle again is noticed even where a futex wake-up alone takes
 //!   longer than `max` (tens of microseconds on a VM).
@@ -148,6 +150,9 @@ pub(crate) struct SpinBudget {
     max: u32,
     /// Waits that found no budget since the last probe.
     skipped: Cell<u32>,
+    /// How long the last spin lasted if it ran out of budget (0 if it was skipped or lost its
+    /// core): the part of the wait before the sleep that `slept` judges.
+    failed: Cell<u32>,
 }
 
 impl SpinBudget {
@@ -158,6 +163,7 @@ impl SpinBudget {
             ns: Cell::new(max),
             max,
             skipped: Cell::new(0),
+            failed: Cell::new(0),
         }
     }
 
@@ -179,6 +185,7 @@ impl SpinBudget {
         if let Some(v) = poll() {
             return Some(v);
         }
+        self.failed.set(0);
         let mut budget = self.ns.get();
         if budget == 0 {
             let skipped = self.skipped.get() + 1;
@@ -222,6 +229,8 @@ impl SpinBudget {
                 return None;
             }
             if now - start > budget {
+                self.failed
+                    .set((now - start).as_nanos().min(u32::MAX as u128) as u32);
                 self.ns.set(self.ns.get() / 2);
                 return None;
             }
@@ -245,10 +254,32 @@ impl SpinBudget {
     /// longer than `max`, however quick the other side's answer: a main thread's batch of 20k
     /// round trips with a goroutine took 1.4-6 us each instead of 0.55-0.65 us in 5 batches
     /// of 48; judged by the answer, in 6 of 192.
+    ///
+    /// `partner_slept`: the caller woke its partner from a sleep just before this wait. Then
+    /// the budget also grows to at least twice the whole wait, the spin that failed before the
+    /// sleep included: that is what a spin would have needed to see the partner wake, answer,
+    /// and (both awake again) the ping-pong go on without a futex. Doubling alone left two
+    /// threads that had both once slept halving at every spin that timed out and doubling at
+    /// every sleep, with budgets that stayed below the partner's wake-up: batches of 10k round
+    /// trips took 1-9 us instead of 0.4-0.45 us in 14 of 192; with the whole wait counted, in
+    /// 4 of 192. Not after any sleep: a main thread beside a busy process, talking to a
+    /// goroutine, also sees its answer soon after it sleeps, because its sleep gives the
+    /// goroutine's worker the core; spinning longer there doubled its round trip (17 ->
+    /// 45 us), so only the wake-up of a sleeping partner counts.
     #[inline]
-    pub(crate) fn slept(&self, answered_after: Duration) {
+    pub(crate) fn slept(&self, answered_after: Duration, partner_slept: bool) {
         if answered_after.as_nanos() < self.max as u128 {
-            let grown = self.ns.get().saturating_mul(2).max(self.max / 16);
+            let waited = if partner_slept {
+                (answered_after.as_nanos() as u32).saturating_add(self.failed.get())
+            } else {
+                0
+            };
+            let grown = self
+                .ns
+                .get()
+                .saturating_mul(2)
+                .max(self.max / 16)
+                .max(waited.saturating_mul(2));
             self.ns.set(grown.min(self.max));
         }
     }
@@ -324,12 +355,43 @@ mod tests {
         while b.current() > Duration::ZERO {
             b.spin(Duration::ZERO, || None::<()>);
         }
-        // A short sleep regrows it; a long one doesn't.
-        b.slept(Duration::from_micros(25));
+        // A short sleep regrows it; a long one doesn't. (A wait with no budget spins not at
+        // all: the sleep is the whole wait.)
+        assert_eq!(b.spin(Duration::ZERO, || None::<()>), None);
+        b.slept(Duration::from_micros(25), true);
         assert_eq!(b.current(), Duration::ZERO);
-        b.slept(Duration::from_micros(3));
+        b.slept(Duration::from_nanos(200), true);
         assert_eq!(b.current(), Duration::from_micros(1));
-        b.slept(Duration::from_micros(3));
+        b.slept(Duration::from_nanos(200), true);
         assert_eq!(b.current(), Duration::from_micros(2));
+        // To twice the wait, where that is more than doubling gives.
+        b.slept(Duration::from_micros(3), true);
+        assert_eq!(b.current(), Duration::from_micros(6));
+    }
+
+    #[test]
+    fn a_sleep_after_a_failed_spin_counts_the_spin_too() {
+        // A spin that runs out of budget remembers how long it lasted; one that lost its core
+        // does not (its length says nothing of the answer: the budget is dropped). (And one
+        // that found every spinner's slot taken did not spin: its budget is whole.)
+        let b = SpinBudget::new(Duration::from_micros(16));
+        b.spin(Duration::ZERO, || None::<()>);
+        match b.current().as_micros() {
+            8 => assert!(b.failed.get() >= 16_000, "{} ns", b.failed.get()),
+            0 => assert_eq!(b.failed.get(), 0),
+            _ => assert_eq!(b.current(), Duration::from_micros(16)),
+        }
+        // The answer came 1 us into the sleep, after a spin of 8 us that failed: a spin of
+        // 9 us would have caught it, so the budget grows to twice that (up to `max`), not
+        // just to twice the 4 us it had left.
+        b.ns.set(4_000);
+        b.failed.set(8_000);
+        b.slept(Duration::from_micros(1), true);
+        assert_eq!(b.current(), Duration::from_micros(16));
+        let b = SpinBudget::new(Duration::from_micros(64));
+        b.ns.set(4_000);
+        b.failed.set(8_000);
+        b.slept(Duration::from_micros(1), true);
+        assert_eq!(b.current(), Duration::from_micros(18));
     }
 }

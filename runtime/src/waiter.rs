@@ -209,6 +209,7 @@ impl WaiterRef {
             WaiterRef::Thread(t) => {
                 if t.sleeping.load(Ordering::Relaxed) {
                     t.woken_at.store(crate::spin::stamp(), Ordering::Relaxed);
+                    let _ = WOKE_A_SLEEPER.try_with(|w| w.set(true));
                 }
                 t.thread.unpark();
             }
@@ -228,6 +229,9 @@ impl WaiterRef {
         // once. (A goroutine never spins: its worker has other goroutines to run.)
         #[cfg(not(loom))]
         if let WaiterRef::Thread(t) = self {
+            let partner_slept = WOKE_A_SLEEPER
+                .try_with(|w| w.replace(false))
+                .unwrap_or(false);
             let poll = || Some(self.selected()).filter(|s| *s != Selected::Waiting);
             let spun = THREAD_SPIN.try_with(|b| (b.spin(THREAD_POLL_EVERY, poll), b.spins()));
             match spun {
@@ -250,7 +254,7 @@ impl WaiterRef {
             t.sleeping.store(false, Ordering::Relaxed);
             let answered =
                 crate::spin::answered_after(slept_at, t.woken_at.load(Ordering::Relaxed));
-            let _ = THREAD_SPIN.try_with(|b| b.slept(answered));
+            let _ = THREAD_SPIN.try_with(|b| b.slept(answered, partner_slept));
             return s;
         }
         self.park_until_selected(reason, site)
@@ -372,6 +376,12 @@ std::thread_local! {
 }
 
 #[cfg(not(loom))]
+std::thread_local! {
+    /// This thread woke a sleeping thread since it last waited.
+    static WOKE_A_SLEEPER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(not(loom))]
 fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {
     crate::sched::deadlock::park_thread(reason, site, waiting);
 }
@@ -469,5 +479,37 @@ mod no_unwind_tests {
         );
         // A window closed normally does nothing.
         NoUnwind::new("a closed window").done();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod thread_tests {
+    use super::*;
+
+    /// A thread that wakes a sleeping thread remembers it for its own next wait (whose sleep, if
+    /// it has one, then counts the spin before it: `SpinBudget::slept`), and that wait forgets
+    /// it; waking a thread that spins is not remembered.
+    #[test]
+    fn waking_a_sleeping_thread_is_remembered_until_the_next_wait() {
+        let woke = || WOKE_A_SLEEPER.with(std::cell::Cell::get);
+        let spinning = ThreadWaiter::new();
+        WaiterRef::Thread(spinning.clone()).unpark();
+        assert!(!woke(), "the partner was not asleep");
+        assert_eq!(spinning.woken_at.load(Ordering::Relaxed), 0);
+
+        let asleep = ThreadWaiter::new();
+        asleep.sleeping.store(true, Ordering::Relaxed);
+        WaiterRef::Thread(asleep.clone()).unpark();
+        assert!(woke());
+        assert!(asleep.woken_at.load(Ordering::Relaxed) > 0, "no stamp");
+
+        // The next wait (answered at once here) reads and clears the mark.
+        let me = WaiterRef::Thread(ThreadWaiter::new());
+        assert!(me.try_select(Selected::Operation(8)).is_ok());
+        assert_eq!(
+            me.wait(BlockReason::ChanRecv, Location::caller()),
+            Selected::Operation(8)
+        );
+        assert!(!woke(), "the wait left the mark");
     }
 }

@@ -173,9 +173,11 @@ impl Local {
                 std::thread::park();
             }
         }
+        // An idle worker waits for any work, not for one partner's answer: its budget grows
+        // by doubling only.
         let woken_at = self.shared.woken_at.load(Ordering::Relaxed);
         self.spin
-            .slept(crate::spin::answered_after(slept_at, woken_at));
+            .slept(crate::spin::answered_after(slept_at, woken_at), false);
         deadlock::worker_sleeping(false);
     }
 
