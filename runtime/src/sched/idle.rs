@@ -90,6 +90,7 @@ impl Local {
         !self.shared.inbox.is_empty()
             || !self.rt.injector.is_empty()
             || self.rt.stealers.iter().any(|s| !s.is_empty())
+            || self.rt.nested_stealers.iter().any(|s| !s.is_empty())
     }
 
     /// Spins for a short while looking for work: on a multi-core machine, while no more
@@ -128,7 +129,7 @@ impl Local {
             })
             .flatten();
         self.rt.n_searching.fetch_sub(1, Ordering::SeqCst);
-        if found.is_some() && !self.deque.is_empty() {
+        if found.is_some() && (!self.deque.is_empty() || !self.nested.is_empty()) {
             // We stole a batch: let another idle worker help with the rest.
             self.rt.wake_any();
         }

@@ -183,13 +183,13 @@ impl Builder {
             .unwrap_or_else(|p| p.into_inner())
             .push(shared);
         let mut threads = Vec::with_capacity(deques.len());
-        for (i, deque) in deques.into_iter().enumerate() {
+        for (i, queues) in deques.into_iter().enumerate() {
             deadlock::worker_started();
             let spawned = std::thread::Builder::new()
                 .name(format!("{}-{i}", self.name))
                 .spawn(move || {
                     let _own = deadlock::OwnThread::enter();
-                    worker_main(shared, i, deque);
+                    worker_main(shared, i, queues);
                     deadlock::worker_exited();
                     shared.worker_finished(i);
                 });

@@ -7,6 +7,11 @@
 //! is spread. Nothing wakes an idle worker per spawn or per send: `sysmon` looks at the queues
 //! while any goroutine waits unstarted, and wakes one idle worker for a backlog that outlived
 //! the grace period.
+//!
+//! The exception is a recursion's subtrees (a worker's `nested` queue): idle workers take
+//! them at once, the older half, and a spawn that queues one wakes an idle worker. A subtree
+//! is independent work that talks to its parent once, at its end, and without a thief a tree
+//! started on one worker stays there (each of its goroutines starts by spawning the next).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -76,6 +81,18 @@ impl Local {
                 }
                 seen[v] = None;
                 if let Some(t) = steal_one(|| self.rt.stealers[v].steal_batch_and_pop(&self.deque))
+                {
+                    return Some(t);
+                }
+            }
+            // A recursion's subtrees go at once, the older (larger) half of them, as Go's
+            // thieves take half of a run queue: the thief's own spawns under them make its
+            // share of the tree.
+            for k in 0..n {
+                let v = (start + k) % n;
+                if v != self.shared.index
+                    && let Some(t) =
+                        steal_one(|| self.rt.nested_stealers[v].steal_batch_and_pop(&self.nested))
                 {
                     return Some(t);
                 }

@@ -110,6 +110,9 @@ pub(crate) struct Task {
     /// Counted in its spawn site's crowd (it has parked; see `placement.rs`). Thread-confined
     /// to its home worker.
     pub(crate) in_crowd: Cell<bool>,
+    /// Spawned by a goroutine of its own spawn site (a recursion's subtree): while unstarted
+    /// it waits in its worker's `nested` queue, not in its `deque`. Set before it is queued.
+    pub(crate) nested: AtomicBool,
     /// `placement` dealt it away from its spawner's worker: the spawner's address (its
     /// `Arc<Task>`), else 0. Only compared, never dereferenced: a spawner that has ended and
     /// whose memory holds another goroutine now only makes a wake mis-counted. Set before the
@@ -151,6 +154,7 @@ impl Task {
             yielder: Cell::new(std::ptr::null()),
             stack_limit: Cell::new(0),
             in_crowd: Cell::new(false),
+            nested: AtomicBool::new(false),
             dealt_by: AtomicUsize::new(0),
         })
     }

@@ -20,7 +20,7 @@ use corosensei::CoroutineResult;
 use crossbeam_deque::Worker;
 
 use super::idle::SPIN_TIME;
-use super::queues::{RtShared, WorkerShared, steal_one};
+use super::queues::{OwnQueues, RtShared, WorkerShared, steal_one};
 use super::task::{Body, Co, Suspend, Task};
 use super::{io_hook, placement, registry, stack};
 use crate::spin::SpinBudget;
@@ -33,6 +33,8 @@ pub(crate) struct Local {
     pub(super) shared: &'static WorkerShared,
     pub(super) rt: &'static RtShared,
     pub(super) deque: Worker<Arc<Task>>,
+    /// A recursion's subtrees, newest first (see `OwnQueues::nested`).
+    pub(super) nested: Worker<Arc<Task>>,
     runnext_streak: Cell<u32>,
     /// Times in a row the inbox went ahead of `local` (bounded like `runnext_streak`).
     inbox_streak: Cell<u32>,
@@ -118,9 +120,9 @@ pub(crate) fn current_rt() -> Option<&'static RtShared> {
 /// (`run_goroutine_body`), and anything else that unwinds out of the loop (a bug in gocsp) is a
 /// fatal error that ends the process, as in Go. A dead worker would strand its goroutines and
 /// leave whoever waits for them hanging, with no report.
-pub(crate) fn worker_main(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
+pub(crate) fn worker_main(rt: &'static RtShared, index: usize, queues: OwnQueues) {
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        worker_loop(rt, index, deque)
+        worker_loop(rt, index, queues)
     }));
     if let Err(p) = run {
         let msg = p
@@ -145,14 +147,15 @@ impl Drop for LocalGuard {
     }
 }
 
-fn worker_loop(rt: &'static RtShared, index: usize, deque: Worker<Arc<Task>>) {
+fn worker_loop(rt: &'static RtShared, index: usize, queues: OwnQueues) {
     let _alt_stack = super::overflow::AltStack::ensure();
     let shared = &rt.workers[index];
     let _ = shared.thread.set(std::thread::current());
     let local = Local {
         shared,
         rt,
-        deque,
+        deque: queues.deque,
+        nested: queues.nested,
         runnext_streak: Cell::new(0),
         inbox_streak: Cell::new(0),
         local: RefCell::new(VecDeque::new()),
@@ -250,6 +253,12 @@ impl Local {
             return Some(t);
         }
         if let Some(t) = self.local.borrow_mut().pop_front() {
+            return Some(t);
+        }
+        // A recursion's subtrees before other unstarted goroutines: the goroutine that waits
+        // for the newest of them is under way, and the others only start (every
+        // `GLOBAL_CHECK` ticks the deque goes first).
+        if let Some(t) = self.nested.pop() {
             return Some(t);
         }
         if let Some(t) = self.pop_deque() {
@@ -459,6 +468,7 @@ impl Local {
                 let unstarted = self
                     .deque
                     .pop()
+                    .or_else(|| self.nested.pop())
                     .or_else(|| steal_one(|| self.rt.injector.steal()));
                 match unstarted {
                     Some(t) => discard_unstarted(self.rt, t),
