@@ -62,6 +62,7 @@ var workloads = map[string]workload{
 	"par-fanout":    {400, parFanout},
 	"par-pipeline":  {400, parPipeline},
 	"par-dispatch":  {400, parDispatch},
+	"par-tree":      {65_536, parTree},
 	"par-sieve":     {1_000, parSieve},
 }
 

@@ -20,6 +20,9 @@ const parPoolSize = 8
 // parStages: stages of the pipeline; each does a quarter of a job per item.
 const parStages = 4
 
+// parTreeLeafSteps: xorshift steps per leaf of the divide and conquer (about 2 us).
+const parTreeLeafSteps = 1_000
+
 // parModulus folds checksums so that they print exactly as floats.
 const parModulus = 1_000_000_007
 
@@ -141,6 +144,26 @@ func parDispatch(n int) []result {
 		sum += <-results
 	}
 	return parResult(start, sum)
+}
+
+// parTree: divide and conquer over n leaves without a cutoff (a parallel quicksort as it is
+// often first written): each call starts a goroutine for its left half, does its right half
+// itself, and waits for the left half's sum.
+func parTree(n int) []result {
+	start := time.Now()
+	sum := parTreeSplit(0, uint64(n))
+	return parResult(start, sum)
+}
+
+func parTreeSplit(lo, hi uint64) uint64 {
+	if hi-lo == 1 {
+		return parJob(lo, parTreeLeafSteps)
+	}
+	mid := lo + (hi-lo)/2
+	left := make(chan uint64)
+	go func() { left <- parTreeSplit(lo, mid) }()
+	right := parTreeSplit(mid, hi)
+	return right + <-left
 }
 
 // parSieve: the concurrent prime sieve to the n-th prime; the checksum is the primes' sum.

@@ -17,6 +17,8 @@ pub const JOB_STEPS: usize = 200_000;
 pub const POOL_SIZE: usize = 8;
 /// Stages of the pipeline; each does a quarter of a job per item.
 pub const STAGES: u64 = 4;
+/// Xorshift steps per leaf of the divide and conquer (about 2 us: a tree without a cutoff).
+pub const TREE_LEAF_STEPS: usize = 1_000;
 /// Checksums are folded by this so that the Go twin prints them exactly.
 pub const MODULUS: u64 = 1_000_000_007;
 
@@ -67,6 +69,12 @@ pub fn workloads() -> Vec<ParWorkload> {
             run: dispatch,
         },
         ParWorkload {
+            key: "par-tree",
+            title: "divide and conquer: a goroutine per split",
+            size: 65_536,
+            run: tree,
+        },
+        ParWorkload {
             key: "par-sieve",
             title: "prime sieve to 1,000 primes",
             size: 1_000,
@@ -78,8 +86,19 @@ pub fn workloads() -> Vec<ParWorkload> {
 /// Threads that ran jobs (or sieve filters) since the last [`threads_used`]: how many
 /// workers a workload kept busy, whatever the machine's load does to its times.
 static USED: Mutex<Option<HashSet<ThreadId>>> = Mutex::new(None);
+/// Counts calls of [`threads_used`]: a thread notes itself once per count (the tree's 65,536
+/// leaves would otherwise take a shared lock each).
+static USED_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+std::thread_local! {
+    static NOTED_IN: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+}
 
 fn note_thread() {
+    let epoch = USED_EPOCH.load(Ordering::Acquire);
+    if NOTED_IN.with(|n| n.replace(epoch)) == epoch {
+        return;
+    }
     let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
     used.get_or_insert_with(HashSet::new)
         .insert(std::thread::current().id());
@@ -88,6 +107,7 @@ fn note_thread() {
 /// How many threads ran jobs since the last call; starts counting afresh.
 pub fn threads_used() -> usize {
     let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
+    USED_EPOCH.fetch_add(1, Ordering::AcqRel);
     used.take().map_or(0, |s| s.len())
 }
 
@@ -220,6 +240,26 @@ fn dispatch(rt: &'static Runtime, n: usize) -> (Duration, u64) {
         drop(reqs);
         (0..n).fold(0u64, |s, _| s.wrapping_add(results.recv().unwrap()))
     });
+    (start.elapsed(), sum % MODULUS)
+}
+
+/// Divide and conquer over `n` leaves without a cutoff (a parallel quicksort as it is often
+/// first written): each call starts a goroutine for its left half, does its right half itself,
+/// and waits for the left half's sum.
+fn tree(rt: &'static Runtime, n: usize) -> (Duration, u64) {
+    fn split(lo: u64, hi: u64) -> u64 {
+        if hi - lo == 1 {
+            return job(lo, TREE_LEAF_STEPS);
+        }
+        let mid = lo + (hi - lo) / 2;
+        let left: Chan<u64> = Chan::new(0);
+        let tx = left.sender();
+        gocsp::go(move || tx.send(split(lo, mid)));
+        let right = split(mid, hi);
+        right.wrapping_add(left.recv().expect("the left half sends its sum"))
+    }
+    let start = Instant::now();
+    let sum = rt.block_on(move || split(0, n as u64));
     (start.elapsed(), sum % MODULUS)
 }
 
