@@ -148,6 +148,58 @@ fn a_goroutine_that_never_ran_reports_an_error_when_its_runtime_is_dropped() {
     }
 }
 
+/// Starts a goroutine at one spawn site for every level: at level 1 it starts two of level 0
+/// (at the same site, so they are a recursion's subtrees: one waits in `runnext`, the one it
+/// displaced in the worker's `nested` queue), hands their join handles out, and holds its
+/// worker's thread until `release` says so.
+fn subtree(
+    level: u32,
+    handles: mpsc::Sender<Vec<gocsp::JoinHandle<u32>>>,
+    release: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<()>>>,
+) -> gocsp::JoinHandle<u32> {
+    gocsp::spawn(move || {
+        if level == 0 {
+            return 7;
+        }
+        let children = vec![
+            subtree(level - 1, handles.clone(), release.clone()),
+            subtree(level - 1, handles.clone(), release.clone()),
+        ];
+        handles.send(children).unwrap();
+        let _ = release.lock().unwrap().recv();
+        0
+    })
+}
+
+#[test]
+fn a_recursions_queued_subtrees_report_an_error_when_their_runtime_is_dropped() {
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let (handles_tx, handles_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release = std::sync::Arc::new(std::sync::Mutex::new(release_rx));
+    let root = rt.spawn(move || subtree(1, handles_tx, release).join().unwrap());
+    let children = handles_rx.recv_timeout(HANG_GUARD).unwrap();
+    let dropper = std::thread::spawn(move || drop(rt));
+    std::thread::sleep(Duration::from_millis(50));
+    release_tx.send(()).unwrap();
+    dropper.join().unwrap();
+    let _ = root.join();
+
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for child in children {
+            let _ = tx.send(child.join().map_err(|p| common::panic_message(&*p)));
+        }
+    });
+    for _ in 0..2 {
+        match rx.recv_timeout(HANG_GUARD) {
+            Ok(Err(msg)) => assert!(msg.contains("never ran"), "{msg}"),
+            Ok(Ok(v)) => assert_eq!(v, 7, "it ran after all"),
+            Err(_) => panic!("join on a queued subtree of a dropped runtime blocked forever"),
+        }
+    }
+}
+
 #[test]
 fn join_and_block_on_park_a_goroutine_instead_of_its_worker() {
     // One worker: a goroutine waiting in `join` or a nested `block_on` must let the joined
