@@ -1,5 +1,6 @@
 //! The system monitor thread (Go has one too): wakes an idle worker for goroutines that
-//! waited unstarted past the grace period (see `steal.rs`), and runs the stack scavenger.
+//! waited unstarted past the grace period, or for a recursion's subtrees (see `steal.rs`), and
+//! runs the stack scavenger.
 //!
 //! Nothing wakes an idle worker per spawn or per send: sysmon looks at the queues every
 //! `SYSMON_ACTIVE` while any goroutine waits unstarted, and wakes one idle worker for a backlog
@@ -89,6 +90,11 @@ fn sysmon() {
                     w.steal_ok.store(true, Ordering::Relaxed);
                     wake = true;
                 }
+                // A recursion's subtrees are for any idle worker at once (`steal.rs`): the
+                // spawn that queued one woke one, but that one may have found other work.
+                let nested = !rt.nested_stealers[i].is_empty();
+                wake |= nested;
+                waiting |= nested;
                 if next_unstarted && ticks == last_ticks && !w.sleeping.load(Ordering::Relaxed) {
                     w.stuck.store(true, Ordering::Relaxed);
                     wake = true;
