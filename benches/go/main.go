@@ -50,6 +50,7 @@ var workloads = map[string]workload{
 	"selectdefault":   {10_000_000, selectDefault},
 	"context":         {100, contextTree},
 	"timers":          {10_000, timers},
+	"sleepers":        {10_000, sleepers},
 	"sieve":           {5_000, sieve},
 	"whispers":        {100_000, func(n int) []result { return whispers("whispers", n) }},
 	"broadcast":       {10_000, func(n int) []result { return broadcast("broadcast", n) }},
@@ -393,6 +394,24 @@ func timers(n int) []result {
 		<-c
 	}
 	return perOp("timers", time.Since(start), n)
+}
+
+// sleepers: n goroutines (a polling loop each) each sleep 1 ms 20 times; reported per sleep.
+func sleepers(n int) []result {
+	const sleeps = 20
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			for j := 0; j < sleeps; j++ {
+				time.Sleep(time.Millisecond)
+			}
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	return perOp("sleepers", time.Since(start), n*sleeps)
 }
 
 // sieve: the classic concurrent prime sieve, closed at the end so every goroutine exits: a

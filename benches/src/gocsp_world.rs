@@ -399,6 +399,31 @@ pub fn timers(world: World, n: usize) -> Duration {
     })
 }
 
+/// Sleeps per goroutine of [`sleepers`].
+pub const SLEEPS: usize = 20;
+
+/// `n` goroutines (a polling loop each, as in a server's tickers and timeouts) each sleep 1 ms
+/// [`SLEEPS`] times; the main goroutine waits for them all. Goroutines only: as many threads
+/// would measure the OS.
+pub fn sleepers(n: usize) -> Duration {
+    World::Goroutines.run(move || {
+        let start = Instant::now();
+        let wg = WaitGroup::new();
+        for _ in 0..n {
+            wg.add(1);
+            let wg = wg.clone();
+            gocsp::go(move || {
+                for _ in 0..SLEEPS {
+                    time::sleep(Duration::from_millis(1));
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+        start.elapsed()
+    })
+}
+
 /// The concurrent prime sieve to `n` primes, closed at the end so every goroutine exits: a
 /// generator sends 2, 3, ... up to the `n`-th prime, each filter passes on what its prime
 /// does not divide, and the caller takes the head of the chain as the next prime. The suite

@@ -184,6 +184,8 @@ pub mod sizes {
     pub const CONTEXT_TREES: usize = 100;
     /// Timers of `timers`.
     pub const TIMERS: usize = 10_000;
+    /// Goroutines of `sleepers`, each sleeping `gocsp_world::SLEEPS` times.
+    pub const SLEEPERS: usize = 10_000;
     /// Resets of `timer-reset`.
     pub const TIMER_RESETS: usize = 200_000;
     /// Resets of `timer-pushback`.
@@ -452,6 +454,18 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: local(TIMERS, |n| per_op(cb::timers(n), n)),
             goal: Goal::None,
             note: "",
+            busy: false,
+        },
+        Workload {
+            key: "sleepers",
+            title: "10,000 goroutines, each sleeping 1 ms 20 times (ns per sleep)",
+            unit: Unit::Ns,
+            go: go("sleepers", SLEEPERS),
+            gocsp: local(SLEEPERS, |n| per_op(g::sleepers(n), n * g::SLEEPS)),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::None,
+            note: "one timer thread serves every sleep; Go keeps a timer heap per P",
             busy: false,
         },
         Workload {
