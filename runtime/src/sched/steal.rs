@@ -87,10 +87,12 @@ impl Local {
             }
             // A recursion's subtrees go at once, the older (larger) half of them, as Go's
             // thieves take half of a run queue: the thief's own spawns under them make its
-            // share of the tree.
+            // share of the tree. (A look at an empty queue first, as above: a steal pins the
+            // epoch, and a spinning worker looks every 200 ns.)
             for k in 0..n {
                 let v = (start + k) % n;
                 if v != self.shared.index
+                    && !self.rt.nested_stealers[v].is_empty()
                     && let Some(t) =
                         steal_one(|| self.rt.nested_stealers[v].steal_batch_and_pop(&self.nested))
                 {
