@@ -373,10 +373,6 @@ std::thread_local! {
     /// This thread's spin budget (see `spin.rs`).
     static THREAD_SPIN: crate::spin::SpinBudget =
         const { crate::spin::SpinBudget::new(THREAD_SPIN_MAX) };
-}
-
-#[cfg(not(loom))]
-std::thread_local! {
     /// This thread woke a sleeping thread since it last waited.
     static WOKE_A_SLEEPER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }

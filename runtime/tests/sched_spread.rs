@@ -327,7 +327,7 @@ fn lock_sharing_handlers_stay_spread(
         let lock = lock.clone();
         last = rt.block_on(move || {
             let chan: Chan<()> = Chan::new(0);
-            let group = std::sync::Arc::new(gocsp::sync::WaitGroup::new());
+            let group = gocsp::sync::WaitGroup::new();
             group.add(1);
             let flag =
                 std::sync::Arc::new((gocsp::sync::Mutex::new(false), gocsp::sync::Cond::new()));

@@ -293,7 +293,7 @@ pub(crate) fn deal(
 ) -> Option<usize> {
     // A recursion's subtrees stay with their spawner, whatever the site's class, and idle
     // workers take the largest (`OwnQueues::nested`). Dealt as a burst or a crowd, 35,000 of a
-    // tree of 65,536 started on another worker than their parent's (1.7x Go's time on 2
+    // tree of 65,535 started on another worker than their parent's (1.7x Go's time on 2
     // workers); dealt as long runners (leaves of 100 us), half of them did, at Go's time, as
     // kept here and stolen, with 18 crossings instead of 415.
     if workers < 2 || nested {

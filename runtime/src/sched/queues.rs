@@ -181,7 +181,7 @@ pub(crate) struct OwnQueues {
     /// Goroutines spawned by a goroutine of their own spawn site (a recursion: a parallel
     /// quicksort, a tree walk), newest first: the worker goes depth first through the tree,
     /// as one thread would, while idle workers take the oldest, the largest subtrees, at once.
-    /// A tree of 65,536 goroutines with leaves of 2 us on 2 workers: dealt out as other
+    /// A tree of 65,535 goroutines with leaves of 2 us on 2 workers: dealt out as other
     /// spawns are, 35,000 of them started on another worker than their parent's, and it took
     /// 1.6-1.75x Go's time; kept here and in `deque` (first in first out: breadth first, so
     /// thieves found only small subtrees left), 2,000 did, at 1.3x; this way 41-66 do, at
@@ -195,14 +195,14 @@ impl RtShared {
     /// Fails if the sysmon thread cannot be started (see `sysmon::watch`).
     pub(crate) fn new(config: Config) -> io::Result<(&'static RtShared, Vec<OwnQueues>)> {
         let n = config.workers;
-        let deques: Vec<OwnQueues> = (0..n)
+        let queues: Vec<OwnQueues> = (0..n)
             .map(|_| OwnQueues {
                 deque: Worker::new_fifo(),
                 nested: Worker::new_lifo(),
             })
             .collect();
-        let stealers = deques.iter().map(|q| q.deque.stealer()).collect();
-        let nested_stealers = deques.iter().map(|q| q.nested.stealer()).collect();
+        let stealers = queues.iter().map(|q| q.deque.stealer()).collect();
+        let nested_stealers = queues.iter().map(|q| q.nested.stealer()).collect();
         let workers = (0..n)
             .map(|index| WorkerShared {
                 index,
@@ -239,7 +239,7 @@ impl RtShared {
         }
         super::overflow::install();
         sysmon::watch(rt)?;
-        Ok((rt, deques))
+        Ok((rt, queues))
     }
 
     /// True if any goroutine sits in a queue other threads can see.

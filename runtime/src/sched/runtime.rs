@@ -177,19 +177,19 @@ impl Builder {
             stacks: super::stack::RtStacks::new(self.stack_size, self.max_goroutines),
             panic_policy: self.panic_policy,
         };
-        let (shared, deques) = RtShared::new(config)?;
+        let (shared, queues) = RtShared::new(config)?;
         RUNTIMES
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(shared);
-        let mut threads = Vec::with_capacity(deques.len());
-        for (i, queues) in deques.into_iter().enumerate() {
+        let mut threads = Vec::with_capacity(queues.len());
+        for (i, own) in queues.into_iter().enumerate() {
             deadlock::worker_started();
             let spawned = std::thread::Builder::new()
                 .name(format!("{}-{i}", self.name))
                 .spawn(move || {
                     let _own = deadlock::OwnThread::enter();
-                    worker_main(shared, i, queues);
+                    worker_main(shared, i, own);
                     deadlock::worker_exited();
                     shared.worker_finished(i);
                 });
