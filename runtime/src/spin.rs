@@ -126,9 +126,14 @@ fn calibrate() -> u32 {
 /// waker writes one where its sleeper can read it (`answered_after`); the I/O hook times its
 /// polls with it.
 pub(crate) fn stamp() -> u64 {
+    stamp_at(Instant::now())
+}
+
+/// The [`stamp`] of the instant `at` (1 for an instant before the first stamp).
+pub(crate) fn stamp_at(at: Instant) -> u64 {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let epoch = *EPOCH.get_or_init(Instant::now);
-    Instant::now().duration_since(epoch).as_nanos() as u64 + 1
+    (at.saturating_duration_since(epoch).as_nanos() as u64).saturating_add(1)
 }
 
 /// How long after a sleep began (`slept_at`, a [`stamp`]) its answer was sent: the waker's

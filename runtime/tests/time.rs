@@ -103,6 +103,50 @@ fn many_goroutines_sleep_at_once() {
     assert!(start.elapsed() >= Duration::from_micros(4_900));
 }
 
+/// A timer set by a goroutine goes in its worker's heap, which the worker serves between
+/// goroutines. One that never parks or yields keeps its worker from them: sysmon fires them
+/// once they are late, so a deadline it polls still expires.
+#[cfg(not(miri))]
+#[test]
+fn a_deadline_set_by_a_goroutine_that_never_parks_still_expires() {
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let expired = rt
+        .spawn(|| {
+            let (ctx, _cancel) =
+                gocsp::context::with_timeout(&gocsp::context::background(), 5 * MS);
+            let start = Instant::now();
+            while ctx.err().is_none() && start.elapsed() < HANG_GUARD {
+                std::hint::spin_loop();
+            }
+            ctx.err().is_some()
+        })
+        .join()
+        .unwrap();
+    assert!(
+        expired,
+        "the deadline never expired while its goroutine ran"
+    );
+}
+
+/// Timers still pending on the workers of a runtime that shuts down fire on the timer thread.
+#[cfg(not(miri))]
+#[test]
+fn timers_set_in_a_runtime_that_shuts_down_still_fire() {
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let timer = rt
+        .spawn(move || time::after_func(20 * MS, move || tx.send(()).unwrap()))
+        .join()
+        .unwrap();
+    drop(rt);
+    assert_eq!(
+        rx.recv_timeout(HANG_GUARD),
+        Ok(()),
+        "the timer was lost with its runtime"
+    );
+    drop(timer);
+}
+
 #[test]
 fn after_delivers_one_time_value() {
     let start = Instant::now();

@@ -112,7 +112,7 @@ pub(crate) struct Array<T> {
 /// What a timer's channel asks of its timer (implemented in `time`).
 pub(crate) trait Expiry: Send + Sync {
     /// If the timer's deadline has passed and its value is not delivered yet, delivers it now
-    /// (into this channel); if the timer thread is delivering it, waits for that. Must not be
+    /// (into this channel); if its firing is under way elsewhere, waits for that. Must not be
     /// called with the timer's own lock held (the timer drains with `try_recv_plain`).
     fn run_if_due(self: std::sync::Arc<Self>);
 }
@@ -365,9 +365,9 @@ impl<T> Array<T> {
     #[inline]
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         match self.try_recv_plain(p) {
-            // A timer's channel is empty until the timer thread delivers; a receive after the
+            // A timer's channel is empty until its timer fires; a receive after the
             // deadline (a `select` with `default`, a `try_recv`) takes the value at once, as in
-            // Go 1.23, by having the timer fire here (or waiting for the timer thread's firing
+            // Go 1.23, by having the timer fire here (or waiting for a firing
             // under way), then trying once more.
             Err(PopError::Empty) if self.expiry.get().is_some() && self.run_expired_timer() => {
                 self.try_recv_plain(p)
@@ -392,7 +392,7 @@ impl<T> Array<T> {
     }
 
     /// For a timer's channel: lets its timer fire if it is due; `true` if the timer is still
-    /// there (its value may have arrived, from here or from the timer thread).
+    /// there (its value may have arrived, from here or from its firing elsewhere).
     #[cold]
     fn run_expired_timer(&self) -> bool {
         match self.expiry.get().and_then(std::sync::Weak::upgrade) {

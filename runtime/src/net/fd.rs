@@ -20,8 +20,8 @@
 //! again (a single flag taken by one of them left the other parked with a datagram queued),
 //! and a woken operation's next `EAGAIN` parks at once (it read the count after the edge).
 //!
-//! **Who wakes a waiter**: whoever polled (an edge), the timer thread (the deadline fired)
-//! or whoever sets a deadline in the past. Each takes the waiters out of the list *and* claims
+//! **Who wakes a waiter**: whoever polled (an edge), whoever fires the deadline's timer (the
+//! worker it was set on, sysmon, or the timer thread) or whoever sets a deadline in the past. Each takes the waiters out of the list *and* claims
 //! them (`try_select`) under the lock; so once a woken operation runs again nobody can claim
 //! its waiter any more, and a late claim can never complete a later, unrelated wait of the same
 //! goroutine. Only the `unpark` happens after the lock is released (a wake-up of a goroutine

@@ -279,7 +279,7 @@ mod linux {
     pub(super) fn install_hooks() {
         io_hook::install(io_hook::IoHooks {
             poll: || poller().is_ok_and(|p| p.poll(0)),
-            wait: || poller().is_ok_and(|p| p.poll(-1)),
+            wait: |ms| poller().is_ok_and(|p| p.poll(ms)),
             interrupt: || {
                 if let Ok(p) = poller() {
                     p.interrupt();
@@ -340,9 +340,10 @@ mod linux {
     static THREAD_WAKE: Condvar = Condvar::new();
 
     impl Poller {
-        /// Takes the events that are ready and wakes their waiters; with `timeout` -1, first waits
-        /// on the outer set for an event or an interrupt (only the owner, or the netpoll thread
-        /// when no worker runs, does that). True if any socket event came.
+        /// Takes the events that are ready and wakes their waiters; with a `timeout` other than
+        /// 0 (milliseconds, -1 for none), first waits on the outer set for an event, an
+        /// interrupt or the timeout (only the owner, or the netpoll thread when no worker runs,
+        /// does that). True if any socket event came.
         fn poll(&self, timeout: libc::c_int) -> bool {
             if timeout != 0 {
                 let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 2];

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, fence};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::queues::{RtShared, WorkerShared};
 use super::task::Task;
@@ -116,7 +116,7 @@ impl Local {
         let found = self
             .spin
             .spin(POLL_EVERY, || {
-                if self.rt.shutdown.load(Ordering::Relaxed) {
+                if self.rt.shutdown.load(Ordering::Relaxed) || self.timer_due() {
                     return Some(None);
                 }
                 // Ready I/O, now and then (a system call each time): what it readies for
@@ -148,12 +148,22 @@ impl Local {
             self.stop_sleeping();
             return;
         }
+        // Until this worker's next timer at most. Only this worker adds to its heap, so no
+        // earlier one can come while it sleeps.
+        let deadline = self.shared.timers.next_deadline();
         deadlock::worker_sleeping(true);
         let slept_at = crate::spin::stamp();
         let me = self.shared as *const WorkerShared as usize;
         while self.shared.sleeping.load(Ordering::SeqCst)
             && !self.rt.shutdown.load(Ordering::SeqCst)
         {
+            let timeout = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => break,
+                },
+                None => None,
+            };
             // One sleeping worker waits for I/O instead of its futex (`io_hook`). It checks
             // `sleeping` again after taking the wait, so a wake-up that came before it did
             // (and so did not interrupt it) is not lost.
@@ -162,17 +172,27 @@ impl Local {
                 if self.shared.sleeping.load(Ordering::SeqCst)
                     && !self.rt.shutdown.load(Ordering::SeqCst)
                 {
-                    io_hook::wait();
+                    io_hook::wait(timeout);
                 }
                 io_hook::disown(me);
-                // Leaving for work: another sleeper takes the wait over (Go's `wakep` after a
-                // netpoll), or I/O would wait for sysmon while this worker is busy.
-                if !self.shared.sleeping.load(Ordering::SeqCst) {
+                // Leaving for work or for a timer: another sleeper takes the wait over (Go's
+                // `wakep` after a netpoll), or I/O would wait for sysmon while this worker
+                // is busy.
+                if !self.shared.sleeping.load(Ordering::SeqCst)
+                    || deadline.is_some_and(|d| Instant::now() >= d)
+                {
                     self.rt.nudge_sleeper(Some(self.shared.index));
                 }
             } else {
-                std::thread::park();
+                match timeout {
+                    Some(t) => std::thread::park_timeout(t),
+                    None => std::thread::park(),
+                }
             }
+        }
+        // Woken by its timer, it is still on the idle list.
+        if self.shared.sleeping.load(Ordering::SeqCst) {
+            self.stop_sleeping();
         }
         // An idle worker waits for any work, not for one partner's answer: its budget grows
         // by doubling only.

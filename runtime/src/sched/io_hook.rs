@@ -37,8 +37,9 @@ pub(crate) struct IoHooks {
     /// Takes the I/O events that are ready, without blocking, and wakes their waiters; true
     /// if there were any.
     pub(crate) poll: fn() -> bool,
-    /// Like `poll`, but waits for an event or for `interrupt`.
-    pub(crate) wait: fn() -> bool,
+    /// Like `poll`, but waits for an event or for `interrupt`, or for at most the given
+    /// number of milliseconds (-1: no limit).
+    pub(crate) wait: fn(i32) -> bool,
     /// Ends a `wait` in progress, or the next one if none is.
     pub(crate) interrupt: fn(),
     /// The last live worker exited: the netpoller's own thread must take over.
@@ -94,7 +95,7 @@ pub(super) fn dispatching() -> bool {
 }
 
 /// Runs a poll hook with `DISPATCHING` set (cleared however it ends).
-fn dispatch(f: fn() -> bool) -> bool {
+fn dispatch(f: impl FnOnce() -> bool) -> bool {
     struct Clear;
     impl Drop for Clear {
         fn drop(&mut self) {
@@ -144,12 +145,19 @@ pub(super) fn disown(me: usize) {
     let _ = OWNER.compare_exchange(me, 0, Ordering::SeqCst, Ordering::SeqCst);
 }
 
-/// The owner waits for I/O (or [`interrupt_if_owner`]); true if events came.
-pub(super) fn wait() -> bool {
+/// The owner waits for I/O (or [`interrupt_if_owner`]), for at most `timeout` (its next
+/// timer); true if events came.
+pub(super) fn wait(timeout: Option<Duration>) -> bool {
     match HOOKS.get() {
         Some(h) => {
+            // Whole milliseconds, rounded up (a timer is never fired early; Go's netpoll
+            // rounds the same way).
+            let ms = timeout.map_or(-1, |t| {
+                i32::try_from(t.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+            });
             LAST_POLL.store(WAITING, Ordering::Relaxed);
-            let got = dispatch(h.wait);
+            let wait = h.wait;
+            let got = dispatch(|| wait(ms));
             LAST_POLL.store(crate::spin::stamp(), Ordering::Relaxed);
             got
         }

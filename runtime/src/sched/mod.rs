@@ -19,7 +19,9 @@
 //! - `registry.rs`: live goroutines for dumps and the leak check;
 //! - `overflow.rs`: the SIGSEGV handler that reports a stack overflow;
 //! - `job.rs`: a goroutine's closure before it runs, inline when small;
-//! - `deadlock.rs`: the "all goroutines are asleep" detector.
+//! - `deadlock.rs`: the "all goroutines are asleep" detector;
+//! - `timers.rs`: the timer heaps, one per worker (served between goroutines) and a global one
+//!   (served by the timer thread).
 
 pub(crate) mod deadlock;
 mod idle;
@@ -38,6 +40,7 @@ mod stack;
 mod steal;
 mod sysmon;
 mod task;
+pub(crate) mod timers;
 mod worker;
 
 use std::any::Any;

@@ -33,6 +33,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
 use super::task::Task;
+use super::timers::TimerHeap;
 use super::worker::{Local, in_goroutine, with_local};
 use super::{Config, placement, sysmon};
 
@@ -87,6 +88,9 @@ pub(crate) struct WorkerShared {
     /// are leaked, not unwound, and may borrow this thread's thread-locals (lent to a
     /// `blocking` helper or a scoped thread), so the thread must never exit (`worker_main`).
     pub(crate) frames_leaked: AtomicBool,
+    /// Timers set on this worker (`timers.rs`): served between its goroutines and bounding
+    /// its sleeps, so that a sleeping goroutine's wake-up is a local queue push.
+    pub(crate) timers: TimerHeap,
 }
 
 impl WorkerShared {
@@ -217,6 +221,7 @@ impl RtShared {
                 steal_ok: AtomicBool::new(false),
                 stuck: AtomicBool::new(false),
                 frames_leaked: AtomicBool::new(false),
+                timers: TimerHeap::new(),
             })
             .collect();
         let can_spin = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
@@ -315,7 +320,12 @@ pub(crate) fn schedule_woken(task: Arc<Task>) {
 #[inline(never)]
 fn learn_waker(task: &Task, l: &Local, home: &WorkerShared) {
     let spawner = task.dealt_by();
-    if spawner != 0 && std::ptr::eq(l.rt, home.rt()) && !placement::in_close() {
+    // A timer this worker fired woke it (`timers.rs`): no goroutine did.
+    if spawner != 0
+        && std::ptr::eq(l.rt, home.rt())
+        && !placement::in_close()
+        && !l.firing_timers.get()
+    {
         let waker = super::worker::current_task_ptr() as usize;
         placement::woken(task.spawn_site(), waker == spawner);
     }
@@ -331,7 +341,8 @@ const INJECT_BACKLOG: usize = 4096;
 
 std::thread_local! {
     /// This thread is one of the runtime's own that must never wait for the workers (the
-    /// timer thread: every sleep, timer and deadline waits behind it).
+    /// timer thread and sysmon, which fire timers: every sleep, timer and deadline waits
+    /// behind them).
     static NEVER_HELD_BACK: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -342,7 +353,7 @@ pub(crate) fn never_hold_back_this_thread() {
 }
 
 /// Slows a spawner down when goroutines pile up unstarted: a goroutine yields; a thread
-/// waits (briefly) for the workers to catch up, unless it is the timer thread.
+/// waits (briefly) for the workers to catch up, unless it fires timers (`NEVER_HELD_BACK`).
 pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
     // Goroutines `placement` dealt to this worker wait in its inbox.
     // Not counting `nested`: a recursion queues a subtree per level it descends, which its

@@ -1,5 +1,6 @@
 //! The system monitor thread (Go has one too): wakes an idle worker for goroutines that
-//! waited unstarted past the grace period, or for a recursion's subtrees (see `steal.rs`), and
+//! waited unstarted past the grace period, or for a recursion's subtrees (see `steal.rs`),
+//! fires the timers of a worker busy with one goroutine past their deadline (`timers.rs`), and
 //! runs the stack scavenger.
 //!
 //! Nothing wakes an idle worker per spawn or per send: sysmon looks at the queues every
@@ -13,12 +14,14 @@ use std::time::{Duration, Instant};
 
 use super::queues::{RtShared, UNSTARTED};
 use super::steal::LONG_BACKLOG;
-use super::{deadlock, io_hook, stack};
+use super::{deadlock, io_hook, stack, timers};
 
 /// How often sysmon looks at the queues while goroutines wait unstarted somewhere, and the
 /// longest it sleeps when nothing waits.
 const SYSMON_ACTIVE: Duration = Duration::from_micros(100);
 const SYSMON_IDLE: Duration = Duration::from_millis(10);
+/// How late a busy worker's timer may be before sysmon fires it.
+const TIMERS_LATE: Duration = Duration::from_millis(1);
 
 /// Runtimes sysmon watches (all of them; they are never freed).
 static WATCHED: Mutex<Vec<&'static RtShared>> = Mutex::new(Vec::new());
@@ -44,6 +47,8 @@ pub(super) fn watch(rt: &'static RtShared) -> io::Result<()> {
 /// goroutine all that time). It never touches a started goroutine.
 fn sysmon() {
     let _own = deadlock::OwnThread::enter();
+    // It fires timers (`after_func` starts a goroutine): never held back by a backlog.
+    super::never_hold_back_this_thread();
     // Per watched worker: (queue non-empty, ticks, deque pops) at the last look.
     let mut last: Vec<Vec<(bool, usize, usize)>> = Vec::new();
     // Per watched runtime: was its injector non-empty at the last look.
@@ -103,6 +108,16 @@ fn sysmon() {
                 }
                 waiting |= queued || next_unstarted;
                 last[i] = (queued, ticks, pops);
+                // Timers its worker has not got to (it runs one goroutine that long): fired
+                // here, so that what they reach on other workers (a context's deadline, a
+                // timer channel) is not held up. A sleeping worker wakes for its own.
+                let next = w.timers.next();
+                if next != timers::NONE
+                    && !w.sleeping.load(Ordering::Relaxed)
+                    && crate::spin::stamp() > next.saturating_add(TIMERS_LATE.as_nanos() as u64)
+                {
+                    w.timers.run_due(Instant::now());
+                }
             }
             if wake {
                 rt.wake_any();

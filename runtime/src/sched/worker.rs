@@ -22,11 +22,19 @@ use crossbeam_deque::Worker;
 use super::idle::SPIN_TIME;
 use super::queues::{OwnQueues, RtShared, WorkerShared, steal_one};
 use super::task::{Body, Co, Suspend, Task};
+use super::timers::{self, TimerHeap};
 use super::{io_hook, placement, registry, stack};
 use crate::spin::SpinBudget;
 
 const RUNNEXT_BUDGET: u32 = 64;
 const GLOBAL_CHECK: u32 = 61;
+/// How late a worker busy with short goroutines may see a due timer: it reads the clock about
+/// once per this much of their running time (`Local::timers_if_due`).
+const TIMER_SLACK_NS: u64 = 5_000;
+/// The most goroutines a worker runs between two looks at the clock while it has timers. A
+/// clock read costs about 25 ns here, a goroutine switch 40-60: reading it at every switch, as
+/// Go does, would add a third to a ping-pong beside any pending timer (a context deadline).
+const TIMER_MAX_EVERY: u64 = 32;
 
 /// The worker-thread-only part of a worker.
 pub(crate) struct Local {
@@ -50,6 +58,13 @@ pub(crate) struct Local {
     pub(super) steal_seen: RefCell<Vec<Option<(Instant, usize)>>>,
     /// How long the next idle spin may last.
     pub(super) spin: SpinBudget,
+    /// The tick and `spin::stamp` of the last look at the clock for timers.
+    timer_clock: Cell<(u32, u64)>,
+    /// Ticks between two looks at the clock while this worker has timers.
+    timer_every: Cell<u32>,
+    /// This worker is firing its due timers: what they wake, no goroutine woke (`placement`
+    /// learns nothing from it).
+    pub(super) firing_timers: Cell<bool>,
 }
 
 std::thread_local! {
@@ -109,6 +124,15 @@ pub(super) fn with_local<R>(f: impl FnOnce(Option<&Local>) -> R) -> R {
     f(unsafe { p.as_ref() })
 }
 
+/// The calling worker's timer heap, unless it is no worker or its runtime is shutting down
+/// (then the global heap takes the timer: the worker hands its own over when it stops).
+pub(crate) fn own_timers() -> Option<&'static TimerHeap> {
+    with_local(|l| {
+        l.filter(|l| !l.rt.shutdown.load(Ordering::Relaxed))
+            .map(|l| &l.shared.timers)
+    })
+}
+
 /// The runtime whose worker this thread is, if any.
 pub(crate) fn current_rt() -> Option<&'static RtShared> {
     with_local(|l| l.map(|l| l.rt))
@@ -165,6 +189,9 @@ fn worker_loop(rt: &'static RtShared, index: usize, queues: OwnQueues) {
         wakes: Cell::new(0),
         steal_seen: RefCell::new(vec![None; rt.workers.len()]),
         spin: SpinBudget::new(SPIN_TIME),
+        timer_clock: Cell::new((0, 0)),
+        timer_every: Cell::new(1),
+        firing_timers: Cell::new(false),
     };
     LOCAL.with(|l| l.set(&local));
     let _clear = LocalGuard;
@@ -175,8 +202,9 @@ fn worker_loop(rt: &'static RtShared, index: usize, queues: OwnQueues) {
             local.run_task(t);
             continue;
         }
-        // Out of goroutines: I/O that is ready may have readied some of ours.
-        if io_hook::poll() {
+        // Out of goroutines: I/O that is ready may have readied some of ours, and so may
+        // timers that came due.
+        if io_hook::poll() || local.timers_now() {
             continue;
         }
         if let Some(t) = local.search() {
@@ -186,6 +214,8 @@ fn worker_loop(rt: &'static RtShared, index: usize, queues: OwnQueues) {
         local.sleep();
     }
     local.shut_down();
+    // Timers set here that are still pending fire on the timer thread.
+    timers::GLOBAL.adopt(&shared.timers);
 }
 
 /// Tells `io_hook` the worker stopped, however its loop ends.
@@ -198,10 +228,58 @@ impl Drop for Stopped {
 }
 
 impl Local {
+    /// Fires this worker's due timers if it is time to look at the clock: every
+    /// `timer_every` ticks while it has timers, chosen so that it looks about once per
+    /// `TIMER_SLACK_NS` of goroutine time (every tick when goroutines run that long).
+    #[inline]
+    fn timers_if_due(&self, tick: u32) {
+        let next = self.shared.timers.next();
+        if next != timers::NONE
+            && tick.wrapping_sub(self.timer_clock.get().0) >= self.timer_every.get()
+        {
+            self.fire_timers(tick, next);
+        }
+    }
+
+    /// Fires this worker's due timers now (it is out of work); true if any was due.
+    pub(super) fn timers_now(&self) -> bool {
+        let next = self.shared.timers.next();
+        next != timers::NONE && self.fire_timers(self.tick.get(), next)
+    }
+
+    /// Whether the earliest of this worker's timers is due (a look at the clock if it has any).
+    pub(super) fn timer_due(&self) -> bool {
+        let next = self.shared.timers.next();
+        next != timers::NONE && crate::spin::stamp() >= next
+    }
+
+    /// Reads the clock, adapts how often to (`timers_if_due`), and fires the timers due if
+    /// the earliest deadline, `next`, has passed; true if any was due.
+    #[inline(never)]
+    fn fire_timers(&self, tick: u32, next: u64) -> bool {
+        let now = Instant::now();
+        let stamp = crate::spin::stamp_at(now);
+        let (last_tick, last_stamp) = self.timer_clock.get();
+        let per_tick =
+            stamp.saturating_sub(last_stamp) / u64::from(tick.wrapping_sub(last_tick).max(1));
+        let every = (TIMER_SLACK_NS / per_tick.max(1)).clamp(1, TIMER_MAX_EVERY);
+        self.timer_every.set(every as u32);
+        self.timer_clock.set((tick, stamp));
+        if stamp < next {
+            return false;
+        }
+        // Actions catch their own panics (`Node::fire`), so the flag is always cleared.
+        self.firing_timers.set(true);
+        let fired = self.shared.timers.run_due(now);
+        self.firing_timers.set(false);
+        fired
+    }
+
     fn next_task(&self) -> Option<Arc<Task>> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         self.shared.ticks.store(tick as usize, Ordering::Relaxed);
+        self.timers_if_due(tick);
         if tick.is_multiple_of(GLOBAL_CHECK) {
             io_hook::poll_if_stale(io_hook::STALE_BUSY);
             if let Some(t) = steal_one(|| self.shared.inbox.steal()) {

@@ -15,13 +15,16 @@
 //!   `select!` on `time::after(...)` in a loop, or a dropped `Ticker`, costs nothing once gone.
 //! - **An expired timer is seen at once.** A receive that finds a timer's channel empty after
 //!   the timer's deadline makes it fire there and then, so a `select!` with `default` or a
-//!   `try_recv` never misses a timer whose time has come (the timer thread may not have run
-//!   yet).
+//!   `try_recv` never misses a timer whose time has come (whoever fires it may not have got
+//!   to it yet).
 //!
 //! Timer channels have a buffer of one (Go 1.23 reports a capacity of 0 for them; gocsp's
-//! report 1). All timers share one thread and a heap: a pending timer costs a heap entry. That
-//! thread starts with the first timer; if the OS refuses it, that first use panics ("gocsp:
-//! cannot start the timer thread: ...") and the next use tries again.
+//! report 1). A pending timer costs a heap entry, never a thread. As in Go, which keeps a timer
+//! heap per P, a timer set in a goroutine goes in its worker's heap, and the worker fires it
+//! between goroutines or wakes up for it, so a goroutine's `sleep` ends with no other thread
+//! involved. Timers set on plain threads go in one global heap, served by the `gocsp-timer`
+//! thread, which starts with the first timer; if the OS refuses it, that first use panics
+//! ("gocsp: cannot start the timer thread: ...") and the next use tries again.
 //!
 //! ```
 //! use gocsp::prelude::*;
@@ -75,7 +78,7 @@ fn saturating_add(t: Instant, d: Duration) -> Instant {
 
 /// The next tick of a ticker with `period` whose tick due at `when` fires at `now`: the first
 /// `when + k * period` after `now`. Ticks missed in between are dropped in one step, as Go
-/// does, so re-arming costs the same whatever the period and however late the timer thread
+/// does, so re-arming costs the same whatever the period and however late its firing
 /// is (stepping one period at a time fell further behind on every tick of a 1 ns ticker and
 /// stalled every other timer).
 fn next_tick(when: Instant, period: Duration, now: Instant) -> Instant {
@@ -287,10 +290,10 @@ fn deliver(
 
 impl crate::chan::array::Expiry for Shared {
     /// A receive found this timer's channel empty: if the deadline has passed, fire now, as
-    /// Go 1.23's receives do (`maybeRunChan`), instead of leaving the value to the timer
-    /// thread, which may not have run yet (`select` with `default` on an expired timer took
-    /// the default 200 times in 200). The firing moves to a new generation first, so a node
-    /// the timer thread has already taken does nothing (`retire`); a firing the timer thread
+    /// Go 1.23's receives do (`maybeRunChan`), instead of leaving the value to the timer's
+    /// heap, whose server may not have got to it yet (`select` with `default` on an expired
+    /// timer took the default 200 times in 200). The firing moves to a new generation first,
+    /// so a node a server has already taken does nothing (`retire`); a firing a server
     /// has under way holds the lock, and is waited for.
     fn run_if_due(self: Arc<Self>) {
         let mut st = lock(&self.state);
@@ -333,7 +336,7 @@ fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>)
 /// the timer was pending or had an undelivered value.
 fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
     retire(st);
-    // `active` (not the heap node's state) says whether it fired: the timer thread may have
+    // `active` (not the heap node's state) says whether it fired: its heap's server may have
     // taken the node but not yet got this lock, in which case it will see the new generation
     // and do nothing, so the timer counts as stopped before firing.
     let pending = std::mem::take(&mut st.active);

@@ -1,0 +1,448 @@
+//! Timer heaps: one min-heap of deadlines per worker, served by the worker itself, and one
+//! global heap, served by the `gocsp-timer` thread, for timers set outside any worker (Go keeps
+//! a heap per P and runs its timers on the P, for the same reason).
+//!
+//! A timer set on a worker (by a goroutine that sleeps, a `time::after`, a context deadline)
+//! goes into that worker's heap. The worker looks at the heap's earliest deadline (`next`, one
+//! atomic load) between goroutines and reads the clock only every few goroutines when they
+//! are short (`Local::timers_if_due`); out of work, it fires what is due and sleeps until the
+//! next deadline at most. The goroutine that a sleep wakes has its home on that worker, so
+//! the wake-up is a local queue push: no other thread and no system call. Sysmon fires the due
+//! timers of a worker that has not got to them for a while (one goroutine running long), so a
+//! timer whose action reaches other workers (a context deadline, a channel timer) is never
+//! held up by its worker for long. When a runtime shuts down, its workers hand their pending
+//! timers to the global heap.
+//!
+//! Each scheduled timer is a [`Node`] whose `state` moves once from `ARMED` to `FIRED` (a
+//! heap's server won) or to `CANCELLED` (the owner stopped it first); the CAS decides which
+//! side acts. Cancelled nodes stay in the heap until they reach the top or until more than
+//! half the heap is cancelled, when it is rebuilt; so stopping a timer is O(1) and the heap
+//! stays proportional to the live timers. (A stopped channel `Timer` keeps its node armed for
+//! a reset to reuse, one per live `Timer`; once the `Timer` is dropped, the sweep of timers
+//! nobody can observe takes it out.)
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::deadlock;
+
+const ARMED: u8 = 0;
+const FIRED: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// `TimerHeap::next` of an empty heap.
+pub(crate) const NONE: u64 = u64::MAX;
+
+/// What a timer does when it fires: runs on whichever thread serves its heap (a worker between
+/// goroutines, sysmon, the timer thread), so it must not block.
+pub(crate) type Action = Box<dyn FnOnce(Instant) + Send + 'static>;
+
+/// Tells whether what a timer would deliver to still exists (its channel).
+pub(crate) type Probe = std::sync::Weak<dyn std::any::Any + Send + Sync>;
+
+/// The heap for timers set outside any worker, and for those a shut-down runtime's workers
+/// left.
+pub(crate) static GLOBAL: TimerHeap = TimerHeap::new();
+
+/// Schedules `action` to run at `when`: on this worker if the caller is one, else on the
+/// timer thread (which the caller has started). The timer is dropped early once `probe` is
+/// dead (nobody can observe it fire: its channel is gone).
+pub(crate) fn schedule(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
+    super::worker::own_timers()
+        .unwrap_or(&GLOBAL)
+        .push(when, action, probe)
+}
+
+/// One scheduled timer.
+pub(crate) struct Node {
+    state: AtomicU8,
+    action: Mutex<Option<Action>>,
+    /// When set and dead, the timer is useless and may be dropped before its deadline.
+    probe: Option<Probe>,
+    /// Counted among the pending timers the deadlock check waits for (`deadlock::timers`):
+    /// from `schedule` until it fires or is cancelled, except while its owner has it
+    /// `uncount`ed (a stopped `Timer` whose entry waits in the heap to be reused).
+    counted: AtomicBool,
+    /// The heap the entry is in (moved to [`GLOBAL`] when its worker shuts down), for the
+    /// count of cancelled entries.
+    heap: AtomicPtr<TimerHeap>,
+}
+
+impl Node {
+    fn heap(&self) -> &'static TimerHeap {
+        // SAFETY: `heap` only ever holds the address of a `'static` heap: `GLOBAL`, or a
+        // worker's, which lives in its runtime's leaked `RtShared`.
+        unsafe { &*self.heap.load(Ordering::Acquire) }
+    }
+
+    /// Takes the timer off the pending count, if it is on it.
+    fn leave_count(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            deadlock::timers_changed(-1);
+        }
+    }
+
+    /// The owner stopped the timer but leaves its entry in the heap, to be reused by a
+    /// `reset` (`recount`) or to do nothing when it comes due: it no longer holds off the
+    /// deadlock check.
+    pub(crate) fn uncount(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            deadlock::timer_stopped();
+        }
+    }
+
+    /// The owner reuses an `uncount`ed entry that is still armed: pending again.
+    pub(crate) fn recount(&self) {
+        if !self.counted.swap(true, Ordering::AcqRel) {
+            deadlock::timers_changed(1);
+        }
+    }
+
+    /// Cancels the timer. Returns `true` if it had not fired yet.
+    pub(crate) fn cancel(&self) -> bool {
+        // Counted before the CAS that makes the entry removable: whoever removes it then
+        // finds it counted (a count taken after could land once the entry is gone, and stay
+        // for good, making every later schedule rebuild the heap).
+        let heap = self.heap();
+        heap.cancelled.fetch_add(1, Ordering::AcqRel);
+        let won = self
+            .state
+            .compare_exchange(ARMED, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if won {
+            // Drop the action now: it may hold references the owner wants released.
+            drop(self.action.lock().unwrap_or_else(|p| p.into_inner()).take());
+            self.leave_count();
+        } else {
+            heap.cancelled.fetch_sub(1, Ordering::AcqRel);
+        }
+        won
+    }
+
+    /// True while the timer has neither fired nor been cancelled.
+    pub(crate) fn is_armed(&self) -> bool {
+        self.state.load(Ordering::Acquire) == ARMED
+    }
+
+    /// Runs the action if the timer is still armed (a due entry taken out of `heap`).
+    fn fire(&self, heap: &TimerHeap, now: Instant) {
+        if self
+            .state
+            .compare_exchange(ARMED, FIRED, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // Cancelled after it left the heap as due: it leaves the count too (a count left
+            // behind for good made every later schedule rebuild the heap).
+            heap.uncount_cancelled(1);
+            return;
+        }
+        let action = self.action.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(action) = action {
+            // A panicking action must not take every other timer down with it.
+            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action(now))) {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                super::report(&format!("gocsp: a timer action panicked: {msg}\n"));
+            }
+        }
+        // Counted down after the action, so the deadlock check never sees "no timers" while
+        // a wake-up is still being delivered.
+        self.leave_count();
+    }
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("armed", &self.is_armed())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Entry {
+    when: Instant,
+    seq: u64,
+    node: Arc<Node>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.when == other.when && self.seq == other.seq
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    // Reversed: `BinaryHeap` is a max-heap and we want the earliest deadline on top.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        other
+            .when
+            .cmp(&self.when)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+struct State {
+    heap: BinaryHeap<Entry>,
+    seq: u64,
+    /// Heap size after the last sweep for unobservable timers.
+    swept_at: usize,
+    /// What the timer thread sleeps until (the global heap only): `None` while it runs (it
+    /// looks at the heap again before it sleeps), `Some(None)` while it waits for a first
+    /// timer, `Some(Some(t))` while it waits for the deadline `t`. A new timer wakes it only
+    /// if it is due earlier.
+    sleeping: Option<Option<Instant>>,
+}
+
+/// One heap of timers: a worker's, or [`GLOBAL`].
+pub(crate) struct TimerHeap {
+    state: Mutex<State>,
+    /// What the timer thread waits on (the global heap only).
+    cond: Condvar,
+    cancelled: AtomicUsize,
+    /// The earliest deadline in the heap as a `spin::stamp` ([`NONE`] when empty), read
+    /// without the lock: a worker with no timers pays one load per goroutine for them.
+    next: AtomicU64,
+}
+
+impl std::fmt::Debug for TimerHeap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimerHeap")
+            .field("entries", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TimerHeap {
+    pub(crate) const fn new() -> TimerHeap {
+        TimerHeap {
+            state: Mutex::new(State {
+                heap: BinaryHeap::new(),
+                seq: 0,
+                swept_at: 1024,
+                sleeping: None,
+            }),
+            cond: Condvar::new(),
+            cancelled: AtomicUsize::new(0),
+            next: AtomicU64::new(NONE),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The earliest deadline as a `spin::stamp`, [`NONE`] if the heap is empty (it may be a
+    /// cancelled entry's).
+    #[inline]
+    pub(crate) fn next(&self) -> u64 {
+        self.next.load(Ordering::Relaxed)
+    }
+
+    /// The earliest deadline, if any.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.lock().heap.peek().map(|e| e.when)
+    }
+
+    /// Entries in the heap, cancelled ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().heap.len()
+    }
+
+    /// Cancelled entries counted and not yet removed.
+    #[cfg(test)]
+    pub(crate) fn cancelled(&self) -> usize {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    fn set_next(&self, st: &State) {
+        let next = st
+            .heap
+            .peek()
+            .map_or(NONE, |e| crate::spin::stamp_at(e.when));
+        self.next.store(next, Ordering::Relaxed);
+    }
+
+    /// Adds a timer that runs `action` at `when`.
+    fn push(&'static self, when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
+        let node = Arc::new(Node {
+            state: AtomicU8::new(ARMED),
+            action: Mutex::new(Some(action)),
+            probe,
+            counted: AtomicBool::new(true),
+            heap: AtomicPtr::new(self as *const TimerHeap as *mut TimerHeap),
+        });
+        deadlock::timers_changed(1);
+        self.insert(when, node.clone());
+        node
+    }
+
+    /// Puts `node` in the heap at `when`, waking the timer thread if it sleeps past it.
+    fn insert(&'static self, when: Instant, node: Arc<Node>) {
+        let mut st = self.lock();
+        // A server may sleep until a far deadline (an idle timeout reset on every message):
+        // purge cancelled entries here too, or they pile up until it wakes.
+        self.remove_dead_entries(&mut st);
+        st.seq += 1;
+        let seq = st.seq;
+        let earliest = st
+            .sleeping
+            .is_some_and(|until| until.is_none_or(|until| when < until));
+        if earliest {
+            // Once: the next timer sees it awake.
+            st.sleeping = None;
+        }
+        st.heap.push(Entry { when, seq, node });
+        self.set_next(&st);
+        drop(st);
+        if earliest {
+            self.cond.notify_one();
+        }
+    }
+
+    /// Moves every entry of `from` (a worker's heap whose runtime shut down) into this heap.
+    pub(crate) fn adopt(&'static self, from: &TimerHeap) {
+        let entries = {
+            let mut st = from.lock();
+            let entries = std::mem::take(&mut st.heap);
+            from.set_next(&st);
+            entries
+        };
+        for e in entries.into_vec() {
+            if e.node.is_armed() {
+                e.node.heap.store(
+                    self as *const TimerHeap as *mut TimerHeap,
+                    Ordering::Release,
+                );
+                self.insert(e.when, e.node);
+            } else {
+                from.uncount_cancelled(1);
+            }
+        }
+    }
+
+    /// Fires the timers due at `now`; true if any was due.
+    pub(crate) fn run_due(&self, now: Instant) -> bool {
+        let mut st = self.lock();
+        let due = self.take_due(&mut st, now);
+        drop(st);
+        let any = !due.is_empty();
+        for node in due {
+            node.fire(self, now);
+        }
+        any
+    }
+
+    /// Takes the entries due at `now` out of the heap, cancelled ones dropped.
+    fn take_due(&self, st: &mut State, now: Instant) -> Vec<Arc<Node>> {
+        self.remove_dead_entries(st);
+        let mut due = Vec::new();
+        while let Some(top) = st.heap.peek() {
+            if !top.node.is_armed() {
+                st.heap.pop();
+                self.uncount_cancelled(1);
+                continue;
+            }
+            if top.when > now {
+                break;
+            }
+            let e = st.heap.pop().expect("peeked");
+            due.push(e.node);
+        }
+        self.set_next(st);
+        due
+    }
+
+    /// Sweeps out timers nobody can observe once the heap has doubled, and rebuilds the heap
+    /// without its cancelled entries once they are more than half of it (and over 64): O(n)
+    /// when a count has doubled, so O(1) per timer over time. Run by the server and on every
+    /// insert (the server may sleep until a far deadline while timers pile up).
+    fn remove_dead_entries(&self, st: &mut State) {
+        // Timers nobody can observe any more (their channel was dropped: `select!` on
+        // `after(..)` in a loop) are cancelled in a sweep whenever the heap has doubled since
+        // the last one; the rebuild below then takes them out.
+        let sweep = st.heap.len() > 2 * st.swept_at;
+        if sweep {
+            for e in st.heap.iter() {
+                if e.node.probe.as_ref().is_some_and(|p| p.strong_count() == 0) {
+                    e.node.cancel();
+                }
+            }
+        }
+        let cancelled = self.cancelled.load(Ordering::Relaxed);
+        if cancelled > 64 && cancelled * 2 > st.heap.len() {
+            let before = st.heap.len();
+            let old = std::mem::take(&mut st.heap);
+            st.heap = old.into_iter().filter(|e| e.node.is_armed()).collect();
+            // Exactly the entries removed: a cancel that lands during the rebuild stays
+            // counted.
+            self.uncount_cancelled(before - st.heap.len());
+        }
+        // Cancelled entries on top go at once (the common case: a timer reset again and
+        // again, its old deadline the earliest), without waking the server.
+        while st.heap.peek().is_some_and(|top| !top.node.is_armed()) {
+            st.heap.pop();
+            self.uncount_cancelled(1);
+        }
+        if sweep || st.heap.len() < st.swept_at / 2 {
+            // The next sweep when the heap has doubled from what is left.
+            st.swept_at = st.heap.len().max(1024);
+        }
+        self.set_next(st);
+    }
+
+    /// Takes `n` cancelled entries that left the heap off the count (which a cancel racing
+    /// with the removal may not have reached yet: never below zero).
+    fn uncount_cancelled(&self, n: usize) {
+        let _ = self
+            .cancelled
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                Some(c.saturating_sub(n))
+            });
+    }
+
+    /// The timer thread's loop over this heap: fires what is due, then sleeps until the next
+    /// deadline or until an earlier timer comes. Never returns.
+    pub(crate) fn serve(&'static self) -> ! {
+        let _own = deadlock::OwnThread::enter();
+        // `after_func` starts its goroutine from here: a backlog of unstarted goroutines must
+        // not hold up every other timer.
+        super::never_hold_back_this_thread();
+        let mut st = self.lock();
+        loop {
+            let now = Instant::now();
+            let due = self.take_due(&mut st, now);
+            if !due.is_empty() {
+                drop(st);
+                for node in due {
+                    node.fire(self, now);
+                }
+                st = self.lock();
+                continue;
+            }
+            let next = st.heap.peek().map(|top| top.when);
+            st.sleeping = Some(next);
+            st = match next {
+                Some(when) => {
+                    let wait = when.saturating_duration_since(Instant::now());
+                    self.cond
+                        .wait_timeout(st, wait)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+                None => self.cond.wait(st).unwrap_or_else(|p| p.into_inner()),
+            };
+            st.sleeping = None;
+        }
+    }
+}
