@@ -465,7 +465,7 @@ pub fn workloads() -> Vec<Workload> {
             gocsp_threads: None,
             crossbeam: None,
             goal: Goal::None,
-            note: "one timer thread serves every sleep; Go keeps a timer heap per P",
+            note: "a timer heap per worker, as Go keeps one per P",
             busy: false,
         },
         Workload {
