@@ -115,6 +115,9 @@ pub(crate) trait Expiry: Send + Sync {
     /// (into this channel); if its firing is under way elsewhere, waits for that. Must not be
     /// called with the timer's own lock held (the timer drains with `try_recv_plain`).
     fn run_if_due(self: std::sync::Arc<Self>);
+    /// A receive took the timer's value (a resting ticker starts again). Must not be called
+    /// with the timer's own lock held.
+    fn taken(self: std::sync::Arc<Self>);
 }
 
 // SAFETY: values move between threads through the ring; each slot is accessed by exactly one
@@ -365,6 +368,12 @@ impl<T> Array<T> {
     #[inline]
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         match self.try_recv_plain(p) {
+            Ok(()) => {
+                if self.expiry.get().is_some() {
+                    self.timer_value_taken();
+                }
+                Ok(())
+            }
             // A timer's channel is empty until its timer fires; a receive after the
             // deadline (a `select` with `default`, a `try_recv`) takes the value at once, as in
             // Go 1.23, by having the timer fire here (or waiting for a firing
@@ -401,6 +410,14 @@ impl<T> Array<T> {
                 true
             }
             None => false,
+        }
+    }
+
+    /// For a timer's channel: tells its timer that a receive took its value.
+    #[cold]
+    fn timer_value_taken(&self) {
+        if let Some(timer) = self.expiry.get().and_then(std::sync::Weak::upgrade) {
+            timer.taken();
         }
     }
 
