@@ -214,6 +214,31 @@ mod scenarios {
         say(&format!("unreachable: {v:?} {t:?}"));
     }
 
+    /// Timers set by goroutines count in their workers' heaps: once a goroutine's sleeps are
+    /// over, a ticker it ran has stopped and a timer it stopped waits in its heap for a
+    /// reset, nothing is pending, and main deadlocks.
+    pub(super) fn deadlock_after_goroutines_timers() {
+        gocsp::spawn(|| {
+            for _ in 0..3 {
+                gocsp::time::sleep(Duration::from_millis(20));
+            }
+            let ticker = gocsp::time::Ticker::new(Duration::from_millis(5));
+            for _ in 0..3 {
+                ticker.c().recv();
+            }
+            ticker.stop();
+            let t = gocsp::time::Timer::new(gocsp::time::HOUR);
+            assert!(t.stop());
+            t
+        })
+        .join()
+        .unwrap();
+        let ch: Chan<u8> = Chan::new(0);
+        say("blocking");
+        let v = ch.recv();
+        say(&format!("unreachable: {v:?}"));
+    }
+
     /// A timer stopped while pending and reset reuses its entry, which counts as pending
     /// again: main waits for it without a false report.
     pub(super) fn timer_reset_after_stop() {
@@ -403,6 +428,11 @@ mod tests {
         );
     }
 
+    pub(super) fn a_deadlock_after_goroutines_timers_is_reported() {
+        let run = run_child("deadlock_after_goroutines_timers", &[], LIMIT, None);
+        expect_deadlock(&run);
+    }
+
     pub(super) fn a_deadlock_on_a_mutex_is_reported() {
         let run = run_child("deadlock_on_a_mutex", &[], LIMIT, None);
         expect_deadlock(&run);
@@ -475,6 +505,7 @@ fn main() {
             "blocking_call" => scenarios::blocking_call(),
             "pending_deadline" => scenarios::pending_deadline(),
             "deadlock_after_timers_stopped" => scenarios::deadlock_after_timers_stopped(),
+            "deadlock_after_goroutines_timers" => scenarios::deadlock_after_goroutines_timers(),
             "timer_reset_after_stop" => scenarios::timer_reset_after_stop(),
             "busy_goroutine" => scenarios::busy_goroutine(),
             "mutex_held_by_a_sleeper" => scenarios::mutex_held_by_a_sleeper(),
@@ -499,6 +530,10 @@ fn main() {
         (
             "a_deadlock_after_stopped_timers_is_reported",
             tests::a_deadlock_after_stopped_timers_is_reported,
+        ),
+        (
+            "a_deadlock_after_goroutines_timers_is_reported",
+            tests::a_deadlock_after_goroutines_timers_is_reported,
         ),
         (
             "a_deadlock_in_select_is_reported",

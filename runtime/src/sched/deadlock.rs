@@ -31,8 +31,7 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 static SLEEPING: AtomicUsize = AtomicUsize::new(0);
 /// Threads gocsp started (workers, the timer thread, blocking helpers).
 static OWN_THREADS: AtomicUsize = AtomicUsize::new(0);
-/// Pending timers and in-flight `blocking` calls.
-static TIMERS: AtomicUsize = AtomicUsize::new(0);
+/// In-flight `blocking` calls. (Pending timers are counted per timer heap: `timers::counts`.)
 static BLOCKING: AtomicUsize = AtomicUsize::new(0);
 /// Bumped whenever a worker wakes up.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
@@ -80,21 +79,6 @@ impl Drop for OwnThread {
     fn drop(&mut self) {
         OWN_THREADS.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-pub(crate) fn timers_changed(delta: isize) {
-    if delta >= 0 {
-        TIMERS.fetch_add(delta as usize, Ordering::SeqCst);
-    } else {
-        TIMERS.fetch_sub(delta.unsigned_abs(), Ordering::SeqCst);
-        EPOCH.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A pending timer left the count without firing (its owner stopped it, leaving the heap entry
-/// for a reset): no wake-up is in flight, so the epoch stays.
-pub(crate) fn timer_stopped() {
-    TIMERS.fetch_sub(1, Ordering::SeqCst);
 }
 
 pub(crate) fn blocking_changed(start: bool) {
@@ -158,13 +142,19 @@ pub(crate) fn park_thread(
 
 /// The current epoch if nothing can run now (rules 2 and 3), else `None`.
 fn quiescent_epoch() -> Option<u64> {
-    let epoch = EPOCH.load(Ordering::SeqCst);
+    // Workers waking and timers firing or being cancelled move the epoch on.
+    let epoch = || {
+        EPOCH
+            .load(Ordering::SeqCst)
+            .wrapping_add(super::timers::counts().1)
+    };
+    let before = epoch();
     let asleep = SLEEPING.load(Ordering::SeqCst) == WORKERS.load(Ordering::SeqCst);
-    let idle = TIMERS.load(Ordering::SeqCst) == 0 && BLOCKING.load(Ordering::SeqCst) == 0;
+    let idle = super::timers::counts().0 == 0 && BLOCKING.load(Ordering::SeqCst) == 0;
     // The queue scan takes a lock: only when the cheap checks already say "quiescent" (the
     // main thread runs this each time it parks).
     let quiet = asleep && idle && !super::runtime::any_queued();
-    (quiet && EPOCH.load(Ordering::SeqCst) == epoch).then_some(epoch)
+    (quiet && epoch() == before).then_some(before)
 }
 
 fn only_own_threads() -> bool {

@@ -61,6 +61,14 @@ pub(super) fn live_runtimes() -> Vec<&'static RtShared> {
     rts.iter().copied().filter(|rt| !rt.is_stopping()).collect()
 }
 
+/// Calls `f` with every runtime ever built (they are never freed), being dropped or not.
+pub(super) fn for_each_runtime(mut f: impl FnMut(&'static RtShared)) {
+    let rts = RUNTIMES.lock().unwrap_or_else(|p| p.into_inner());
+    for &rt in rts.iter() {
+        f(rt);
+    }
+}
+
 /// True if any live runtime has goroutines queued (for the deadlock check). A runtime being
 /// dropped does not count: its workers are awake until they have settled every goroutine, and
 /// afterwards nothing it holds can run.
