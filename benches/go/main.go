@@ -51,6 +51,7 @@ var workloads = map[string]workload{
 	"context":         {100, contextTree},
 	"timers":          {10_000, timers},
 	"sleepers":        {10_000, sleepers},
+	"tickers":         {5_000, tickers},
 	"sieve":           {5_000, sieve},
 	"whispers":        {100_000, func(n int) []result { return whispers("whispers", n) }},
 	"broadcast":       {10_000, func(n int) []result { return broadcast("broadcast", n) }},
@@ -412,6 +413,27 @@ func sleepers(n int) []result {
 	}
 	wg.Wait()
 	return perOp("sleepers", time.Since(start), n*sleeps)
+}
+
+// tickers: n goroutines each receive 50 ticks of a 1 ms ticker of their own; reported per
+// tick received.
+func tickers(n int) []result {
+	const ticks = 50
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			t := time.NewTicker(time.Millisecond)
+			for j := 0; j < ticks; j++ {
+				<-t.C
+			}
+			t.Stop()
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	return perOp("tickers", time.Since(start), n*ticks)
 }
 
 // sieve: the classic concurrent prime sieve, closed at the end so every goroutine exits: a

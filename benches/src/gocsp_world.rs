@@ -424,6 +424,33 @@ pub fn sleepers(n: usize) -> Duration {
     })
 }
 
+/// Ticks each goroutine of [`tickers`] receives.
+pub const TICKS: usize = 50;
+
+/// `n` goroutines each receive [`TICKS`] ticks of a 1 ms `Ticker` of their own (a heartbeat
+/// each, as in a server's connections); the main goroutine waits for them all. Goroutines
+/// only.
+pub fn tickers(n: usize) -> Duration {
+    World::Goroutines.run(move || {
+        let start = Instant::now();
+        let wg = WaitGroup::new();
+        for _ in 0..n {
+            wg.add(1);
+            let wg = wg.clone();
+            gocsp::go(move || {
+                let ticker = time::Ticker::new(Duration::from_millis(1));
+                for _ in 0..TICKS {
+                    sink(ticker.c().recv());
+                }
+                ticker.stop();
+                wg.done();
+            });
+        }
+        wg.wait();
+        start.elapsed()
+    })
+}
+
 /// The concurrent prime sieve to `n` primes, closed at the end so every goroutine exits: a
 /// generator sends 2, 3, ... up to the `n`-th prime, each filter passes on what its prime
 /// does not divide, and the caller takes the head of the chain as the next prime. The suite

@@ -186,6 +186,8 @@ pub mod sizes {
     pub const TIMERS: usize = 10_000;
     /// Goroutines of `sleepers`, each sleeping `gocsp_world::SLEEPS` times.
     pub const SLEEPERS: usize = 10_000;
+    /// Goroutines of `tickers`, each receiving `gocsp_world::TICKS` ticks.
+    pub const TICKERS: usize = 5_000;
     /// Resets of `timer-reset`.
     pub const TIMER_RESETS: usize = 200_000;
     /// Resets of `timer-pushback`.
@@ -466,6 +468,18 @@ pub fn workloads() -> Vec<Workload> {
             crossbeam: None,
             goal: Goal::None,
             note: "a timer heap per worker, as Go keeps one per P",
+            busy: false,
+        },
+        Workload {
+            key: "tickers",
+            title: "5,000 goroutines, each receiving 50 ticks of a 1 ms ticker (ns per tick)",
+            unit: Unit::Ns,
+            go: go("tickers", TICKERS),
+            gocsp: local(TICKERS, |n| per_op(g::tickers(n), n * g::TICKS)),
+            gocsp_threads: None,
+            crossbeam: None,
+            goal: Goal::None,
+            note: "a tick costs a worker about twice what it costs Go, and the workers fall behind",
             busy: false,
         },
         Workload {
