@@ -406,19 +406,20 @@ pub const SLEEPS: usize = 20;
 /// [`SLEEPS`] times; the main goroutine waits for them all. Goroutines only: as many threads
 /// would measure the OS.
 pub fn sleepers(n: usize) -> Duration {
+    time_goroutines(n, || {
+        for _ in 0..SLEEPS {
+            time::sleep(Duration::from_millis(1));
+        }
+    })
+}
+
+/// Starts `n` goroutines running `body` from a goroutine and times them until the last is
+/// done.
+fn time_goroutines(n: usize, body: impl Fn() + Clone + Send + 'static) -> Duration {
     World::Goroutines.run(move || {
         let start = Instant::now();
         let wg = WaitGroup::new();
-        for _ in 0..n {
-            wg.add(1);
-            let wg = wg.clone();
-            gocsp::go(move || {
-                for _ in 0..SLEEPS {
-                    time::sleep(Duration::from_millis(1));
-                }
-                wg.done();
-            });
-        }
+        go_each(World::Goroutines, n as i64, &wg, body);
         wg.wait();
         start.elapsed()
     })
@@ -431,23 +432,12 @@ pub const TICKS: usize = 50;
 /// each, as in a server's connections); the main goroutine waits for them all. Goroutines
 /// only.
 pub fn tickers(n: usize) -> Duration {
-    World::Goroutines.run(move || {
-        let start = Instant::now();
-        let wg = WaitGroup::new();
-        for _ in 0..n {
-            wg.add(1);
-            let wg = wg.clone();
-            gocsp::go(move || {
-                let ticker = time::Ticker::new(Duration::from_millis(1));
-                for _ in 0..TICKS {
-                    sink(ticker.c().recv());
-                }
-                ticker.stop();
-                wg.done();
-            });
+    time_goroutines(n, || {
+        let ticker = time::Ticker::new(Duration::from_millis(1));
+        for _ in 0..TICKS {
+            sink(ticker.c().recv());
         }
-        wg.wait();
-        start.elapsed()
+        ticker.stop();
     })
 }
 
