@@ -107,6 +107,12 @@ pub(crate) struct Array<T> {
     tail: Line<AtomicUsize>,
     pub(crate) senders: WaitList,
     pub(crate) receivers: WaitList,
+    /// A timer's channel: its timer while it rests (a ticker whose tick was not taken has no
+    /// heap entry then, and nothing else may hold it), so that it lives as long as its channel.
+    resting: std::sync::Mutex<Option<std::sync::Arc<dyn Expiry>>>,
+    /// Whether `resting` holds a timer: a receive that takes the value then wakes it
+    /// (`Expiry::taken`). Read by a timer channel's receives only, after `expiry`.
+    is_resting: std::sync::atomic::AtomicBool,
 }
 
 /// What a timer's channel asks of its timer (implemented in `time`).
@@ -156,6 +162,8 @@ impl<T> Array<T> {
             senders: WaitList::new(),
             receivers: WaitList::new(),
             expiry: std::sync::OnceLock::new(),
+            resting: std::sync::Mutex::new(None),
+            is_resting: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -369,7 +377,11 @@ impl<T> Array<T> {
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         match self.try_recv_plain(p) {
             Ok(()) => {
-                if self.expiry.get().is_some() {
+                // A timer's channel: after the pop, which the timer's look at `is_full` in
+                // `rest_timer` orders against (both sequentially consistent).
+                if self.expiry.get().is_some()
+                    && self.is_resting.load(std::sync::atomic::Ordering::SeqCst)
+                {
                     self.timer_value_taken();
                 }
                 Ok(())
@@ -411,6 +423,30 @@ impl<T> Array<T> {
             }
             None => false,
         }
+    }
+
+    /// For a timer's channel whose buffer is full: holds its timer, which rests until a
+    /// receive takes the value. `false` if a receive took it meanwhile, before it could see
+    /// the timer resting: then nothing is held, and the caller wakes the timer itself.
+    pub(crate) fn rest_timer(&self, timer: std::sync::Arc<dyn Expiry>) -> bool {
+        *self.resting.lock().unwrap_or_else(|p| p.into_inner()) = Some(timer);
+        self.is_resting
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if self.is_full() {
+            return true;
+        }
+        drop(self.wake_timer());
+        false
+    }
+
+    /// For a timer's channel: lets go of its resting timer; returns it.
+    pub(crate) fn wake_timer(&self) -> Option<std::sync::Arc<dyn Expiry>> {
+        self.is_resting
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.resting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// For a timer's channel: tells its timer that a receive took its value.

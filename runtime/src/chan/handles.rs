@@ -312,6 +312,25 @@ impl<T> Chan<T> {
         }
     }
 
+    /// For a timer's (buffered) channel, full: holds its timer while it rests; `false` if a
+    /// receive emptied the buffer meanwhile (see `Array::rest_timer`).
+    #[cfg(not(loom))]
+    pub(crate) fn rest_timer(&self, timer: std::sync::Arc<dyn super::array::Expiry>) -> bool {
+        match self.raw.as_deref() {
+            Some(Channel::Array(a)) => a.rest_timer(timer),
+            _ => false,
+        }
+    }
+
+    /// For a timer's channel: lets go of its resting timer.
+    #[cfg(not(loom))]
+    pub(crate) fn wake_timer(&self) {
+        if let Some(Channel::Array(a)) = self.raw.as_deref() {
+            // Dropped here, outside the channel's lock.
+            drop(a.wake_timer());
+        }
+    }
+
     #[cfg(not(loom))]
     pub(crate) fn downgrade(&self) -> WeakChan<T> {
         WeakChan {

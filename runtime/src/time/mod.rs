@@ -206,12 +206,12 @@ struct TimerState {
     epoch: u64,
     /// Armed and not yet fired (in this generation).
     active: bool,
-    /// A ticker's tick came while its channel still held the last one: it was dropped, and
-    /// the ticker fires no more (it has no node) until a receive takes that value (`taken`)
-    /// or finds the channel empty (`run_if_due`), which re-arm it for the next tick after
-    /// then. `when` is the dropped tick's time. (Go 1.23 likewise keeps a channel timer that
-    /// nobody waits on out of its heap.)
-    suspended: bool,
+    /// The time of a ticker's tick that came while its channel still held the last one: it
+    /// was dropped, and the ticker rests until a receive takes the held value (`taken`) or
+    /// finds the channel empty (`run_if_due`), which re-arm it for the first tick after then.
+    /// Meanwhile it has no heap entry, and its channel holds it (`rest`). (Go 1.23 likewise
+    /// keeps a channel timer that nobody waits on out of its heap.)
+    suspended: Option<Instant>,
 }
 
 enum Kind {
@@ -291,8 +291,13 @@ fn deliver(
             // meanwhile, 5,000 tickers of 1 ms whose receivers had fallen behind kept one
             // worker busy dropping ticks (3.6M in a run of 1.4 s that Go does in 0.13 s).
             if ch.try_send(Time::from_instant(now)).is_err() {
-                st.suspended = true;
-                st.when = Some(when);
+                st.suspended = Some(when);
+                // A `tick` channel's timer has no other owner, and a receive that finds the
+                // channel empty needs it; held by the channel, it is freed with it.
+                if !ch.rest_timer(shared.clone()) {
+                    // The tick was taken meanwhile.
+                    shared.resume(&mut st);
+                }
                 return;
             }
             let period = *period.lock().unwrap_or_else(|p| p.into_inner());
@@ -310,7 +315,7 @@ impl crate::chan::array::Expiry for Shared {
     /// has under way holds the lock, and is waited for.
     fn run_if_due(self: Arc<Self>) {
         let mut st = lock(&self.state);
-        if st.suspended {
+        if st.suspended.is_some() {
             // Its held tick was taken (this receive found the channel empty) and `taken` has
             // not run yet: the same.
             self.resume(&mut st);
@@ -330,7 +335,7 @@ impl crate::chan::array::Expiry for Shared {
     /// A receive took this timer's value: a resting ticker starts again.
     fn taken(self: Arc<Self>) {
         let mut st = lock(&self.state);
-        if st.suspended {
+        if st.suspended.is_some() {
             self.resume(&mut st);
         }
     }
@@ -339,8 +344,13 @@ impl crate::chan::array::Expiry for Shared {
 impl Shared {
     /// Re-arms a resting ticker (`TimerState::suspended`) for its first tick after now.
     fn resume(self: &Arc<Self>, st: &mut TimerState) {
-        st.suspended = false;
-        if let (Kind::Every(period), Some(dropped)) = (&self.kind, st.when) {
+        let Some(dropped) = st.suspended.take() else {
+            return;
+        };
+        if let Some(ch) = self.chan.upgrade() {
+            ch.wake_timer();
+        }
+        if let Kind::Every(period) = &self.kind {
             let period = *period.lock().unwrap_or_else(|p| p.into_inner());
             arm(self, st, next_tick(dropped, period, Instant::now()));
         }
@@ -351,7 +361,7 @@ impl Shared {
 /// thread has already taken from the heap then does nothing.
 fn retire(st: &mut TimerState) {
     st.epoch += 1;
-    st.suspended = false;
+    st.suspended = None;
     if let Some(n) = st.node.take() {
         n.cancel();
     }
@@ -374,6 +384,12 @@ fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>)
 /// Stops whatever is pending for `shared` and discards an undelivered value. Returns true if
 /// the timer was pending or had an undelivered value.
 fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
+    if st.suspended.is_some()
+        && let Some(ch) = shared.chan.upgrade()
+    {
+        // A resting ticker's channel lets go of it (the caller holds it).
+        ch.wake_timer();
+    }
     retire(st);
     // `active` (not the heap node's state) says whether it fired: its heap's server may have
     // taken the node but not yet got this lock, in which case it will see the new generation
@@ -609,37 +625,47 @@ mod tests {
         );
     }
 
-    /// A ticker whose tick nobody took drops the next one and rests, with no heap entry,
-    /// until a receive takes the tick it holds; then it ticks on.
+    /// A ticker whose tick nobody took drops the next one and rests, with no heap entry, until
+    /// a receive takes the tick it holds; then it ticks on. Held by nothing but its channel
+    /// (as `tick`'s is), it lives on while it rests, and goes with the channel.
     #[test]
     fn a_ticker_whose_tick_is_not_taken_rests_until_it_is() {
-        let t = Ticker::new(MS);
+        let Ticker { c, shared } = Ticker::new(MS);
+        let timer = Arc::downgrade(&shared);
+        drop(shared);
+        let resting = || {
+            let shared = timer
+                .upgrade()
+                .expect("the ticker was freed with its channel alive");
+            let st = lock(&shared.state);
+            st.suspended.is_some() && st.node.is_none()
+        };
         let start = Instant::now();
-        loop {
-            {
-                let st = lock(&t.shared.state);
-                if st.suspended {
-                    assert!(st.node.is_none(), "a resting ticker keeps a heap entry");
-                    break;
-                }
-            }
+        while !resting() {
             assert!(
                 start.elapsed() < Duration::from_secs(5),
                 "the ticker kept firing with its tick not taken"
             );
             std::thread::sleep(MS);
         }
-        let held = t.c().try_recv().expect("the tick it holds");
-        {
-            let st = lock(&t.shared.state);
-            assert!(
-                !st.suspended && st.node.as_ref().is_some_and(|n| n.is_armed()),
-                "taking the tick did not re-arm the ticker"
-            );
-        }
-        let next = t.c().recv().expect("the next tick");
+        let held = c.try_recv().expect("the tick it holds");
+        assert!(!resting(), "taking the tick did not wake the ticker");
+        let next = c.recv().expect("the next tick");
         assert!(next.after(held));
-        t.stop();
+        // Resting again, then let go of with its channel.
+        let start = Instant::now();
+        while !resting() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "it did not rest again"
+            );
+            std::thread::sleep(MS);
+        }
+        drop(c);
+        assert!(
+            timer.upgrade().is_none(),
+            "a resting ticker outlived its channel"
+        );
     }
 
     #[test]
