@@ -137,6 +137,10 @@ impl Local {
     }
 
     pub(super) fn sleep(&self) {
+        // A timer of this worker came due while it spun: no sleep (its loop fires it).
+        if self.timer_due() {
+            return;
+        }
         {
             let mut idle = self.rt.idle.lock().unwrap_or_else(|p| p.into_inner());
             idle.push(self.shared.index);
