@@ -377,13 +377,7 @@ impl<T> Array<T> {
     pub(crate) fn try_recv(&self, p: &mut Packet<T>) -> Result<(), PopError> {
         match self.try_recv_plain(p) {
             Ok(()) => {
-                // A timer's channel: after the pop, which the timer's look at `is_full` in
-                // `rest_timer` orders against (both sequentially consistent).
-                if self.expiry.get().is_some()
-                    && self.is_resting.load(std::sync::atomic::Ordering::SeqCst)
-                {
-                    self.timer_value_taken();
-                }
+                self.after_timer_pop();
                 Ok(())
             }
             // A timer's channel is empty until its timer fires; a receive after the
@@ -391,9 +385,27 @@ impl<T> Array<T> {
             // Go 1.23, by having the timer fire here (or waiting for a firing
             // under way), then trying once more.
             Err(PopError::Empty) if self.expiry.get().is_some() && self.run_expired_timer() => {
-                self.try_recv_plain(p)
+                let r = self.try_recv_plain(p);
+                if r.is_ok() {
+                    // The value may be one the timer sent before this receive's firing, and
+                    // the timer may have gone to rest on it meanwhile (Miri's run of a
+                    // ticker test caught it resting for good with its value taken here).
+                    self.after_timer_pop();
+                }
+                r
             }
             r => r,
+        }
+    }
+
+    /// After a receive took a value: a timer's resting ticker wakes (`Expiry::taken`). The
+    /// look at the mark comes after the pop, which the ticker's look at `is_full` in
+    /// `rest_timer` orders against (both sequentially consistent).
+    #[inline]
+    fn after_timer_pop(&self) {
+        if self.expiry.get().is_some() && self.is_resting.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            self.timer_value_taken();
         }
     }
 
