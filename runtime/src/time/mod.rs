@@ -165,7 +165,7 @@ pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: FnMut() + Send + 'static,
 {
-    let state = Arc::new(Mutex::new(TimerState::default()));
+    let state = Mutex::new(TimerState::default());
     // A goroutine-aware lock: a run that comes while the previous one is blocked (it may have
     // reset its own timer, then slept) parks until it is done; a thread's lock would block
     // the worker, and with it the previous run if it lives there.
@@ -225,7 +225,7 @@ enum Kind {
 
 struct Shared {
     chan: WeakChan<Time>,
-    state: Arc<Mutex<TimerState>>,
+    state: Mutex<TimerState>,
     kind: Kind,
 }
 
@@ -373,7 +373,7 @@ fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>)
     let ch = Chan::new(1);
     let shared = Arc::new(Shared {
         chan: ch.downgrade(),
-        state: Arc::new(Mutex::new(TimerState::default())),
+        state: Mutex::new(TimerState::default()),
         kind,
     });
     ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
