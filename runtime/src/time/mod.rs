@@ -640,27 +640,20 @@ mod tests {
             let st = lock(&shared.state);
             st.suspended.is_some() && st.node.is_none()
         };
-        let start = Instant::now();
-        while !resting() {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "the ticker kept firing with its tick not taken"
-            );
-            std::thread::sleep(MS);
-        }
+        let wait_resting = |what: &str| {
+            let start = Instant::now();
+            while !resting() {
+                assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+                std::thread::sleep(MS);
+            }
+        };
+        wait_resting("the ticker kept firing with its tick not taken");
         let held = c.try_recv().expect("the tick it holds");
         assert!(!resting(), "taking the tick did not wake the ticker");
         let next = c.recv().expect("the next tick");
         assert!(next.after(held));
         // Resting again, then let go of with its channel.
-        let start = Instant::now();
-        while !resting() {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "it did not rest again"
-            );
-            std::thread::sleep(MS);
-        }
+        wait_resting("it did not rest again");
         drop(c);
         assert!(
             timer.upgrade().is_none(),
