@@ -171,15 +171,17 @@ impl std::fmt::Debug for Node {
     }
 }
 
+/// A heap entry. Its deadline is a `spin::stamp`: comparing two is one integer compare,
+/// and the earliest is `next` as it is.
 struct Entry {
-    when: Instant,
+    key: u64,
     seq: u64,
     node: Arc<Node>,
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.when == other.when && self.seq == other.seq
+        self.key == other.key && self.seq == other.seq
     }
 }
 impl Eq for Entry {}
@@ -192,8 +194,8 @@ impl Ord for Entry {
     // Reversed: `BinaryHeap` is a max-heap and we want the earliest deadline on top.
     fn cmp(&self, other: &Self) -> CmpOrdering {
         other
-            .when
-            .cmp(&self.when)
+            .key
+            .cmp(&self.key)
             .then_with(|| other.seq.cmp(&self.seq))
     }
 }
@@ -205,9 +207,9 @@ struct State {
     swept_at: usize,
     /// What the timer thread sleeps until (the global heap only): `None` while it runs (it
     /// looks at the heap again before it sleeps), `Some(None)` while it waits for a first
-    /// timer, `Some(Some(t))` while it waits for the deadline `t`. A new timer wakes it only
-    /// if it is due earlier.
-    sleeping: Option<Option<Instant>>,
+    /// timer, `Some(Some(t))` while it waits for the deadline `t` (a stamp). A new timer wakes
+    /// it only if it is due earlier.
+    sleeping: Option<Option<u64>>,
 }
 
 /// A heap's part of the deadlock check's view of the timers, on a cache line of its own: its
@@ -290,7 +292,10 @@ impl TimerHeap {
 
     /// The earliest deadline, if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.lock().heap.peek().map(|e| e.when)
+        self.lock()
+            .heap
+            .peek()
+            .map(|e| crate::spin::instant_at(e.key))
     }
 
     /// Entries in the heap, cancelled ones included.
@@ -305,10 +310,7 @@ impl TimerHeap {
     }
 
     fn set_next(&self, st: &State) {
-        let next = st
-            .heap
-            .peek()
-            .map_or(NONE, |e| crate::spin::stamp_at(e.when));
+        let next = st.heap.peek().map_or(NONE, |e| e.key);
         self.next.store(next, Ordering::Relaxed);
     }
 
@@ -322,12 +324,13 @@ impl TimerHeap {
             heap: AtomicPtr::new(self as *const TimerHeap as *mut TimerHeap),
         });
         self.counts.pending.fetch_add(1, Ordering::SeqCst);
-        self.insert(when, node.clone());
+        self.insert(crate::spin::stamp_at(when), node.clone());
         node
     }
 
-    /// Puts `node` in the heap at `when`, waking the timer thread if it sleeps past it.
-    fn insert(&'static self, when: Instant, node: Arc<Node>) {
+    /// Puts `node` in the heap at `key` (a stamp), waking the timer thread if it sleeps past
+    /// it.
+    fn insert(&'static self, key: u64, node: Arc<Node>) {
         let mut st = self.lock();
         // A server may sleep until a far deadline (an idle timeout reset on every message):
         // purge cancelled entries here too, or they pile up until it wakes.
@@ -336,12 +339,12 @@ impl TimerHeap {
         let seq = st.seq;
         let earliest = st
             .sleeping
-            .is_some_and(|until| until.is_none_or(|until| when < until));
+            .is_some_and(|until| until.is_none_or(|until| key < until));
         if earliest {
             // Once: the next timer sees it awake.
             st.sleeping = None;
         }
-        st.heap.push(Entry { when, seq, node });
+        st.heap.push(Entry { key, seq, node });
         self.set_next(&st);
         drop(st);
         if earliest {
@@ -363,7 +366,7 @@ impl TimerHeap {
                     self as *const TimerHeap as *mut TimerHeap,
                     Ordering::Release,
                 );
-                self.insert(e.when, e.node);
+                self.insert(e.key, e.node);
             } else {
                 from.uncount_cancelled(1);
             }
@@ -385,6 +388,7 @@ impl TimerHeap {
     /// Takes the entries due at `now` out of the heap, cancelled ones dropped.
     fn take_due(&self, st: &mut State, now: Instant) -> Vec<Arc<Node>> {
         self.remove_dead_entries(st);
+        let now = crate::spin::stamp_at(now);
         let mut due = Vec::new();
         while let Some(top) = st.heap.peek() {
             if !top.node.is_armed() {
@@ -392,7 +396,7 @@ impl TimerHeap {
                 self.uncount_cancelled(1);
                 continue;
             }
-            if top.when > now {
+            if top.key > now {
                 break;
             }
             let e = st.heap.pop().expect("peeked");
@@ -469,11 +473,12 @@ impl TimerHeap {
                 st = self.lock();
                 continue;
             }
-            let next = st.heap.peek().map(|top| top.when);
+            let next = st.heap.peek().map(|top| top.key);
             st.sleeping = Some(next);
             st = match next {
-                Some(when) => {
-                    let wait = when.saturating_duration_since(Instant::now());
+                Some(key) => {
+                    let wait =
+                        crate::spin::instant_at(key).saturating_duration_since(Instant::now());
                     self.cond
                         .wait_timeout(st, wait)
                         .unwrap_or_else(|p| p.into_inner())
