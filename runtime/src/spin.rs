@@ -129,24 +129,11 @@ pub(crate) fn stamp() -> u64 {
     stamp_at(Instant::now())
 }
 
-/// The [`stamp`] of the instant `at`: 1 for an instant before the first stamp, at most
-/// `u64::MAX - 1` (585 years on).
+/// The [`stamp`] of the instant `at` (1 for an instant before the first stamp).
 pub(crate) fn stamp_at(at: Instant) -> u64 {
-    let nanos = at.saturating_duration_since(epoch()).as_nanos();
-    u64::try_from(nanos).map_or(u64::MAX - 1, |n| n.saturating_add(1).min(u64::MAX - 1))
-}
-
-/// The instant of the [`stamp`] `stamp` (the inverse of [`stamp_at`]).
-pub(crate) fn instant_at(stamp: u64) -> Instant {
-    let epoch = epoch();
-    epoch
-        .checked_add(Duration::from_nanos(stamp.saturating_sub(1)))
-        .unwrap_or(epoch)
-}
-
-fn epoch() -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    (at.saturating_duration_since(epoch).as_nanos() as u64).saturating_add(1)
 }
 
 /// How long after a sleep began (`slept_at`, a [`stamp`]) its answer was sent: the waker's
@@ -306,24 +293,6 @@ impl SpinBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Timer heaps key their entries by stamp and sleep until the instant of one.
-    #[test]
-    fn a_stamp_maps_back_to_its_instant_and_saturates_far_ahead() {
-        let t = Instant::now() + Duration::from_millis(3);
-        assert_eq!(instant_at(stamp_at(t)), t);
-        assert!(stamp_at(t) < stamp_at(t + Duration::from_nanos(1)));
-        let century = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
-        assert!(stamp_at(century) < u64::MAX - 1, "a century fits");
-        assert_eq!(instant_at(stamp_at(century)), century);
-        if let Some(far) = Instant::now().checked_add(Duration::from_secs(1000 * 365 * 24 * 3600)) {
-            assert_eq!(
-                stamp_at(far),
-                u64::MAX - 1,
-                "saturates below the empty heap's key"
-            );
-        }
-    }
 
     #[test]
     fn hints_scale_with_the_gap_asked_for() {

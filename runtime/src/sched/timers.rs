@@ -171,17 +171,15 @@ impl std::fmt::Debug for Node {
     }
 }
 
-/// A heap entry. Its deadline is a `spin::stamp`: comparing two is one integer compare,
-/// and the earliest is `next` as it is.
 struct Entry {
-    key: u64,
+    when: Instant,
     seq: u64,
     node: Arc<Node>,
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key && self.seq == other.seq
+        self.when == other.when && self.seq == other.seq
     }
 }
 impl Eq for Entry {}
@@ -194,8 +192,8 @@ impl Ord for Entry {
     // Reversed: `BinaryHeap` is a max-heap and we want the earliest deadline on top.
     fn cmp(&self, other: &Self) -> CmpOrdering {
         other
-            .key
-            .cmp(&self.key)
+            .when
+            .cmp(&self.when)
             .then_with(|| other.seq.cmp(&self.seq))
     }
 }
@@ -207,9 +205,9 @@ struct State {
     swept_at: usize,
     /// What the timer thread sleeps until (the global heap only): `None` while it runs (it
     /// looks at the heap again before it sleeps), `Some(None)` while it waits for a first
-    /// timer, `Some(Some(t))` while it waits for the deadline `t` (a stamp). A new timer wakes
-    /// it only if it is due earlier.
-    sleeping: Option<Option<u64>>,
+    /// timer, `Some(Some(t))` while it waits for the deadline `t`. A new timer wakes it only
+    /// if it is due earlier.
+    sleeping: Option<Option<Instant>>,
 }
 
 /// A heap's part of the deadlock check's view of the timers, on a cache line of its own: its
@@ -292,10 +290,7 @@ impl TimerHeap {
 
     /// The earliest deadline, if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.lock()
-            .heap
-            .peek()
-            .map(|e| crate::spin::instant_at(e.key))
+        self.lock().heap.peek().map(|e| e.when)
     }
 
     /// Entries in the heap, cancelled ones included.
@@ -310,7 +305,10 @@ impl TimerHeap {
     }
 
     fn set_next(&self, st: &State) {
-        let next = st.heap.peek().map_or(NONE, |e| e.key);
+        let next = st
+            .heap
+            .peek()
+            .map_or(NONE, |e| crate::spin::stamp_at(e.when));
         self.next.store(next, Ordering::Relaxed);
     }
 
@@ -324,13 +322,12 @@ impl TimerHeap {
             heap: AtomicPtr::new(self as *const TimerHeap as *mut TimerHeap),
         });
         self.counts.pending.fetch_add(1, Ordering::SeqCst);
-        self.insert(crate::spin::stamp_at(when), node.clone());
+        self.insert(when, node.clone());
         node
     }
 
-    /// Puts `node` in the heap at `key` (a stamp), waking the timer thread if it sleeps past
-    /// it.
-    fn insert(&'static self, key: u64, node: Arc<Node>) {
+    /// Puts `node` in the heap at `when`, waking the timer thread if it sleeps past it.
+    fn insert(&'static self, when: Instant, node: Arc<Node>) {
         let mut st = self.lock();
         // A server may sleep until a far deadline (an idle timeout reset on every message):
         // purge cancelled entries here too, or they pile up until it wakes.
@@ -339,12 +336,12 @@ impl TimerHeap {
         let seq = st.seq;
         let earliest = st
             .sleeping
-            .is_some_and(|until| until.is_none_or(|until| key < until));
+            .is_some_and(|until| until.is_none_or(|until| when < until));
         if earliest {
             // Once: the next timer sees it awake.
             st.sleeping = None;
         }
-        st.heap.push(Entry { key, seq, node });
+        st.heap.push(Entry { when, seq, node });
         self.set_next(&st);
         drop(st);
         if earliest {
@@ -366,7 +363,7 @@ impl TimerHeap {
                     self as *const TimerHeap as *mut TimerHeap,
                     Ordering::Release,
                 );
-                self.insert(e.key, e.node);
+                self.insert(e.when, e.node);
             } else {
                 from.uncount_cancelled(1);
             }
@@ -388,7 +385,6 @@ impl TimerHeap {
     /// Takes the entries due at `now` out of the heap, cancelled ones dropped.
     fn take_due(&self, st: &mut State, now: Instant) -> Vec<Arc<Node>> {
         self.remove_dead_entries(st);
-        let now = crate::spin::stamp_at(now);
         let mut due = Vec::new();
         while let Some(top) = st.heap.peek() {
             if !top.node.is_armed() {
@@ -396,7 +392,7 @@ impl TimerHeap {
                 self.uncount_cancelled(1);
                 continue;
             }
-            if top.key > now {
+            if top.when > now {
                 break;
             }
             let e = st.heap.pop().expect("peeked");
@@ -473,12 +469,11 @@ impl TimerHeap {
                 st = self.lock();
                 continue;
             }
-            let next = st.heap.peek().map(|top| top.key);
+            let next = st.heap.peek().map(|top| top.when);
             st.sleeping = Some(next);
             st = match next {
-                Some(key) => {
-                    let wait =
-                        crate::spin::instant_at(key).saturating_duration_since(Instant::now());
+                Some(when) => {
+                    let wait = when.saturating_duration_since(Instant::now());
                     self.cond
                         .wait_timeout(st, wait)
                         .unwrap_or_else(|p| p.into_inner())
