@@ -163,14 +163,6 @@ impl Node {
     }
 }
 
-impl std::fmt::Debug for Node {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node")
-            .field("armed", &self.is_armed())
-            .finish_non_exhaustive()
-    }
-}
-
 struct Entry {
     when: Instant,
     seq: u64,
@@ -250,14 +242,6 @@ pub(crate) struct TimerHeap {
     counts: CachePadded<Counts>,
 }
 
-impl std::fmt::Debug for TimerHeap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TimerHeap")
-            .field("entries", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
 impl TimerHeap {
     pub(crate) const fn new() -> TimerHeap {
         TimerHeap {
@@ -294,6 +278,7 @@ impl TimerHeap {
     }
 
     /// Entries in the heap, cancelled ones included.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().heap.len()
     }
