@@ -209,8 +209,8 @@ struct TimerState {
     /// The time of a ticker's tick that came while its channel still held the last one: it
     /// was dropped, and the ticker rests until a receive takes the held value (`taken`) or
     /// finds the channel empty (`run_if_due`), which re-arm it for the first tick after then.
-    /// Meanwhile it has no heap entry, and its channel holds it (`rest`). (Go 1.23 likewise
-    /// keeps a channel timer that nobody waits on out of its heap.)
+    /// Meanwhile it has no heap entry, and its channel holds it (`Array::rest_timer`). (Go
+    /// 1.23 likewise keeps a channel timer that nobody waits on out of its heap.)
     suspended: Option<Instant>,
 }
 
@@ -342,14 +342,21 @@ impl crate::chan::array::Expiry for Shared {
 }
 
 impl Shared {
-    /// Re-arms a resting ticker (`TimerState::suspended`) for its first tick after now.
-    fn resume(self: &Arc<Self>, st: &mut TimerState) {
-        let Some(dropped) = st.suspended.take() else {
-            return;
-        };
+    /// Ends a ticker's rest (`TimerState::suspended`), if it rests: its channel lets go of it
+    /// (the caller holds it). Returns the dropped tick's time.
+    fn stop_resting(&self, st: &mut TimerState) -> Option<Instant> {
+        let dropped = st.suspended.take()?;
         if let Some(ch) = self.chan.upgrade() {
             ch.wake_timer();
         }
+        Some(dropped)
+    }
+
+    /// Re-arms a resting ticker for its first tick after now.
+    fn resume(self: &Arc<Self>, st: &mut TimerState) {
+        let Some(dropped) = self.stop_resting(st) else {
+            return;
+        };
         if let Kind::Every(period) = &self.kind {
             let period = *period.lock().unwrap_or_else(|p| p.into_inner());
             arm(self, st, next_tick(dropped, period, Instant::now()));
@@ -357,11 +364,10 @@ impl Shared {
     }
 }
 
-/// Moves the timer to a new generation and cancels its pending node: a firing the timer
-/// thread has already taken from the heap then does nothing.
+/// Moves the timer to a new generation and cancels its pending node: a firing a heap's server
+/// has already taken then does nothing.
 fn retire(st: &mut TimerState) {
     st.epoch += 1;
-    st.suspended = None;
     if let Some(n) = st.node.take() {
         n.cancel();
     }
@@ -384,12 +390,7 @@ fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>)
 /// Stops whatever is pending for `shared` and discards an undelivered value. Returns true if
 /// the timer was pending or had an undelivered value.
 fn stop_inner(shared: &Shared, st: &mut TimerState) -> bool {
-    if st.suspended.is_some()
-        && let Some(ch) = shared.chan.upgrade()
-    {
-        // A resting ticker's channel lets go of it (the caller holds it).
-        ch.wake_timer();
-    }
+    shared.stop_resting(st);
     retire(st);
     // `active` (not the heap node's state) says whether it fired: its heap's server may have
     // taken the node but not yet got this lock, in which case it will see the new generation
