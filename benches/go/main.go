@@ -400,40 +400,41 @@ func timers(n int) []result {
 // sleepers: n goroutines (a polling loop each) each sleep 1 ms 20 times; reported per sleep.
 func sleepers(n int) []result {
 	const sleeps = 20
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			for j := 0; j < sleeps; j++ {
-				time.Sleep(time.Millisecond)
-			}
-			wg.Done()
-		}()
-	}
-	wg.Wait()
-	return perOp("sleepers", time.Since(start), n*sleeps)
+	elapsed := timeGoroutines(n, func() {
+		for j := 0; j < sleeps; j++ {
+			time.Sleep(time.Millisecond)
+		}
+	})
+	return perOp("sleepers", elapsed, n*sleeps)
 }
 
 // tickers: n goroutines each receive 50 ticks of a 1 ms ticker of their own; reported per
 // tick received.
 func tickers(n int) []result {
 	const ticks = 50
+	elapsed := timeGoroutines(n, func() {
+		t := time.NewTicker(time.Millisecond)
+		for j := 0; j < ticks; j++ {
+			<-t.C
+		}
+		t.Stop()
+	})
+	return perOp("tickers", elapsed, n*ticks)
+}
+
+// timeGoroutines starts n goroutines running body and times them until the last is done.
+func timeGoroutines(n int, body func()) time.Duration {
 	start := time.Now()
 	var wg sync.WaitGroup
+	wg.Add(n)
 	for i := 0; i < n; i++ {
-		wg.Add(1)
 		go func() {
-			t := time.NewTicker(time.Millisecond)
-			for j := 0; j < ticks; j++ {
-				<-t.C
-			}
-			t.Stop()
+			body()
 			wg.Done()
 		}()
 	}
 	wg.Wait()
-	return perOp("tickers", time.Since(start), n*ticks)
+	return time.Since(start)
 }
 
 // sieve: the classic concurrent prime sieve, closed at the end so every goroutine exits: a
