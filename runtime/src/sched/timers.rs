@@ -23,9 +23,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{
-    AtomicBool, AtomicIsize, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering,
-};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -70,22 +68,19 @@ pub(crate) struct Node {
     /// from `schedule` until it fires or is cancelled, except while its owner has it
     /// `uncount`ed (a stopped `Timer` whose entry waits in the heap to be reused).
     counted: AtomicBool,
-    /// The heap the entry is in (moved to [`GLOBAL`] when its worker shuts down), for the
-    /// count of cancelled entries.
-    heap: AtomicPtr<TimerHeap>,
+    /// The heap it was set in, whose counts its changes go to (the deadlock check's `Counts`,
+    /// the count of cancelled entries). An entry that a stopping worker hands to the global
+    /// heap (`adopt`) keeps counting in the heap it was set in; the global heap's cancelled
+    /// count, which only decides when to rebuild the heap, then misses a stopped runtime's
+    /// leftovers.
+    heap: &'static TimerHeap,
 }
 
 impl Node {
-    fn heap(&self) -> &'static TimerHeap {
-        // SAFETY: `heap` only ever holds the address of a `'static` heap: `GLOBAL`, or a
-        // worker's, which lives in its runtime's leaked `RtShared`.
-        unsafe { &*self.heap.load(Ordering::Acquire) }
-    }
-
     /// Takes the timer off the pending count, if it is on it: it fired or was cancelled.
     fn leave_count(&self) {
         if self.counted.swap(false, Ordering::AcqRel) {
-            let counts = &self.heap().counts;
+            let counts = &self.heap.counts;
             counts.pending.fetch_sub(1, Ordering::SeqCst);
             counts.left.fetch_add(1, Ordering::SeqCst);
         }
@@ -96,14 +91,14 @@ impl Node {
     /// deadlock check.
     pub(crate) fn uncount(&self) {
         if self.counted.swap(false, Ordering::AcqRel) {
-            self.heap().counts.pending.fetch_sub(1, Ordering::SeqCst);
+            self.heap.counts.pending.fetch_sub(1, Ordering::SeqCst);
         }
     }
 
     /// The owner reuses an `uncount`ed entry that is still armed: pending again.
     pub(crate) fn recount(&self) {
         if !self.counted.swap(true, Ordering::AcqRel) {
-            self.heap().counts.pending.fetch_add(1, Ordering::SeqCst);
+            self.heap.counts.pending.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -112,7 +107,7 @@ impl Node {
         // Counted before the CAS that makes the entry removable: whoever removes it then
         // finds it counted (a count taken after could land once the entry is gone, and stay
         // for good, making every later schedule rebuild the heap).
-        let heap = self.heap();
+        let heap = self.heap;
         heap.cancelled.fetch_add(1, Ordering::AcqRel);
         let won = self
             .state
@@ -207,11 +202,9 @@ struct State {
 /// worker, took a tenth of the time of 5,000 tickers on 2 workers (its line moving between
 /// the cores at every tick).
 struct Counts {
-    /// Timers counted pending, by whoever changed the count through a node of this heap; a
-    /// node that moved heaps (`adopt`) may leave the count in another one, so only the sum
-    /// over the heaps means anything (and one heap's may be negative).
+    /// Timers pending among those set in this heap, wherever their entries are now (`adopt`).
     pending: AtomicIsize,
-    /// Timers that left the count by firing or being cancelled through a node of this heap:
+    /// Timers set in this heap that left the count by firing or being cancelled:
     /// the deadlock check's sign that something happened between its two looks.
     left: AtomicU64,
 }
@@ -304,7 +297,7 @@ impl TimerHeap {
             action: Mutex::new(Some(action)),
             probe,
             counted: AtomicBool::new(true),
-            heap: AtomicPtr::new(self as *const TimerHeap as *mut TimerHeap),
+            heap: self,
         });
         self.counts.pending.fetch_add(1, Ordering::SeqCst);
         self.insert(when, node.clone());
@@ -344,10 +337,6 @@ impl TimerHeap {
         };
         for e in entries.into_vec() {
             if e.node.is_armed() {
-                e.node.heap.store(
-                    self as *const TimerHeap as *mut TimerHeap,
-                    Ordering::Release,
-                );
                 self.insert(e.when, e.node);
             } else {
                 from.uncount_cancelled(1);
