@@ -59,6 +59,47 @@ fn goroutine_ids() {
     h.join().unwrap();
 }
 
+/// Each spawning thread takes ids in blocks, and counts its spawns and the exits it runs on a
+/// shard of its own: the blocks never overlap, and the shards add up to the exact count,
+/// though goroutines spawned on one thread finish on another.
+#[test]
+fn ids_stay_unique_and_the_count_exact_when_threads_and_goroutines_spawn_at_once() {
+    let _s = serial();
+    wait_until("goroutines of earlier tests to exit", || {
+        gocsp::goroutines()
+            .iter()
+            .all(|g| matches!(g.state, GoroutineState::Blocked { .. }))
+    });
+    let base = gocsp::num_goroutine();
+    const EACH: usize = 300;
+    // Spawns each child, and returns its id as the child saw it and as its handle says.
+    fn spawn_children() -> Vec<(u64, u64)> {
+        let handles: Vec<_> = (0..EACH)
+            .map(|_| gocsp::spawn(|| gocsp::goroutine_id().expect("a goroutine has an id")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| (h.id(), h.join().unwrap()))
+            .collect()
+    }
+    let threads: Vec<_> = (0..3).map(|_| std::thread::spawn(spawn_children)).collect();
+    let from_goroutines: Vec<_> = (0..3).map(|_| gocsp::spawn(spawn_children)).collect();
+    let mut ids = Vec::new();
+    for t in threads {
+        ids.extend(t.join().unwrap());
+    }
+    for g in from_goroutines {
+        ids.extend(g.join().unwrap());
+    }
+    for &(handle, seen) in &ids {
+        assert_eq!(handle, seen, "a goroutine's id differs from its handle's");
+        assert!(handle >= 1, "ids count from 1");
+    }
+    let unique: std::collections::HashSet<u64> = ids.iter().map(|&(id, _)| id).collect();
+    assert_eq!(unique.len(), 6 * EACH, "two goroutines got one id");
+    wait_until("the goroutines to exit", || gocsp::num_goroutine() == base);
+}
+
 #[test]
 fn num_goroutine_counts_live_goroutines() {
     let _s = serial();

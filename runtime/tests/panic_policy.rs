@@ -330,12 +330,19 @@ mod tests {
         assert_eq!(run.code, Some(0), "{run:?}");
         assert!(run.stdout.contains("after the payload: 42"), "{run:?}");
         assert!(run.stdout.contains("after the result: 42"), "{run:?}");
-        // Both panics of the first goroutine are reported; the second says when it happened.
-        assert!(run.stderr.contains("panic: Box<dyn Any>\n"), "{run:?}");
+        // Both panics of the first goroutine are reported, naming it; the second says when it
+        // happened.
+        let first = "panic: Box<dyn Any>\n\ngoroutine ";
+        let id: u64 = run
+            .stderr
+            .split_once(first)
+            .and_then(|(_, rest)| rest.split_once(' '))
+            .and_then(|(id, _)| id.parse().ok())
+            .unwrap_or_else(|| panic!("no report of the first panic: {run:?}"));
         assert!(
-            run.stderr.contains(
-                "panic: the payload's drop panicked\n\ngoroutine 2 [running]:\n\tspawned at "
-            ),
+            run.stderr.contains(&format!(
+                "panic: the payload's drop panicked\n\ngoroutine {id} [running]:\n\tspawned at "
+            )),
             "{run:?}"
         );
         assert!(
