@@ -29,7 +29,8 @@
 //! `spare >= 0` (scavenging), so a reservation that succeeded always finds its stack. Stacks in
 //! worker caches are not counted (another worker's goroutine can't use them); the reservations
 //! a worker's cache made unnecessary go back in batches (`Cache::credit`): `spare` may read low,
-//! never high. In a burst the `gocsp-stacks` thread maps the next slab ahead, installs its
+//! never high. A spawn on a worker takes a held-back reservation first, so a worker that
+//! spawns and finishes goroutines in a steady stream leaves `spare` alone. In a burst the `gocsp-stacks` thread maps the next slab ahead, installs its
 //! guards and faults in its slots' top pages, on its own core (`Class::grow_ahead`).
 //!
 //! **Scavenging.** Every `SCAVENGE_EVERY` sysmon has the `gocsp-stacks` thread return the memory
@@ -40,6 +41,8 @@
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+use crossbeam_utils::CachePadded;
 
 use super::limits::{SpawnError, SpawnLimit, limit, process_limit_kind};
 use super::slab::{self, GoStack, Slab};
@@ -59,8 +62,50 @@ const HOT_KEEP: usize = 1024;
 /// Fallback path: stacks mapped at a time when a class runs out.
 const MAP_AHEAD: usize = 16;
 
-/// Goroutines alive in the process (spawned and not finished).
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Goroutines alive in the process (spawned and not finished), counted per shard of threads:
+/// a thread adds its spawns, and subtracts the exits it runs, on a cache line of its shard.
+/// One count for the whole process moved between the cores at every spawn and every exit on
+/// every worker (Go keeps no such count: `NumGoroutine` adds up its lists when asked). A
+/// goroutine spawned on one thread and finished on another leaves one shard up and the other
+/// down; the sum ([`live`]) is exact.
+static LIVE: [CachePadded<AtomicIsize>; LIVE_SHARDS] =
+    [const { CachePadded::new(AtomicIsize::new(0)) }; LIVE_SHARDS];
+const LIVE_SHARDS: usize = 32;
+/// A thread checks the process limit against the sum at least every this many of its spawns,
+/// and at every spawn once a sum came within [`LIVE_NEAR`] of the limit.
+const LIVE_CHECK_EVERY: u32 = 64;
+/// How far below the limit every spawn starts checking: what threads spawning between their
+/// checks can add (up to 32 of them at once) stays under the limit.
+const LIVE_NEAR: usize = LIVE_SHARDS * LIVE_CHECK_EVERY as usize;
+/// The last sum was within [`LIVE_NEAR`] of the limit.
+static LIVE_IS_NEAR: AtomicBool = AtomicBool::new(false);
+/// Shards handed to threads so far (round robin).
+static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+std::thread_local! {
+    /// This thread's shard of `LIVE` plus one (0: none yet), and its spawns since it last
+    /// checked the limit.
+    static LIVE_SLOT: std::cell::Cell<(usize, u32)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// This thread's shard of the live count, and whether this spawn must check the limit.
+fn live_shard(spawning: bool) -> (&'static AtomicIsize, bool) {
+    let slot = LIVE_SLOT.try_with(|slot| {
+        let (mut shard, mut since) = slot.get();
+        if shard == 0 {
+            shard = LIVE_THREADS.fetch_add(1, Ordering::Relaxed) % LIVE_SHARDS + 1;
+        }
+        let check = spawning && (since == 0 || LIVE_IS_NEAR.load(Ordering::Relaxed));
+        if spawning {
+            since = (since + 1) % LIVE_CHECK_EVERY;
+        }
+        slot.set((shard, since));
+        (shard - 1, check)
+    });
+    // A thread whose locals are gone (at its exit): the first shard, always checked.
+    let (shard, check) = slot.unwrap_or((0, spawning));
+    (&LIVE[shard], check)
+}
 
 /// Every size class (never freed). Lock order: a class's `inner`, then `CLASSES` (`grow` on
 /// the fallback path reclaims from other classes); never a class's lock while holding this.
@@ -456,20 +501,32 @@ impl RtStacks {
                 });
             }
         }
-        let total = LIVE.fetch_add(1, Ordering::Relaxed);
+        let (shard, check) = live_shard(true);
+        shard.fetch_add(1, Ordering::SeqCst);
         let limit = limit();
-        let result = if total >= limit {
+        // With this spawn counted: two spawns racing for the last place both see each other
+        // (sequentially consistent), so at most one of them takes it, and maybe neither.
+        let total = if check {
+            let total = live();
+            LIVE_IS_NEAR.store(total.saturating_add(LIVE_NEAR) >= limit, Ordering::Relaxed);
+            total
+        } else {
+            0
+        };
+        let result = if total > limit {
             Err(SpawnError {
-                live: total,
+                live: total - 1,
                 limit,
                 kind: process_limit_kind(),
                 errno: None,
             })
+        } else if super::worker::reserve_from_credit(self) {
+            Ok(())
         } else {
             self.class.reserve()
         };
         if result.is_err() {
-            LIVE.fetch_sub(1, Ordering::Relaxed);
+            shard.fetch_sub(1, Ordering::Relaxed);
             if self.limited() {
                 self.live.fetch_sub(1, Ordering::Relaxed);
             }
@@ -485,7 +542,7 @@ impl RtStacks {
 
     /// A goroutine of this runtime finished.
     pub(crate) fn finished(&self) {
-        LIVE.fetch_sub(1, Ordering::Relaxed);
+        live_shard(false).0.fetch_sub(1, Ordering::Relaxed);
         if self.limited() {
             self.live.fetch_sub(1, Ordering::Relaxed);
         }
@@ -537,6 +594,18 @@ impl Cache {
         }
     }
 
+    /// Reserves a stack for a goroutine about to be spawned from the reservations this cache
+    /// holds back, if it holds one of `rt`'s class: no shared counter touched, where every
+    /// spawn on every worker used to update `spare`.
+    pub(crate) fn reserve_from_credit(&mut self, rt: &RtStacks) -> bool {
+        if self.credit > 0 && std::ptr::eq(self.class, rt.class) {
+            self.credit -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Keeps a finished goroutine's stack; the excess goes to the shared pool.
     #[inline]
     pub(crate) fn give(&mut self, s: GoStack) {
@@ -558,5 +627,6 @@ impl Drop for Cache {
 
 /// The number of goroutines alive (spawned and not yet finished).
 pub(crate) fn live() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    let sum: isize = LIVE.iter().map(|s| s.load(Ordering::SeqCst)).sum();
+    sum.max(0) as usize
 }

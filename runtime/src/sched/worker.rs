@@ -133,6 +133,15 @@ pub(crate) fn own_timers() -> Option<&'static TimerHeap> {
     })
 }
 
+/// Reserves a stack of `rt`'s class from the calling worker's cache, if it is a worker and
+/// its cache holds a reservation back (`stack::Cache::reserve_from_credit`).
+pub(super) fn reserve_from_credit(rt: &stack::RtStacks) -> bool {
+    with_local(|l| {
+        l.and_then(|l| l.stacks.try_borrow_mut().ok())
+            .is_some_and(|mut cache| cache.reserve_from_credit(rt))
+    })
+}
+
 /// The runtime whose worker this thread is, if any.
 pub(crate) fn current_rt() -> Option<&'static RtShared> {
     with_local(|l| l.map(|l| l.rt))
