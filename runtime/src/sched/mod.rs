@@ -307,6 +307,10 @@ pub fn gomaxprocs() -> usize {
 }
 
 /// The id of the calling goroutine, or `None` on a plain thread.
+///
+/// Ids are unique in the process and count from 1. Like Go's, they are handed to each
+/// spawning thread in blocks, so goroutines spawned one after another by one thread get
+/// increasing ids, while ids from different threads interleave in no particular order.
 pub fn goroutine_id() -> Option<u64> {
     current_task().map(|t| t.id())
 }
