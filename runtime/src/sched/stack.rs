@@ -30,8 +30,9 @@
 //! worker caches are not counted (another worker's goroutine can't use them); the reservations
 //! a worker's cache made unnecessary go back in batches (`Cache::credit`): `spare` may read low,
 //! never high. A spawn on a worker takes a held-back reservation first, so a worker that
-//! spawns and finishes goroutines in a steady stream leaves `spare` alone. In a burst the `gocsp-stacks` thread maps the next slab ahead, installs its
-//! guards and faults in its slots' top pages, on its own core (`Class::grow_ahead`).
+//! spawns and finishes goroutines in a steady stream leaves `spare` alone. In a burst the
+//! `gocsp-stacks` thread maps the next slab ahead, installs its guards and faults in its slots'
+//! top pages, on its own core (`Class::grow_ahead`).
 //!
 //! **Scavenging.** Every `SCAVENGE_EVERY` sysmon has the `gocsp-stacks` thread return the memory
 //! of pooled stacks that went unused for a whole period, and of hot stacks beyond `HOT_KEEP`
