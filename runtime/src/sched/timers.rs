@@ -396,7 +396,11 @@ impl TimerHeap {
             st.sleeping = None;
         }
         st.heap.push(Entry { when, seq, node });
-        self.set_next(&st);
+        // `next` was the top's before the push: it changes only if the new entry is on top.
+        if st.heap.peek().is_some_and(|top| top.seq == seq) {
+            self.next
+                .store(crate::spin::stamp_at(when), Ordering::Relaxed);
+        }
         drop(st);
         if earliest {
             self.cond.notify_one();
@@ -422,24 +426,35 @@ impl TimerHeap {
 
     /// Fires the timers due at `now`; true if any was due.
     pub(crate) fn run_due(&self, now: Instant) -> bool {
+        std::thread_local! {
+            /// The list of due timers, kept between calls (a worker calls this between
+            /// goroutines, often for one or two timers).
+            static DUE: std::cell::Cell<Vec<Arc<Node>>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        // Empty while a firing runs `run_due` again on this thread, which then uses its own.
+        let mut due = DUE.try_with(std::cell::Cell::take).unwrap_or_default();
         let mut st = self.lock();
-        let due = self.take_due(&mut st, now);
+        self.take_due(&mut st, now, &mut due);
         drop(st);
         let any = !due.is_empty();
-        for node in due {
+        for node in due.drain(..) {
             node.fire(self, now);
+        }
+        if due.capacity() <= 1024 {
+            let _ = DUE.try_with(|d| d.set(due));
         }
         any
     }
 
-    /// Takes the entries due at `now` out of the heap, cancelled ones dropped.
-    fn take_due(&self, st: &mut State, now: Instant) -> Vec<Arc<Node>> {
+    /// Moves the entries due at `now` out of the heap into `due`, cancelled ones dropped.
+    fn take_due(&self, st: &mut State, now: Instant, due: &mut Vec<Arc<Node>>) {
         self.remove_dead_entries(st);
-        let mut due = Vec::new();
+        let mut popped = false;
         while let Some(top) = st.heap.peek() {
             if !top.node.is_armed() {
                 st.heap.pop();
                 self.uncount_cancelled(1);
+                popped = true;
                 continue;
             }
             if top.when > now {
@@ -447,9 +462,11 @@ impl TimerHeap {
             }
             let e = st.heap.pop().expect("peeked");
             due.push(e.node);
+            popped = true;
         }
-        self.set_next(st);
-        due
+        if popped {
+            self.set_next(st);
+        }
     }
 
     /// Sweeps out timers nobody can observe once the heap has doubled, and rebuilds the heap
@@ -469,8 +486,8 @@ impl TimerHeap {
             }
         }
         let cancelled = self.cancelled.load(Ordering::Relaxed);
+        let before = st.heap.len();
         if cancelled > 64 && cancelled * 2 > st.heap.len() {
-            let before = st.heap.len();
             let old = std::mem::take(&mut st.heap);
             st.heap = old.into_iter().filter(|e| e.node.is_armed()).collect();
             // Exactly the entries removed: a cancel that lands during the rebuild stays
@@ -487,7 +504,11 @@ impl TimerHeap {
             // The next sweep when the heap has doubled from what is left.
             st.swept_at = st.heap.len().max(1024);
         }
-        self.set_next(st);
+        // The top changes only if entries left (a conversion of the top's deadline per timer
+        // set was a tenth of a ticker's clock arithmetic).
+        if st.heap.len() != before {
+            self.set_next(st);
+        }
     }
 
     /// Takes `n` cancelled entries that left the heap off the count (which a cancel racing
@@ -508,12 +529,13 @@ impl TimerHeap {
         // not hold up every other timer.
         super::never_hold_back_this_thread();
         let mut st = self.lock();
+        let mut due = Vec::new();
         loop {
             let now = Instant::now();
-            let due = self.take_due(&mut st, now);
+            self.take_due(&mut st, now, &mut due);
             if !due.is_empty() {
                 drop(st);
-                for node in due {
+                for node in due.drain(..) {
                     node.fire(self, now);
                 }
                 st = self.lock();

@@ -656,7 +656,10 @@ mod tests {
             if entry(&t).is_some_and(|n| n.is_armed()) {
                 break;
             }
-            assert!(start.elapsed() < Duration::from_secs(5), "never armed again");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "never armed again"
+            );
             std::thread::sleep(MS);
         }
         let now = entry(&t).expect("pending");
