@@ -260,6 +260,82 @@ fn stacks_cached_by_every_runtime_count_against_the_budget() {
     assert!(stdout.contains("vm.max_map_count"), "{}", describe(&out));
 }
 
+#[test]
+fn many_threads_spawning_at_once_stay_within_the_limit() {
+    // Spawns between two checks of the process limit are bounded per thread: 100 threads
+    // spawning near the limit at once once took the count 517 past it, until the kernel
+    // refused a mapping (and the process died of a mapping it needed elsewhere).
+    let out = run_on_fallback_path("child_many_threads_spawn_near_the_limit");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stdout.contains("within the limit") || stdout.contains("not filled"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn child_many_threads_spawn_near_the_limit() {
+    if !in_child() {
+        return;
+    }
+    let limit = gocsp::max_goroutines();
+    if limit > MAX_LIMIT_TO_FILL {
+        println!("limit {limit}: not filled");
+        return;
+    }
+    let _dog = Watchdog::new("the many-threads scenario", Duration::from_secs(240));
+    const THREADS: usize = 100;
+    let gate: Chan<()> = Chan::new(0);
+    let base = gocsp::num_goroutine();
+    // Up to where the threads' unchecked spawns together (63 each) would pass the limit.
+    let fill = limit - base - THREADS * 30;
+    for _ in 0..fill {
+        let rx = gate.receiver();
+        gocsp::try_spawn(move || rx.recv()).expect("below the limit");
+    }
+    let ready = Arc::new(std::sync::Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (gate, ready) = (gate.clone(), ready.clone());
+            std::thread::spawn(move || {
+                let mut refused = Vec::new();
+                for i in 0..64 {
+                    if i == 1 {
+                        // Every thread past its first (checked) spawn: all in their windows.
+                        ready.wait();
+                    }
+                    let rx = gate.receiver();
+                    if let Err(e) = gocsp::try_spawn(move || rx.recv()) {
+                        refused.push(e);
+                    }
+                }
+                refused
+            })
+        })
+        .collect();
+    let refused: Vec<SpawnError> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let peak = gocsp::num_goroutine();
+    assert!(peak <= limit, "{peak} goroutines, limit {limit}");
+    for e in &refused {
+        assert_eq!(e.kind(), SpawnLimit::MapCount, "{e}");
+        assert!(
+            !e.to_string().contains("kernel refused"),
+            "refused by the kernel, not by the count: {e}"
+        );
+    }
+    gate.close();
+    wait_until("the goroutines to end", || gocsp::num_goroutine() == base);
+    println!(
+        "{} refused, the peak {peak} within the limit {limit}",
+        refused.len()
+    );
+}
+
 /// Address space for the child that runs out of it: room for the test binary, its threads and
 /// heap, and a few dozen slabs; and on the fallback path fewer stacks than the map count
 /// allows in optimized builds too (68 KiB each: 3 GB let 32,096 start and then hit the map

@@ -137,7 +137,8 @@ fn next_id() -> u64 {
         ids.set((next + 1, end));
         next
     });
-    // A thread whose locals are gone (a spawn from a destructor at its exit): one id.
+    // Defensive (this local has no destructor, so it outlives any code of the thread): one
+    // id straight from the counter.
     from_block.unwrap_or_else(|_| NEXT_ID.fetch_add(1, Ordering::Relaxed))
 }
 

@@ -68,44 +68,77 @@ const MAP_AHEAD: usize = 16;
 /// One count for the whole process moved between the cores at every spawn and every exit on
 /// every worker (Go keeps no such count: `NumGoroutine` adds up its lists when asked). A
 /// goroutine spawned on one thread and finished on another leaves one shard up and the other
-/// down; the sum ([`live`]) is exact.
+/// down; the sum ([`live`]) is exact while nothing spawns or finishes, and otherwise off by
+/// at most the goroutines that began and ended while it was read.
 static LIVE: [CachePadded<AtomicIsize>; LIVE_SHARDS] =
     [const { CachePadded::new(AtomicIsize::new(0)) }; LIVE_SHARDS];
 const LIVE_SHARDS: usize = 32;
-/// A thread checks the process limit against the sum at least every this many of its spawns,
-/// and at every spawn once a sum came within [`LIVE_NEAR`] of the limit.
-const LIVE_CHECK_EVERY: u32 = 64;
-/// How far below the limit every spawn starts checking: what threads spawning between their
-/// checks can add (up to 32 of them at once) stays under the limit.
-const LIVE_NEAR: usize = LIVE_SHARDS * LIVE_CHECK_EVERY as usize;
-/// The last sum was within [`LIVE_NEAR`] of the limit.
-static LIVE_IS_NEAR: AtomicBool = AtomicBool::new(false);
-/// Shards handed to threads so far (round robin).
+/// The spawns a thread makes between two checks of the process limit against the sum.
+const LIVE_WINDOW: usize = 64;
+/// Threads that have spawned so far (each took a shard, round robin): what the spawns between
+/// checks are bounded by.
 static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// A check found the sum within the threads' windows of the limit: every spawn checks, until
+/// a check finds it twice that far again (`check_live_limit`).
+static LIVE_IS_NEAR: AtomicBool = AtomicBool::new(false);
+/// Serializes the changes of `LIVE_IS_NEAR`, so that a check that read the sum far from the
+/// limit can never clear the mark after another found it near.
+static LIVE_NEAR_CHANGE: Mutex<()> = Mutex::new(());
 
 std::thread_local! {
-    /// This thread's shard of `LIVE` plus one (0: none yet), and its spawns since it last
-    /// checked the limit.
-    static LIVE_SLOT: std::cell::Cell<(usize, u32)> = const { std::cell::Cell::new((0, 0)) };
+    /// This thread's shard of `LIVE` plus one (0: none yet), and how many more spawns it may
+    /// make before it checks the limit again.
+    static LIVE_SLOT: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
-/// This thread's shard of the live count, and whether this spawn must check the limit.
+/// This thread's shard of the live count, and whether this spawn must check the limit (its
+/// window is used up, or the count is near the limit).
 fn live_shard(spawning: bool) -> (&'static AtomicIsize, bool) {
     let slot = LIVE_SLOT.try_with(|slot| {
-        let (mut shard, mut since) = slot.get();
+        let (mut shard, mut left) = slot.get();
         if shard == 0 {
-            shard = LIVE_THREADS.fetch_add(1, Ordering::Relaxed) % LIVE_SHARDS + 1;
+            shard = LIVE_THREADS.fetch_add(1, Ordering::SeqCst) % LIVE_SHARDS + 1;
         }
-        let check = spawning && (since == 0 || LIVE_IS_NEAR.load(Ordering::Relaxed));
-        if spawning {
-            since = (since + 1) % LIVE_CHECK_EVERY;
+        let check = spawning && (left == 0 || LIVE_IS_NEAR.load(Ordering::SeqCst));
+        if spawning && !check {
+            left -= 1;
         }
-        slot.set((shard, since));
+        slot.set((shard, left));
         (shard - 1, check)
     });
-    // A thread whose locals are gone (at its exit): the first shard, always checked.
+    // Defensive (these locals have no destructor, so they outlive any code of the thread):
+    // the first shard, always checked.
     let (shard, check) = slot.unwrap_or((0, spawning));
     (&LIVE[shard], check)
+}
+
+/// A spawn's check of the process limit, this spawn counted: the sum, after which the thread
+/// may make `LIVE_WINDOW` spawns unchecked. Once the sum is within every thread's window of
+/// the limit (`near`), every spawn on every thread checks, so the limit holds however many
+/// threads spawn at once (with very many threads, every spawn checks).
+fn check_live_limit(limit: usize) -> usize {
+    let total = live();
+    let near = LIVE_WINDOW.saturating_mul(LIVE_THREADS.load(Ordering::SeqCst));
+    if total.saturating_add(near) >= limit {
+        if !LIVE_IS_NEAR.load(Ordering::SeqCst) {
+            let _change = LIVE_NEAR_CHANGE.lock().unwrap_or_else(|p| p.into_inner());
+            LIVE_IS_NEAR.store(true, Ordering::SeqCst);
+        }
+    } else if total.saturating_add(near.saturating_mul(2)) < limit
+        && LIVE_IS_NEAR.load(Ordering::SeqCst)
+    {
+        // Cleared on a sum read under the lock: a check that found the count near since
+        // then waits for the lock and marks it again.
+        let _change = LIVE_NEAR_CHANGE.lock().unwrap_or_else(|p| p.into_inner());
+        if live().saturating_add(near.saturating_mul(2)) < limit {
+            LIVE_IS_NEAR.store(false, Ordering::SeqCst);
+        }
+    }
+    let _ = LIVE_SLOT.try_with(|slot| {
+        let (shard, _) = slot.get();
+        slot.set((shard, LIVE_WINDOW - 1));
+    });
+    total
 }
 
 /// Every size class (never freed). Lock order: a class's `inner`, then `CLASSES` (`grow` on
@@ -505,15 +538,9 @@ impl RtStacks {
         let (shard, check) = live_shard(true);
         shard.fetch_add(1, Ordering::SeqCst);
         let limit = limit();
-        // With this spawn counted: two spawns racing for the last place both see each other
-        // (sequentially consistent), so at most one of them takes it, and maybe neither.
-        let total = if check {
-            let total = live();
-            LIVE_IS_NEAR.store(total.saturating_add(LIVE_NEAR) >= limit, Ordering::Relaxed);
-            total
-        } else {
-            0
-        };
+        // With this spawn counted: of two checking spawns racing for the last place, at least
+        // one sees the other (sequentially consistent), so they do not both take it.
+        let total = if check { check_live_limit(limit) } else { 0 };
         let result = if total > limit {
             Err(SpawnError {
                 live: total - 1,
