@@ -212,13 +212,16 @@ struct TimerState {
     /// Meanwhile it has no heap entry, and its channel holds it (`Array::rest_timer`). (Go
     /// 1.23 likewise keeps a channel timer that nobody waits on out of its heap.)
     suspended: Option<Instant>,
+    /// A ticker's period (zero for the other kinds): under this lock, which every tick takes
+    /// anyway.
+    period: Duration,
 }
 
 enum Kind {
     /// A one-shot timer: send the time once.
     Once,
-    /// A ticker with this period.
-    Every(Mutex<Duration>),
+    /// A ticker (its period is `TimerState::period`).
+    Every,
     /// `after_func`.
     Func(Box<dyn Fn() + Send + Sync>),
 }
@@ -315,7 +318,7 @@ fn deliver(
             }
             None
         }
-        Kind::Every(period) => {
+        Kind::Every => {
             let ch = shared.chan.upgrade()?;
             // A slow receiver misses ticks rather than getting a backlog (Go's rule). Until it
             // takes the tick it has, the ticker rests (`suspended`): re-armed every period
@@ -331,8 +334,8 @@ fn deliver(
                 }
                 return None;
             }
-            let period = *period.lock().unwrap_or_else(|p| p.into_inner());
-            rearm(shared, &mut st, node, next_tick(when, period, now))
+            let next = next_tick(when, st.period, now);
+            rearm(shared, &mut st, node, next)
         }
     }
 }
@@ -389,9 +392,8 @@ impl Shared {
         let Some(dropped) = self.stop_resting(st) else {
             return;
         };
-        if let Kind::Every(period) = &self.kind {
-            let period = *period.lock().unwrap_or_else(|p| p.into_inner());
-            arm(self, st, next_tick(dropped, period, Instant::now()));
+        if let Kind::Every = self.kind {
+            arm(self, st, next_tick(dropped, st.period, Instant::now()));
         }
     }
 }
@@ -409,9 +411,17 @@ fn retire(st: &mut TimerState) {
 /// value, linked to the timer so that a receive after the deadline fires it) and the timer.
 fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>) {
     let ch = Chan::new(1);
+    let period = if matches!(kind, Kind::Every) {
+        d
+    } else {
+        Duration::ZERO
+    };
     let shared = Arc::new(Shared {
         chan: ch.downgrade(),
-        state: Mutex::new(TimerState::default()),
+        state: Mutex::new(TimerState {
+            period,
+            ..TimerState::default()
+        }),
         kind,
     });
     ch.set_expiry(Arc::downgrade(&shared) as std::sync::Weak<dyn crate::chan::array::Expiry>);
@@ -545,7 +555,7 @@ impl Ticker {
     #[track_caller]
     pub fn new(d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for NewTicker");
-        let (c, shared) = start_channel_timer(Kind::Every(Mutex::new(d)), d);
+        let (c, shared) = start_channel_timer(Kind::Every, d);
         Ticker { c, shared }
     }
 
@@ -569,19 +579,14 @@ impl Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker.Reset");
         let mut st = lock(&self.shared.state);
         stop_inner(&self.shared, &mut st);
-        if let Kind::Every(p) = &self.shared.kind {
-            *p.lock().unwrap_or_else(|p| p.into_inner()) = d;
-        }
+        st.period = d;
         arm(&self.shared, &mut st, deadline_after(d));
     }
 }
 
 impl fmt::Debug for Ticker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let period = match &self.shared.kind {
-            Kind::Every(p) => *p.lock().unwrap_or_else(|p| p.into_inner()),
-            _ => Duration::ZERO,
-        };
+        let period = lock(&self.shared.state).period;
         f.debug_struct("Ticker").field("period", &period).finish()
     }
 }
