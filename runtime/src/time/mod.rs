@@ -676,6 +676,15 @@ mod tests {
     }
 
     #[test]
+    fn a_ticker_shows_its_period_and_a_reset_changes_it() {
+        let t = Ticker::new(HOUR);
+        assert_eq!(format!("{t:?}"), "Ticker { period: 3600s }");
+        t.reset(MINUTE);
+        assert_eq!(format!("{t:?}"), "Ticker { period: 60s }");
+        t.stop();
+    }
+
+    #[test]
     fn a_stopped_after_func_lets_go_of_its_function_once_dropped() {
         let held = Arc::new(());
         let h = held.clone();
