@@ -13,9 +13,11 @@
 //! held up by its worker for long. When a runtime shuts down, its workers hand their pending
 //! timers to the global heap.
 //!
-//! Each scheduled timer is a [`Node`] whose `state` moves once from `ARMED` to `FIRED` (a
-//! heap's server won) or to `CANCELLED` (the owner stopped it first); the CAS decides which
-//! side acts. Cancelled nodes stay in the heap until they reach the top or until more than
+//! Each scheduled timer is a [`Node`] whose `state` moves from `ARMED` to `FIRED` (a heap's
+//! server won) or to `CANCELLED` (the owner stopped it first); the CAS decides which side
+//! acts. A repeating action (a ticker's) may move its node from `FIRED` back to `ARMED` while
+//! it fires (`Node::rearm`), and the node goes back in its heap: from then on it is as if
+//! newly scheduled. `CANCELLED` is final. Cancelled nodes stay in the heap until they reach the top or until more than
 //! half the heap is cancelled, when it is rebuilt; so stopping a timer is O(1) and the heap
 //! stays proportional to the live timers. (A stopped channel `Timer` keeps its node armed for
 //! a reset to reuse, one per live `Timer`; once the `Timer` is dropped, the sweep of timers
@@ -84,8 +86,9 @@ pub(crate) struct Node {
     /// When set and dead, the timer is useless and may be dropped before its deadline.
     probe: Option<Probe>,
     /// Counted among the pending timers the deadlock check waits for (`pending_timers`):
-    /// from `schedule` until it fires or is cancelled, except while its owner has it
-    /// `uncount`ed (a stopped `Timer` whose entry waits in the heap to be reused).
+    /// from `schedule` until it fires for good (a re-armed node stays counted) or is
+    /// cancelled, except while its owner has it `uncount`ed (a stopped `Timer` whose entry
+    /// waits in the heap to be reused).
     counted: AtomicBool,
     /// The heap it was set in, whose counts its changes go to (the deadlock check's `Counts`,
     /// the count of cancelled entries). An entry that a stopping worker hands to the global
@@ -121,7 +124,8 @@ impl Node {
         }
     }
 
-    /// Cancels the timer. Returns `true` if it had not fired yet.
+    /// Cancels the timer. Returns `true` if it was armed: it had not fired since it was set or
+    /// last re-armed.
     pub(crate) fn cancel(&self) -> bool {
         // Counted before the CAS that makes the entry removable: whoever removes it then
         // finds it counted (a count taken after could land once the entry is gone, and stay
@@ -142,17 +146,20 @@ impl Node {
         won
     }
 
-    /// True while the timer has neither fired nor been cancelled.
+    /// True while the timer is armed: set or re-armed, and since then neither fired nor
+    /// cancelled.
     pub(crate) fn is_armed(&self) -> bool {
         self.state.load(Ordering::Acquire) == ARMED
     }
 
-    /// Arms the timer again: only by its [`Repeat`] action while it fires, which then returns
-    /// the next deadline. The owner's `cancel` from then on wins as it would before any
-    /// firing. Returns `false`, and the caller sets a new timer instead, if the node is not
-    /// firing, or if a new timer set by this thread would go in another heap than the one
-    /// this node was set in (sysmon or the timer thread fires it, or its runtime has shut
-    /// down): a cancel counts in the node's heap, so the node must be in it.
+    /// Arms the timer again: only for its [`Repeat`] action while it fires, which then
+    /// returns the next deadline (a node that fired for good must not be re-armed: nothing
+    /// would put it back in a heap). The owner's `cancel` from then on wins as it would
+    /// before any firing. Returns `false`, and the caller sets a new timer instead, if the
+    /// node is cancelled, or if a new timer set by this thread would go in another heap than
+    /// the one this node was set in (sysmon fires a busy worker's timers, the timer thread
+    /// fires those a shut-down runtime's workers left): a cancel counts in the node's heap, so
+    /// the node must be in it.
     pub(crate) fn rearm(&self) -> bool {
         std::ptr::eq(here(), self.heap)
             && self
@@ -192,13 +199,18 @@ impl Node {
                     Some(next)
                 }
                 None => {
-                    // Done, or it panicked after re-arming: the node has fired for good.
-                    let _ = self.state.compare_exchange(
+                    // Done, or it panicked after re-arming: the node has fired for good. Had
+                    // the owner cancelled it once re-armed, its cancel counted an entry that
+                    // will never be in the heap.
+                    if self.state.compare_exchange(
                         ARMED,
                         FIRED,
                         Ordering::AcqRel,
                         Ordering::Acquire,
-                    );
+                    ) == Err(CANCELLED)
+                    {
+                        self.heap.uncount_cancelled(1);
+                    }
                     None
                 }
             },
