@@ -13,11 +13,9 @@
 //! held up by its worker for long. When a runtime shuts down, its workers hand their pending
 //! timers to the global heap.
 //!
-//! Each scheduled timer is a [`Node`] whose `state` moves from `ARMED` to `FIRED` (a heap's
-//! server won) or to `CANCELLED` (the owner stopped it first); the CAS decides which side
-//! acts. A repeating action (a ticker's) may move its node from `FIRED` back to `ARMED` while
-//! it fires (`Node::rearm`), and the node goes back in its heap: from then on it is as if
-//! newly scheduled. `CANCELLED` is final. Cancelled nodes stay in the heap until they reach the top or until more than
+//! Each scheduled timer is a [`Node`] whose `state` moves once from `ARMED` to `FIRED` (a
+//! heap's server won) or to `CANCELLED` (the owner stopped it first); the CAS decides which
+//! side acts. Cancelled nodes stay in the heap until they reach the top or until more than
 //! half the heap is cancelled, when it is rebuilt; so stopping a timer is O(1) and the heap
 //! stays proportional to the live timers. (A stopped channel `Timer` keeps its node armed for
 //! a reset to reuse, one per live `Timer`; once the `Timer` is dropped, the sweep of timers
@@ -44,17 +42,6 @@ pub(crate) const NONE: u64 = u64::MAX;
 /// goroutines, sysmon, the timer thread), so it must not block.
 pub(crate) type Action = Box<dyn FnOnce(Instant) + Send + 'static>;
 
-/// The action of a timer that may fire again (a ticker, a timer pushed back): run at each
-/// firing, like an [`Action`]; when it has re-armed the node ([`Node::rearm`]) it returns the
-/// next deadline, and the same node goes back in its heap with the same action. Go moves such
-/// a timer in place; here a new node and action per period were allocated and freed.
-pub(crate) type Repeat = Box<dyn FnMut(Instant) -> Option<Instant> + Send + 'static>;
-
-enum Work {
-    Once(Action),
-    Repeat(Repeat),
-}
-
 /// Tells whether what a timer would deliver to still exists (its channel).
 pub(crate) type Probe = std::sync::Weak<dyn std::any::Any + Send + Sync>;
 
@@ -66,29 +53,20 @@ pub(crate) static GLOBAL: TimerHeap = TimerHeap::new();
 /// timer thread (which the caller has started). The timer is dropped early once `probe` is
 /// dead (nobody can observe it fire: its channel is gone).
 pub(crate) fn schedule(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
-    here().push(when, Work::Once(action), probe)
-}
-
-/// Like [`schedule`], for an action that may keep the timer for another firing.
-pub(crate) fn schedule_repeating(when: Instant, action: Repeat, probe: Option<Probe>) -> Arc<Node> {
-    here().push(when, Work::Repeat(action), probe)
-}
-
-/// The heap a timer set by the calling thread goes in: its worker's, else the global one.
-fn here() -> &'static TimerHeap {
-    super::worker::own_timers().unwrap_or(&GLOBAL)
+    super::worker::own_timers()
+        .unwrap_or(&GLOBAL)
+        .push(when, action, probe)
 }
 
 /// One scheduled timer.
 pub(crate) struct Node {
     state: AtomicU8,
-    action: Mutex<Option<Work>>,
+    action: Mutex<Option<Action>>,
     /// When set and dead, the timer is useless and may be dropped before its deadline.
     probe: Option<Probe>,
     /// Counted among the pending timers the deadlock check waits for (`pending_timers`):
-    /// from `schedule` until it fires for good (a re-armed node stays counted) or is
-    /// cancelled, except while its owner has it `uncount`ed (a stopped `Timer` whose entry
-    /// waits in the heap to be reused).
+    /// from `schedule` until it fires or is cancelled, except while its owner has it
+    /// `uncount`ed (a stopped `Timer` whose entry waits in the heap to be reused).
     counted: AtomicBool,
     /// The heap it was set in, whose counts its changes go to (the deadlock check's `Counts`,
     /// the count of cancelled entries). An entry that a stopping worker hands to the global
@@ -124,8 +102,7 @@ impl Node {
         }
     }
 
-    /// Cancels the timer. Returns `true` if it was armed: it had not fired since it was set or
-    /// last re-armed.
+    /// Cancels the timer. Returns `true` if it had not fired yet.
     pub(crate) fn cancel(&self) -> bool {
         // Counted before the CAS that makes the entry removable: whoever removes it then
         // finds it counted (a count taken after could land once the entry is gone, and stay
@@ -146,32 +123,13 @@ impl Node {
         won
     }
 
-    /// True while the timer is armed: set or re-armed, and since then neither fired nor
-    /// cancelled.
+    /// True while the timer has neither fired nor been cancelled.
     pub(crate) fn is_armed(&self) -> bool {
         self.state.load(Ordering::Acquire) == ARMED
     }
 
-    /// Arms the timer again: only for its [`Repeat`] action while it fires, which then
-    /// returns the next deadline (a node that fired for good must not be re-armed: nothing
-    /// would put it back in a heap). The owner's `cancel` from then on wins as it would
-    /// before any firing. Returns `false`, and the caller sets a new timer instead, if the
-    /// node is cancelled, or if a new timer set by this thread would go in another heap than
-    /// the one this node was set in (sysmon fires a busy worker's timers, the timer thread
-    /// fires those a shut-down runtime's workers left): a cancel counts in the node's heap, so
-    /// the node must be in it.
-    pub(crate) fn rearm(&self) -> bool {
-        std::ptr::eq(here(), self.heap)
-            && self
-                .state
-                .compare_exchange(FIRED, ARMED, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-    }
-
-    /// Runs the action if the timer is still armed (a due entry taken out of `heap`). A
-    /// [`Repeat`] action that re-armed the node puts it back in the heap it was set in, which
-    /// is the calling thread's (`rearm`).
-    fn fire(self: &Arc<Self>, heap: &TimerHeap, now: Instant) {
+    /// Runs the action if the timer is still armed (a due entry taken out of `heap`).
+    fn fire(&self, heap: &TimerHeap, now: Instant) {
         if self
             .state
             .compare_exchange(ARMED, FIRED, Ordering::AcqRel, Ordering::Acquire)
@@ -182,67 +140,21 @@ impl Node {
             heap.uncount_cancelled(1);
             return;
         }
-        let work = self.action.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let again = match work {
-            Some(Work::Once(action)) => {
-                run_caught(|| action(now));
-                None
+        let action = self.action.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(action) = action {
+            // A panicking action must not take every other timer down with it.
+            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action(now))) {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                super::report(&format!("gocsp: a timer action panicked: {msg}\n"));
             }
-            Some(Work::Repeat(mut action)) => match run_caught(|| action(now)).flatten() {
-                Some(next) => {
-                    // Kept for the next firing, unless the owner cancelled the node since it
-                    // was re-armed (and so found no action to drop).
-                    let mut slot = self.action.lock().unwrap_or_else(|p| p.into_inner());
-                    if self.is_armed() {
-                        *slot = Some(Work::Repeat(action));
-                    }
-                    Some(next)
-                }
-                None => {
-                    // Done, or it panicked after re-arming: the node has fired for good. Had
-                    // the owner cancelled it once re-armed, its cancel counted an entry that
-                    // will never be in the heap.
-                    if self.state.compare_exchange(
-                        ARMED,
-                        FIRED,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) == Err(CANCELLED)
-                    {
-                        self.heap.uncount_cancelled(1);
-                    }
-                    None
-                }
-            },
-            None => None,
-        };
-        match again {
-            // Still counted: it is pending again. If the owner has cancelled it meanwhile, the
-            // entry goes in as a cancelled one (its cancel counted it), removed as any other.
-            Some(next) if self.state.load(Ordering::Acquire) != FIRED => {
-                self.heap.insert(next, self.clone());
-            }
-            // Counted down after the action, so the deadlock check never sees "no timers"
-            // while a wake-up is still being delivered.
-            _ => self.leave_count(),
         }
-    }
-}
-
-/// Runs a timer's action: a panicking one must not take every other timer down with it.
-/// `None` if it panicked.
-fn run_caught<R>(action: impl FnOnce() -> R) -> Option<R> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(action)) {
-        Ok(r) => Some(r),
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            super::report(&format!("gocsp: a timer action panicked: {msg}\n"));
-            None
-        }
+        // Counted down after the action, so the deadlock check never sees "no timers" while
+        // a wake-up is still being delivered.
+        self.leave_count();
     }
 }
 
@@ -379,7 +291,7 @@ impl TimerHeap {
     }
 
     /// Adds a timer that runs `action` at `when`.
-    fn push(&'static self, when: Instant, action: Work, probe: Option<Probe>) -> Arc<Node> {
+    fn push(&'static self, when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
         let node = Arc::new(Node {
             state: AtomicU8::new(ARMED),
             action: Mutex::new(Some(action)),

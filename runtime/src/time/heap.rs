@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::sched::timers::{self, GLOBAL};
-pub(crate) use crate::sched::timers::{Action, Node, Probe, Repeat};
+pub(crate) use crate::sched::timers::{Action, Node, Probe};
 
 /// Schedules `action` to run at `when`.
 pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
@@ -20,13 +20,6 @@ pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
 pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
     start_timer_thread();
     timers::schedule(when, action, probe)
-}
-
-/// Like [`schedule_probed`], for an action that may keep the timer for another firing
-/// (`Node::rearm`).
-pub(crate) fn schedule_repeating(when: Instant, action: Repeat, probe: Option<Probe>) -> Arc<Node> {
-    start_timer_thread();
-    timers::schedule_repeating(when, action, probe)
 }
 
 /// Starts the `gocsp-timer` thread if it has not started; panics if the OS refuses it (the
@@ -102,52 +95,6 @@ mod tests {
             "{} of a thread's {n} timers went in the global heap",
             after_thread.saturating_sub(after_goroutine)
         );
-    }
-
-    /// A repeating action that re-arms its node fires again on the same node, from the same
-    /// heap, until it stops; then the node has fired for good.
-    #[test]
-    fn a_repeating_timer_fires_again_on_the_same_node() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::{Arc, OnceLock};
-        let _heap = heap_to_myself();
-        let fired = Arc::new(AtomicUsize::new(0));
-        let this: Arc<OnceLock<Arc<super::Node>>> = Arc::new(OnceLock::new());
-        // Held until the action can know its node: a firing before that waits for it.
-        let gate = Arc::new(std::sync::Mutex::new(()));
-        let (count, me, open) = (fired.clone(), this.clone(), gate.clone());
-        let closed = gate.lock().unwrap();
-        let node = super::schedule_repeating(
-            Instant::now(),
-            Box::new(move |now| {
-                drop(open.lock().unwrap());
-                let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-                let node = me.get().expect("set before the gate opened");
-                (n < 3 && node.rearm()).then(|| now + Duration::from_millis(1))
-            }),
-            None,
-        );
-        this.set(node.clone()).ok().expect("set once");
-        drop(closed);
-        let start = Instant::now();
-        // Fired by the timer thread, or here if it has not started.
-        while fired.load(Ordering::SeqCst) < 3 {
-            GLOBAL.run_due(Instant::now());
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "fired {} times, not 3",
-                fired.load(Ordering::SeqCst)
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-        GLOBAL.run_due(Instant::now());
-        assert_eq!(
-            fired.load(Ordering::SeqCst),
-            3,
-            "it fired once it had stopped"
-        );
-        assert!(!node.is_armed(), "done, the node is still armed");
     }
 
     /// Receives of expired timers fire them themselves (cancelling their heap entries) while

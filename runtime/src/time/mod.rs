@@ -237,15 +237,9 @@ struct Shared {
 fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
     let firing = shared.clone();
     let epoch = st.epoch;
-    // The deadline this node fires at next: a firing that re-arms the node in place moves it.
-    let mut due = when;
-    let node = heap::schedule_repeating(
+    let node = heap::schedule_probed(
         when,
-        Box::new(move |now| {
-            let next = fire(&firing, epoch, due, now)?;
-            due = next;
-            Some(next)
-        }),
+        Box::new(move |now| fire(&firing, epoch, when, now)),
         shared.chan.probe(),
     );
     st.node = Some(node);
@@ -253,73 +247,48 @@ fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
     st.active = true;
 }
 
-/// Moves the pending firing to `when` on the node now firing, if it can be re-armed in place
-/// (`Node::rearm`), and returns `when` for the heap; else sets a new timer and returns `None`.
-fn rearm(
-    shared: &Arc<Shared>,
-    st: &mut TimerState,
-    node: Option<Arc<Node>>,
-    when: Instant,
-) -> Option<Instant> {
-    match node.filter(|n| n.rearm()) {
-        Some(node) => {
-            st.node = Some(node);
-            st.when = Some(when);
-            st.active = true;
-            Some(when)
-        }
-        None => {
-            arm(shared, st, when);
-            None
-        }
-    }
-}
-
-/// The node's firing in generation `epoch`, due at `when`. Returns the next deadline when it
-/// re-armed the node in place (a ticker's next tick, a deadline pushed back).
-fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) -> Option<Instant> {
+fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
     let mut st = lock(&shared.state);
     if st.epoch != epoch {
-        return None;
+        return;
     }
-    let node = st.node.take();
+    st.node = None;
     // Stopped while this entry waited in the heap (`Timer::stop` leaves it for a `reset`).
     if !st.active {
-        return None;
+        return;
     }
     // Pushed back by a `reset` while this entry waited in the heap: schedule the new deadline
     // now instead of firing.
     if let Some(later) = st.when.filter(|&w| w > when && w > now) {
-        return rearm(shared, &mut st, node, later);
+        arm(shared, &mut st, later);
+        return;
     }
-    deliver(shared, st, when, now, node)
+    deliver(shared, st, when, now);
 }
 
 /// Delivers the firing due at `when` (the state lock held, the pending node already dealt
-/// with: `node` is it if it is firing now, for a ticker to re-arm): sends the time, re-arms a
-/// ticker, or starts `after_func`'s function. Returns the next deadline if it re-armed `node`.
+/// with): sends the time, re-arms a ticker, or starts `after_func`'s function.
 fn deliver(
     shared: &Arc<Shared>,
     mut st: std::sync::MutexGuard<'_, TimerState>,
     when: Instant,
     now: Instant,
-    node: Option<Arc<Node>>,
-) -> Option<Instant> {
+) {
     st.active = false;
     match &shared.kind {
         Kind::Func(f) => {
             drop(st);
             f();
-            None
         }
         Kind::Once => {
             if let Some(ch) = shared.chan.upgrade() {
                 let _ = ch.try_send(Time::from_instant(now));
             }
-            None
         }
         Kind::Every => {
-            let ch = shared.chan.upgrade()?;
+            let Some(ch) = shared.chan.upgrade() else {
+                return;
+            };
             // A slow receiver misses ticks rather than getting a backlog (Go's rule). Until it
             // takes the tick it has, the ticker rests (`suspended`): re-armed every period
             // meanwhile, 5,000 tickers of 1 ms whose receivers had fallen behind kept one
@@ -332,10 +301,10 @@ fn deliver(
                     // The tick was taken meanwhile.
                     shared.resume(&mut st);
                 }
-                return None;
+                return;
             }
             let next = next_tick(when, st.period, now);
-            rearm(shared, &mut st, node, next)
+            arm(shared, &mut st, next);
         }
     }
 }
@@ -363,8 +332,7 @@ impl crate::chan::array::Expiry for Shared {
             return;
         }
         retire(&mut st);
-        // Its node is cancelled: a ticker sets a new one.
-        deliver(&self, st, when, now, None);
+        deliver(&self, st, when, now);
     }
 
     /// A receive took this timer's value: a resting ticker starts again.
@@ -644,35 +612,6 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &earlier));
         assert!(!first.is_armed(), "the old entry is cancelled");
         assert!(t.stop());
-    }
-
-    /// Pushed back while pending, a timer keeps its heap entry when the old deadline comes:
-    /// the entry is re-armed in place for the new one, as a ticker's is for each tick.
-    #[test]
-    fn a_timer_pushed_back_keeps_its_heap_entry_past_the_old_deadline() {
-        let t = Timer::new(MS);
-        let first = entry(&t).expect("pending");
-        assert!(t.reset(HOUR), "it was pending");
-        std::thread::sleep(5 * MS);
-        let start = Instant::now();
-        // Fired by the timer thread, or here; armed again once the firing is over.
-        loop {
-            crate::sched::timers::GLOBAL.run_due(Instant::now());
-            if entry(&t).is_some_and(|n| n.is_armed()) {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "never armed again"
-            );
-            std::thread::sleep(MS);
-        }
-        let now = entry(&t).expect("pending");
-        assert!(
-            Arc::ptr_eq(&first, &now),
-            "a new heap entry when the old deadline came"
-        );
-        assert!(t.stop(), "the pushed-back timer was still pending");
     }
 
     #[test]
