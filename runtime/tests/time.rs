@@ -416,7 +416,11 @@ fn ticker_drops_ticks_for_a_slow_receiver() {
     // core between the two (under Miri's virtual clock, which advances with every thread's
     // steps, several periods: 5.5 were seen). A queued backlog would be the second of 30
     // periods' ticks, about 28 periods old.
-    assert!(first <= before_drain);
+    assert!(
+        first <= before_drain,
+        "first {:?} after the drain; {ticker:?}",
+        first - before_drain
+    );
     assert!(
         second + 10 * period > before_drain,
         "a backlog of ticks: {:?} before the drain",
