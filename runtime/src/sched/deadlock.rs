@@ -142,19 +142,17 @@ pub(crate) fn park_thread(
 
 /// The current epoch if nothing can run now (rules 2 and 3), else `None`.
 fn quiescent_epoch() -> Option<u64> {
-    // Workers waking and timers firing or being cancelled move the epoch on.
-    let epoch = || {
-        EPOCH
-            .load(Ordering::SeqCst)
-            .wrapping_add(super::timers::counts().1)
-    };
-    let before = epoch();
+    // Workers waking and timers firing or being cancelled move the epoch on. One sum over
+    // the timer heaps gives both the pending count and the first look at the epoch.
+    let epoch = |timers_left: u64| EPOCH.load(Ordering::SeqCst).wrapping_add(timers_left);
+    let (pending, left) = super::timers::counts();
+    let before = epoch(left);
     let asleep = SLEEPING.load(Ordering::SeqCst) == WORKERS.load(Ordering::SeqCst);
-    let idle = super::timers::counts().0 == 0 && BLOCKING.load(Ordering::SeqCst) == 0;
+    let idle = pending == 0 && BLOCKING.load(Ordering::SeqCst) == 0;
     // The queue scan takes a lock: only when the cheap checks already say "quiescent" (the
     // main thread runs this each time it parks).
     let quiet = asleep && idle && !super::runtime::any_queued();
-    (quiet && epoch() == before).then_some(before)
+    (quiet && epoch(super::timers::counts().1) == before).then_some(before)
 }
 
 fn only_own_threads() -> bool {
