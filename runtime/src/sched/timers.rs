@@ -309,7 +309,7 @@ impl TimerHeap {
         let mut st = self.lock();
         // A server may sleep until a far deadline (an idle timeout reset on every message):
         // purge cancelled entries here too, or they pile up until it wakes.
-        self.remove_dead_entries(&mut st);
+        let removed = self.remove_dead_entries(&mut st);
         st.seq += 1;
         let seq = st.seq;
         let earliest = st
@@ -320,8 +320,11 @@ impl TimerHeap {
             st.sleeping = None;
         }
         st.heap.push(Entry { when, seq, node });
-        // `next` was the top's before the push: it changes only if the new entry is on top.
-        if st.heap.peek().is_some_and(|top| top.seq == seq) {
+        // `next` was the top's before the removals and the push: it changes only if entries
+        // left or the new one is on top.
+        if removed {
+            self.set_next(&st);
+        } else if st.heap.peek().is_some_and(|top| top.seq == seq) {
             self.next
                 .store(crate::spin::stamp_at(when), Ordering::Relaxed);
         }
@@ -372,8 +375,7 @@ impl TimerHeap {
 
     /// Moves the entries due at `now` out of the heap into `due`, cancelled ones dropped.
     fn take_due(&self, st: &mut State, now: Instant, due: &mut Vec<Arc<Node>>) {
-        self.remove_dead_entries(st);
-        let mut popped = false;
+        let mut popped = self.remove_dead_entries(st);
         while let Some(top) = st.heap.peek() {
             if !top.node.is_armed() {
                 st.heap.pop();
@@ -396,8 +398,11 @@ impl TimerHeap {
     /// Sweeps out timers nobody can observe once the heap has doubled, and rebuilds the heap
     /// without its cancelled entries once they are more than half of it (and over 64): O(n)
     /// when a count has doubled, so O(1) per timer over time. Run by the server and on every
-    /// insert (the server may sleep until a far deadline while timers pile up).
-    fn remove_dead_entries(&self, st: &mut State) {
+    /// insert (the server may sleep until a far deadline while timers pile up). Returns
+    /// whether entries left, so that the caller brings `next` up to date once for all it
+    /// changed (a conversion of the top's deadline per timer set was a tenth of a ticker's
+    /// clock arithmetic).
+    fn remove_dead_entries(&self, st: &mut State) -> bool {
         // Timers nobody can observe any more (their channel was dropped: `select!` on
         // `after(..)` in a loop) are cancelled in a sweep whenever the heap has doubled since
         // the last one; the rebuild below then takes them out.
@@ -428,11 +433,7 @@ impl TimerHeap {
             // The next sweep when the heap has doubled from what is left.
             st.swept_at = st.heap.len().max(1024);
         }
-        // The top changes only if entries left (a conversion of the top's deadline per timer
-        // set was a tenth of a ticker's clock arithmetic).
-        if st.heap.len() != before {
-            self.set_next(st);
-        }
+        st.heap.len() != before
     }
 
     /// Takes `n` cancelled entries that left the heap off the count (which a cancel racing
