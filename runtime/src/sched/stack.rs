@@ -100,7 +100,10 @@ fn live_shard(spawning: bool) -> (&'static AtomicIsize, bool) {
             shard = LIVE_THREADS.fetch_add(1, Ordering::SeqCst) % LIVE_SHARDS + 1;
         }
         let check = spawning && (left == 0 || LIVE_IS_NEAR.load(Ordering::SeqCst));
-        if spawning && !check {
+        if check {
+            // This spawn checks (`check_live_limit`): a new window starts after it.
+            left = LIVE_WINDOW - 1;
+        } else if spawning {
             left -= 1;
         }
         slot.set((shard, left));
@@ -113,9 +116,9 @@ fn live_shard(spawning: bool) -> (&'static AtomicIsize, bool) {
 }
 
 /// A spawn's check of the process limit, this spawn counted: the sum, after which the thread
-/// may make `LIVE_WINDOW` spawns unchecked. Once the sum is within every thread's window of
-/// the limit (`near`), every spawn on every thread checks, so the limit holds however many
-/// threads spawn at once (with very many threads, every spawn checks).
+/// makes `LIVE_WINDOW - 1` spawns unchecked (`live_shard`). Once the sum is within every
+/// thread's window of the limit (`near`), every spawn on every thread checks, so the limit
+/// holds however many threads spawn at once (with very many threads, every spawn checks).
 fn check_live_limit(limit: usize) -> usize {
     let total = live();
     let near = LIVE_WINDOW.saturating_mul(LIVE_THREADS.load(Ordering::SeqCst));
@@ -134,10 +137,6 @@ fn check_live_limit(limit: usize) -> usize {
             LIVE_IS_NEAR.store(false, Ordering::SeqCst);
         }
     }
-    let _ = LIVE_SLOT.try_with(|slot| {
-        let (shard, _) = slot.get();
-        slot.set((shard, LIVE_WINDOW - 1));
-    });
     total
 }
 
