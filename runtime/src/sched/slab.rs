@@ -94,6 +94,9 @@ pub(crate) enum GoStack {
         /// Highest address of the slot (exclusive); the stack starts `WARM_BYTES` and the
         /// slot's color (`slot_color`) below it.
         end: usize,
+        /// Where the stack starts: `end - WARM_BYTES - slot_color(..)`, worked out once (the
+        /// coroutine asks for it at every resume, and the color takes two divisions).
+        base: usize,
         _valgrind: ValgrindStackRegistration,
     },
     Mapped(DefaultStack),
@@ -152,10 +155,7 @@ unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
         match self {
-            GoStack::Slab { limit, end, .. } => {
-                let color = slot_color(*end, *end - *limit);
-                StackPointer::new(*end - WARM_BYTES - color).expect("stack base")
-            }
+            GoStack::Slab { base, .. } => StackPointer::new(*base).expect("stack base"),
             GoStack::Mapped(s) => {
                 let top = s.base().get();
                 StackPointer::new(top - hashed_color(top)).expect("stack base")
@@ -303,9 +303,11 @@ impl Slab {
         self.next += self.stride;
         self.left -= 1;
         let page = page_size();
+        let end = limit + self.stride;
         Some(GoStack::Slab {
             limit,
-            end: limit + self.stride,
+            end,
+            base: end - WARM_BYTES - slot_color(end, self.stride),
             _valgrind: ValgrindStackRegistration::new(
                 (limit + page) as *mut u8,
                 self.stride - page - WARM_BYTES,
