@@ -354,7 +354,7 @@ impl<T> Array<T> {
         // hold (its value was taken, its stamp still says "being read"), ours to write until
         // we store the new stamp.
         slot.msg
-            .with_mut(|m| unsafe { Packet::<T>::take_to(sender.packet, (*m).as_mut_ptr()) });
+            .with_mut(|m| unsafe { Packet::<T>::take_to(sender.packet(), (*m).as_mut_ptr()) });
         slot.stamp.store(own + 1, STAMP_STORE);
         sender.waiter.unpark();
         // Pairs with a receiver's registration: it sees the value, or we see it registered.

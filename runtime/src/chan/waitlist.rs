@@ -9,15 +9,45 @@ use std::collections::VecDeque;
 use crate::loom::{AtomicBool, Ordering, SpinLock};
 use crate::waiter::{Selected, WaiterRef};
 
-/// One blocked operation.
+/// One blocked operation: its token and, where a value is handed over through it, its packet.
+/// A registered packet is always at the token's own address (`waiter::oper_of`), so the two
+/// share a word: the packet's pointer with bit 0 set, or the bare token (bit 0 clear) where
+/// there is none. Tokens are aligned to at least 4. (Three words an entry, not four: two
+/// entries inline in an unbuffered channel keep it within Go's `hchan` size.)
 #[derive(Debug)]
 pub(crate) struct Entry {
-    /// The operation's token (its packet's address).
-    pub(crate) oper: usize,
+    oper: *mut (),
+    pub(crate) waiter: WaiterRef,
+}
+
+impl Entry {
+    fn new(oper: usize, packet: *mut (), waiter: WaiterRef) -> Entry {
+        debug_assert!(oper & 3 == 0, "an operation token is aligned to 4");
+        let oper = if packet.is_null() {
+            std::ptr::without_provenance_mut(oper)
+        } else {
+            debug_assert_eq!(packet.addr(), oper, "a packet is at its operation's token");
+            packet.map_addr(|a| a | 1)
+        };
+        Entry { oper, waiter }
+    }
+
+    /// The operation's token.
+    #[inline]
+    pub(crate) fn oper(&self) -> usize {
+        self.oper.addr() & !1
+    }
+
     /// The packet through which a value is handed over: an unbuffered channel's parties, and
     /// a buffered channel's blocked senders (null for a buffered channel's receivers).
-    pub(crate) packet: *mut (),
-    pub(crate) waiter: WaiterRef,
+    #[inline]
+    pub(crate) fn packet(&self) -> *mut () {
+        if self.oper.addr() & 1 != 0 {
+            self.oper.map_addr(|a| a & !1)
+        } else {
+            std::ptr::null_mut()
+        }
+    }
 }
 
 // SAFETY: `packet` (null for a buffered channel's receivers) is only dereferenced by the party
@@ -27,24 +57,63 @@ pub(crate) struct Entry {
 unsafe impl Send for Entry {}
 
 /// A FIFO of blocked operations. Not synchronized by itself.
+///
+/// The oldest entry is kept inline, the younger ones in a `VecDeque` allocated the first time
+/// a second operation waits: an unbuffered channel rarely has more than one party waiting on
+/// a side, and then a hand-off touches no memory beyond the channel's own. (A `VecDeque` alone
+/// put every registration and claim on a buffer of its own: a cache line more per hop of a
+/// chain of goroutines, where every channel is cold. The 3,000-prime sieve on one worker:
+/// 4.2 -> 3.6 simulated L2 misses a hop, 352 -> 327 ms.)
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {
-    entries: VecDeque<Entry>,
+    /// The oldest entry; `None` only while `rest` is empty too.
+    first: Option<Entry>,
+    /// The younger entries, oldest first. Kept once allocated.
+    rest: Option<Box<VecDeque<Entry>>>,
 }
 
 impl Waiters {
+    /// Registers operation `oper` of `waiter`; `packet` is null or the operation's packet,
+    /// which is at `oper` (`waiter::oper_of`: every caller passes the two from one pointer).
     pub(crate) fn register(&mut self, oper: usize, packet: *mut (), waiter: &WaiterRef) {
-        self.entries.push_back(Entry {
-            oper,
-            packet,
-            waiter: waiter.clone(),
-        });
+        let e = Entry::new(oper, packet, waiter.clone());
+        if self.first.is_none() {
+            self.first = Some(e);
+        } else {
+            self.rest.get_or_insert_default().push_back(e);
+        }
     }
 
-    /// Removes the entry for `oper`, if a counterparty has not already taken it.
+    /// The entries, oldest first.
+    fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.first
+            .iter()
+            .chain(self.rest.iter().flat_map(|r| r.iter()))
+    }
+
+    /// Removes and returns the oldest entry.
+    #[inline]
+    fn pop_front(&mut self) -> Option<Entry> {
+        let e = self.first.take()?;
+        if let Some(rest) = &mut self.rest {
+            self.first = rest.pop_front();
+        }
+        Some(e)
+    }
+
+    /// Removes and returns the `i`th entry, oldest first.
+    fn remove(&mut self, i: usize) -> Option<Entry> {
+        if i == 0 {
+            self.pop_front()
+        } else {
+            self.rest.as_mut()?.remove(i - 1)
+        }
+    }
+
+    /// Removes an operation's entry, if a counterparty has not already taken it.
     pub(crate) fn unregister(&mut self, oper: usize) -> Option<Entry> {
-        let i = self.entries.iter().position(|e| e.oper == oper)?;
-        self.entries.remove(i)
+        let i = self.iter().position(|e| e.oper() == oper)?;
+        self.remove(i)
     }
 
     /// Claims the first waiter (in FIFO order) that is not `me` and still waiting, removes it
@@ -53,14 +122,14 @@ impl Waiters {
     #[inline]
     pub(crate) fn select_other(&mut self, me: usize) -> Option<Entry> {
         // The usual case: the oldest waiter is a plain blocked operation that we can claim.
-        let front = self.entries.front()?;
+        let front = self.first.as_ref()?;
         if front.waiter.id() != me
             && front
                 .waiter
-                .try_select(Selected::Operation(front.oper))
+                .try_select(Selected::Operation(front.oper()))
                 .is_ok()
         {
-            return self.entries.pop_front();
+            return self.pop_front();
         }
         self.select_other_slow(me)
     }
@@ -69,32 +138,49 @@ impl Waiters {
     fn select_other_slow(&mut self, me: usize) -> Option<Entry> {
         // Entries of dead goroutines (their runtime was dropped) would stay for good: nobody
         // can claim them, and their owners never unregister.
-        self.entries.retain(|e| !e.waiter.is_dead());
-        let i = self.entries.iter().position(|e| {
-            e.waiter.id() != me && e.waiter.try_select(Selected::Operation(e.oper)).is_ok()
+        if let Some(rest) = &mut self.rest {
+            rest.retain(|e| !e.waiter.is_dead());
+        }
+        if self.first.as_ref().is_some_and(|e| e.waiter.is_dead()) {
+            self.first = self.rest.as_mut().and_then(|r| r.pop_front());
+        }
+        let i = self.iter().position(|e| {
+            e.waiter.id() != me && e.waiter.try_select(Selected::Operation(e.oper())).is_ok()
         })?;
-        self.entries.remove(i)
+        self.remove(i)
     }
 
     /// True if some waiter other than `me` could be claimed now.
     pub(crate) fn can_select_other(&self, me: usize) -> bool {
-        self.entries
-            .iter()
+        self.iter()
             .any(|e| e.waiter.id() != me && e.waiter.selected() == Selected::Waiting)
     }
 
     /// Claims every waiting entry for "closed", empties the list and returns the claimed ones
     /// so the caller can unpark them after releasing its lock.
     pub(crate) fn close_all(&mut self, woken: &mut Vec<WaiterRef>) {
-        for e in self.entries.drain(..) {
-            if e.waiter.try_select(Selected::Closed(e.oper)).is_ok() {
+        let rest = self.rest.as_mut().map(|r| r.drain(..));
+        for e in self
+            .first
+            .take()
+            .into_iter()
+            .chain(rest.into_iter().flatten())
+        {
+            if e.waiter.try_select(Selected::Closed(e.oper())).is_ok() {
                 woken.push(e.waiter);
             }
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.first.is_none()
+    }
+
+    /// How many operations are registered.
+    #[cfg(test)]
+    #[cfg_attr(miri, allow(dead_code))]
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.as_ref().map_or(0, |r| r.len())
     }
 }
 
@@ -174,7 +260,7 @@ impl WaitList {
     #[cfg(test)]
     #[cfg_attr(miri, allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
-        self.inner.lock().entries.len()
+        self.inner.lock().len()
     }
 
     /// Wakes every blocked operation with "closed".
@@ -187,5 +273,55 @@ impl WaitList {
         for w in woken {
             w.unpark();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opers(w: &Waiters) -> Vec<usize> {
+        w.iter().map(Entry::oper).collect()
+    }
+
+    /// The inline first entry and the queue behind it stay one FIFO through registrations,
+    /// removals from either place and claims, and each entry gives back its own packet.
+    #[test]
+    fn the_inline_entry_and_the_queue_behind_it_are_one_fifo() {
+        let mut slots = [0u64; 4];
+        let [a, b, c, d] = slots.each_mut().map(|s| s as *mut u64 as *mut ());
+        crate::waiter::with_current(|w| {
+            let mut list = Waiters::default();
+            list.register(a.addr(), a, w);
+            list.register(b.addr(), std::ptr::null_mut(), w);
+            list.register(c.addr(), c, w);
+            assert_eq!(opers(&list), [a.addr(), b.addr(), c.addr()]);
+            let packets: Vec<*mut ()> = list.iter().map(Entry::packet).collect();
+            assert_eq!(packets, [a, std::ptr::null_mut(), c]);
+
+            let e = list.unregister(b.addr()).expect("b is registered");
+            assert_eq!((e.oper(), e.packet()), (b.addr(), std::ptr::null_mut()));
+            assert_eq!(opers(&list), [a.addr(), c.addr()]);
+
+            // The first leaves: the next in line moves up, and a new one queues behind it.
+            let e = list.unregister(a.addr()).expect("a is registered");
+            assert_eq!(e.packet(), a);
+            assert_eq!(opers(&list), [c.addr()]);
+            list.register(d.addr(), d, w);
+            assert_eq!(opers(&list), [c.addr(), d.addr()]);
+            assert!(list.unregister(a.addr()).is_none(), "a left already");
+
+            // A claim takes the oldest; it is this thread's own waiter, so only as not `me`.
+            assert!(
+                list.select_other(w.id()).is_none(),
+                "never paired with itself"
+            );
+            let e = list.select_other(usize::MAX).expect("c is waiting");
+            assert_eq!((e.oper(), e.packet()), (c.addr(), c));
+            assert_eq!(list.len(), 1);
+            let e = list.unregister(d.addr()).expect("d is registered");
+            assert_eq!(e.packet(), d);
+            assert!(list.is_empty());
+        });
     }
 }

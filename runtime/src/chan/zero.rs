@@ -81,7 +81,7 @@ impl<T> Zero<T> {
             drop(inner);
             // SAFETY: we won the selection CAS on this receiver; its packet is an empty
             // `Packet<T>`, and ours is full.
-            unsafe { Packet::put_into(e.packet, p) };
+            unsafe { Packet::put_into(e.packet(), p) };
             e.waiter.unpark();
             return Ok(());
         }
@@ -104,7 +104,7 @@ impl<T> Zero<T> {
             drop(inner);
             // SAFETY: we won the selection CAS on this sender; its packet is a full
             // `Packet<T>`, and ours is empty.
-            unsafe { Packet::take_from(e.packet, p) };
+            unsafe { Packet::take_from(e.packet(), p) };
             e.waiter.unpark();
             return Ok(());
         }
@@ -124,7 +124,7 @@ impl<T> Zero<T> {
             drop(inner);
             // SAFETY: we won the selection CAS on this receiver; its packet is an empty
             // `Packet<T>`, and ours is full.
-            unsafe { Packet::put_into(e.packet, p) };
+            unsafe { Packet::put_into(e.packet(), p) };
             e.waiter.unpark();
             return true;
         }
@@ -168,7 +168,7 @@ impl<T> Zero<T> {
             drop(inner);
             // SAFETY: we won the selection CAS on this sender; its packet is a full
             // `Packet<T>`, and ours is empty.
-            unsafe { Packet::take_from(e.packet, p) };
+            unsafe { Packet::take_from(e.packet(), p) };
             e.waiter.unpark();
             return true;
         }
