@@ -68,7 +68,9 @@ unsafe impl Send for Entry {}
 pub(crate) struct Waiters {
     /// The oldest entry; `None` only while `rest` is empty too.
     first: Option<Entry>,
-    /// The younger entries, oldest first. Kept once allocated.
+    /// The younger entries, oldest first. Kept once allocated. Boxed: one word in the
+    /// channel, not a `VecDeque`'s four.
+    #[allow(clippy::box_collection)]
     rest: Option<Box<VecDeque<Entry>>>,
 }
 
