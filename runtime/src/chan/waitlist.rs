@@ -80,7 +80,8 @@ impl Waiters {
     pub(crate) fn register(&mut self, oper: usize, packet: *mut (), waiter: &WaiterRef) {
         let e = Entry::new(oper, packet, waiter.clone());
         if self.first.is_none() {
-            self.first = Some(e);
+            // `replace` of a `None`: nothing to drop (an assignment would check for a value).
+            std::mem::forget(self.first.replace(e));
         } else {
             self.rest.get_or_insert_default().push_back(e);
         }
@@ -96,11 +97,9 @@ impl Waiters {
     /// Removes and returns the oldest entry.
     #[inline]
     fn pop_front(&mut self) -> Option<Entry> {
-        let e = self.first.take()?;
-        if let Some(rest) = &mut self.rest {
-            self.first = rest.pop_front();
-        }
-        Some(e)
+        // The next in line moves up (none if `first` is `None`: then `rest` is empty too).
+        let next = self.rest.as_mut().and_then(|r| r.pop_front());
+        std::mem::replace(&mut self.first, next)
     }
 
     /// Removes and returns the `i`th entry, oldest first.
