@@ -64,7 +64,11 @@ fn child_overflows_a_goroutine_stack() {
         return;
     }
     println!("recursing");
-    let h = gocsp::spawn(|| recurse(0));
+    let h = gocsp::spawn(|| {
+        // The report must name this goroutine.
+        println!("overflowing goroutine {}", gocsp::goroutine_id().unwrap());
+        recurse(0)
+    });
     println!("unreachable: {}", h.join().unwrap());
 }
 
@@ -79,6 +83,15 @@ fn a_stack_overflow_ends_the_process_on_the_guard_page() {
         assert_eq!(out.status.code(), Some(2), "{what}");
         assert!(stderr.contains("fatal error: stack overflow"), "{what}");
         assert!(stderr.contains(" [running]:"), "{what}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let id = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("overflowing goroutine "))
+            .unwrap_or_else(|| panic!("the child names its goroutine\n{what}"));
+        assert!(
+            stderr.contains(&format!("goroutine {id} [running]:")),
+            "{what}"
+        );
         let size = format!("all of its {} KiB stack", gocsp::DEFAULT_STACK_SIZE / 1024);
         assert!(stderr.contains(&size), "{what}");
         assert!(stderr.contains("Builder::stack_size"), "{what}");

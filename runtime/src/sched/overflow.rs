@@ -19,28 +19,35 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
 
 std::thread_local! {
-    /// The guard page of the goroutine running on this thread: (start, end, goroutine id,
-    /// usable stack size). A plain `Cell` of integers: readable from a signal handler (no lazy
+    /// The usable stack size of the goroutines of this worker's runtime, for the message; 0 on
+    /// a thread that is not a worker. A plain `Cell`: readable from a signal handler (no lazy
     /// initialization, no destructor).
-    static GUARD: Cell<(usize, usize, u64, usize)> = const { Cell::new((0, 0, 0, 0)) };
+    static STACK_SIZE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Records the usable stack size of the goroutines this worker runs (once, when it starts).
+/// Which goroutine runs, and so where its guard page is, the handler reads from the worker's
+/// record of the goroutine it is running (`worker::current_task_ptr`), so a resume writes
+/// nothing here: the guard used to be copied into a thread-local at every resume and cleared
+/// after it, a tenth of a hop's instructions in a chain of goroutines.
+pub(crate) fn worker_started(size: usize) {
+    let _ = STACK_SIZE.try_with(|s| s.set(size));
+}
+
+/// The guard page and id of the goroutine running on this thread, if any.
+fn running_guard() -> Option<(usize, usize, u64)> {
+    let task = super::worker::current_task_ptr();
+    // SAFETY: the worker sets the pointer to the task it is about to resume, holding an `Arc`
+    // of it, and clears it once the goroutine is suspended again (`current_task`), so while
+    // it is set the task is alive; its `stack_limit` is set before the pointer, at the
+    // task's first run, and never changes, and `id` never does.
+    let task = unsafe { task.as_ref() }?;
+    let limit = task.stack_limit.get();
+    (limit != 0).then(|| (limit, limit + page_size(), task.id()))
 }
 
 /// The handlers that were installed before ours, for SIGSEGV and SIGBUS.
 static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
-
-/// Records the guard page of the goroutine about to run on this thread (`limit` is the lowest
-/// address of its stack, where the guard page is, whether the stack is a mapping of its own or
-/// a slot of a slab) and its usable stack size, for the message.
-#[inline]
-pub(crate) fn enter(limit: usize, id: u64, size: usize) {
-    let _ = GUARD.try_with(|g| g.set((limit, limit + page_size(), id, size)));
-}
-
-/// No goroutine runs on this thread any more.
-#[inline]
-pub(crate) fn leave() {
-    let _ = GUARD.try_with(|g| g.set((0, 0, 0, 0)));
-}
 
 fn page_size() -> usize {
     static PAGE: AtomicUsize = AtomicUsize::new(0);
@@ -88,9 +95,10 @@ pub(crate) fn install() {
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid `siginfo_t` for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
-    let (lo, hi, id, size) = GUARD.try_with(Cell::get).unwrap_or((0, 0, 0, 0));
-    if lo != 0 && (lo..hi).contains(&addr) {
-        report_and_exit(id, size);
+    if let Some((lo, hi, id)) = running_guard()
+        && (lo..hi).contains(&addr)
+    {
+        report_and_exit(id, STACK_SIZE.try_with(Cell::get).unwrap_or(0));
     }
     // Not a goroutine's guard page: let the previous handler decide (the standard library's
     // reports its own threads' overflows), or die of the signal as before.

@@ -182,6 +182,7 @@ impl Drop for LocalGuard {
 
 fn worker_loop(rt: &'static RtShared, index: usize, queues: OwnQueues) {
     let _alt_stack = super::overflow::AltStack::ensure();
+    super::overflow::worker_started(rt.config.stacks.size());
     let shared = &rt.workers[index];
     let _ = shared.thread.set(std::thread::current());
     let local = Local {
@@ -392,11 +393,6 @@ impl Local {
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
         // Learn how long goroutines from this site run between parks (`placement`).
         let timed = placement::sample(task.spawn_site(), self.tick.get()).then(Instant::now);
-        super::overflow::enter(
-            task.stack_limit.get(),
-            task.id(),
-            self.rt.config.stacks.size(),
-        );
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
@@ -432,7 +428,6 @@ impl Local {
                 }
             }
         }
-        super::overflow::leave();
         if let Some(t0) = timed {
             placement::ran(
                 task.spawn_site(),
