@@ -371,3 +371,63 @@ fn wait_until_blocked_any(id: u64) -> GoroutineInfo {
     });
     last.unwrap()
 }
+
+/// A worker reuses the control blocks of goroutines that finished on it for its next spawns:
+/// goroutines started after a wave of others finished carry their own id, spawn site, state
+/// and result, nothing of the goroutines before them.
+#[test]
+fn goroutines_started_after_others_finished_are_their_own() {
+    let _s = serial();
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    rt.block_on(|| {
+        // A first wave, each finishing with its own result, its handle joined.
+        let first: Vec<_> = (0..200u64).map(|i| gocsp::spawn(move || i * 3)).collect();
+        let first_ids: Vec<u64> = first.iter().map(|h| h.id()).collect();
+        for (i, h) in first.into_iter().enumerate() {
+            assert_eq!(h.join().unwrap(), i as u64 * 3);
+        }
+        // A second wave from another site, blocked where we can see them.
+        let gate: Chan<u8> = Chan::new(0);
+        let second: Vec<_> = (0..200u64)
+            .map(|i| {
+                let gate = gate.clone();
+                gocsp::spawn(move || {
+                    gate.recv();
+                    (gocsp::goroutine_id(), i)
+                })
+            })
+            .collect();
+        let second_site = line!() - 6;
+        let ids: Vec<u64> = second.iter().map(|h| h.id()).collect();
+        wait_until("the second wave to block", || {
+            gocsp::goroutines()
+                .iter()
+                .filter(|g| ids.contains(&g.id))
+                .all(|g| matches!(g.state, GoroutineState::Blocked { .. }))
+        });
+        let listed: Vec<GoroutineInfo> = gocsp::goroutines()
+            .into_iter()
+            .filter(|g| ids.contains(&g.id))
+            .collect();
+        assert_eq!(
+            listed.len(),
+            200,
+            "every goroutine of the second wave is listed once"
+        );
+        for g in &listed {
+            assert!(
+                !first_ids.contains(&g.id),
+                "id {} was the first wave's",
+                g.id
+            );
+            assert_eq!(g.spawn_site.line(), second_site, "{g:?}");
+            let (reason, _) = blocked_site(g);
+            assert_eq!(reason, "chan receive", "{g:?}");
+        }
+        gate.close();
+        for (i, h) in second.into_iter().enumerate() {
+            let id = h.id();
+            assert_eq!(h.join().unwrap(), (Some(id), i as u64));
+        }
+    });
+}

@@ -136,7 +136,7 @@ impl Task {
         f: super::Job,
         join: Option<Weak<dyn JoinSlot>>,
     ) -> Arc<Task> {
-        Arc::new(Task {
+        let task = Task {
             // Not `WAITING`: the word reads `WAITING` only inside a wait (between
             // `reset_for_wait` and its outcome), which is what a kill relies on.
             sel: AtomicUsize::new(ABORTED),
@@ -156,7 +156,19 @@ impl Task {
             in_crowd: Cell::new(false),
             nested: AtomicBool::new(false),
             dealt_by: AtomicUsize::new(0),
-        })
+        };
+        // A control block that finished on this worker, if it kept one (`recycle`): its
+        // allocation is reused without going through the allocator.
+        match super::worker::recycled_task() {
+            Some(mut old) => match Arc::get_mut(&mut old) {
+                Some(slot) => {
+                    *slot = task;
+                    old
+                }
+                None => Arc::new(task),
+            },
+            None => Arc::new(task),
+        }
     }
 
     /// The address of the goroutine that spawned it, if `placement` started it on another
