@@ -56,7 +56,9 @@ pub use clock::{
 };
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::loom::{SpinGuard, SpinLock};
 pub use std::time::{Duration, Instant};
 
 use crate::chan::{Chan, Receiver, WeakChan};
@@ -165,7 +167,7 @@ pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: FnMut() + Send + 'static,
 {
-    let state = Mutex::new(TimerState::default());
+    let state = SpinLock::new(TimerState::default());
     // A goroutine-aware lock: a run that comes while the previous one is blocked (it may have
     // reset its own timer, then slept) parks until it is done; a thread's lock would block
     // the worker, and with it the previous run if it lives there.
@@ -193,8 +195,12 @@ where
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// A timer's state lock: a spin lock, held for a few field updates (and at most a channel's
+/// non-blocking send or a heap insertion). Its owner takes it twice per stop + reset, its
+/// heap's server once per firing, so it is almost never contended, and a std `Mutex`'s
+/// unlock is an atomic swap where a spin lock's is a store: stop + reset 42 -> 37 ns.
+fn lock<T>(m: &SpinLock<T>) -> SpinGuard<'_, T> {
+    m.lock()
 }
 
 #[derive(Default)]
@@ -228,7 +234,7 @@ enum Kind {
 
 struct Shared {
     chan: WeakChan<Time>,
-    state: Mutex<TimerState>,
+    state: SpinLock<TimerState>,
     kind: Kind,
 }
 
@@ -268,12 +274,7 @@ fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
 
 /// Delivers the firing due at `when` (the state lock held, the pending node already dealt
 /// with): sends the time, re-arms a ticker, or starts `after_func`'s function.
-fn deliver(
-    shared: &Arc<Shared>,
-    mut st: std::sync::MutexGuard<'_, TimerState>,
-    when: Instant,
-    now: Instant,
-) {
+fn deliver(shared: &Arc<Shared>, mut st: SpinGuard<'_, TimerState>, when: Instant, now: Instant) {
     st.active = false;
     match &shared.kind {
         Kind::Func(f) => {
@@ -386,7 +387,7 @@ fn start_channel_timer(kind: Kind, d: Duration) -> (Receiver<Time>, Arc<Shared>)
     };
     let shared = Arc::new(Shared {
         chan: ch.downgrade(),
-        state: Mutex::new(TimerState {
+        state: SpinLock::new(TimerState {
             period,
             ..TimerState::default()
         }),
