@@ -34,16 +34,20 @@ impl WaitQueue {
         false
     }
 
-    /// Wakes every waiter; returns how many were woken.
+    /// Wakes every waiter; returns how many were woken. One event, like a channel's close
+    /// (`Cond::broadcast`, a `WaitGroup` reaching zero, a `Once` done), so its wakes are kept
+    /// out of what placement learns about who talks to whom (`sched::closing`).
     pub(crate) fn wake_all(&mut self) -> usize {
-        let mut woken = 0;
-        for (oper, w) in self.waiters.drain(..) {
-            if w.try_select(Selected::Operation(oper)).is_ok() {
-                w.unpark();
-                woken += 1;
+        crate::sched::closing(|| {
+            let mut woken = 0;
+            for (oper, w) in self.waiters.drain(..) {
+                if w.try_select(Selected::Operation(oper)).is_ok() {
+                    w.unpark();
+                    woken += 1;
+                }
             }
-        }
-        woken
+            woken
+        })
     }
 
     /// Takes back the registration `oper`, if nobody has woken it yet (`Cond::wait`, when
