@@ -326,7 +326,7 @@ fn learn_waker(task: &Task, l: &Local, home: &WorkerShared) {
         && !placement::in_close()
         && !l.firing_timers.get()
     {
-        let waker = super::worker::current_task_ptr() as usize;
+        let waker = super::worker::with_current_task(|t| t.map_or(0, Task::id));
         placement::woken(task.spawn_site(), waker == spawner);
     }
 }
@@ -406,7 +406,9 @@ pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
             ) {
                 Some(i) => {
                     if i != l.shared.index {
-                        task.set_dealt_by(super::worker::current_task_ptr());
+                        task.set_dealt_by(super::worker::with_current_task(|t| {
+                            t.map_or(0, Task::id)
+                        }));
                     }
                     l.rt.deal_to(i, task)
                 }

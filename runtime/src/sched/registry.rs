@@ -165,15 +165,20 @@ fn info(t: &Task) -> GoroutineInfo {
 
 /// Snapshots the live goroutines of `group` (or all, for `None`), sorted by id.
 pub(crate) fn snapshot(group: Option<u64>) -> Vec<GoroutineInfo> {
-    let mut out = Vec::new();
+    // The goroutines are taken under each shard's (spin) lock, and described after it is
+    // released: a spawn or an exit in that shard waits for a copy, not for the formatting.
+    let mut tasks = Vec::new();
     for shard in REGISTRY.iter() {
         let s = shard.lock();
-        for t in s.entries.iter().flatten() {
-            if group.is_none_or(|g| t.group() == g) {
-                out.push(info(t));
-            }
-        }
+        tasks.extend(
+            s.entries
+                .iter()
+                .flatten()
+                .filter(|t| group.is_none_or(|g| t.group() == g))
+                .cloned(),
+        );
     }
+    let mut out: Vec<GoroutineInfo> = tasks.iter().map(|t| info(t)).collect();
     out.sort_by_key(|g| g.id);
     out
 }

@@ -113,11 +113,12 @@ pub(crate) struct Task {
     /// Spawned by a goroutine of its own spawn site (a recursion's subtree): while unstarted
     /// it waits in its worker's `nested` queue, not in its `deque`. Set before it is queued.
     pub(crate) nested: AtomicBool,
-    /// `placement` dealt it away from its spawner's worker: the spawner's address (its
-    /// `Arc<Task>`), else 0. Only compared, never dereferenced: a spawner that has ended and
-    /// whose memory holds another goroutine now only makes a wake mis-counted. Set before the
-    /// goroutine is queued; read by its wakers (`schedule_woken`).
-    dealt_by: AtomicUsize,
+    /// `placement` dealt it away from its spawner's worker: the spawner's goroutine id, else 0.
+    /// An id, not an address: a spawner's control block is reused by a later spawn on its
+    /// worker once it has finished (`Local::recycle`), and a goroutine at the same address
+    /// would be taken for the spawner. Set before the goroutine is queued; read by its wakers
+    /// (`schedule_woken`).
+    dealt_by: AtomicU64,
 }
 
 // SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit` and `in_crowd` are
@@ -155,7 +156,7 @@ impl Task {
             stack_limit: Cell::new(0),
             in_crowd: Cell::new(false),
             nested: AtomicBool::new(false),
-            dealt_by: AtomicUsize::new(0),
+            dealt_by: AtomicU64::new(0),
         };
         // A control block that finished on this worker, if it kept one (`recycle`): its
         // allocation is reused without going through the allocator.
@@ -171,16 +172,22 @@ impl Task {
         }
     }
 
-    /// The address of the goroutine that spawned it, if `placement` started it on another
-    /// worker than its spawner's (0 if not).
-    pub(crate) fn dealt_by(&self) -> usize {
+    /// The id of the goroutine that spawned it, if `placement` started it on another worker
+    /// than its spawner's (0 if not).
+    pub(crate) fn dealt_by(&self) -> u64 {
         self.dealt_by.load(Ordering::Relaxed)
     }
 
     /// Records that `placement` started it away from the worker of its spawner, the goroutine
-    /// at `spawner`.
-    pub(crate) fn set_dealt_by(&self, spawner: *const Task) {
-        self.dealt_by.store(spawner as usize, Ordering::Relaxed);
+    /// `spawner` (an id).
+    pub(crate) fn set_dealt_by(&self, spawner: u64) {
+        self.dealt_by.store(spawner, Ordering::Relaxed);
+    }
+
+    /// A finished goroutine's control block is kept for reuse (`Local::recycle`): it lets go
+    /// of its join slot now, not whenever the block is reused.
+    pub(crate) fn release_for_reuse(&mut self) {
+        self.join = None;
     }
 
     pub(crate) fn id(&self) -> u64 {

@@ -466,9 +466,14 @@ impl Local {
     /// queues') are gone with the goroutine. The spawn that reuses it checks again
     /// (`Arc::get_mut`).
     #[inline]
-    fn recycle(&self, task: Arc<Task>) {
+    fn recycle(&self, mut task: Arc<Task>) {
         let mut kept = self.recycled.borrow_mut();
-        if kept.len() < RECYCLED_TASKS && Arc::strong_count(&task) == 1 {
+        if kept.len() < RECYCLED_TASKS
+            && let Some(t) = Arc::get_mut(&mut task)
+        {
+            // Its join slot (and a result stored inline there) is freed now, not when a
+            // spawn reuses the block: a worker that stops spawning would hold 64 of them.
+            t.release_for_reuse();
             kept.push(task);
         }
     }

@@ -501,10 +501,9 @@ impl Timer {
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = lock(&self.shared.state);
-        f.debug_struct("Timer")
-            .field("pending", &st.active)
-            .finish()
+        // Read, then formatted with the lock released: the writer may be slow.
+        let pending = lock(&self.shared.state).active;
+        f.debug_struct("Timer").field("pending", &pending).finish()
     }
 }
 
