@@ -572,11 +572,22 @@ pub(crate) fn woken(site: &'static Location<'static>, by_spawner: bool) {
 /// sampled only at their short last runs, fell out of the long runners' class again and
 /// again, and were then kept beside the dispatcher in runs of up to 20 (up to 233 of 400
 /// jobs on one of 2 workers).
+///
+/// `settled` is the goroutine's own memory of whether its site was settled when it last
+/// looked: while it says so, only the tick decides, without a look at the table (a hash and
+/// up to `WAYS` probes at every resume, a twentieth of a ping-pong hop's instructions); a
+/// run the tick picks looks again, so a site whose class becomes unknown is timed at every
+/// run again by each goroutine from its next picked run on (and by new goroutines at once).
 #[inline]
-pub(crate) fn sample(site: &'static Location<'static>, tick: u32) -> bool {
+pub(crate) fn sample(site: &'static Location<'static>, tick: u32, settled: &Cell<bool>) -> bool {
+    let picked = (tick.wrapping_mul(0x9E37_79B9) >> (32 - SETTLED_SAMPLE.trailing_zeros())) == 0;
+    if settled.get() && !picked {
+        return false;
+    }
     let score = score(key(site));
-    (COLD < score && score < HOT)
-        || (tick.wrapping_mul(0x9E37_79B9) >> (32 - SETTLED_SAMPLE.trailing_zeros())) == 0
+    let unknown = COLD < score && score < HOT;
+    settled.set(!unknown);
+    unknown || picked
 }
 
 /// A goroutine from `site` ran for `took` before it parked, yielded or finished. `fresh`: this
@@ -948,7 +959,7 @@ mod tests {
             "a talker's bursts stay local"
         );
         assert!(
-            !sample(talker, 1) && sample(talker, 0),
+            !sample(talker, 1, &Cell::new(false)) && sample(talker, 0, &Cell::new(false)),
             "settled: one run in 64 is timed"
         );
     }
@@ -1079,7 +1090,7 @@ mod tests {
         ran(site, LONG_RUN, true, true);
         let mut min = SATURATE;
         for tick in 1..64 * 400u32 {
-            if sample(site, tick) {
+            if sample(site, tick, &Cell::new(false)) {
                 let long = !tick.is_multiple_of(4);
                 ran(
                     site,
@@ -1102,7 +1113,36 @@ mod tests {
             ran(site, Duration::ZERO, true, false);
         }
         assert_eq!(score(key(site)), 0);
-        assert!(sample(site, 1), "still unknown, so every run is timed");
+        assert!(
+            sample(site, 1, &Cell::new(false)),
+            "still unknown, so every run is timed"
+        );
+    }
+
+    #[test]
+    fn a_goroutine_remembers_its_sites_class_until_a_picked_run_looks_again() {
+        let site = here();
+        as_talkers(site);
+        let settled = Cell::new(false);
+        assert!(
+            !sample(site, 1, &settled),
+            "settled, and tick 1 is not picked"
+        );
+        assert!(settled.get(), "the goroutine remembers its site settled");
+        // The site's class becomes unknown again (a long run outweighs two short ones).
+        ran(site, LONG_RUN, false, true);
+        let score = score(key(site));
+        assert!(COLD < score && score < HOT, "unknown now (score {score})");
+        assert!(
+            !sample(site, 1, &settled),
+            "a run the tick does not pick trusts the memory"
+        );
+        assert!(sample(site, 0, &settled), "a picked run looks again");
+        assert!(
+            !settled.get(),
+            "and the goroutine remembers its site unknown"
+        );
+        assert!(sample(site, 1, &settled), "so every run is timed again");
     }
 
     #[test]

@@ -110,6 +110,10 @@ pub(crate) struct Task {
     /// Counted in its spawn site's crowd (it has parked; see `placement.rs`). Thread-confined
     /// to its home worker.
     pub(crate) in_crowd: Cell<bool>,
+    /// Its spawn site's class was known at its last timed run: its runs are timed only when
+    /// the worker's tick picks them, without a look at the site's table (`placement::sample`).
+    /// Thread-confined to its home worker.
+    pub(crate) site_settled: Cell<bool>,
     /// Spawned by a goroutine of its own spawn site (a recursion's subtree): while unstarted
     /// it waits in its worker's `nested` queue, not in its `deque`. Set before it is queued.
     pub(crate) nested: AtomicBool,
@@ -121,7 +125,8 @@ pub(crate) struct Task {
     dealt_by: AtomicU64,
 }
 
-// SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit` and `in_crowd` are
+// SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit`, `in_crowd` and
+// `site_settled` are
 // confined to one thread at a time as the module docs explain (the unstarted closure is
 // `Send`; a started coroutine is only resumed, and only dropped, by its home worker, or
 // leaked). So handing `Arc<Task>` to other threads (wakers, queues) is sound.
@@ -155,6 +160,7 @@ impl Task {
             yielder: Cell::new(std::ptr::null()),
             stack_limit: Cell::new(0),
             in_crowd: Cell::new(false),
+            site_settled: Cell::new(false),
             nested: AtomicBool::new(false),
             dealt_by: AtomicU64::new(0),
         };

@@ -409,7 +409,8 @@ impl Local {
         };
         CURRENT.with(|c| c.set(Arc::as_ptr(&task)));
         // Learn how long goroutines from this site run between parks (`placement`).
-        let timed = placement::sample(task.spawn_site(), self.tick.get()).then(Instant::now);
+        let timed = placement::sample(task.spawn_site(), self.tick.get(), &task.site_settled)
+            .then(Instant::now);
         loop {
             match co.resume(()) {
                 CoroutineResult::Yield(Suspend::Park) => {
