@@ -39,7 +39,8 @@
 //! class. A first run that ends in a park is not counted: a pool member starts and blocks on
 //! its job channel at once, and what it does later is what matters. Spawns read the table
 //! with a few relaxed loads (a site's slot is one of `WAYS` from its hash on); a settled
-//! site's runs pay one table lookup and, rarely, a clock read.
+//! site's runs pay a look at a flag in the goroutine (it remembers its site settled, `sample`)
+//! and, rarely, a table lookup and a clock read.
 
 use std::cell::Cell;
 use std::panic::Location;
