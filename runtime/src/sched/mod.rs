@@ -313,7 +313,7 @@ pub fn gomaxprocs() -> usize {
 /// spawning thread in blocks, so goroutines spawned one after another by one thread get
 /// increasing ids, while ids from different threads interleave in no particular order.
 pub fn goroutine_id() -> Option<u64> {
-    current_task().map(|t| t.id())
+    worker::with_current_task(|t| t.map(Task::id))
 }
 
 /// A snapshot of every live goroutine: id, spawn site, and what it is blocked on.

@@ -326,7 +326,7 @@ fn learn_waker(task: &Task, l: &Local, home: &WorkerShared) {
         && !placement::in_close()
         && !l.firing_timers.get()
     {
-        let waker = super::worker::with_current_task(|t| t.map_or(0, Task::id));
+        let waker = super::goroutine_id().unwrap_or(0);
         placement::woken(task.spawn_site(), waker == spawner);
     }
 }
@@ -406,9 +406,7 @@ pub(crate) fn schedule_new(rt: Option<&'static RtShared>, task: Arc<Task>) {
             ) {
                 Some(i) => {
                     if i != l.shared.index {
-                        task.set_dealt_by(super::worker::with_current_task(|t| {
-                            t.map_or(0, Task::id)
-                        }));
+                        task.set_dealt_by(super::goroutine_id().unwrap_or(0));
                     }
                     l.rt.deal_to(i, task)
                 }
