@@ -576,7 +576,7 @@ pub(crate) fn woken(site: &'static Location<'static>, by_spawner: bool) {
 ///
 /// `settled` is the goroutine's own memory of whether its site was settled when it last
 /// looked: while it says so, only the tick decides, without a look at the table (a hash and
-/// up to `WAYS` probes at every resume, a twentieth of a ping-pong hop's instructions); a
+/// up to `WAYS` probes at every resume, about 2% of a ping-pong hop's instructions); a
 /// run the tick picks looks again, so a site whose class becomes unknown is timed at every
 /// run again by each goroutine from its next picked run on (and by new goroutines at once).
 #[inline]

@@ -126,10 +126,9 @@ pub(crate) struct Task {
 }
 
 // SAFETY: the atomics are shared freely; `body`, `yielder`, `stack_limit`, `in_crowd` and
-// `site_settled` are
-// confined to one thread at a time as the module docs explain (the unstarted closure is
-// `Send`; a started coroutine is only resumed, and only dropped, by its home worker, or
-// leaked). So handing `Arc<Task>` to other threads (wakers, queues) is sound.
+// `site_settled` are confined to one thread at a time as the module docs explain (the
+// unstarted closure is `Send`; a started coroutine is only resumed, and only dropped, by its
+// home worker, or leaked). So handing `Arc<Task>` to other threads (wakers, queues) is sound.
 unsafe impl Send for Task {}
 // SAFETY: as above; shared access from other threads only touches the atomics.
 unsafe impl Sync for Task {}

@@ -57,11 +57,10 @@ pub use clock::{
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-
-use crate::loom::{SpinGuard, SpinLock};
 pub use std::time::{Duration, Instant};
 
 use crate::chan::{Chan, Receiver, WeakChan};
+use crate::loom::{SpinGuard, SpinLock};
 use crate::waiter::{self, BlockReason, Selected};
 use heap::Node;
 
