@@ -214,6 +214,38 @@ mod scenarios {
         say(&format!("unreachable: {v:?} {t:?}"));
     }
 
+    /// Timers stopped and reset again and again around their deadlines, by goroutines on
+    /// every worker, race their heaps' firings: the deadlock check's count of pending timers
+    /// still comes back to none once they are all stopped, so main's deadlock is reported.
+    pub(super) fn deadlock_after_timers_raced_their_firing() {
+        let wg = WaitGroup::new();
+        for g in 0..4u64 {
+            wg.add(1);
+            let wg = wg.clone();
+            gocsp::go(move || {
+                let t = gocsp::time::Timer::new(Duration::from_micros(1));
+                for i in 0..2_000u64 {
+                    // Deadlines of 0-30 us: some fire before the stop, some after the reset,
+                    // some while the stop or the reset holds the timer.
+                    if !t.stop() {
+                        let _ = t.c().try_recv();
+                    }
+                    t.reset(Duration::from_micros((i * 7 + g) % 31));
+                    if i % 8 == 0 {
+                        gocsp::time::sleep(Duration::from_micros(i % 23));
+                    }
+                }
+                t.stop();
+                wg.done();
+            });
+        }
+        wg.wait();
+        let ch: Chan<u8> = Chan::new(0);
+        say("blocking");
+        let v = ch.recv();
+        say(&format!("unreachable: {v:?}"));
+    }
+
     /// Timers set by goroutines count in their workers' heaps: once a goroutine's sleeps are
     /// over, a ticker it ran has stopped and a timer it stopped waits in its heap for a
     /// reset, nothing is pending, and main deadlocks.
@@ -428,6 +460,11 @@ mod tests {
         );
     }
 
+    pub(super) fn a_deadlock_after_timers_raced_their_firing_is_reported() {
+        let run = run_child("deadlock_after_timers_raced_their_firing", &[], LIMIT, None);
+        expect_deadlock(&run);
+    }
+
     pub(super) fn a_deadlock_after_goroutines_timers_is_reported() {
         let run = run_child("deadlock_after_goroutines_timers", &[], LIMIT, None);
         expect_deadlock(&run);
@@ -506,6 +543,9 @@ fn main() {
             "pending_deadline" => scenarios::pending_deadline(),
             "deadlock_after_timers_stopped" => scenarios::deadlock_after_timers_stopped(),
             "deadlock_after_goroutines_timers" => scenarios::deadlock_after_goroutines_timers(),
+            "deadlock_after_timers_raced_their_firing" => {
+                scenarios::deadlock_after_timers_raced_their_firing()
+            }
             "timer_reset_after_stop" => scenarios::timer_reset_after_stop(),
             "busy_goroutine" => scenarios::busy_goroutine(),
             "mutex_held_by_a_sleeper" => scenarios::mutex_held_by_a_sleeper(),
@@ -534,6 +574,10 @@ fn main() {
         (
             "a_deadlock_after_goroutines_timers_is_reported",
             tests::a_deadlock_after_goroutines_timers_is_reported,
+        ),
+        (
+            "a_deadlock_after_timers_raced_their_firing_is_reported",
+            tests::a_deadlock_after_timers_raced_their_firing_is_reported,
         ),
         (
             "a_deadlock_in_select_is_reported",

@@ -89,15 +89,26 @@ impl Node {
     /// The owner stopped the timer but leaves its entry in the heap, to be reused by a
     /// `reset` (`recount`) or to do nothing when it comes due: it no longer holds off the
     /// deadlock check.
+    ///
+    /// Called by a `Timer`'s owner under its timer's lock, only while the entry is armed.
+    /// So `counted` needs no read-modify-write here (a stop + reset made two, of six): its
+    /// only other writer, `leave_count`, runs after the entry fired or was cancelled, and
+    /// then after the owner's critical section. A firing runs the timer's action, which takes
+    /// that lock, before it leaves the count, and a cancel of the entry is the owner's own
+    /// (`retire`, under the lock), or the heap's sweep of entries whose channel is gone,
+    /// which no owner holds any more.
     pub(crate) fn uncount(&self) {
-        if self.counted.swap(false, Ordering::AcqRel) {
+        if self.counted.load(Ordering::Relaxed) {
+            self.counted.store(false, Ordering::Relaxed);
             self.heap.counts.pending.fetch_sub(1, Ordering::SeqCst);
         }
     }
 
-    /// The owner reuses an `uncount`ed entry that is still armed: pending again.
+    /// The owner reuses an `uncount`ed entry that is still armed: pending again. Called as
+    /// [`uncount`](Node::uncount) is.
     pub(crate) fn recount(&self) {
-        if !self.counted.swap(true, Ordering::AcqRel) {
+        if !self.counted.load(Ordering::Relaxed) {
+            self.counted.store(true, Ordering::Relaxed);
             self.heap.counts.pending.fetch_add(1, Ordering::SeqCst);
         }
     }
