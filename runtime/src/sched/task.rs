@@ -300,6 +300,7 @@ impl Task {
     }
 
     /// Suspends the current goroutine (which must be `self`) until unparked.
+    #[inline]
     pub(crate) fn park_current(&self, reason: BlockReason, site: &'static Location<'static>) {
         self.block_reason.store(reason as u8, Ordering::Relaxed);
         self.block_site.store(
