@@ -386,6 +386,13 @@ fn goroutines_started_after_others_finished_are_their_own() {
         for (i, h) in first.into_iter().enumerate() {
             assert_eq!(h.join().unwrap(), i as u64 * 3);
         }
+        // Finished, they are listed no more, though the worker keeps (up to 64 of) their
+        // control blocks, still registered, for its next spawns.
+        wait_until("the first wave to leave the listing", || {
+            gocsp::goroutines()
+                .iter()
+                .all(|g| !first_ids.contains(&g.id))
+        });
         // A second wave from another site, blocked where we can see them.
         let gate: Chan<u8> = Chan::new(0);
         let second: Vec<_> = (0..200u64)
@@ -429,5 +436,8 @@ fn goroutines_started_after_others_finished_are_their_own() {
             let id = h.id();
             assert_eq!(h.join().unwrap(), (Some(id), i as u64));
         }
+        wait_until("the second wave to leave the listing", || {
+            gocsp::goroutines().iter().all(|g| !ids.contains(&g.id))
+        });
     });
 }

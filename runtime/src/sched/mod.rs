@@ -186,8 +186,8 @@ fn spawn_task(
         return Err((e, f));
     }
     let id = next_id();
+    // Registered by `Task::new` (a reused block already is).
     let task = Task::new(id, current_group(), Location::caller(), f, join);
-    registry::insert(&task);
     queues::schedule_new(Some(rt), task);
     queues::spawn_backpressure(Some(rt));
     Ok(id)

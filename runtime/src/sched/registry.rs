@@ -25,8 +25,15 @@ const SHARDS: usize = 32;
 
 #[derive(Default)]
 struct Slab {
-    entries: Vec<Option<Arc<Task>>>,
+    entries: Vec<Option<Entry>>,
     free: Vec<usize>,
+}
+
+struct Entry {
+    task: Arc<Task>,
+    /// Finished, its control block kept by its worker for a later spawn ([`keep`]): nobody
+    /// but that worker touches it, not even to read it, until [`reused`] clears this.
+    kept: bool,
 }
 
 static REGISTRY: [SpinLock<Slab>; SHARDS] = [const {
@@ -36,35 +43,105 @@ static REGISTRY: [SpinLock<Slab>; SHARDS] = [const {
     })
 }; SHARDS];
 
-fn shard(task: &Task) -> &'static SpinLock<Slab> {
+/// The shard a new goroutine goes in: its id's block's.
+fn shard_for(id: u64) -> usize {
     // Ids count from 1, and blocks from the first id.
-    let block = task.id().wrapping_sub(1) / super::ID_BLOCK;
-    &REGISTRY[(block % SHARDS as u64) as usize]
+    let block = id.wrapping_sub(1) / super::ID_BLOCK;
+    (block % SHARDS as u64) as usize
+}
+
+/// The shard a registered goroutine is in.
+fn shard(task: &Task) -> &'static SpinLock<Slab> {
+    &REGISTRY[usize::from(task.reg_shard.load(Ordering::Relaxed))]
 }
 
 pub(crate) fn insert(task: &Arc<Task>) {
-    let mut s = shard(task).lock();
+    let i = shard_for(task.id());
+    const { assert!(SHARDS <= 256, "a shard's index is kept in a byte") };
+    task.reg_shard.store(i as u8, Ordering::Relaxed);
+    let mut s = REGISTRY[i].lock();
+    let e = Entry {
+        task: task.clone(),
+        kept: false,
+    };
     let slot = match s.free.pop() {
         Some(i) => {
-            s.entries[i] = Some(task.clone());
+            s.entries[i] = Some(e);
             i
         }
         None => {
-            s.entries.push(Some(task.clone()));
+            s.entries.push(Some(e));
             s.entries.len() - 1
         }
     };
     task.slot.store(slot, Ordering::Relaxed);
 }
 
+/// The entry of `task` in its shard, if it is there.
+fn entry<'a>(s: &'a mut Slab, task: &Task) -> Option<&'a mut Entry> {
+    s.entries
+        .get_mut(task.slot.load(Ordering::Relaxed))?
+        .as_mut()
+        .filter(|e| std::ptr::eq(&*e.task, task))
+}
+
 pub(crate) fn remove(task: &Task) {
     let slot = task.slot.load(Ordering::Relaxed);
     let mut s = shard(task).lock();
-    if let Some(e) = s.entries.get_mut(slot)
-        && e.as_ref().is_some_and(|t| std::ptr::eq(&**t, task))
-    {
-        *e = None;
+    if entry(&mut s, task).is_some() {
+        s.entries[slot] = None;
         s.free.push(slot);
+    }
+}
+
+/// A goroutine that finished (the caller's contract) on its worker, which keeps its control
+/// block for a later spawn (`Local::keep_finished`): the block stays in the registry, its
+/// entry marked `kept`, and lets go of its join slot. `false` if anything but the caller and
+/// the registry holds it (a waker's reference, a listing's copy): it is then removed as usual.
+///
+/// Every reader of the registry goes through a shard's lock and passes over a kept entry
+/// without touching its task, so from here until [`reused`] nothing but the caller's worker
+/// reads or references the block: that is what lets a spawn there set it up again in place
+/// ([`reusable`]). (Go keeps its dead goroutines in `allgs` the same way, for its `gfget`.)
+pub(crate) fn keep(task: &Arc<Task>) -> bool {
+    let mut s = shard(task).lock();
+    let Some(e) = entry(&mut s, task) else {
+        return false;
+    };
+    // Ours and the registry's. Another was taken under this lock, or is a waker's; either is
+    // only dropped from now on (a release, which the fence below acquires).
+    if Arc::strong_count(task) != 2 {
+        return false;
+    }
+    std::sync::atomic::fence(Ordering::Acquire);
+    // SAFETY: the goroutine finished (the caller's contract), and only two references exist,
+    // ours and the registry's, which is read only under this lock, which we hold. `join` is
+    // read only by the goroutine's killer, and a finished goroutine is never killed.
+    unsafe { Task::release_join(Arc::as_ptr(task).cast_mut()) };
+    e.kept = true;
+    true
+}
+
+/// A kept block (popped from its worker's list, on that worker) for a spawn to set up in
+/// place, or `None` if it cannot be (then remove it from the registry, and drop it).
+pub(crate) fn reusable(task: &mut Arc<Task>) -> Option<&mut Task> {
+    if Arc::strong_count(task) != 2 {
+        return None;
+    }
+    std::sync::atomic::fence(Ordering::Acquire);
+    // SAFETY: kept by `keep` (only its worker's list holds kept blocks, and this is that
+    // worker), the block has had two references since, ours and its registry entry's, which
+    // nobody reads while the entry is marked kept; `&mut task` keeps ours to us for the
+    // borrow, which ends before `reused` clears the mark.
+    Some(unsafe { &mut *Arc::as_ptr(task).cast_mut() })
+}
+
+/// A kept block is set up for its new goroutine: listings see it from now on (the lock
+/// publishes its new fields to them).
+pub(crate) fn reused(task: &Task) {
+    let mut s = shard(task).lock();
+    if let Some(e) = entry(&mut s, task) {
+        e.kept = false;
     }
 }
 
@@ -79,6 +156,8 @@ pub(crate) fn settle(home: &WorkerShared) -> bool {
             s.entries
                 .iter()
                 .flatten()
+                .filter(|e| !e.kept)
+                .map(|e| &e.task)
                 .filter(|t| t.home().is_some_and(|h| std::ptr::eq(h, home)) && !t.is_dead())
                 .cloned(),
         );
@@ -174,6 +253,8 @@ pub(crate) fn snapshot(group: Option<u64>) -> Vec<GoroutineInfo> {
             s.entries
                 .iter()
                 .flatten()
+                .filter(|e| !e.kept)
+                .map(|e| &e.task)
                 .filter(|t| group.is_none_or(|g| t.group() == g))
                 .cloned(),
         );

@@ -444,7 +444,6 @@ impl Local {
                     let co = unsafe { ManuallyDrop::take(co) };
                     *body = Body::Done;
                     self.stacks.borrow_mut().give(co.into_stack());
-                    registry::remove(&task);
                     self.rt.config.stacks.finished();
                     if task.in_crowd.get() {
                         placement::finished(task.spawn_site());
@@ -463,26 +462,25 @@ impl Local {
         }
         CURRENT.with(|c| c.set(std::ptr::null()));
         if matches!(body, Body::Done) {
-            self.recycle(task);
+            self.keep_finished(task);
         }
     }
 
     /// Keeps the control block of a goroutine that finished here for a later spawn, if
     /// nobody else holds it (a waker's reference, say, which then frees it as usual) and
-    /// there is room. No other reference can appear once ours is the only one: nothing holds
-    /// a `Weak` to a task, and the raw pointers that make references (`current_task`, the
-    /// queues') are gone with the goroutine. The spawn that reuses it checks again
-    /// (`Arc::get_mut`).
+    /// there is room; it stays in the registry meanwhile (`registry::keep`). Otherwise the
+    /// goroutine leaves the registry. Called once `CURRENT` no longer names it: no other
+    /// reference can appear once ours and the registry's are the only ones (nothing holds a
+    /// `Weak` to a task, the registry hands out none for a kept block, and the raw pointers
+    /// that make references, `current_task`'s and the queues', are gone with the goroutine).
+    /// The spawn that reuses it checks again (`registry::reusable`).
     #[inline]
-    fn recycle(&self, mut task: Arc<Task>) {
+    fn keep_finished(&self, task: Arc<Task>) {
         let mut kept = self.recycled.borrow_mut();
-        if kept.len() < RECYCLED_TASKS
-            && let Some(t) = Arc::get_mut(&mut task)
-        {
-            // Its join slot (and a result stored inline there) is freed now, not when a
-            // spawn reuses the block: a worker that stops spawning would hold 64 of them.
-            t.release_for_reuse();
+        if kept.len() < RECYCLED_TASKS && registry::keep(&task) {
             kept.push(task);
+        } else {
+            registry::remove(&task);
         }
     }
 }
@@ -611,6 +609,10 @@ impl Local {
                 t.kill_yielded();
             }
             if registry::settle(self.shared) {
+                // The kept blocks leave the registry with the worker.
+                for t in self.recycled.borrow_mut().drain(..) {
+                    registry::remove(&t);
+                }
                 return;
             }
             // Some goroutine of ours was woken and is on its way to our inbox.
