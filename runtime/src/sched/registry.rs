@@ -1,9 +1,11 @@
 //! Every live goroutine, for [`goroutines`](crate::goroutines), deadlock reports and the leak
-//! check.
+//! check; and the finished ones whose control blocks their workers keep for reuse, marked
+//! kept, which every reader passes over (`keep`).
 //!
 //! Sharded by the block of goroutine ids a spawning thread takes (`ID_BLOCK`), so that a
 //! worker's spawns, and the exits of those goroutines, which mostly run on the same worker,
-//! use one shard while its block lasts, and workers rarely meet on a lock or a cache line.
+//! use one shard while its block lasts, and workers rarely meet on a lock or a cache line. (A
+//! reused control block keeps the shard of its first goroutine, `Task::reg_shard`.)
 //! (Sharded by id, consecutive spawns went to consecutive shards, each last touched by
 //! another worker: a tree of goroutines on 2 workers spent 7% of its time in `insert`.) Each
 //! shard is a slab: a goroutine remembers its slot, so removal is O(1). A shard's lock is a
@@ -77,12 +79,13 @@ pub(crate) fn insert(task: &Arc<Task>) {
     task.slot.store(slot, Ordering::Relaxed);
 }
 
-/// The entry of `task` in its shard, if it is there.
+/// The entry of `task` in its shard, if it is there. Compared by address, without a
+/// reference to whatever task is in the slot (a kept block is not to be touched).
 fn entry<'a>(s: &'a mut Slab, task: &Task) -> Option<&'a mut Entry> {
     s.entries
         .get_mut(task.slot.load(Ordering::Relaxed))?
         .as_mut()
-        .filter(|e| std::ptr::eq(&*e.task, task))
+        .filter(|e| std::ptr::eq(Arc::as_ptr(&e.task), task))
 }
 
 pub(crate) fn remove(task: &Task) {
@@ -103,7 +106,12 @@ pub(crate) fn remove(task: &Task) {
 /// without touching its task, so from here until [`reused`] nothing but the caller's worker
 /// reads or references the block: that is what lets a spawn there set it up again in place
 /// ([`reusable`]). (Go keeps its dead goroutines in `allgs` the same way, for its `gfget`.)
-pub(crate) fn keep(task: &Arc<Task>) -> bool {
+///
+/// # Safety
+/// The goroutine of `task` has finished, and the caller is the worker it ran on, which puts
+/// the block in its list of kept blocks if this returns `true` (and nowhere else).
+pub(crate) unsafe fn keep(task: &Arc<Task>) -> bool {
+    debug_assert_eq!(Arc::weak_count(task), 0, "nothing makes a Weak<Task>");
     let mut s = shard(task).lock();
     let Some(e) = entry(&mut s, task) else {
         return false;
@@ -122,17 +130,22 @@ pub(crate) fn keep(task: &Arc<Task>) -> bool {
     true
 }
 
-/// A kept block (popped from its worker's list, on that worker) for a spawn to set up in
-/// place, or `None` if it cannot be (then remove it from the registry, and drop it).
-pub(crate) fn reusable(task: &mut Arc<Task>) -> Option<&mut Task> {
+/// A kept block for a spawn to set up in place, or `None` if it cannot be (then remove it
+/// from the registry, and drop it).
+///
+/// # Safety
+/// `task` is a block [`keep`] kept, just popped from the list of kept blocks of the worker
+/// the caller runs on.
+pub(crate) unsafe fn reusable(task: &mut Arc<Task>) -> Option<&mut Task> {
+    debug_assert_eq!(Arc::weak_count(task), 0, "nothing makes a Weak<Task>");
     if Arc::strong_count(task) != 2 {
         return None;
     }
     std::sync::atomic::fence(Ordering::Acquire);
-    // SAFETY: kept by `keep` (only its worker's list holds kept blocks, and this is that
-    // worker), the block has had two references since, ours and its registry entry's, which
-    // nobody reads while the entry is marked kept; `&mut task` keeps ours to us for the
-    // borrow, which ends before `reused` clears the mark.
+    // SAFETY: kept by `keep` (the caller's contract), the block has had two references
+    // since, ours and its registry entry's, which nobody reads while the entry is marked
+    // kept; `&mut task` keeps ours to us for the borrow, which ends before `reused` clears
+    // the mark.
     Some(unsafe { &mut *Arc::as_ptr(task).cast_mut() })
 }
 
@@ -147,7 +160,8 @@ pub(crate) fn reused(task: &Task) {
 
 /// Shutdown of `home`'s runtime, on that worker while it runs no goroutine: kills each of its
 /// goroutines that is blocked and unclaimed (see `Task::try_kill_parked`). Returns `true` when
-/// every started goroutine homed there is dead (finished ones have left the registry).
+/// every started goroutine homed there is dead (finished ones have left the registry, or are
+/// kept, and passed over).
 pub(crate) fn settle(home: &WorkerShared) -> bool {
     let mut mine = Vec::new();
     for shard in REGISTRY.iter() {

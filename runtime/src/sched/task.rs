@@ -122,7 +122,7 @@ pub(crate) struct Task {
     pub(crate) nested: AtomicBool,
     /// `placement` dealt it away from its spawner's worker: the spawner's goroutine id, else 0.
     /// An id, not an address: a spawner's control block is reused by a later spawn on its
-    /// worker once it has finished (`Local::recycle`), and a goroutine at the same address
+    /// worker once it has finished (`Local::keep_finished`), and a goroutine at the same address
     /// would be taken for the spawner. Set before the goroutine is queued; read by its wakers
     /// (`schedule_woken`).
     dealt_by: AtomicU64,
@@ -149,7 +149,8 @@ impl Task {
         // (building a new one and moving its 160 bytes in was a `memmove` call, 4% of a
         // spawn + finish), and it is still in the registry (an insert and a removal were 11%).
         if let Some(mut old) = super::worker::recycled_task() {
-            if let Some(t) = super::registry::reusable(&mut old) {
+            // SAFETY: `old` comes from this worker's list of kept blocks, just popped.
+            if let Some(t) = unsafe { super::registry::reusable(&mut old) } {
                 t.reuse(id, group, spawn_site, f, join);
                 super::registry::reused(&old);
                 return old;

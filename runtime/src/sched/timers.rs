@@ -90,13 +90,14 @@ impl Node {
     /// `reset` (`recount`) or to do nothing when it comes due: it no longer holds off the
     /// deadlock check.
     ///
-    /// Called by a `Timer`'s owner under its timer's lock, only while the entry is armed.
+    /// Called by a `Timer`'s owner under its timer's lock, when it found the entry armed.
     /// So `counted` needs no read-modify-write here (a stop + reset made two, of six): its
     /// only other writer, `leave_count`, runs after the entry fired or was cancelled, and
     /// then after the owner's critical section. A firing runs the timer's action, which takes
-    /// that lock, before it leaves the count, and a cancel of the entry is the owner's own
+    /// that lock, before it leaves the count; a cancel of the entry is the owner's own
     /// (`retire`, under the lock), or the heap's sweep of entries whose channel is gone,
-    /// which no owner holds any more.
+    /// which no owner holds any more, and which acquires the channel's last release (the
+    /// owner's last `Timer` held it) before it cancels.
     pub(crate) fn uncount(&self) {
         if self.counted.load(Ordering::Relaxed) {
             self.counted.store(false, Ordering::Relaxed);
@@ -421,6 +422,10 @@ impl TimerHeap {
         if sweep {
             for e in st.heap.iter() {
                 if e.node.probe.as_ref().is_some_and(|p| p.strong_count() == 0) {
+                    // The channel's last owner let go with a release (its `Arc`'s drop), after
+                    // its last `uncount`/`recount`, plain stores: acquire them before the cancel
+                    // reads `counted`.
+                    std::sync::atomic::fence(Ordering::Acquire);
                     e.node.cancel();
                 }
             }

@@ -56,8 +56,9 @@ pub(crate) struct Local {
     /// Goroutines that called `yield_now`: they run after everything runnable now.
     later: RefCell<VecDeque<Arc<Task>>>,
     stacks: RefCell<stack::Cache>,
-    /// Control blocks of goroutines that finished here, nobody else holding them, kept for
-    /// this worker's next spawns (`recycle`, `recycled_task`), at most `RECYCLED_TASKS`.
+    /// Control blocks of goroutines that finished here, held by nothing else but their
+    /// registry entries (marked kept), kept for this worker's next spawns (`keep_finished`,
+    /// `recycled_task`), at most `RECYCLED_TASKS`.
     recycled: RefCell<Vec<Arc<Task>>>,
     pub(super) tick: Cell<u32>,
     /// Goroutines woken on this worker (by a goroutine or from I/O), counted for
@@ -81,8 +82,8 @@ std::thread_local! {
     static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
 }
 
-/// A control block this worker kept from a finished goroutine (`Local::recycle`), if any:
-/// a spawn reuses it when nobody else holds it (`Task::new`).
+/// A control block this worker kept from a finished goroutine (`Local::keep_finished`), if
+/// any, for a spawn on this worker to reuse (`Task::new`).
 #[inline]
 pub(crate) fn recycled_task() -> Option<Arc<Task>> {
     with_local(|l| l.and_then(|l| l.recycled.borrow_mut().pop()))
@@ -477,7 +478,9 @@ impl Local {
     #[inline]
     fn keep_finished(&self, task: Arc<Task>) {
         let mut kept = self.recycled.borrow_mut();
-        if kept.len() < RECYCLED_TASKS && registry::keep(&task) {
+        // SAFETY: its goroutine finished, on this worker, which keeps the block in `kept` and
+        // nowhere else.
+        if kept.len() < RECYCLED_TASKS && unsafe { registry::keep(&task) } {
             kept.push(task);
         } else {
             registry::remove(&task);
