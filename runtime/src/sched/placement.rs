@@ -284,7 +284,7 @@ fn score(key: usize) -> i8 {
 /// recursion), kept local always. Dealt goroutines go over every worker, the spawner's own
 /// included, one by one or in runs (`long_runner`), each into the worker's inbox, where no
 /// thief takes it: the deal is exact.
-#[inline]
+#[inline(always)]
 pub(crate) fn deal(
     site: &'static Location<'static>,
     tick: u32,
@@ -300,6 +300,18 @@ pub(crate) fn deal(
     if workers < 2 || nested {
         return None;
     }
+    deal_by_site(site, tick, spawner, workers)
+}
+
+/// [`deal`] past its first test: out of line, so that a spawn on a runtime of one worker pays
+/// no call for it.
+#[inline(never)]
+fn deal_by_site(
+    site: &'static Location<'static>,
+    tick: u32,
+    spawner: Option<usize>,
+    workers: usize,
+) -> Option<usize> {
     let key = key(site);
     let learned = TABLE.find(key);
     let score = learned.map_or(0, |s| s.score.load(Ordering::Relaxed));

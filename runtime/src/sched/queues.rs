@@ -354,6 +354,7 @@ pub(crate) fn never_hold_back_this_thread() {
 
 /// Slows a spawner down when goroutines pile up unstarted: a goroutine yields; a thread
 /// waits (briefly) for the workers to catch up, unless it fires timers (`NEVER_HELD_BACK`).
+#[inline]
 pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
     // Goroutines `placement` dealt to this worker wait in its inbox.
     // Not counting `nested`: a recursion queues a subtree per level it descends, which its
@@ -369,22 +370,34 @@ pub(crate) fn spawn_backpressure(rt: Option<&'static RtShared>) {
     });
     match backlog {
         Some(n) => {
-            if n > SPAWN_BACKLOG && in_goroutine() {
-                placement::burst_yields();
-                super::yield_now();
+            if n > SPAWN_BACKLOG {
+                spawner_yields();
             }
         }
-        None => {
-            if NEVER_HELD_BACK.try_with(Cell::get).unwrap_or(false) {
-                return;
-            }
-            let rt = rt.unwrap_or_else(super::runtime::global);
-            let start = Instant::now();
-            while rt.injector.len() > INJECT_BACKLOG && start.elapsed() < Duration::from_millis(20)
-            {
-                std::thread::sleep(Duration::from_micros(20));
-            }
-        }
+        None => thread_waits(rt),
+    }
+}
+
+/// A goroutine's side of `spawn_backpressure`: it yields to the backlog it made.
+#[cold]
+#[inline(never)]
+fn spawner_yields() {
+    if in_goroutine() {
+        placement::burst_yields();
+        super::yield_now();
+    }
+}
+
+/// A thread's side of `spawn_backpressure`: it waits, briefly, for the workers to catch up.
+#[inline(never)]
+fn thread_waits(rt: Option<&'static RtShared>) {
+    if NEVER_HELD_BACK.try_with(Cell::get).unwrap_or(false) {
+        return;
+    }
+    let rt = rt.unwrap_or_else(super::runtime::global);
+    let start = Instant::now();
+    while rt.injector.len() > INJECT_BACKLOG && start.elapsed() < Duration::from_millis(20) {
+        std::thread::sleep(Duration::from_micros(20));
     }
 }
 

@@ -521,20 +521,44 @@ impl RtStacks {
 
     /// Accounts for one more goroutine of this runtime and reserves its stack, or says which
     /// limit stops it.
+    ///
+    /// Inline, the common case: no limit of the runtime's own, no check of the process's due
+    /// (`live_shard`), a stack from this worker's credit. The rest is out of line (a spawn +
+    /// finish paid 20 instructions for the call's saves and restores, and the error's room).
+    #[inline]
     pub(crate) fn reserve(&self) -> Result<(), SpawnError> {
         if self.limited() {
-            let n = self.live.fetch_add(1, Ordering::Relaxed);
-            if n >= self.max {
-                self.live.fetch_sub(1, Ordering::Relaxed);
-                return Err(SpawnError {
-                    live: n,
-                    limit: self.max,
-                    kind: SpawnLimit::Runtime,
-                    errno: None,
-                });
-            }
+            return self.reserve_limited();
         }
         let (shard, check) = live_shard(true);
+        if !check && super::worker::reserve_from_credit(self) {
+            shard.fetch_add(1, Ordering::SeqCst);
+            return Ok(());
+        }
+        self.reserve_counted(shard, check)
+    }
+
+    /// [`reserve`](Self::reserve) for a runtime with a limit of its own.
+    #[inline(never)]
+    fn reserve_limited(&self) -> Result<(), SpawnError> {
+        let n = self.live.fetch_add(1, Ordering::Relaxed);
+        if n >= self.max {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(SpawnError {
+                live: n,
+                limit: self.max,
+                kind: SpawnLimit::Runtime,
+                errno: None,
+            });
+        }
+        let (shard, check) = live_shard(true);
+        self.reserve_counted(shard, check)
+    }
+
+    /// The rest of [`reserve`](Self::reserve), this thread's shard of the live count and
+    /// whether to check the process's limit known: counts the spawn, checks, reserves a stack.
+    #[inline(never)]
+    fn reserve_counted(&self, shard: &'static AtomicIsize, check: bool) -> Result<(), SpawnError> {
         shard.fetch_add(1, Ordering::SeqCst);
         let limit = limit();
         // With this spawn counted: of two checking spawns racing for the last place, at least
