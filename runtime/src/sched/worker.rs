@@ -475,7 +475,7 @@ impl Local {
     /// `Weak` to a task, the registry hands out none for a kept block, and the raw pointers
     /// that make references, `current_task`'s and the queues', are gone with the goroutine).
     /// The spawn that reuses it checks again (`registry::reusable`).
-    #[inline]
+    #[inline(always)]
     fn keep_finished(&self, task: Arc<Task>) {
         let mut kept = self.recycled.borrow_mut();
         // SAFETY: its goroutine finished, on this worker, which keeps the block in `kept` and
