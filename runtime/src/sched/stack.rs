@@ -524,7 +524,7 @@ impl RtStacks {
     ///
     /// Inline, the common case: no limit of the runtime's own, no check of the process's due
     /// (`live_shard`), a stack from this worker's credit. The rest is out of line (a spawn +
-    /// finish paid 20 instructions for the call's saves and restores, and the error's room).
+    /// finish paid 27 instructions for the call's saves and restores, and the error's room).
     #[inline]
     pub(crate) fn reserve(&self) -> Result<(), SpawnError> {
         if self.limited() {
