@@ -102,10 +102,10 @@ pub(crate) fn remove(task: &Task) {
 /// entry marked `kept`, and lets go of its join slot. `false` if anything but the caller and
 /// the registry holds it (a waker's reference, a listing's copy): it is then removed as usual.
 ///
-/// Every reader of the registry goes through a shard's lock and passes over a kept entry
-/// without touching its task, so from here until [`reused`] nothing but the caller's worker
-/// reads or references the block: that is what lets a spawn there set it up again in place
-/// ([`reusable`]). (Go keeps its dead goroutines in `allgs` the same way, for its `gfget`.)
+/// Every reader of the registry goes through a shard's lock (`copy_where`) and passes over a
+/// kept entry without touching its task, so from here until [`reused`] nothing but the
+/// caller's worker reads or references the block: that is what lets a spawn there set it up
+/// again in place ([`reusable`]). (Go keeps its dead goroutines in `allgs` the same way, for its `gfget`.)
 ///
 /// # Safety
 /// The goroutine of `task` has finished, and the caller is the worker it ran on, which puts
@@ -158,24 +158,29 @@ pub(crate) fn reused(task: &Task) {
     }
 }
 
+/// The registered goroutines that `pick` chooses, taken under each shard's lock. Kept entries
+/// are passed over without a look at their tasks (`keep`): every reader comes through here.
+fn copy_where(pick: impl Fn(&Task) -> bool) -> Vec<Arc<Task>> {
+    let mut out = Vec::new();
+    for shard in REGISTRY.iter() {
+        let s = shard.lock();
+        out.extend(
+            s.entries
+                .iter()
+                .flatten()
+                .filter(|e| !e.kept && pick(&e.task))
+                .map(|e| e.task.clone()),
+        );
+    }
+    out
+}
+
 /// Shutdown of `home`'s runtime, on that worker while it runs no goroutine: kills each of its
 /// goroutines that is blocked and unclaimed (see `Task::try_kill_parked`). Returns `true` when
 /// every started goroutine homed there is dead (finished ones have left the registry, or are
 /// kept, and passed over).
 pub(crate) fn settle(home: &WorkerShared) -> bool {
-    let mut mine = Vec::new();
-    for shard in REGISTRY.iter() {
-        let s = shard.lock();
-        mine.extend(
-            s.entries
-                .iter()
-                .flatten()
-                .filter(|e| !e.kept)
-                .map(|e| &e.task)
-                .filter(|t| t.home().is_some_and(|h| std::ptr::eq(h, home)) && !t.is_dead())
-                .cloned(),
-        );
-    }
+    let mine = copy_where(|t| t.home().is_some_and(|h| std::ptr::eq(h, home)) && !t.is_dead());
     // Killed outside the shard locks: a kill tells the joiner, which may wake it.
     let mut settled = true;
     for t in mine {
@@ -260,19 +265,7 @@ fn info(t: &Task) -> GoroutineInfo {
 pub(crate) fn snapshot(group: Option<u64>) -> Vec<GoroutineInfo> {
     // The goroutines are taken under each shard's (spin) lock, and described after it is
     // released: a spawn or an exit in that shard waits for a copy, not for the formatting.
-    let mut tasks = Vec::new();
-    for shard in REGISTRY.iter() {
-        let s = shard.lock();
-        tasks.extend(
-            s.entries
-                .iter()
-                .flatten()
-                .filter(|e| !e.kept)
-                .map(|e| &e.task)
-                .filter(|t| group.is_none_or(|g| t.group() == g))
-                .cloned(),
-        );
-    }
+    let tasks = copy_where(|t| group.is_none_or(|g| t.group() == g));
     let mut out: Vec<GoroutineInfo> = tasks.iter().map(|t| info(t)).collect();
     out.sort_by_key(|g| g.id);
     out
