@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::sched::timers::{self, GLOBAL};
-pub(crate) use crate::sched::timers::{Action, Node, Probe};
+pub(crate) use crate::sched::timers::{Action, Node, Probe, Repeating};
 
 /// Schedules `action` to run at `when`.
 pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
@@ -20,6 +20,16 @@ pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
 pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
     start_timer_thread();
     timers::schedule(when, action, probe)
+}
+
+/// Like [`schedule_probed`], for an action that may come due again ([`Repeating`]).
+pub(crate) fn schedule_repeating(
+    when: Instant,
+    action: Repeating,
+    probe: Option<Probe>,
+) -> Arc<Node> {
+    start_timer_thread();
+    timers::schedule_repeating(when, action, probe)
 }
 
 /// Starts the `gocsp-timer` thread if it has not started; panics if the OS refuses it (the

@@ -242,9 +242,17 @@ struct Shared {
 fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
     let firing = shared.clone();
     let epoch = st.epoch;
-    let node = heap::schedule_probed(
+    // The deadline of the entry's next firing: it moves when the entry is re-armed in place.
+    let mut due = when;
+    let node = heap::schedule_repeating(
         when,
-        Box::new(move |now| fire(&firing, epoch, when, now)),
+        Box::new(move |node, now| {
+            let again = fire(&firing, epoch, due, now, node);
+            if let Some(next) = again {
+                due = next;
+            }
+            again
+        }),
         shared.chan.probe(),
     );
     st.node = Some(node);
@@ -252,43 +260,76 @@ fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
     st.active = true;
 }
 
-fn fire(shared: &Arc<Shared>, epoch: u64, when: Instant, now: Instant) {
+/// Arms the timer again at `when` with `node`, its entry, which is firing now: the heap puts
+/// it back in when the firing returns `Some(when)`, which this returns. The generation stays:
+/// the entry's action acts only in it (a stop or reset meanwhile moves to a new one, and the
+/// entry then does nothing when it comes due). The caller holds the state lock.
+fn rearm(st: &mut TimerState, node: &Arc<Node>, when: Instant) -> Option<Instant> {
+    st.node = Some(node.clone());
+    st.when = Some(when);
+    st.active = true;
+    Some(when)
+}
+
+/// The firing of `shared`'s entry `node`, due at `when` in generation `epoch`; the deadline at
+/// which the entry is due again, if it is (see `rearm`).
+fn fire(
+    shared: &Arc<Shared>,
+    epoch: u64,
+    when: Instant,
+    now: Instant,
+    node: &Arc<Node>,
+) -> Option<Instant> {
     let mut st = lock(&shared.state);
     if st.epoch != epoch {
-        return;
+        return None;
     }
     st.node = None;
     // Stopped while this entry waited in the heap (`Timer::stop` leaves it for a `reset`).
     if !st.active {
-        return;
+        return None;
     }
-    // Pushed back by a `reset` while this entry waited in the heap: schedule the new deadline
-    // now instead of firing.
+    // Pushed back by a `reset` while this entry waited in the heap: the entry goes back in at
+    // the new deadline instead of firing.
+    let node = Some(node).filter(|n| n.rearms_here());
     if let Some(later) = st.when.filter(|&w| w > when && w > now) {
-        arm(shared, &mut st, later);
-        return;
+        return match node {
+            Some(node) => rearm(&mut st, node, later),
+            None => {
+                arm(shared, &mut st, later);
+                None
+            }
+        };
     }
-    deliver(shared, st, when, now);
+    deliver(shared, st, when, now, node)
 }
 
 /// Delivers the firing due at `when` (the state lock held, the pending node already dealt
-/// with): sends the time, re-arms a ticker, or starts `after_func`'s function.
-fn deliver(shared: &Arc<Shared>, mut st: SpinGuard<'_, TimerState>, when: Instant, now: Instant) {
+/// with): sends the time, re-arms a ticker, or starts `after_func`'s function. A ticker is
+/// re-armed with `node`, the entry firing now, if there is one that can be (see `rearm`; its
+/// return value), else with a new entry.
+fn deliver(
+    shared: &Arc<Shared>,
+    mut st: SpinGuard<'_, TimerState>,
+    when: Instant,
+    now: Instant,
+    node: Option<&Arc<Node>>,
+) -> Option<Instant> {
     st.active = false;
     match &shared.kind {
         Kind::Func(f) => {
             drop(st);
             f();
+            None
         }
         Kind::Once => {
             if let Some(ch) = shared.chan.upgrade() {
                 let _ = ch.try_send(Time::from_instant(now));
             }
+            None
         }
         Kind::Every => {
-            let Some(ch) = shared.chan.upgrade() else {
-                return;
-            };
+            let ch = shared.chan.upgrade()?;
             // A slow receiver misses ticks rather than getting a backlog (Go's rule). Until it
             // takes the tick it has, the ticker rests (`suspended`): re-armed every period
             // meanwhile, 5,000 tickers of 1 ms whose receivers had fallen behind kept one
@@ -301,10 +342,16 @@ fn deliver(shared: &Arc<Shared>, mut st: SpinGuard<'_, TimerState>, when: Instan
                     // The tick was taken meanwhile.
                     shared.resume(&mut st);
                 }
-                return;
+                return None;
             }
             let next = next_tick(when, st.period, now);
-            arm(shared, &mut st, next);
+            match node {
+                Some(node) => rearm(&mut st, node, next),
+                None => {
+                    arm(shared, &mut st, next);
+                    None
+                }
+            }
         }
     }
 }
@@ -332,7 +379,7 @@ impl crate::chan::array::Expiry for Shared {
             return;
         }
         retire(&mut st);
-        deliver(&self, st, when, now);
+        deliver(&self, st, when, now, None);
     }
 
     /// A receive took this timer's value: a resting ticker starts again.
@@ -611,6 +658,92 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &earlier));
         assert!(!first.is_armed(), "the old entry is cancelled");
         assert!(t.stop());
+    }
+
+    /// A ticker's ticks reuse its heap entry, fired and re-armed in place, in the global heap
+    /// (a plain thread's ticker, served by the timer thread) and in a worker's (a
+    /// goroutine's). The period is long enough that a receiver blocked for the next tick gets
+    /// it at once, so the ticker never rests (which would drop the entry).
+    #[test]
+    fn a_tickers_ticks_reuse_its_heap_entry() {
+        fn ticks_in_place() {
+            let t = Ticker::new(20 * MS);
+            let first = lock(&t.shared.state).node.clone().expect("pending");
+            for _ in 0..3 {
+                assert!(t.c().recv().is_some());
+                let now = lock(&t.shared.state).node.clone().expect("pending");
+                assert!(Arc::ptr_eq(&first, &now), "a new heap entry for a tick");
+            }
+            t.stop();
+            assert!(
+                !first.is_armed(),
+                "the entry of a stopped ticker is still armed"
+            );
+        }
+        ticks_in_place();
+        crate::spawn(ticks_in_place).join().unwrap();
+    }
+
+    /// A ticker whose worker is busy is fired by sysmon, which sets its next entry in the
+    /// global heap: the entry must not go back into a heap other than the one it was set in,
+    /// whose counts it keeps. (It did once: the worker's count of cancelled entries grew for
+    /// good when the moved entries were cancelled, and its heap was rebuilt at every insert.)
+    #[test]
+    fn a_ticker_fired_off_its_worker_leaves_that_workers_counts_in_order() {
+        let rt = crate::Runtime::builder().workers(1).build().unwrap();
+        let worker = &rt.shared().workers[0];
+        let fired_off_worker = rt.block_on(|| {
+            let t = Ticker::new(MS);
+            // Busy, never parking (the worker cannot fire its timers meanwhile) until a tick
+            // comes; then stopped at once, with its next entry set by whoever fired it.
+            let start = Instant::now();
+            while t.c().is_empty() && start.elapsed() < 5 * SECOND {
+                std::hint::spin_loop();
+            }
+            let fired = !t.c().is_empty();
+            t.stop();
+            // And once more with the ticks taken, on the worker.
+            t.reset(MS);
+            for _ in 0..3 {
+                t.c().recv();
+            }
+            t.stop();
+            fired
+        });
+        assert!(fired_off_worker, "nobody fired the busy worker's ticker");
+        let (cancelled, len) = (worker.timers.cancelled(), worker.timers.len());
+        assert!(
+            cancelled <= len,
+            "{cancelled} cancelled entries counted in a heap of {len}"
+        );
+    }
+
+    /// A timer pushed back while pending (`reset` without `stop`) keeps its heap entry through
+    /// the old deadline, at which the entry goes back in for the new one, and fires once, at
+    /// the new deadline.
+    #[test]
+    fn a_pushed_back_timer_keeps_its_heap_entry_past_the_old_deadline() {
+        let t = Timer::new(10 * MS);
+        let first = lock(&t.shared.state).node.clone().expect("pending");
+        let start = Instant::now();
+        assert!(t.reset(40 * MS), "it was pending");
+        std::thread::sleep(20 * MS);
+        let between = lock(&t.shared.state).node.clone().expect("pending");
+        assert!(
+            Arc::ptr_eq(&first, &between),
+            "a new heap entry at the old deadline"
+        );
+        assert!(
+            between.is_armed(),
+            "the entry is not armed for the new deadline"
+        );
+        drop(between);
+        assert!(t.c().recv().is_some());
+        assert!(start.elapsed() >= 40 * MS, "fired before the new deadline");
+        let now = lock(&t.shared.state).node.clone();
+        assert!(now.is_none(), "an entry left after the firing");
+        assert!(!first.is_armed(), "the entry is still armed after it fired");
+        assert!(t.c().try_recv().is_err(), "fired twice");
     }
 
     #[test]
