@@ -488,6 +488,20 @@ pub(crate) enum Mode {
 pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -> Option<usize> {
     let site = Location::caller();
     let n = cases.len();
+    if mode == Mode::Default {
+        // A poll and no more: not through `run_with`, whose frame is set up for a wait
+        // (a builder's one-case `try_select`: 371 -> 347 instructions).
+        let r = if n <= 8 {
+            poll_all(cases, biased, &mut [0u32; 8][..n])
+        } else {
+            poll_all(cases, biased, &mut vec![0u32; n])
+        };
+        return match r {
+            Ok(Polled::Done(i)) => Some(i),
+            Ok(Polled::NotReady { .. }) => None,
+            Err(SendOnClosed) => panic_send_on_closed(),
+        };
+    }
     // The poll order lives on the stack for the usual sizes (no zeroing of a big buffer).
     let r = if n <= 8 {
         run_with(cases, biased, mode, site, &mut [0u32; 8][..n])
@@ -512,23 +526,10 @@ fn run_with(
 ) -> Result<Option<usize>, SendOnClosed> {
     let n = cases.len();
     loop {
-        for (i, o) in order.iter_mut().enumerate() {
-            *o = i as u32;
-        }
-        if !biased && n > 1 {
-            rng::shuffle(order);
-        }
-
-        // Poll.
-        let mut live = 0;
-        for &i in order.iter() {
-            match cases[i as usize].__poll() {
-                Poll::Done => return Ok(Some(i as usize)),
-                Poll::NotReady => live += 1,
-                Poll::Nil => {}
-                Poll::SendClosed => return Err(SendOnClosed),
-            }
-        }
+        let live = match poll_all(cases, biased, order)? {
+            Polled::Done(i) => return Ok(Some(i)),
+            Polled::NotReady { live } => live,
+        };
         if mode == Mode::Default {
             return Ok(None);
         }
@@ -558,6 +559,40 @@ fn run_with(
             return Ok(Some(i));
         }
     }
+}
+
+/// What a poll of every case found.
+enum Polled {
+    /// This case completed.
+    Done(usize),
+    /// None was ready; `live` of them are not nil.
+    NotReady { live: usize },
+}
+
+/// Polls every case once, in a random order (the order given, if `biased`), which it leaves
+/// in `order` for a wait to register in.
+#[inline]
+fn poll_all(
+    cases: &mut [&mut dyn SelectCase],
+    biased: bool,
+    order: &mut [u32],
+) -> Result<Polled, SendOnClosed> {
+    for (i, o) in order.iter_mut().enumerate() {
+        *o = i as u32;
+    }
+    if !biased && cases.len() > 1 {
+        rng::shuffle(order);
+    }
+    let mut live = 0;
+    for &i in order.iter() {
+        match cases[i as usize].__poll() {
+            Poll::Done => return Ok(Polled::Done(i as usize)),
+            Poll::NotReady => live += 1,
+            Poll::Nil => {}
+            Poll::SendClosed => return Err(SendOnClosed),
+        }
+    }
+    Ok(Polled::NotReady { live })
 }
 
 /// Registers every case, parks, and finishes the case that a counterparty committed. `None`
@@ -803,6 +838,20 @@ impl<'a> Select<'a> {
     /// Commits a case that is ready now, or returns `None` (Go's `default`).
     #[track_caller]
     pub fn try_select(&mut self) -> Option<usize> {
+        if self.cases.len() == 1 {
+            // One case: a plain non-blocking operation, as Go compiles `select` with one case
+            // and a `default` (no order to draw, no slice of cases to lend the engine: 347 -> 206
+            // instructions a try, 28.6 -> 20.8 ns).
+            // SAFETY: case 0 exists and is owned by `self.cases`, which `&mut self` borrows
+            // exclusively for as long as the reference lives.
+            let case = unsafe { &mut *self.cases.get(0) };
+            case.__discard_untaken();
+            return match case.__poll() {
+                Poll::Done => Some(0),
+                Poll::NotReady | Poll::Nil => None,
+                Poll::SendClosed => panic_send_on_closed(),
+            };
+        }
         let biased = self.biased;
         let mut buf = cases::RefBuf::new();
         let cases = fresh(self.cases.refs(&mut buf));

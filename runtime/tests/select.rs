@@ -72,6 +72,45 @@ fn try_select_with_a_ready_case_takes_it() {
     assert_eq!(sel.take(ra), Some(4));
 }
 
+/// A one-case `try_select` (a non-blocking operation, which `try_select` runs without the
+/// select engine) keeps the engine's rules: a value not taken is dropped by the next run, a
+/// closed channel's receive is ready, a nil channel's case never is, and a send case that
+/// delivered its value never fires again.
+#[test]
+fn a_one_case_try_select_keeps_the_rules_of_a_select() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let c: Chan<Tracked> = Chan::new(2);
+    c.send(Tracked(1, drops.clone()));
+    let mut sel = Select::new();
+    let r = sel.recv(&c);
+    assert_eq!(sel.try_select(), Some(r.index()));
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    // Not taken: dropped by the next run, which finds nothing.
+    assert_eq!(sel.try_select(), None);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    c.close();
+    assert_eq!(sel.try_select(), Some(r.index()));
+    assert!(
+        sel.take(r).is_none(),
+        "a value from a closed, empty channel"
+    );
+    drop(sel);
+
+    let nil: Chan<i32> = Chan::nil();
+    let mut sel = Select::new();
+    sel.recv(&nil);
+    assert_eq!(sel.try_select(), None);
+
+    let out: Chan<i32> = Chan::new(2);
+    let mut sel = Select::new();
+    let s = sel.send(&out, 7);
+    assert_eq!(sel.try_select(), Some(s));
+    assert_eq!(sel.try_select(), None, "a send case fired twice");
+    drop(sel);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out.recv(), Some(7));
+}
+
 #[cfg(not(miri))]
 #[test]
 fn a_goroutine_select_blocks_until_a_receive_case_is_ready() {
