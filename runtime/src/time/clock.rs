@@ -59,6 +59,27 @@ fn origin() -> Instant {
     *ORIGIN.get_or_init(Instant::now)
 }
 
+/// The wall time `secs`, `nsec` (since the Unix epoch, `nsec` in `0..1e9`) moved `by` forward
+/// (`ahead`) or back, saturated at the ends of `i64` seconds.
+fn moved(secs: i64, nsec: u32, by: Duration, ahead: bool) -> (i64, u32) {
+    const SECOND: u32 = NANOS as u32;
+    let whole = by.as_secs().min(i64::MAX as u64) as i64;
+    if ahead {
+        let n = nsec + by.subsec_nanos();
+        let carry = n >= SECOND;
+        (
+            secs.saturating_add(whole).saturating_add(i64::from(carry)),
+            if carry { n - SECOND } else { n },
+        )
+    } else {
+        let borrow = nsec < by.subsec_nanos();
+        (
+            secs.saturating_sub(whole).saturating_sub(i64::from(borrow)),
+            if borrow { nsec + SECOND } else { nsec } - by.subsec_nanos(),
+        )
+    }
+}
+
 /// The wall clock. Under Miri, whose isolation has no wall clock, a fixed date moved on by the
 /// monotonic clock, so that timer channels and contexts can be checked there too.
 fn wall_now() -> SystemTime {
@@ -123,30 +144,54 @@ impl Time {
     /// worker). A wall clock stepped meanwhile shows in stamps from the next pair on.
     pub(crate) fn from_instant(at: Instant) -> Time {
         const ANCHOR_SPAN: Duration = Duration::from_millis(1);
+        /// A pair of readings: the monotonic one, the wall clock's as seconds and nanoseconds
+        /// since the Unix epoch, and the span around the first in which the pair is used. The
+        /// span's ends are kept, so that a stamp costs two comparisons and one difference of
+        /// instants (four differences and a sum of `SystemTime`s were a tenth of a tick).
+        #[derive(Clone, Copy)]
+        struct Anchor {
+            mono: Instant,
+            from: Instant,
+            until: Instant,
+            secs: i64,
+            nsec: u32,
+        }
+        impl Anchor {
+            fn read() -> Anchor {
+                let (mono, wall) = (Instant::now(), wall_now());
+                let Time { secs, nsec, .. } = Time::from_parts(wall, mono);
+                Anchor {
+                    mono,
+                    from: mono.checked_sub(ANCHOR_SPAN).unwrap_or(mono),
+                    until: mono + ANCHOR_SPAN,
+                    secs,
+                    nsec,
+                }
+            }
+        }
         std::thread_local! {
-            static ANCHOR: std::cell::Cell<Option<(Instant, SystemTime)>> =
-                const { std::cell::Cell::new(None) };
+            static ANCHOR: std::cell::Cell<Option<Anchor>> = const { std::cell::Cell::new(None) };
         }
         origin();
-        let near = |mono: Instant| {
-            at.saturating_duration_since(mono) < ANCHOR_SPAN
-                && mono.saturating_duration_since(at) < ANCHOR_SPAN
-        };
-        let (mono_now, wall) = ANCHOR
-            .try_with(|a| match a.get() {
-                Some((mono, wall)) if near(mono) => (mono, wall),
+        let a = ANCHOR
+            .try_with(|cell| match cell.get() {
+                Some(a) if a.from <= at && at <= a.until => a,
                 _ => {
-                    let pair = (Instant::now(), wall_now());
-                    a.set(Some(pair));
-                    pair
+                    let a = Anchor::read();
+                    cell.set(Some(a));
+                    a
                 }
             })
-            .unwrap_or_else(|_| (Instant::now(), wall_now()));
-        let wall_at = match at.checked_duration_since(mono_now) {
-            Some(ahead) => wall.checked_add(ahead),
-            None => wall.checked_sub(mono_now.duration_since(at)),
+            .unwrap_or_else(|_| Anchor::read());
+        let (secs, nsec) = match at.checked_duration_since(a.mono) {
+            Some(ahead) => moved(a.secs, a.nsec, ahead, true),
+            None => moved(a.secs, a.nsec, a.mono.duration_since(at), false),
         };
-        Time::from_parts(wall_at.unwrap_or(wall), at)
+        Time {
+            secs,
+            nsec,
+            mono: Some(at),
+        }
     }
 
     /// The time `sec` seconds and `nsec` nanoseconds after the Unix epoch, UTC (Go's
@@ -448,6 +493,34 @@ mod tests {
             assert_eq!(go_duration(d, false), want);
         }
         assert_eq!(go_duration(ns(1_500_000_000), true), "-1.5s");
+    }
+
+    #[test]
+    fn a_wall_time_moves_across_second_boundaries() {
+        let ns = Duration::from_nanos;
+        assert_eq!(moved(10, 999_999_999, ns(1), true), (11, 0));
+        assert_eq!(moved(10, 0, ns(1), false), (9, 999_999_999));
+        assert_eq!(moved(10, 500, ns(2_000_000_700), true), (12, 1_200));
+        assert_eq!(moved(10, 500, ns(2_000_000_700), false), (7, 999_999_800));
+        assert_eq!(moved(-1, 0, ns(1), false), (-2, 999_999_999));
+        assert_eq!(moved(i64::MAX, 999_999_999, ns(1), true).0, i64::MAX);
+    }
+
+    /// Stamps taken from one pair of readings differ exactly as their instants do, on either
+    /// side of the pair.
+    #[test]
+    fn instants_near_each_other_stamp_times_as_far_apart() {
+        let base = Instant::now();
+        // Without their monotonic readings, which `sub` would use instead.
+        let wall = |at| Time::from_instant(at).strip_mono();
+        let t0 = wall(base);
+        for us in (0..900).step_by(37) {
+            let d = Duration::from_micros(us);
+            assert_eq!(wall(base + d).sub(t0), d);
+            if let Some(before) = base.checked_sub(d) {
+                assert_eq!(t0.sub(wall(before)), d);
+            }
+        }
     }
 
     #[test]

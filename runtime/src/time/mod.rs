@@ -84,8 +84,17 @@ fn saturating_add(t: Instant, d: Duration) -> Instant {
 /// stalled every other timer).
 fn next_tick(when: Instant, period: Duration, now: Instant) -> Instant {
     const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let behind = now.saturating_duration_since(when);
+    // Within 584 years both fit 64 bits, whose division is an instruction (`u128`'s is a call).
+    if let (Ok(period), Ok(behind)) = (
+        u64::try_from(period.as_nanos().max(1)),
+        u64::try_from(behind.as_nanos()),
+    ) && let Some(step) = (behind / period + 1).checked_mul(period)
+    {
+        return saturating_add(when, Duration::from_nanos(step));
+    }
     let period = period.as_nanos().max(1);
-    let behind = now.saturating_duration_since(when).as_nanos();
+    let behind = behind.as_nanos();
     let step = (behind / period + 1) * period;
     let step = match u64::try_from(step / NANOS_PER_SEC) {
         Ok(secs) => Duration::new(secs, (step % NANOS_PER_SEC) as u32),
