@@ -49,7 +49,8 @@ pub(crate) type Action = Box<dyn FnOnce(Instant) + Send + 'static>;
 /// is due again, if it is. The entry then goes back into a heap as it is, still armed and
 /// counted, with no new allocation (Go re-arms a ticker in place too): a new entry, its
 /// action's box and their bookkeeping were about a tenth of 5,000 tickers' time. It may
-/// return a deadline only where [`Node::rearms_here`].
+/// return a deadline only where [`Node::rearms_here`], and only once it has armed the entry
+/// again ([`Node::rearm_in_place`]).
 pub(crate) type Repeating = Box<dyn FnMut(&Arc<Node>, Instant) -> Option<Instant> + Send + 'static>;
 
 /// A node's action, of either kind.
@@ -172,16 +173,28 @@ impl Node {
         std::ptr::eq(serving_heap(), self.heap)
     }
 
+    /// Arms an entry that is firing now (`FIRED`) again: its repeating action calls this
+    /// before it returns the deadline at which it is due again, under the lock its owner's
+    /// stop and reset take. From then on a stop or reset finds the entry armed and cancels it;
+    /// while it was still `FIRED`, their cancel failed and left it to go back in, pending until
+    /// its deadline (an hour-long timer stopped then held off the deadlock check for an hour,
+    /// and an `after_func`'s function stayed alive). Only the thread firing the entry may call
+    /// this, and nothing but that thread can fire it until it is back in a heap.
+    pub(crate) fn rearm_in_place(&self) {
+        debug_assert_eq!(self.state.load(Ordering::Relaxed), FIRED);
+        self.state.store(ARMED, Ordering::Release);
+    }
+
     /// True while the timer has neither fired nor been cancelled.
     pub(crate) fn is_armed(&self) -> bool {
         self.state.load(Ordering::Acquire) == ARMED
     }
 
     /// Runs the action if the timer is still armed (a due entry taken out of `heap`). A
-    /// repeating action that is due again puts the entry back: armed again (only the firing
-    /// thread moves it out of `FIRED`), still counted, into the heap it was set in (an action
-    /// re-arms in place only where `rearms_here`), with its action back in place before it is
-    /// armed, for a cancel that wins it then to drop.
+    /// repeating action that is due again has armed the entry again (`rearm_in_place`), and
+    /// returned its deadline: the entry goes back into the heap it was set in, still counted,
+    /// with its action back in place for the next firing, or for a cancel to drop. (A cancel
+    /// that won since found no action; the action is dropped here then.)
     fn fire(self: &Arc<Self>, heap: &TimerHeap, now: Instant) {
         if self
             .state
@@ -205,15 +218,35 @@ impl Node {
             None => None,
         };
         if let Some((when, action)) = again {
-            debug_assert!(self.rearms_here(), "a timer re-armed away from its heap");
-            *self.action.lock().unwrap_or_else(|p| p.into_inner()) = Some(Work::Again(action));
-            self.state.store(ARMED, Ordering::Release);
+            debug_assert!(
+                std::ptr::eq(heap, self.heap),
+                "a timer re-armed off its heap"
+            );
+            #[cfg(test)]
+            std::thread::sleep(std::time::Duration::from_micros(
+                heap.rearm_pause_us.load(Ordering::Relaxed),
+            ));
+            let mut slot = self.action.lock().unwrap_or_else(|p| p.into_inner());
+            if self.state.load(Ordering::Acquire) == ARMED {
+                *slot = Some(Work::Again(action));
+            } else {
+                // A stop or reset cancelled the entry once the action had re-armed it (and
+                // found no action to drop): it goes in as a cancelled entry, counted as one.
+                debug_assert_eq!(self.state.load(Ordering::Relaxed), CANCELLED);
+                drop(slot);
+                drop(action);
+            }
             // It fired: the deadlock check's sign that something happened, as `leave_count`
             // gives it (the entry stays pending, so the count itself stays).
             self.heap.counts.left.fetch_add(1, Ordering::SeqCst);
             self.heap.insert(when, self.clone());
             return;
         }
+        debug_assert_eq!(
+            self.state.load(Ordering::Relaxed),
+            FIRED,
+            "a timer re-armed without its deadline"
+        );
         // Counted down after the action, so the deadlock check never sees "no timers" while
         // a wake-up is still being delivered.
         self.leave_count();
@@ -312,6 +345,10 @@ pub(crate) struct TimerHeap {
     /// without the lock: a worker with no timers pays one load per goroutine for them.
     next: AtomicU64,
     counts: CachePadded<Counts>,
+    /// Tests only: how long a firing that re-arms its entry pauses before it puts the entry
+    /// back, for a stop to come in between.
+    #[cfg(test)]
+    rearm_pause_us: AtomicU64,
 }
 
 impl TimerHeap {
@@ -330,7 +367,23 @@ impl TimerHeap {
                 pending: AtomicIsize::new(0),
                 left: AtomicU64::new(0),
             }),
+            #[cfg(test)]
+            rearm_pause_us: AtomicU64::new(0),
         }
+    }
+
+    /// Tests only: makes every firing of this heap that re-arms its entry pause `d` before it
+    /// puts the entry back.
+    #[cfg(test)]
+    pub(crate) fn pause_rearms(&self, d: std::time::Duration) {
+        self.rearm_pause_us
+            .store(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Tests only: timers pending among those set in this heap (the deadlock check's count).
+    #[cfg(test)]
+    pub(crate) fn pending(&self) -> isize {
+        self.counts.pending.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -163,7 +163,7 @@ impl Time {
                 Anchor {
                     mono,
                     from: mono.checked_sub(ANCHOR_SPAN).unwrap_or(mono),
-                    until: mono + ANCHOR_SPAN,
+                    until: mono.checked_add(ANCHOR_SPAN).unwrap_or(mono),
                     secs,
                     nsec,
                 }
@@ -510,11 +510,22 @@ mod tests {
     /// side of the pair.
     #[test]
     fn instants_near_each_other_stamp_times_as_far_apart() {
-        let base = Instant::now();
         // Without their monotonic readings, which `sub` would use instead.
         let wall = |at| Time::from_instant(at).strip_mono();
-        let t0 = wall(base);
-        for us in (0..900).step_by(37) {
+        // A pair read just before `base` (a far instant makes the thread read one), within
+        // 200 us of it (else try again: a thread descheduled in between), so every instant
+        // below is within the pair's span of 1 ms.
+        let far = Instant::now() + HOUR;
+        let (base, t0) = (0..1_000)
+            .find_map(|_| {
+                let start = Instant::now();
+                wall(far);
+                let base = Instant::now();
+                let t0 = wall(base);
+                (start.elapsed() < Duration::from_micros(200)).then_some((base, t0))
+            })
+            .expect("no pair read within 200 us in 1,000 tries");
+        for us in (0..300).step_by(37) {
             let d = Duration::from_micros(us);
             assert_eq!(wall(base + d).sub(t0), d);
             if let Some(before) = base.checked_sub(d) {

@@ -89,7 +89,9 @@ fn next_tick(when: Instant, period: Duration, now: Instant) -> Instant {
     if let (Ok(period), Ok(behind)) = (
         u64::try_from(period.as_nanos().max(1)),
         u64::try_from(behind.as_nanos()),
-    ) && let Some(step) = (behind / period + 1).checked_mul(period)
+    ) && let Some(step) = (behind / period)
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(period))
     {
         return saturating_add(when, Duration::from_nanos(step));
     }
@@ -274,6 +276,9 @@ fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
 /// the entry's action acts only in it (a stop or reset meanwhile moves to a new one, and the
 /// entry then does nothing when it comes due). The caller holds the state lock.
 fn rearm(st: &mut TimerState, node: &Arc<Node>, when: Instant) -> Option<Instant> {
+    // Armed under the state lock: a stop or reset that comes once the lock is released finds
+    // the entry armed, and cancels it.
+    node.rearm_in_place();
     st.node = Some(node.clone());
     st.when = Some(when);
     st.active = true;
@@ -725,6 +730,40 @@ mod tests {
             cancelled <= len,
             "{cancelled} cancelled entries counted in a heap of {len}"
         );
+    }
+
+    /// A stop that comes while a firing re-arms its entry in place (after the timer's lock is
+    /// released, before the entry is back in its heap) still cancels it: the function of a
+    /// stopped `after_func` is let go of, and the entry no longer counts as pending. (A first
+    /// version armed the entry only after that window: the stop's cancel failed, and the entry
+    /// went back in, pending, with its action, until its deadline, here an hour.)
+    #[test]
+    fn a_stop_while_the_entry_is_being_re_armed_cancels_it() {
+        let rt = crate::Runtime::builder().workers(1).build().unwrap();
+        let heap = &rt.shared().workers[0].timers;
+        heap.pause_rearms(60 * MS);
+        // Pushed back while pending: its entry is re-armed in place at the first deadline.
+        let held = Arc::new(());
+        let h = held.clone();
+        let timer = rt.block_on(move || {
+            let timer = after_func(10 * MS, move || {
+                let _ = &h;
+            });
+            timer.reset(HOUR);
+            timer
+        });
+        // The entry fires at about 10 ms, and pauses 60 ms before it goes back in.
+        std::thread::sleep(40 * MS);
+        timer.stop();
+        drop(timer);
+        std::thread::sleep(80 * MS);
+        heap.pause_rearms(Duration::ZERO);
+        assert_eq!(
+            Arc::strong_count(&held),
+            1,
+            "a stopped after_func's function is kept until its deadline"
+        );
+        assert_eq!(heap.pending(), 0, "a stopped timer is still pending");
     }
 
     /// A timer pushed back while pending (`reset` without `stop`) keeps its heap entry through
