@@ -383,8 +383,12 @@ impl<T> Array<T> {
             // A timer's channel is empty until its timer fires; a receive after the
             // deadline (a `select` with `default`, a `try_recv`) takes the value at once, as in
             // Go 1.23, by having the timer fire here (or waiting for a firing
-            // under way), then trying once more.
-            Err(PopError::Empty) if self.expiry.get().is_some() && self.run_expired_timer() => {
+            // under way), then trying once more. Once more even if the timer is gone: a
+            // firing elsewhere may have sent its value after the first try and then let go of
+            // the timer, and the failed look for the timer comes after that send (Miri's run of
+            // the expired-timer test caught a `select` taking its default so).
+            Err(PopError::Empty) if self.expiry.get().is_some() => {
+                self.run_expired_timer();
                 let r = self.try_recv_plain(p);
                 if r.is_ok() {
                     // The value may be one the timer sent before this receive's firing, and
@@ -424,16 +428,11 @@ impl<T> Array<T> {
         Ok(())
     }
 
-    /// For a timer's channel: lets its timer fire if it is due; `true` if the timer is still
-    /// there (its value may have arrived, from here or from its firing elsewhere).
+    /// For a timer's channel: lets its timer fire if it is due and still there.
     #[cold]
-    fn run_expired_timer(&self) -> bool {
-        match self.expiry.get().and_then(std::sync::Weak::upgrade) {
-            Some(timer) => {
-                timer.run_if_due();
-                true
-            }
-            None => false,
+    fn run_expired_timer(&self) {
+        if let Some(timer) = self.expiry.get().and_then(std::sync::Weak::upgrade) {
+            timer.run_if_due();
         }
     }
 
