@@ -504,35 +504,32 @@ pub(crate) fn run(cases: &mut [&mut dyn SelectCase], biased: bool, mode: Mode) -
     }
     // The poll order lives on the stack for the usual sizes (no zeroing of a big buffer).
     let r = if n <= 8 {
-        run_with(cases, biased, mode, site, &mut [0u32; 8][..n])
+        run_with(cases, biased, site, &mut [0u32; 8][..n])
     } else if n <= 64 {
-        run_with(cases, biased, mode, site, &mut [0u32; 64][..n])
+        run_with(cases, biased, site, &mut [0u32; 64][..n])
     } else {
-        run_with(cases, biased, mode, site, &mut vec![0u32; n])
+        run_with(cases, biased, site, &mut vec![0u32; n])
     };
     match r {
-        Ok(chosen) => chosen,
+        Ok(chosen) => Some(chosen),
         Err(SendOnClosed) => panic_send_on_closed(),
     }
 }
 
+/// A blocking select: polls, and waits until a case commits.
 #[inline]
 fn run_with(
     cases: &mut [&mut dyn SelectCase],
     biased: bool,
-    mode: Mode,
     site: &'static Location<'static>,
     order: &mut [u32],
-) -> Result<Option<usize>, SendOnClosed> {
+) -> Result<usize, SendOnClosed> {
     let n = cases.len();
     loop {
         let live = match poll_all(cases, biased, order)? {
-            Polled::Done(i) => return Ok(Some(i)),
+            Polled::Done(i) => return Ok(i),
             Polled::NotReady { live } => live,
         };
-        if mode == Mode::Default {
-            return Ok(None);
-        }
         if live == 0 {
             let reason = if n == 0 {
                 BlockReason::SelectNoCases
@@ -556,7 +553,7 @@ fn run_with(
             block(cases, order, &mut regs, site)
         };
         if let Some(i) = chosen? {
-            return Ok(Some(i));
+            return Ok(i);
         }
     }
 }

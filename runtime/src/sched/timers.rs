@@ -17,11 +17,11 @@
 //! server won) or to `CANCELLED` (the owner stopped it first); the CAS decides which side
 //! acts. A repeating node (a ticker's, a timer's pushed back while pending) may be re-armed in
 //! place by the thread that fired it, and only by it: `FIRED` back to `ARMED`, and into its
-//! heap again, with no new allocation (Go re-arms a ticker in place too). Cancelled nodes stay in the heap until they reach the top or until more than
-//! half the heap is cancelled, when it is rebuilt; so stopping a timer is O(1) and the heap
-//! stays proportional to the live timers. (A stopped channel `Timer` keeps its node armed for
-//! a reset to reuse, one per live `Timer`; once the `Timer` is dropped, the sweep of timers
-//! nobody can observe takes it out.)
+//! heap again, with no new allocation (Go re-arms a ticker in place too). Cancelled nodes stay
+//! in the heap until they reach the top or until more than half the heap is cancelled, when
+//! it is rebuilt; so stopping a timer is O(1) and the heap stays proportional to the live
+//! timers. (A stopped channel `Timer` keeps its node armed for a reset to reuse, one per live
+//! `Timer`; once the `Timer` is dropped, the sweep of timers nobody can observe takes it out.)
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -67,13 +67,13 @@ pub(crate) type Probe = std::sync::Weak<dyn std::any::Any + Send + Sync>;
 pub(crate) static GLOBAL: TimerHeap = TimerHeap::new();
 
 /// Schedules `action` to run at `when`: on this worker if the caller is one, else on the
-/// timer thread (which the caller has started). The timer is dropped early once `probe` is
-/// dead (nobody can observe it fire: its channel is gone).
-pub(crate) fn schedule(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
-    serving_heap().push(when, Work::Once(action), probe)
+/// timer thread (which the caller has started).
+pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
+    serving_heap().push(when, Work::Once(action), None)
 }
 
-/// [`schedule`] of an action that may come due again ([`Repeating`]).
+/// [`schedule`] of an action that may come due again ([`Repeating`]). The timer is dropped
+/// early once `probe` is dead (nobody can observe it fire: its channel is gone).
 pub(crate) fn schedule_repeating(
     when: Instant,
     action: Repeating,

@@ -12,17 +12,12 @@ pub(crate) use crate::sched::timers::{Action, Node, Probe, Repeating};
 
 /// Schedules `action` to run at `when`.
 pub(crate) fn schedule(when: Instant, action: Action) -> Arc<Node> {
-    schedule_probed(when, action, None)
-}
-
-/// Like [`schedule`]; the timer is dropped early once `probe` is dead (nobody can observe it
-/// fire: its channel is gone).
-pub(crate) fn schedule_probed(when: Instant, action: Action, probe: Option<Probe>) -> Arc<Node> {
     start_timer_thread();
-    timers::schedule(when, action, probe)
+    timers::schedule(when, action)
 }
 
-/// Like [`schedule_probed`], for an action that may come due again ([`Repeating`]).
+/// Like [`schedule`], for an action that may come due again ([`Repeating`]); the timer is
+/// dropped early once `probe` is dead (nobody can observe it fire: its channel is gone).
 pub(crate) fn schedule_repeating(
     when: Instant,
     action: Repeating,

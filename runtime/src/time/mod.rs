@@ -271,11 +271,22 @@ fn arm(shared: &Arc<Shared>, st: &mut TimerState, when: Instant) {
     st.active = true;
 }
 
-/// Arms the timer again at `when` with `node`, its entry, which is firing now: the heap puts
-/// it back in when the firing returns `Some(when)`, which this returns. The generation stays:
-/// the entry's action acts only in it (a stop or reset meanwhile moves to a new one, and the
-/// entry then does nothing when it comes due). The caller holds the state lock.
-fn rearm(st: &mut TimerState, node: &Arc<Node>, when: Instant) -> Option<Instant> {
+/// Arms the timer again at `when`: with `node`, its entry firing now, if there is one and it
+/// can go back where it was set (`Node::rearms_here`); the heap puts it back in when the
+/// firing returns `Some(when)`, which this returns. Else with a new entry, and `None`. The
+/// generation stays: the entry's action acts only in it (a stop or reset meanwhile moves to a
+/// new one, and the entry then does nothing when it comes due). The caller holds the state
+/// lock.
+fn rearm(
+    shared: &Arc<Shared>,
+    st: &mut TimerState,
+    node: Option<&Arc<Node>>,
+    when: Instant,
+) -> Option<Instant> {
+    let Some(node) = node.filter(|n| n.rearms_here()) else {
+        arm(shared, st, when);
+        return None;
+    };
     // Armed under the state lock: a stop or reset that comes once the lock is released finds
     // the entry armed, and cancels it.
     node.rearm_in_place();
@@ -305,23 +316,16 @@ fn fire(
     }
     // Pushed back by a `reset` while this entry waited in the heap: the entry goes back in at
     // the new deadline instead of firing.
-    let node = Some(node).filter(|n| n.rearms_here());
     if let Some(later) = st.when.filter(|&w| w > when && w > now) {
-        return match node {
-            Some(node) => rearm(&mut st, node, later),
-            None => {
-                arm(shared, &mut st, later);
-                None
-            }
-        };
+        return rearm(shared, &mut st, Some(node), later);
     }
-    deliver(shared, st, when, now, node)
+    deliver(shared, st, when, now, Some(node))
 }
 
 /// Delivers the firing due at `when` (the state lock held, the pending node already dealt
 /// with): sends the time, re-arms a ticker, or starts `after_func`'s function. A ticker is
-/// re-armed with `node`, the entry firing now, if there is one that can be (see `rearm`; its
-/// return value), else with a new entry.
+/// re-armed with `node`, the entry firing now, if it can be (see `rearm`; its return value),
+/// else with a new entry.
 fn deliver(
     shared: &Arc<Shared>,
     mut st: SpinGuard<'_, TimerState>,
@@ -359,13 +363,7 @@ fn deliver(
                 return None;
             }
             let next = next_tick(when, st.period, now);
-            match node {
-                Some(node) => rearm(&mut st, node, next),
-                None => {
-                    arm(shared, &mut st, next);
-                    None
-                }
-            }
+            rearm(shared, &mut st, node, next)
         }
     }
 }
