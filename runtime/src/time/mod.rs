@@ -779,6 +779,12 @@ mod tests {
             Arc::ptr_eq(&first, &between),
             "a new heap entry at the old deadline"
         );
+        // Unless the timer thread is between its take of the entry and its action's lock (a
+        // few microseconds, where the entry reads fired): wait that out.
+        let look = Instant::now();
+        while !between.is_armed() && look.elapsed() < 5 * MS {
+            std::thread::yield_now();
+        }
         assert!(
             between.is_armed(),
             "the entry is not armed for the new deadline"
