@@ -62,6 +62,62 @@ fn ping_pong_stays_on_the_spawners_worker() {
     );
 }
 
+/// Four producers started by their consumer, each filling a buffered channel of its own that
+/// the consumer selects over: they talk only to it, and start beside it. The consumer and the
+/// producer it woke last hand the worker to each other through `runnext`; the producers still
+/// unstarted must get their first run before the grace period after which an idle worker may
+/// take them (they used to wait behind that pair until a thief took them, in 5 to 8 of 20
+/// rounds, and then every message crossed workers: 2-7x the time a select). A round counts as
+/// away if any producer started on the other worker; the bound leaves room for a worker the
+/// OS kept off its core past the grace period, on a loaded machine.
+#[test]
+fn producers_started_by_their_consumer_start_beside_it() {
+    let rt = two_workers();
+    let rounds = 20;
+    let per_producer = scaled(50_000, 5_000);
+    // A consumer's run (it drains every buffer before it blocks) stays well under the grace
+    // period in either build.
+    let cap = scaled(1024, 64);
+    let mut away_rounds = 0;
+    for _ in 0..rounds {
+        let started: Arc<Mutex<Vec<ThreadId>>> = Arc::default();
+        let s = started.clone();
+        let consumer = rt.block_on(move || {
+            let chans: [Chan<usize>; 4] = std::array::from_fn(|_| Chan::new(cap));
+            for ch in &chans {
+                let (tx, s) = (ch.sender(), s.clone());
+                gocsp::go(move || {
+                    s.lock().unwrap().push(me());
+                    for j in 0..per_producer {
+                        tx.send(j);
+                    }
+                });
+            }
+            let [r0, r1, r2, r3] = [0, 1, 2, 3].map(|i| chans[i].receiver());
+            let mut sum = 0;
+            for _ in 0..4 * per_producer {
+                sum += gocsp::select! {
+                    v = <-r0 => v,
+                    v = <-r1 => v,
+                    v = <-r2 => v,
+                    v = <-r3 => v,
+                };
+            }
+            assert_eq!(sum, 4 * (per_producer - 1) * per_producer / 2);
+            me()
+        });
+        let started = started.lock().unwrap();
+        assert_eq!(started.len(), 4);
+        if started.iter().any(|t| *t != consumer) {
+            away_rounds += 1;
+        }
+    }
+    assert!(
+        away_rounds <= 2,
+        "producers started away from their consumer in {away_rounds} of {rounds} rounds"
+    );
+}
+
 #[test]
 fn ping_pong_across_two_workers() {
     let rt = two_workers();

@@ -465,6 +465,7 @@ impl Local {
         } else if unstarted {
             // No wake-up here: idle workers are woken for a backlog (by sysmon), not per spawn.
             self.deque.push(task);
+            self.spawned_waiting.set(true);
         } else {
             self.local.borrow_mut().push_back(task);
         }

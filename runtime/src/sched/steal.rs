@@ -3,8 +3,8 @@
 //! Idle workers take unstarted goroutines from another worker's `deque` only once that queue
 //! has stayed non-empty for `STEAL_GRACE`, and take an unstarted `runnext` only from a worker
 //! that has been running the same goroutine that long. A burst of goroutines that start, talk
-//! and block within microseconds stays on one worker; a backlog that the worker does not get to
-//! is spread. Nothing wakes an idle worker per spawn or per send: `sysmon` looks at the queues
+//! and block within microseconds stays on one worker (its worker starts them before whatever
+//! it would run next: `next_task`); a backlog that the worker does not get to is spread. Nothing wakes an idle worker per spawn or per send: `sysmon` looks at the queues
 //! while any goroutine waits unstarted, and wakes one idle worker for a backlog that outlived
 //! the grace period.
 //!
