@@ -18,7 +18,7 @@ bin=target/release/instructions
 size() {
     case "$1" in
         sieve) echo 1000 ;;
-        spawn | pingpong | unbuf4x4 | buf1 | select4) echo 50000 ;;
+        spawn | pingpong | unbuf4x4 | buf1 | select4 | select4-builder) echo 50000 ;;
         *) echo 100000 ;;
     esac
 }

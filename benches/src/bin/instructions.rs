@@ -37,6 +37,10 @@ const WORKLOADS: &[Workload] = &[
         g::select4(World::Goroutines, SelectForm::Static, n);
         n as u64
     }),
+    ("select4-builder", "select", |n| {
+        g::select4(World::Goroutines, SelectForm::Builder, n);
+        n as u64
+    }),
     ("timer-reset", "stop + reset", |n| {
         g::timer_reset(World::Goroutines, n);
         n as u64
