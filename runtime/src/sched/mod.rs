@@ -54,6 +54,7 @@ pub use registry::{GoroutineInfo, GoroutineState};
 pub(crate) use runtime::global;
 pub use runtime::{Builder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, Runtime};
 pub(crate) use task::{DIED, JoinSlot, Task};
+pub(crate) use worker::may_spin_for_lock;
 pub(crate) use worker::{current_task, current_task_ptr, in_goroutine};
 
 pub(crate) use job::Job;

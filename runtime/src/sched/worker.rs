@@ -145,6 +145,21 @@ pub(super) fn with_local<R>(f: impl FnOnce(Option<&Local>) -> R) -> R {
     f(unsafe { p.as_ref() })
 }
 
+/// Whether a goroutine that finds a lock held may spin for it a little before it parks (Go's
+/// `sync_runtime_canSpin`): it runs on a worker of a runtime with others, which may run the
+/// holder now, and its own worker has nothing else ready to run, which spinning would hold up.
+pub(crate) fn may_spin_for_lock() -> bool {
+    with_local(|l| {
+        l.is_some_and(|l| {
+            l.rt.workers.len() > 1
+                && l.shared.runnext.load(Ordering::Relaxed) == 0
+                && l.local.borrow().is_empty()
+                && l.deque.is_empty()
+                && l.shared.inbox.is_empty()
+        })
+    })
+}
+
 /// The calling worker's timer heap, unless it is no worker or its runtime is shutting down
 /// (then the global heap takes the timer: the worker hands its own over when it stops).
 pub(crate) fn own_timers() -> Option<&'static TimerHeap> {

@@ -17,6 +17,10 @@ use crate::waiter::BlockReason;
 ///   competes for it with whoever is running and asks for it meanwhile; the one running
 ///   usually wins (it is on a CPU already), so a lock passed around among busy goroutines
 ///   costs no switch per `lock`. A waiter that loses goes back to the front of the queue.
+///   A goroutine that finds the lock held looks again a few times, briefly, before it parks
+///   (Go's active spinning), if another worker may be running the holder and its own worker
+///   has nothing else to run: a lock held for nanoseconds on another core is then taken
+///   without a park and a cross-worker wake-up.
 /// - **Starvation mode**: a waiter that has waited over 1 ms switches the mutex to handing
 ///   the lock straight from `unlock` to the longest waiter, newcomers queueing behind; it goes
 ///   back to normal once a waiter gets the lock after waiting under 1 ms, or none is left. So
@@ -64,6 +68,14 @@ const WOKEN: u8 = 4;
 /// The queue is not empty (kept under the queue's lock), so `unlock` takes the slow path.
 const WAITERS: u8 = 8;
 
+/// Looks at a held lock before a goroutine parks for it, and the time between two (Go looks 4
+/// times, 30 spin-loop hints apart: about 0.75 us on the AMD machine this was tuned on, where
+/// a hint takes 25 ns). Measured (4 goroutines locking in a loop, 2 on each of 2 workers):
+/// 25-30 ns a lock without spinning, 16-21 at 100 ns apart, 13-16 at 300, 11-12 at 600 and
+/// 12-14 at 1200; Go 18-23.
+const SPINS: u32 = 4;
+const SPIN_EVERY: Duration = Duration::from_nanos(600);
+
 /// How long a waiter waits before it switches the mutex to starvation mode (Go's 1 ms).
 const STARVATION: Duration = Duration::from_millis(1);
 
@@ -104,6 +116,7 @@ impl<T: ?Sized> Mutex<T> {
         // queues at the front).
         let mut since: Option<Instant> = None;
         let mut woken = false;
+        let mut spins = 0;
         loop {
             // Free, and not reserved for a starving waiter: take it, whoever else waits.
             let s = self.state.load(Ordering::Relaxed);
@@ -120,6 +133,13 @@ impl<T: ?Sized> Mutex<T> {
                     .is_ok()
                 {
                     return;
+                }
+                continue;
+            }
+            if s & STARVING == 0 && spins < SPINS && crate::sched::may_spin_for_lock() {
+                spins += 1;
+                for _ in 0..crate::spin::pauses_for(SPIN_EVERY) {
+                    std::hint::spin_loop();
                 }
                 continue;
             }
