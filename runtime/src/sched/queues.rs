@@ -11,7 +11,8 @@
 //! | `later`   | goroutines that called `yield_now`         | this worker           | this worker |
 //!
 //! plus the runtime's `injector` for goroutines spawned from outside any worker. A worker
-//! looks in that order, except that the `inbox` goes before `local` (see `next_task`).
+//! looks in that order, except that the `inbox` goes before `local`, and the `deque` before a
+//! woken goroutine in `runnext` while goroutines spawned here wait in it (see `next_task`).
 //!
 //! **Placement is decided once, at first run**, because started goroutines never move: a
 //! started one has its stack, thread-locals and possibly `!Send` values tied to its home

@@ -3,10 +3,11 @@
 //! Idle workers take unstarted goroutines from another worker's `deque` only once that queue
 //! has stayed non-empty for `STEAL_GRACE`, and take an unstarted `runnext` only from a worker
 //! that has been running the same goroutine that long. A burst of goroutines that start, talk
-//! and block within microseconds stays on one worker (its worker starts them before whatever
-//! it would run next: `next_task`); a backlog that the worker does not get to is spread. Nothing wakes an idle worker per spawn or per send: `sysmon` looks at the queues
-//! while any goroutine waits unstarted, and wakes one idle worker for a backlog that outlived
-//! the grace period.
+//! and block within microseconds stays on one worker (its worker starts them ahead of a
+//! goroutine woken there: `next_task`); a backlog that the worker does not get to is spread.
+//! Nothing wakes an idle worker per spawn or per send: `sysmon` looks at the queues while any
+//! goroutine waits unstarted, and wakes one idle worker for a backlog that outlived the grace
+//! period.
 //!
 //! The exception is a recursion's subtrees (a worker's `nested` queue): idle workers take
 //! them at once, the older half, and a spawn that queues one wakes an idle worker. A subtree

@@ -146,12 +146,14 @@ pub(super) fn with_local<R>(f: impl FnOnce(Option<&Local>) -> R) -> R {
 }
 
 /// Whether a goroutine that finds a lock held may spin for it a little before it parks (Go's
-/// `sync_runtime_canSpin`): it runs on a worker of a runtime with others, which may run the
-/// holder now, and its own worker has nothing else ready to run, which spinning would hold up.
+/// `sync_runtime_canSpin`): the machine has more than one CPU, it runs on a worker of a runtime
+/// with another worker that is not idle (which may be running the holder now), and its own
+/// worker has nothing else ready to run, which spinning would hold up.
 pub(crate) fn may_spin_for_lock() -> bool {
     with_local(|l| {
         l.is_some_and(|l| {
-            l.rt.workers.len() > 1
+            l.rt.can_spin
+                && l.rt.n_idle.load(Ordering::Relaxed) + 1 < l.rt.workers.len()
                 && l.shared.runnext.load(Ordering::Relaxed) == 0
                 && l.local.borrow().is_empty()
                 && l.deque.is_empty()
@@ -362,9 +364,10 @@ impl Local {
         // unstarted yields (`spawn_backpressure`), behind everything runnable, so this queue
         // runs dry within that many picks. (A flood of spawners, each starting two and waking
         // a parked goroutine, let the goroutine woken before it run after 130-160 spawns.)
-        if self.spawned_waiting.get()
-            && self.shared.runnext.load(Ordering::Relaxed) & UNSTARTED == 0
-        {
+        if self.spawned_waiting.get() && {
+            let next = self.shared.runnext.load(Ordering::Relaxed);
+            next != 0 && next & UNSTARTED == 0
+        } {
             match self.pop_deque() {
                 Some(t) => return Some(t),
                 None => self.spawned_waiting.set(false),
@@ -408,7 +411,8 @@ impl Local {
         }
         // A recursion's subtrees before other unstarted goroutines: the goroutine that waits
         // for the newest of them is under way, and the others only start (every
-        // `GLOBAL_CHECK` ticks the deque goes first).
+        // `GLOBAL_CHECK` ticks the deque goes first, and ahead of a woken `runnext` while
+        // goroutines spawned here wait in it, above).
         if let Some(t) = self.nested.pop() {
             return Some(t);
         }
