@@ -704,6 +704,8 @@ pub struct Select<'a> {
     /// it, so an index is never taken against another `Select`'s case (whose value may be of
     /// another type, in a box at the same address).
     id: u64,
+    /// Whether it ran before: only then may a case hold a value nobody took (`fresh`).
+    ran: bool,
 }
 
 /// Names a receive case of a [`Select`] and the type it receives.
@@ -740,13 +742,17 @@ impl<T> fmt::Debug for RecvIndex<T> {
 }
 
 /// A `Select`'s cases, ready for a new run: received values nobody took from an earlier run
-/// are dropped first. (A run polls only until a case is ready, so the poll cannot do it: a
-/// case after the chosen one in the poll order would keep its old value for `take`.)
+/// (if it `ran`) are dropped first. (A run polls only until a case is ready, so the poll
+/// cannot do it: a case after the chosen one in the poll order would keep its old value for
+/// `take`.) A first run skips the look: a call per case, through the case's vtable.
 fn fresh<'c, 'd>(
     cases: &'c mut [&'d mut (dyn SelectCase + 'd)],
+    ran: bool,
 ) -> &'c mut [&'d mut (dyn SelectCase + 'd)] {
-    for c in cases.iter_mut() {
-        c.__discard_untaken();
+    if ran {
+        for c in cases.iter_mut() {
+            c.__discard_untaken();
+        }
     }
     cases
 }
@@ -785,6 +791,7 @@ impl<'a> Select<'a> {
             cases: cases::Cases::new(),
             biased: false,
             id: next_select_id(),
+            ran: false,
         }
     }
 
@@ -826,9 +833,9 @@ impl<'a> Select<'a> {
     /// With "send on closed channel" if the chosen send case's channel is closed.
     #[track_caller]
     pub fn select(&mut self) -> usize {
-        let biased = self.biased;
+        let (biased, ran) = (self.biased, std::mem::replace(&mut self.ran, true));
         let mut buf = cases::RefBuf::new();
-        let cases = fresh(self.cases.refs(&mut buf));
+        let cases = fresh(self.cases.refs(&mut buf), ran);
         run(cases, biased, Mode::Block).expect("a blocking select returns a case")
     }
 
@@ -842,16 +849,18 @@ impl<'a> Select<'a> {
             // SAFETY: case 0 exists and is owned by `self.cases`, which `&mut self` borrows
             // exclusively for as long as the reference lives.
             let case = unsafe { &mut *self.cases.get(0) };
-            case.__discard_untaken();
+            if std::mem::replace(&mut self.ran, true) {
+                case.__discard_untaken();
+            }
             return match case.__poll() {
                 Poll::Done => Some(0),
                 Poll::NotReady | Poll::Nil => None,
                 Poll::SendClosed => panic_send_on_closed(),
             };
         }
-        let biased = self.biased;
+        let (biased, ran) = (self.biased, std::mem::replace(&mut self.ran, true));
         let mut buf = cases::RefBuf::new();
-        let cases = fresh(self.cases.refs(&mut buf));
+        let cases = fresh(self.cases.refs(&mut buf), ran);
         run(cases, biased, Mode::Default)
     }
 
