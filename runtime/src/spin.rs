@@ -102,6 +102,14 @@ pub(crate) fn pauses_for(every: Duration) -> u32 {
     (ns * 16 / x16).max(1)
 }
 
+/// Runs `n` spin-loop hints (`pauses_for` turns a time into a count).
+#[inline]
+pub(crate) fn pause(n: u32) {
+    for _ in 0..n {
+        std::hint::spin_loop();
+    }
+}
+
 /// Times a run of hints three times and keeps the fastest (a run the thread was descheduled
 /// in reads long). Takes about 20 us, once per process.
 #[cold]
@@ -212,15 +220,13 @@ impl SpinBudget {
         poll: &mut impl FnMut() -> Option<T>,
     ) -> Option<T> {
         let _spinner = Spinner::enter()?;
-        let pause = pauses_for(every);
+        let hints = pauses_for(every);
         let budget = Duration::from_nanos(budget as u64);
         let start = Instant::now();
         let mut last = start;
         loop {
             for _ in 0..8 {
-                for _ in 0..pause {
-                    std::hint::spin_loop();
-                }
+                pause(hints);
                 if let Some(v) = poll() {
                     let took = start.elapsed().as_nanos().min(u32::MAX as u128) as u32;
                     let keep = took.saturating_mul(2).max(self.max / 8);

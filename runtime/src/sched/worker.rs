@@ -7,7 +7,7 @@
 //!
 //! **Fairness.** `runnext` may win at most `RUNNEXT_BUDGET` times in a row (two goroutines
 //! ping-ponging cannot starve the rest), goroutines spawned here and still unstarted go before
-//! it (they start here, not on a thief), and every `GLOBAL_CHECK` ticks the shared queues are
+//! a woken one in it (they start here, not on a thief), and every `GLOBAL_CHECK` ticks the shared queues are
 //! looked at first.
 
 use std::cell::{Cell, RefCell};
@@ -52,7 +52,8 @@ pub(crate) struct Local {
     pub(super) nested: Worker<Arc<Task>>,
     runnext_streak: Cell<u32>,
     /// A goroutine spawned here may wait unstarted in `deque` (set when one goes there,
-    /// cleared when a pop finds it empty): while it does, `deque` goes before `runnext`.
+    /// cleared when a pop finds it empty): while it does, `deque` goes before a woken
+    /// goroutine in `runnext`.
     pub(super) spawned_waiting: Cell<bool>,
     /// Times in a row the inbox went ahead of `local` (bounded like `runnext_streak`).
     inbox_streak: Cell<u32>,

@@ -138,9 +138,7 @@ impl<T: ?Sized> Mutex<T> {
             }
             if s & STARVING == 0 && spins < SPINS && crate::sched::may_spin_for_lock() {
                 spins += 1;
-                for _ in 0..crate::spin::pauses_for(SPIN_EVERY) {
-                    std::hint::spin_loop();
-                }
+                crate::spin::pause(crate::spin::pauses_for(SPIN_EVERY));
                 continue;
             }
             let started = *since.get_or_insert_with(Instant::now);
