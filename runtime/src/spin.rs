@@ -15,6 +15,9 @@
 //!   number, is too few here: a thread in a ping-pong with a goroutine spins while the
 //!   goroutine's worker starts its own spin, and with one slot on two cores the worker would
 //!   sleep every time);
+//! - a blocked thread spins only while fewer gocsp workers are awake (running goroutines or
+//!   looking for some) than there are cores, in every runtime together: with a worker on every
+//!   core, its spin would take a core from one of them (`WaiterRef::wait`);
 //! - it is bounded in time by a per-thread **budget** (at most `max`);
 //! - a spin that ends without an answer halves the budget; one that gets its answer keeps a
 //!   budget of at least twice the time it took (and an eighth of `max`);
@@ -46,16 +49,18 @@ const DESCHEDULED: Duration = Duration::from_micros(50);
 /// With no budget left, one wait in this many probes with a short spin.
 const PROBE_EVERY: u32 = 8;
 
-/// Threads spinning now, and how many may (0: not computed yet).
+/// Threads spinning now.
 static SPINNERS: AtomicUsize = AtomicUsize::new(0);
-static MAX_SPINNERS: AtomicUsize = AtomicUsize::new(0);
+/// The process's cores (0: not read yet).
+static CORES: AtomicUsize = AtomicUsize::new(0);
 
-fn max_spinners() -> usize {
-    match MAX_SPINNERS.load(Ordering::Relaxed) {
+/// The cores this process may use (`available_parallelism`, at least 1, read once): also the
+/// most threads that may spin at once.
+pub(crate) fn cores() -> usize {
+    match CORES.load(Ordering::Relaxed) {
         0 => {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let n = cores.max(1);
-            MAX_SPINNERS.store(n, Ordering::Relaxed);
+            let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+            CORES.store(n, Ordering::Relaxed);
             n
         }
         n => n,
@@ -67,7 +72,7 @@ struct Spinner;
 
 impl Spinner {
     fn enter() -> Option<Spinner> {
-        if SPINNERS.fetch_add(1, Ordering::Relaxed) < max_spinners() {
+        if SPINNERS.fetch_add(1, Ordering::Relaxed) < cores() {
             Some(Spinner)
         } else {
             SPINNERS.fetch_sub(1, Ordering::Relaxed);
