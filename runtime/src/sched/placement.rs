@@ -619,7 +619,9 @@ pub(crate) fn ran(site: &'static Location<'static>, took: Duration, fresh: bool,
     } else {
         (old - 1).max(-SATURATE)
     };
-    s.score.store(new, Ordering::Relaxed);
+    if new != old {
+        s.score.store(new, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
