@@ -256,6 +256,10 @@ impl WaiterRef {
             .try_with(|w| w.replace(false))
             .unwrap_or(false);
         let may_spin = crate::sched::deadlock::workers_awake() < crate::spin::cores();
+        #[cfg(test)]
+        if !may_spin {
+            let _ = SPINS_SKIPPED.try_with(|n| n.set(n.get() + 1));
+        }
         let poll = || Some(self.selected()).filter(|s| *s != Selected::Waiting);
         let spun = if may_spin {
             THREAD_SPIN.try_with(|b| (b.spin(THREAD_POLL_EVERY, poll), b.spins()))
@@ -406,6 +410,12 @@ std::thread_local! {
     static WOKE_A_SLEEPER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+#[cfg(all(test, not(loom)))]
+std::thread_local! {
+    /// Waits of this thread that went without a spin because every core had an awake worker.
+    static SPINS_SKIPPED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 #[cfg(not(loom))]
 fn park_thread(reason: BlockReason, site: &'static Location<'static>, waiting: &dyn Fn() -> bool) {
     crate::sched::deadlock::park_thread(reason, site, waiting);
@@ -545,5 +555,67 @@ mod thread_tests {
             Selected::Operation(8)
         );
         assert!(!woke(), "the wait left the mark");
+    }
+}
+
+/// A blocked thread beside gocsp's workers (goroutines here: not under Miri).
+#[cfg(all(test, not(loom), not(miri)))]
+mod busy_cores_tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    /// With a worker running a goroutine on every core, a blocked thread parks without a
+    /// spin: the spin would take a core from one of them.
+    #[test]
+    fn a_thread_does_not_spin_while_workers_hold_every_core() {
+        let cores = crate::spin::cores();
+        let rt = crate::Runtime::builder().workers(cores).build().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let running = Arc::new(AtomicUsize::new(0));
+        // One CPU-bound goroutine per worker (a burst of long runners is dealt out, and
+        // each holds its worker until `stop`).
+        for _ in 0..cores {
+            let (stop, running) = (stop.clone(), running.clone());
+            rt.spawn(move || {
+                running.fetch_add(1, Ordering::SeqCst);
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while crate::sched::deadlock::workers_awake() < cores
+            || running.load(Ordering::SeqCst) < cores
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the busy goroutines never held every worker: {} of {cores} running",
+                running.load(Ordering::SeqCst)
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // The receive waits only if it comes before the send (5 ms later, unless this thread
+        // loses its core that long): a few tries.
+        let before = SPINS_SKIPPED.with(std::cell::Cell::get);
+        for i in 0..10 {
+            let ch = crate::Chan::<u32>::new(0);
+            let tx = ch.sender();
+            let sender = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                tx.send(i);
+            });
+            assert_eq!(ch.recv(), Some(i));
+            sender.join().unwrap();
+            if SPINS_SKIPPED.with(std::cell::Cell::get) > before {
+                break;
+            }
+        }
+        let skipped = SPINS_SKIPPED.with(std::cell::Cell::get) - before;
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            skipped >= 1,
+            "the receive spun with every core held by a worker"
+        );
     }
 }
