@@ -571,6 +571,14 @@ mod busy_cores_tests {
     fn a_thread_does_not_spin_while_workers_hold_every_core() {
         let cores = crate::spin::cores();
         let rt = crate::Runtime::builder().workers(cores).build().unwrap();
+        /// Lets the busy goroutines end however the test does (the runtime's drop waits for
+        /// its workers).
+        struct Stop(Arc<AtomicBool>);
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let running = Arc::new(AtomicUsize::new(0));
         // One CPU-bound goroutine per worker (a burst of long runners is dealt out, and
@@ -584,6 +592,7 @@ mod busy_cores_tests {
                 }
             });
         }
+        let stopper = Stop(stop.clone());
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while crate::sched::deadlock::workers_awake() < cores
             || running.load(Ordering::SeqCst) < cores
@@ -611,7 +620,7 @@ mod busy_cores_tests {
         );
         completer.join().unwrap();
         let skipped = SPINS_SKIPPED.with(std::cell::Cell::get) - before;
-        stop.store(true, Ordering::Relaxed);
+        drop(stopper);
         assert_eq!(skipped, 1, "the wait spun with every core held by a worker");
     }
 }
