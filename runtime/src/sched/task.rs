@@ -133,7 +133,12 @@ pub(crate) struct Task {
 // unstarted closure is `Send`; a started coroutine is only resumed, and only dropped, by its
 // home worker, or leaked). So handing `Arc<Task>` to other threads (wakers, queues) is sound.
 unsafe impl Send for Task {}
-// SAFETY: as above; shared access from other threads only touches the atomics.
+// SAFETY: as above. Shared access from other threads touches the atomics and the plain
+// `id` and `spawn_site` (registry readers, `WaiterRef`'s `Debug`), which are only written when
+// the block is provably unique: `reuse` through `&mut Task`, from `registry::reusable` after
+// `keep` saw a strong count of 2 (the worker's and the registry's) under the shard lock, with
+// an acquire fence that orders every earlier reader's accesses before the writes; `join` is
+// taken the same way (`release_join`), or read by the home worker only (`kill`).
 unsafe impl Sync for Task {}
 
 impl Task {
