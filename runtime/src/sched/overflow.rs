@@ -38,8 +38,8 @@ pub(crate) fn worker_started(size: usize) {
 fn running_guard() -> Option<(usize, usize, u64)> {
     let task = super::worker::current_task_ptr();
     // SAFETY: the worker sets the pointer to the task it is about to resume, holding an `Arc`
-    // of it, and clears it once the goroutine is suspended again (`current_task`), so while
-    // it is set the task is alive; its `stack_limit` is set before the pointer, at the
+    // of it, and clears it at the end of that run, after the goroutine is suspended again or
+    // has finished (`current_task`), so while it is set the task is alive; its `stack_limit` is set before the pointer, at the
     // task's first run, and neither it nor `id` changes while the goroutine lives (a control
     // block reused for a later goroutine gets new ones before that one first runs).
     let task = unsafe { task.as_ref() }?;
@@ -109,7 +109,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         .map_or((libc::SIG_DFL, 0), |p| (p[i].sa_sigaction, p[i].sa_flags));
     if f == libc::SIG_DFL || f == libc::SIG_IGN {
         // SAFETY: restoring the default action; returning re-executes the faulting
-        // instruction, which now kills the process with the signal.
+        // instruction, which now kills the process with the signal. (A signal sent with
+        // `kill` or `raise` has no faulting instruction: it is consumed, and the next one
+        // takes the default action.)
         unsafe {
             let mut dfl: libc::sigaction = std::mem::zeroed();
             dfl.sa_sigaction = libc::SIG_DFL;

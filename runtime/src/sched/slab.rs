@@ -57,7 +57,8 @@ pub(crate) fn page_size() -> usize {
 }
 
 /// True if stacks come from slabs with `madvise` guard pages: the kernel supports
-/// `MADV_GUARD_INSTALL` and `GOCSP_STACK_SLABS` is not `0`. Decided once per process.
+/// `MADV_GUARD_INSTALL` (an install succeeds, and the page it guards then faults) and
+/// `GOCSP_STACK_SLABS` is not `0`. Decided once per process.
 pub(crate) fn guards() -> bool {
     static GUARDS: OnceLock<bool> = OnceLock::new();
     *GUARDS.get_or_init(|| {
@@ -79,11 +80,38 @@ pub(crate) fn guards() -> bool {
             if p == libc::MAP_FAILED {
                 return false;
             }
-            let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0;
+            // Not the return value alone: a system that returns 0 for advice it ignores
+            // (qemu's user-mode emulation treats advice as a hint it may drop) would leave
+            // every slab stack without a guard, and an overflow would write into the stack
+            // below. The fallback path's guards are `mprotect`ed, which such a system obeys.
+            let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0 && faults(p);
             libc::munmap(p, 2 * page);
             ok
         }
     })
+}
+
+/// Whether reading the byte at `p` faults, asked without a signal: the kernel copies it into
+/// a pipe and reports `EFAULT` if it cannot. False if no pipe can be made.
+///
+/// # Safety
+/// `p` must not be a page whose read has side effects (a mapping of a device, say).
+unsafe fn faults(p: *const libc::c_void) -> bool {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        return false;
+    }
+    // SAFETY: a write of one byte from `p`: the kernel checks the address and fails with
+    // `EFAULT` where it cannot read it, without touching the caller's memory otherwise.
+    let n = unsafe { libc::write(fds[1], p, 1) };
+    let efault = n == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT);
+    // SAFETY: both descriptors are ours, just made, and closed once.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+    efault
 }
 
 /// A goroutine stack, owned: either a slot of a slab or a mapping of its own.
@@ -488,6 +516,35 @@ mod tests {
         let r = unsafe { libc::mincore((addr & !(page - 1)) as *mut _, page, &mut v) };
         assert_eq!(r, 0, "mincore: {}", io::Error::last_os_error());
         v & 1 == 1
+    }
+
+    /// The probe behind `guards`: a readable page does not fault, an inaccessible one does
+    /// (made so with `mprotect`, which every kernel obeys), and so does a guard page where the
+    /// kernel installs them.
+    #[test]
+    fn the_probe_tells_a_readable_page_from_an_inaccessible_one() {
+        let page = page_size();
+        // SAFETY: a fresh private mapping of two pages, only ours; unmapped at the end.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED, "mmap: {}", io::Error::last_os_error());
+            let second = p.cast::<u8>().add(page).cast::<libc::c_void>();
+            assert!(!faults(p), "a readable page read as faulting");
+            assert_eq!(libc::mprotect(second, page, libc::PROT_NONE), 0);
+            assert!(faults(second), "a PROT_NONE page read as readable");
+            if guards() {
+                assert_eq!(libc::madvise(p, page, MADV_GUARD_INSTALL), 0);
+                assert!(faults(p), "a guard page read as readable");
+            }
+            libc::munmap(p, 2 * page);
+        }
     }
 
     /// Consecutive slots start their stacks at different offsets of their top page, every

@@ -482,7 +482,8 @@ impl Drop for Task {
             && co.done()
         {
             // SAFETY: dropped exactly once, here; a finished coroutine has nothing left to
-            // unwind, so dropping it (unmapping its stack) is fine on any thread.
+            // unwind, so dropping it (unmapping a mapped stack; a slab stack's memory is
+            // released and its slot not reused) is fine on any thread.
             unsafe { ManuallyDrop::drop(co) };
         }
         // A started, unfinished coroutine is leaked on purpose: dropping it would unwind
