@@ -260,16 +260,20 @@ where
         // SAFETY: the job borrows `f`'s captures and `result` from this stack frame. We erase
         // that lifetime to hand the job to a helper thread, and make it sound by waiting:
         // - the job either runs on a helper or, when none can be started, is given up inside
-        //   `submit` (dropped on this thread, or leaked by a failed spawn: never run), before
-        //   this frame goes; it is never queued without a thread to run it;
+        //   `submit` (dropped on this thread, by `submit` or by the failed spawn: never run),
+        //   before this frame goes; it is never queued without a thread to run it;
         // - once submitted, this goroutine parks until the job has written the result and
-        //   selected it: only the job's own `try_select` completes the wait. The one other
-        //   way out of WAITING is `DEAD` (the goroutine's runtime was dropped): that state is
-        //   final, the goroutine never runs again, and its stack, this frame included, is
-        //   leaked, never freed, so the job's late write still lands in live memory; and its
-        //   worker's thread never ends (`RtShared::worker_finished`), so what `f` borrows from
-        //   that thread's thread-locals stays alive too. A parked goroutine's stack is never
-        //   freed, and `AwaitJob` keeps the frame through any unwinding.
+        //   selected it: only the job's own `try_select` completes the wait, because of the
+        //   waiter protocol's rule (`waiter.rs`) that every other registration of this waiter
+        //   was withdrawn by its owner, or claimed and removed, before the call that made it
+        //   returned, so no stale claim can name `oper`. The one other way out of WAITING is
+        //   `DEAD` (the goroutine's runtime was dropped): that state is final, the goroutine is
+        //   never resumed past its park again, and its stack, this frame included, is leaked,
+        //   never freed, so the job's late write still lands in live memory; and its worker's
+        //   thread never ends (`RtShared::worker_finished`), so what `f` borrows from that
+        //   thread's thread-locals stays alive too. A parked goroutine's stack is never freed;
+        //   `AwaitJob` keeps the frame through any unwinding after the job is submitted, and
+        //   nothing before that can unwind with the job still held by a helper.
         let job: Job = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Job>(job) };
         deadlock::blocking_changed(true);
         // Until the job is handed to a helper (which lowers the count when it is done), a
