@@ -66,29 +66,39 @@ pub(crate) fn guards() -> bool {
             return false;
         }
         let page = page_size();
-        // SAFETY: maps two fresh private pages, tries a guard install on the first, and
-        // unmaps them; nothing else refers to this memory.
+        let Some(p) = probe_pages() else {
+            return false;
+        };
+        // Not the return value alone: a system that returns 0 for advice it ignores (qemu's
+        // user-mode emulation treats advice as a hint it may drop) would leave every slab
+        // stack without a guard, and an overflow would write into the stack below. The
+        // fallback path's guards are `mprotect`ed, which such a system obeys.
+        // SAFETY: `p` is the first of two fresh pages of ours (`probe_pages`), unmapped here
+        // and referred to by nothing else.
         unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                2 * page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            );
-            if p == libc::MAP_FAILED {
-                return false;
-            }
-            // Not the return value alone: a system that returns 0 for advice it ignores
-            // (qemu's user-mode emulation treats advice as a hint it may drop) would leave
-            // every slab stack without a guard, and an overflow would write into the stack
-            // below. The fallback path's guards are `mprotect`ed, which such a system obeys.
             let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0 && faults(p);
             libc::munmap(p, 2 * page);
             ok
         }
     })
+}
+
+/// Two fresh private read-write pages for a probe (`munmap` them with twice the page size),
+/// or `None` if they cannot be mapped.
+fn probe_pages() -> Option<*mut libc::c_void> {
+    // SAFETY: a new private anonymous mapping at an address of the kernel's choosing: it
+    // replaces nothing, and nothing else refers to it.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            2 * page_size(),
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(p)
 }
 
 /// Whether reading the byte at `p` faults, asked without a signal: the kernel copies it into
@@ -532,17 +542,9 @@ mod tests {
     #[cfg(target_os = "linux")]
     fn the_probe_tells_a_readable_page_from_an_inaccessible_one() {
         let page = page_size();
-        // SAFETY: a fresh private mapping of two pages, only ours; unmapped at the end.
+        let p = probe_pages().expect("map two pages");
+        // SAFETY: two fresh pages of ours (`probe_pages`), unmapped at the end.
         unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                2 * page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            assert_ne!(p, libc::MAP_FAILED, "mmap: {}", io::Error::last_os_error());
             let second = p.cast::<u8>().add(page).cast::<libc::c_void>();
             assert!(!faults(p), "a readable page read as faulting");
             assert_eq!(libc::mprotect(second, page, libc::PROT_NONE), 0);
