@@ -108,7 +108,9 @@ impl WorkerShared {
         super::io_hook::interrupt_if_owner(self as *const WorkerShared as usize);
     }
 
-    /// Takes the owner's `runnext` (owner only). Thieves only ever take an `UNSTARTED` value
+    /// Takes the owner's `runnext` (the owner only, or `drain_after_shutdown` once every owner
+    /// has counted itself finished under the `settled` mutex). Thieves only ever take an
+    /// `UNSTARTED` value
     /// (and never write a non-zero one), so the owner needs an atomic read-modify-write only
     /// when racing one is possible.
     #[inline]

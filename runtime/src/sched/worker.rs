@@ -680,9 +680,11 @@ impl Local {
 /// into the caller: a worker, or the thread dropping the runtime, with more to clean up.
 fn discard_unstarted(rt: &RtShared, task: Arc<Task>) {
     // SAFETY: the task was taken from a queue, so this thread owns its body: on a worker, from
-    // its own queues; from `drain_after_shutdown`, after every worker has finished its
-    // shutdown, so nobody else touches it. Only an unstarted body (checked below) is touched:
-    // the closure, which is `Send` and may be dropped here.
+    // its own queues; from `drain_after_shutdown`, after every worker has counted itself
+    // finished under the `settled` mutex (which orders its last accesses before ours), so
+    // nobody else touches it, even a started goroutine's body taken from another worker's
+    // inbox. Beyond reading which variant it is, only an unstarted body (checked below) is
+    // touched: the closure, which is `Send` and may be dropped here.
     let body = unsafe { &mut *task.body.get() };
     if matches!(body, Body::Unstarted(_)) {
         let job = std::mem::replace(body, Body::Done);
