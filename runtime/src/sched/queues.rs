@@ -110,9 +110,8 @@ impl WorkerShared {
 
     /// Takes the owner's `runnext` (the owner only, or `drain_after_shutdown` once every owner
     /// has counted itself finished under the `settled` mutex). Thieves only ever take an
-    /// `UNSTARTED` value
-    /// (and never write a non-zero one), so the owner needs an atomic read-modify-write only
-    /// when racing one is possible.
+    /// `UNSTARTED` value (and never write a non-zero one), so the owner needs an atomic
+    /// read-modify-write only when racing one is possible.
     #[inline]
     pub(super) fn take_runnext(&self) -> Option<(Arc<Task>, bool)> {
         let v = self.runnext.load(Ordering::Acquire);
