@@ -62,29 +62,39 @@ pub(crate) fn page_size() -> usize {
 pub(crate) fn guards() -> bool {
     static GUARDS: OnceLock<bool> = OnceLock::new();
     *GUARDS.get_or_init(|| {
-        if !cfg!(target_os = "linux") || std::env::var(SLABS_ENV).is_ok_and(|v| v.trim() == "0") {
-            return false;
-        }
-        let page = page_size();
-        let Some(p) = probe_pages() else {
-            return false;
-        };
-        // Not the return value alone: a system that returns 0 for advice it ignores (qemu's
-        // user-mode emulation treats advice as a hint it may drop) would leave every slab
-        // stack without a guard, and an overflow would write into the stack below. The
-        // fallback path's guards are `mprotect`ed, which such a system obeys.
-        // SAFETY: `p` is the first of two fresh pages of ours (`probe_pages`), unmapped here
-        // and referred to by nothing else.
-        unsafe {
-            let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0 && faults(p);
-            libc::munmap(p, 2 * page);
-            ok
-        }
+        !std::env::var(SLABS_ENV).is_ok_and(|v| v.trim() == "0") && guard_installs_work()
     })
+}
+
+/// Whether a guard install succeeds on a probe page and the page then faults. Not the return
+/// value alone: a system that returns 0 for advice it ignores (qemu's user-mode emulation
+/// treats advice as a hint it may drop) would leave every slab stack without a guard, and an
+/// overflow would write into the stack below. The fallback path's guards are `mprotect`ed,
+/// which such a system obeys.
+#[cfg(target_os = "linux")]
+fn guard_installs_work() -> bool {
+    let page = page_size();
+    let Some(p) = probe_pages() else {
+        return false;
+    };
+    // SAFETY: `p` is the first of two fresh pages of ours (`probe_pages`), unmapped here and
+    // referred to by nothing else.
+    unsafe {
+        let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0 && faults(p);
+        libc::munmap(p, 2 * page);
+        ok
+    }
+}
+
+/// `MADV_GUARD_INSTALL` is Linux's.
+#[cfg(not(target_os = "linux"))]
+fn guard_installs_work() -> bool {
+    false
 }
 
 /// Two fresh private read-write pages for a probe (`munmap` them with twice the page size),
 /// or `None` if they cannot be mapped.
+#[cfg(target_os = "linux")]
 fn probe_pages() -> Option<*mut libc::c_void> {
     // SAFETY: a new private anonymous mapping at an address of the kernel's choosing: it
     // replaces nothing, and nothing else refers to it.
@@ -123,12 +133,6 @@ unsafe fn faults(p: *const libc::c_void) -> bool {
         libc::close(fds[1]);
     }
     efault
-}
-
-/// Elsewhere no guard install is used (`guards` is false before it asks).
-#[cfg(not(target_os = "linux"))]
-unsafe fn faults(_: *const libc::c_void) -> bool {
-    false
 }
 
 /// A goroutine stack, owned: either a slot of a slab or a mapping of its own.
