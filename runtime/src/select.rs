@@ -795,6 +795,13 @@ impl<'a> Select<'a> {
         }
     }
 
+    /// Marks a run as begun; whether one ran before (only then may a case hold a value nobody
+    /// took: `fresh`).
+    #[inline]
+    fn start_run(&mut self) -> bool {
+        std::mem::replace(&mut self.ran, true)
+    }
+
     /// Picks the first ready case in the order added instead of a random one.
     pub fn biased(&mut self) -> &mut Self {
         self.biased = true;
@@ -833,7 +840,7 @@ impl<'a> Select<'a> {
     /// With "send on closed channel" if the chosen send case's channel is closed.
     #[track_caller]
     pub fn select(&mut self) -> usize {
-        let (biased, ran) = (self.biased, std::mem::replace(&mut self.ran, true));
+        let (biased, ran) = (self.biased, self.start_run());
         let mut buf = cases::RefBuf::new();
         let cases = fresh(self.cases.refs(&mut buf), ran);
         run(cases, biased, Mode::Block).expect("a blocking select returns a case")
@@ -849,7 +856,7 @@ impl<'a> Select<'a> {
             // SAFETY: case 0 exists and is owned by `self.cases`, which `&mut self` borrows
             // exclusively for as long as the reference lives.
             let case = unsafe { &mut *self.cases.get(0) };
-            if std::mem::replace(&mut self.ran, true) {
+            if self.start_run() {
                 case.__discard_untaken();
             }
             return match case.__poll() {
@@ -858,7 +865,7 @@ impl<'a> Select<'a> {
                 Poll::SendClosed => panic_send_on_closed(),
             };
         }
-        let (biased, ran) = (self.biased, std::mem::replace(&mut self.ran, true));
+        let (biased, ran) = (self.biased, self.start_run());
         let mut buf = cases::RefBuf::new();
         let cases = fresh(self.cases.refs(&mut buf), ran);
         run(cases, biased, Mode::Default)
