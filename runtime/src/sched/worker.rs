@@ -7,8 +7,8 @@
 //!
 //! **Fairness.** `runnext` may win at most `RUNNEXT_BUDGET` times in a row (two goroutines
 //! ping-ponging cannot starve the rest), goroutines spawned here and still unstarted go before
-//! a woken one in it (they start here, not on a thief), and every `GLOBAL_CHECK` ticks the shared queues are
-//! looked at first.
+//! a woken one in it (they start here, not on a thief), and every `GLOBAL_CHECK` ticks the
+//! shared queues are looked at first.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
