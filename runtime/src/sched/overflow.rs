@@ -39,9 +39,10 @@ fn running_guard() -> Option<(usize, usize, u64)> {
     let task = super::worker::current_task_ptr();
     // SAFETY: the worker sets the pointer to the task it is about to resume, holding an `Arc`
     // of it, and clears it at the end of that run, after the goroutine is suspended again or
-    // has finished (`current_task`), so while it is set the task is alive; its `stack_limit` is set before the pointer, at the
-    // task's first run, and neither it nor `id` changes while the goroutine lives (a control
-    // block reused for a later goroutine gets new ones before that one first runs).
+    // has finished (`current_task`), so while it is set the task is alive; its `stack_limit`
+    // is set before the pointer, at the task's first run, and neither it nor `id` changes
+    // while the goroutine lives (a control block reused for a later goroutine gets new ones
+    // before that one first runs).
     let task = unsafe { task.as_ref() }?;
     let limit = task.stack_limit.get();
     (limit != 0).then(|| (limit, limit + page_size(), task.id()))
